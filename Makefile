@@ -1,0 +1,41 @@
+# Thin wrapper over CMake: the README's two commands.
+#   make demo   install missing Debian packages, build, grade on the best device
+#   make test   same set-up, then the whole test suite through CTest
+BUILD_DIR ?= build
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+DEMO_ARGS ?=
+
+.PHONY: all deps configure build demo test asan clean help
+
+all: build
+
+help:
+	@echo "make demo    install deps, build, run the default grading, print the report"
+	@echo "make test    install deps, build, run every test through CTest"
+	@echo "make asan    the unit tests under AddressSanitizer + UBSan (build-asan/)"
+	@echo "make clean   remove build directories"
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_ARGS)
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+demo: build
+	@mkdir -p results
+	@$(BUILD_DIR)/kgrade run --out results/demo.jsonl $(DEMO_ARGS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+asan: deps
+	@cmake -S . -B build-asan -DKG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L unit
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan

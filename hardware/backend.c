@@ -1,0 +1,137 @@
+/* Backend registry and the helpers every backend shares. */
+#include "backend.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifdef KG_HAVE_OPENCL
+extern const kg_backend kg_opencl_backend;
+#endif
+#ifdef KG_HAVE_CUDA
+extern const kg_backend kg_cuda_backend;
+#endif
+#ifdef KG_HAVE_HIP
+extern const kg_backend kg_hip_backend;
+#endif
+
+/* Preference order for "best device": GPU backends first. */
+static const kg_backend *const registry[] = {
+#ifdef KG_HAVE_CUDA
+    &kg_cuda_backend,
+#endif
+#ifdef KG_HAVE_HIP
+    &kg_hip_backend,
+#endif
+#ifdef KG_HAVE_OPENCL
+    &kg_opencl_backend,
+#endif
+    NULL,
+};
+
+const kg_backend *const *kg_backends(void)
+{
+    return registry;
+}
+
+const kg_backend *kg_backend_find(const char *name)
+{
+    for (const kg_backend *const *b = registry; *b; b++)
+        if (strcmp((*b)->name, name) == 0)
+            return *b;
+    return NULL;
+}
+
+static const char *const language_names[KG_LANG_COUNT] = {
+    [KG_LANG_PORTABLE] = "portable", [KG_LANG_OPENCL] = "opencl", [KG_LANG_CUDA] = "cuda",
+    [KG_LANG_HIP] = "hip",           [KG_LANG_PTX] = "ptx",       [KG_LANG_CUBIN] = "cubin",
+    [KG_LANG_FATBIN] = "fatbin",     [KG_LANG_HSACO] = "hsaco",   [KG_LANG_SPIRV] = "spirv",
+};
+
+const char *kg_language_name(kg_language lang)
+{
+    if ((int)lang < 0 || lang >= KG_LANG_COUNT)
+        return "unknown";
+    return language_names[lang];
+}
+
+int kg_language_parse(const char *name)
+{
+    for (int i = 0; i < KG_LANG_COUNT; i++)
+        if (strcmp(language_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+const char *kg_device_type_name(kg_device_type type)
+{
+    switch (type) {
+    case KG_DEVICE_CPU:
+        return "cpu";
+    case KG_DEVICE_GPU:
+        return "gpu";
+    case KG_DEVICE_ACCELERATOR:
+        return "accelerator";
+    default:
+        return "other";
+    }
+}
+
+const char *kg_status_name(int status)
+{
+    switch (status) {
+    case KG_OK:
+        return "ok";
+    case KG_ERR_UNAVAILABLE:
+        return "unavailable";
+    case KG_ERR_INVALID:
+        return "invalid";
+    case KG_ERR_BUILD:
+        return "build_failed";
+    case KG_ERR_LAUNCH:
+        return "launch_failed";
+    case KG_ERR_MEMORY:
+        return "out_of_memory";
+    case KG_ERR_DEVICE:
+        return "device_error";
+    case KG_ERR_UNSUPPORTED:
+        return "unsupported";
+    default:
+        return "error";
+    }
+}
+
+int kg_error_set(kg_error *err, int status, const char *fmt, ...)
+{
+    if (!err)
+        return status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    err->vendor_code = 0;
+    err->vendor_name[0] = '\0';
+    return status;
+}
+
+int kg_error_set_vendor(kg_error *err, int status, int vendor_code, const char *vendor_name,
+                        const char *fmt, ...)
+{
+    if (!err)
+        return status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    err->vendor_code = vendor_code;
+    snprintf(err->vendor_name, sizeof err->vendor_name, "%s", vendor_name ? vendor_name : "");
+    return status;
+}
+
+int kg_backend_read_clocks(const kg_backend *b, kg_device *dev, uint32_t *sm_clock_mhz,
+                           int *throttled, kg_error *err)
+{
+    if (!b->read_clocks)
+        return kg_error_set(err, KG_ERR_UNSUPPORTED, "%s backend cannot read clocks", b->name);
+    return b->read_clocks(dev, sm_clock_mhz, throttled, err);
+}

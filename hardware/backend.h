@@ -1,0 +1,239 @@
+/*
+ * The backend interface: what a device API (OpenCL, CUDA, HIP) must provide
+ * so that the runner can build, check and time kernels on it.
+ *
+ * A backend is a `static const kg_backend` table of function pointers plus
+ * private context types it defines (ggml's and sqlite's shape). The runner
+ * owns timing, statistics and checking; backends only provide primitives, so
+ * the method is identical on every backend.
+ *
+ * Rules for implementers:
+ * - Every function returns KG_OK (0) or a negative kg_status and, on failure,
+ *   fills the kg_error it was given (message + vendor code and name).
+ * - Members marked OPTIONAL may be NULL; callers go through the kg_backend_*
+ *   wrappers in backend.c, which check for NULL.
+ * - The interface grows only at the end, and `api_version` says which
+ *   members exist (sqlite's rule).
+ */
+#ifndef KG_BACKEND_H
+#define KG_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KG_BACKEND_API_VERSION 1
+
+typedef enum kg_status {
+    KG_OK = 0,
+    KG_ERR_UNAVAILABLE = -1,  /* library or driver not found */
+    KG_ERR_INVALID = -2,      /* bad argument from the caller */
+    KG_ERR_BUILD = -3,        /* the compiler rejected the source */
+    KG_ERR_LAUNCH = -4,       /* launch or execution failed */
+    KG_ERR_MEMORY = -5,       /* allocation failed (host or device) */
+    KG_ERR_DEVICE = -6,       /* any other device API error */
+    KG_ERR_UNSUPPORTED = -7,  /* the backend cannot do this (e.g. language) */
+} kg_status;
+
+/* An error: our message plus, where a vendor API failed, its code and name. */
+typedef struct kg_error {
+    int vendor_code;          /* e.g. CL_BUILD_PROGRAM_FAILURE (-11); 0 if none */
+    char vendor_name[64];     /* e.g. "CL_BUILD_PROGRAM_FAILURE"; "" if none */
+    char message[1024];
+} kg_error;
+
+typedef enum kg_device_type {
+    KG_DEVICE_OTHER = 0,
+    KG_DEVICE_CPU = 1,
+    KG_DEVICE_GPU = 2,
+    KG_DEVICE_ACCELERATOR = 3,
+} kg_device_type;
+
+/* Languages a kernel source or binary may be written in. */
+typedef enum kg_language {
+    KG_LANG_PORTABLE = 0, /* .kc: the portable dialect, prelude prepended by the backend */
+    KG_LANG_OPENCL = 1,   /* .cl: OpenCL C */
+    KG_LANG_CUDA = 2,     /* .cu: CUDA C++ (NVRTC) */
+    KG_LANG_HIP = 3,      /* .hip: HIP C++ (hiprtc) */
+    KG_LANG_PTX = 4,
+    KG_LANG_CUBIN = 5,
+    KG_LANG_FATBIN = 6,
+    KG_LANG_HSACO = 7,
+    KG_LANG_SPIRV = 8,
+    KG_LANG_COUNT
+} kg_language;
+
+/* Static properties of one device, as the backend reports them. Numbers the
+ * API does not expose are 0 (or "" for strings). */
+typedef struct kg_device_info {
+    char backend[16];          /* "opencl", "cuda", "hip" */
+    int index;                 /* index within its backend */
+    char name[256];
+    char vendor[128];
+    char driver_version[128];
+    char api_version[128];     /* e.g. "OpenCL 3.0 PoCL 3.1" */
+    char platform[128];        /* OpenCL platform; "" elsewhere */
+    kg_device_type type;
+    uint32_t compute_units;
+    uint32_t clock_mhz;
+    uint64_t global_mem_bytes;
+    uint64_t local_mem_bytes;      /* per work-group shared/local memory */
+    uint64_t cache_bytes;          /* last-level cache the flush must exceed */
+    uint32_t cache_line_bytes;
+    uint32_t max_group_size;
+    uint32_t subgroup_width;       /* warp/wavefront/preferred multiple */
+    uint64_t max_alloc_bytes;
+    char arch[64];                 /* "sm_90", "gfx90a", CPU ISA string, ... */
+} kg_device_info;
+
+/* Opaque handles, defined by each backend. */
+typedef struct kg_device kg_device;
+typedef struct kg_program kg_program;
+typedef struct kg_kernel kg_kernel;
+typedef struct kg_buffer kg_buffer;
+
+typedef enum kg_arg_kind {
+    KG_ARG_BUFFER = 0,
+    KG_ARG_I32 = 1,
+    KG_ARG_I64 = 2,
+    KG_ARG_F32 = 3,
+} kg_arg_kind;
+
+typedef struct kg_arg {
+    kg_arg_kind kind;
+    union {
+        kg_buffer *buffer;
+        int32_t i32;
+        int64_t i64;
+        float f32;
+    } value;
+} kg_arg;
+
+/* One launch. Grid is in groups (blocks), block in work-items (threads) per
+ * group, as in CUDA; the OpenCL backend converts to global sizes. Dynamic
+ * local memory, when non-zero, is passed to OpenCL as one extra trailing
+ * __local argument and to CUDA/HIP as the dynamic shared-memory size. */
+typedef struct kg_launch {
+    uint64_t grid[3];
+    uint32_t block[3];
+    size_t dynamic_local_bytes;
+    const kg_arg *args;
+    size_t arg_count;
+} kg_launch;
+
+/* A build request: a source (or binary) in one language plus options. */
+typedef struct kg_build_request {
+    kg_language language;
+    const char *source;        /* text for source languages, bytes for binaries */
+    size_t source_size;
+    const char *source_name;   /* for logs: the file the source came from */
+    const char *const *defines; /* "NAME=VALUE" strings, passed as -D */
+    size_t define_count;
+    const char *options;       /* extra compiler options (already allowlisted); may be NULL */
+} kg_build_request;
+
+typedef struct kg_backend {
+    int api_version;           /* KG_BACKEND_API_VERSION this table was written for */
+    const char *name;          /* "opencl" */
+
+    /* Load the vendor libraries and enumerate devices. Idempotent. On
+     * failure `err` says what was missing (e.g. "driver not found
+     * (libcuda.so.1)"); the backend is then reported and skipped. */
+    int (*init)(kg_error *err);
+    /* Release what init acquired. */
+    void (*shutdown)(void);
+
+    int (*device_count)(void);
+    int (*device_info)(int index, kg_device_info *out, kg_error *err);
+
+    /* Open a device: context and one in-order queue/stream the runner owns.
+     * The caller closes it with device_close. */
+    int (*device_open)(int index, kg_device **out, kg_error *err);
+    void (*device_close)(kg_device *dev);
+
+    /* Build a program. *log (may be NULL on return) receives the compiler
+     * log, malloc'd, freed by the caller; it is filled on failure too. */
+    int (*program_build)(kg_device *dev, const kg_build_request *req, kg_program **out,
+                         char **log, kg_error *err);
+    void (*program_free)(kg_program *prog);
+
+    int (*kernel_create)(kg_program *prog, const char *entry, kg_kernel **out, kg_error *err);
+    void (*kernel_free)(kg_kernel *kernel);
+
+    int (*buffer_alloc)(kg_device *dev, size_t bytes, kg_buffer **out, kg_error *err);
+    void (*buffer_free)(kg_buffer *buf);
+    /* Blocking host<->device transfers. */
+    int (*buffer_write)(kg_device *dev, kg_buffer *buf, size_t offset, const void *src,
+                        size_t bytes, kg_error *err);
+    int (*buffer_read)(kg_device *dev, kg_buffer *buf, size_t offset, void *dst, size_t bytes,
+                       kg_error *err);
+    /* Fill `bytes` starting at `offset` with a repeated pattern of 1, 2, 4, 8
+     * or 16 bytes; bytes and offset are multiples of pattern_size. */
+    int (*buffer_fill)(kg_device *dev, kg_buffer *buf, size_t offset, const void *pattern,
+                       size_t pattern_size, size_t bytes, kg_error *err);
+    int (*buffer_copy)(kg_device *dev, kg_buffer *dst, size_t dst_offset, kg_buffer *src,
+                       size_t src_offset, size_t bytes, kg_error *err);
+
+    /* Enqueue one launch on the runner's queue (asynchronous). */
+    int (*launch)(kg_device *dev, kg_kernel *kernel, const kg_launch *launch, kg_error *err);
+    /* Wait until everything enqueued has finished. */
+    int (*synchronize)(kg_device *dev, kg_error *err);
+
+    /* Device-side timing of everything enqueued between timer_start and
+     * timer_stop (CUDA/HIP: events; OpenCL: profiling info of the commands,
+     * first start to last end). timer_stop synchronizes first. */
+    int (*timer_start)(kg_device *dev, kg_error *err);
+    int (*timer_stop)(kg_device *dev, double *elapsed_seconds, kg_error *err);
+
+    /* Evict the last-level cache: write a device buffer of at least twice
+     * the cache size the device reports. Enqueued outside any timed region;
+     * completes before returning. */
+    int (*flush_cache)(kg_device *dev, kg_error *err);
+
+    /* OPTIONAL: current clock and throttle state. `throttled` is set to 1
+     * when the device reports any throttle reason. */
+    int (*read_clocks)(kg_device *dev, uint32_t *sm_clock_mhz, int *throttled, kg_error *err);
+} kg_backend;
+
+/* ---- Registry and NULL-checking wrappers (backend.c) ---- */
+
+/* The backends compiled into this binary, in preference order; NULL-ended.
+ * The array is static: nothing to free. */
+const kg_backend *const *kg_backends(void);
+
+/* The compiled-in backend named `name`, or NULL. */
+const kg_backend *kg_backend_find(const char *name);
+
+/* Human-readable name of a language ("portable", "opencl", ...) and the
+ * reverse lookup; kg_language_parse returns -1 for an unknown name. */
+const char *kg_language_name(kg_language lang);
+int kg_language_parse(const char *name);
+const char *kg_device_type_name(kg_device_type type);
+const char *kg_status_name(int status);
+
+/* Fill `err` printf-style; returns `status` so callers can write
+ * `return kg_error_set(err, KG_ERR_INVALID, "...")`. err may be NULL. */
+int kg_error_set(kg_error *err, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Same, recording a vendor code and its name. */
+int kg_error_set_vendor(kg_error *err, int status, int vendor_code, const char *vendor_name,
+                        const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* Optional-member wrapper: KG_ERR_UNSUPPORTED when the backend lacks it. */
+int kg_backend_read_clocks(const kg_backend *b, kg_device *dev, uint32_t *sm_clock_mhz,
+                           int *throttled, kg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

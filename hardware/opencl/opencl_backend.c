@@ -1,0 +1,1149 @@
+/*
+ * The OpenCL backend: every platform's devices in one indexed list, one
+ * in-order profiling queue per opened device, and the primitives the runner
+ * times and checks kernels with (see backend.h for the contract).
+ *
+ * Only OpenCL 1.2 entry points are used, so any driver from the last decade
+ * (PoCL on CPUs, NVIDIA, AMD, Intel) loads the same binary through the ICD
+ * loader.
+ */
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+/* clCreateCommandQueue is the 1.2 way to make a queue; newer headers mark it
+ * deprecated in favour of a 2.0 call that 1.2 drivers lack. */
+#define CL_USE_DEPRECATED_OPENCL_1_2_APIS
+#include <CL/cl.h>
+
+#include "backend.h"
+#include "cl_errors.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The portable-dialect prelude (prelude.cl), embedded at build time as a
+ * NUL-terminated string by scripts/embed_text.cmake. */
+extern const char kg_opencl_prelude[];
+
+/* The floor of the cache-flush buffer, for devices that report a tiny or no
+ * cache size. */
+#define KG_CL_FLUSH_MIN_BYTES ((size_t)8 << 20)
+
+typedef struct kg_cl_device_slot {
+    cl_platform_id platform;
+    cl_device_id device;
+    int subgroup_probed;     /* 1 once subgroup_width below is known (even as 0) */
+    uint32_t subgroup_width; /* CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE */
+} kg_cl_device_slot;
+
+/* What init found: one flat list over all platforms. */
+static struct {
+    int initialized;
+    kg_cl_device_slot *slots;
+    int count;
+} kg_cl_state;
+
+struct kg_device {
+    int index;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    uint64_t cache_bytes;
+    uint64_t max_alloc_bytes;
+    /* The open timed region: every launch event since timer_start. */
+    int timing;
+    cl_event *events;
+    size_t event_count;
+    size_t event_cap;
+    /* The cache-flush buffer, allocated on first flush. */
+    cl_mem flush_buffer;
+    size_t flush_bytes;
+    uint32_t flush_calls;
+};
+
+struct kg_program {
+    cl_program program;
+    char *source_name;
+};
+
+struct kg_kernel {
+    cl_kernel kernel;
+    cl_uint arg_count;
+    char *entry;
+    char *source_name;
+};
+
+struct kg_buffer {
+    cl_mem mem;
+    size_t bytes;
+};
+
+/* strdup is POSIX, not C11; the backend builds with -std=c11 alone. */
+static char *kg_cl_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = malloc(n);
+    if (copy)
+        memcpy(copy, s, n);
+    return copy;
+}
+
+/* One place turns a failed CL call into a kg_error, so every message carries
+ * the code and its symbolic name. */
+static int kg_cl_fail(kg_error *err, int status, cl_int code, const char *what)
+{
+    const char *name = kg_cl_error_name(code);
+    return kg_error_set_vendor(err, status, (int)code, name, "%s: %s (%d)", what, name, (int)code);
+}
+
+/* Allocation failures are KG_ERR_MEMORY whatever call reported them, so the
+ * runner can tell "too big for this device" from a bug. */
+static int kg_cl_is_memory_error(cl_int code)
+{
+    return code == CL_MEM_OBJECT_ALLOCATION_FAILURE || code == CL_OUT_OF_HOST_MEMORY ||
+           code == CL_INVALID_BUFFER_SIZE;
+}
+
+/* ---- init / devices ------------------------------------------------------ */
+
+/* Device ids need no release in OpenCL 1.2 (root devices); only our list. */
+static void kg_cl_shutdown(void)
+{
+    free(kg_cl_state.slots);
+    memset(&kg_cl_state, 0, sizeof kg_cl_state);
+}
+
+/* Flattens platforms x devices into one list so that "opencl:N" is stable
+ * for a given machine and driver set, whatever the platform count. */
+static int kg_cl_init(kg_error *err)
+{
+    if (kg_cl_state.initialized)
+        return KG_OK;
+    cl_uint platform_count = 0;
+    cl_int rc = clGetPlatformIDs(0, NULL, &platform_count);
+    if (rc == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (rc == CL_SUCCESS && platform_count == 0))
+        return kg_error_set_vendor(
+            err, KG_ERR_UNAVAILABLE, (int)rc, rc ? kg_cl_error_name(rc) : "",
+            "no OpenCL platform found (is an ICD such as pocl-opencl-icd installed?)");
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, KG_ERR_UNAVAILABLE, rc, "clGetPlatformIDs failed");
+    cl_platform_id *platforms = malloc(platform_count * sizeof *platforms);
+    if (!platforms)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory listing OpenCL platforms");
+    rc = clGetPlatformIDs(platform_count, platforms, NULL);
+    if (rc != CL_SUCCESS) {
+        free(platforms);
+        return kg_cl_fail(err, KG_ERR_UNAVAILABLE, rc, "clGetPlatformIDs failed");
+    }
+    kg_cl_device_slot *slots = NULL;
+    int count = 0;
+    for (cl_uint p = 0; p < platform_count; p++) {
+        cl_uint n = 0;
+        rc = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &n);
+        /* A platform without devices (a driver installed for absent
+         * hardware) is normal; it just contributes nothing. */
+        if (rc != CL_SUCCESS || n == 0)
+            continue;
+        cl_device_id *ids = malloc(n * sizeof *ids);
+        kg_cl_device_slot *grown = realloc(slots, ((size_t)count + n) * sizeof *slots);
+        if (!ids || !grown) {
+            free(ids);
+            free(grown ? grown : slots);
+            free(platforms);
+            return kg_error_set(err, KG_ERR_MEMORY, "out of memory listing OpenCL devices");
+        }
+        slots = grown;
+        rc = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, n, ids, NULL);
+        if (rc == CL_SUCCESS) {
+            for (cl_uint d = 0; d < n; d++) {
+                memset(&slots[count], 0, sizeof slots[count]);
+                slots[count].platform = platforms[p];
+                slots[count].device = ids[d];
+                count++;
+            }
+        }
+        free(ids);
+    }
+    free(platforms);
+    kg_cl_state.slots = slots;
+    kg_cl_state.count = count;
+    kg_cl_state.initialized = 1;
+    return KG_OK;
+}
+
+/* 0 before init, so a caller that skipped init sees no devices, not garbage. */
+static int kg_cl_device_count(void)
+{
+    return kg_cl_state.initialized ? kg_cl_state.count : 0;
+}
+
+/* The index check every entry point taking an index needs, with a message
+ * that says what the valid range was. */
+static int kg_cl_check_index(int index, kg_error *err)
+{
+    if (!kg_cl_state.initialized)
+        return kg_error_set(err, KG_ERR_INVALID, "the OpenCL backend is not initialized");
+    if (index < 0 || index >= kg_cl_state.count)
+        return kg_error_set(err, KG_ERR_INVALID, "no OpenCL device %d (%d found)", index,
+                            kg_cl_state.count);
+    return KG_OK;
+}
+
+/* String queries truncate instead of failing: a long driver string must not
+ * make a device unusable. */
+static void kg_cl_device_string(cl_device_id dev, cl_device_info what, char *out, size_t cap)
+{
+    size_t size = 0;
+    out[0] = '\0';
+    if (clGetDeviceInfo(dev, what, 0, NULL, &size) != CL_SUCCESS || size == 0)
+        return;
+    char *tmp = malloc(size + 1);
+    if (!tmp)
+        return;
+    if (clGetDeviceInfo(dev, what, size, tmp, NULL) == CL_SUCCESS) {
+        tmp[size] = '\0';
+        snprintf(out, cap, "%s", tmp);
+    }
+    free(tmp);
+}
+
+/* Same truncating policy as kg_cl_device_string, for platform strings. */
+static void kg_cl_platform_string(cl_platform_id platform, cl_platform_info what, char *out,
+                                  size_t cap)
+{
+    size_t size = 0;
+    out[0] = '\0';
+    if (clGetPlatformInfo(platform, what, 0, NULL, &size) != CL_SUCCESS || size == 0)
+        return;
+    char *tmp = malloc(size + 1);
+    if (!tmp)
+        return;
+    if (clGetPlatformInfo(platform, what, size, tmp, NULL) == CL_SUCCESS) {
+        tmp[size] = '\0';
+        snprintf(out, cap, "%s", tmp);
+    }
+    free(tmp);
+}
+
+/* Numeric queries of different widths (cl_uint, cl_ulong, size_t) through
+ * one helper; an unanswered query reads as 0, which backend.h defines as
+ * "not exposed". */
+static uint64_t kg_cl_device_number(cl_device_id dev, cl_device_info what, size_t width)
+{
+    union {
+        cl_uint u32;
+        cl_ulong u64;
+        size_t size;
+    } v;
+    memset(&v, 0, sizeof v);
+    if (clGetDeviceInfo(dev, what, width, &v, NULL) != CL_SUCCESS)
+        return 0;
+    if (width == sizeof(cl_uint))
+        return v.u32;
+    if (width == sizeof(size_t))
+        return (uint64_t)v.size;
+    return v.u64;
+}
+
+/* OpenCL 1.2 exposes the SIMD width only per kernel
+ * (CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE), so a trivial kernel is
+ * built once per device and the answer cached: 32 on NVIDIA, 64 on most AMD,
+ * the vector width on PoCL. Any failure leaves 0 ("not exposed") rather than
+ * failing device_info, since nothing is graded on this number. */
+static uint32_t kg_cl_probe_subgroup_width(cl_device_id dev)
+{
+    static const char *probe_source = "__kernel void kg_probe(__global int *p) { p[0] = 1; }";
+    cl_int rc;
+    size_t multiple = 0;
+    cl_context ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &rc);
+    if (rc != CL_SUCCESS)
+        return 0;
+    cl_program prog = clCreateProgramWithSource(ctx, 1, &probe_source, NULL, &rc);
+    if (rc == CL_SUCCESS) {
+        if (clBuildProgram(prog, 1, &dev, "", NULL, NULL) == CL_SUCCESS) {
+            cl_kernel k = clCreateKernel(prog, "kg_probe", &rc);
+            if (rc == CL_SUCCESS) {
+                if (clGetKernelWorkGroupInfo(k, dev, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+                                             sizeof multiple, &multiple, NULL) != CL_SUCCESS)
+                    multiple = 0;
+                clReleaseKernel(k);
+            }
+        }
+        clReleaseProgram(prog);
+    }
+    clReleaseContext(ctx);
+    return multiple <= UINT32_MAX ? (uint32_t)multiple : 0;
+}
+
+/* A device may report several type bits; the most capable one decides how
+ * the runner ranks it. */
+static kg_device_type kg_cl_device_type(cl_device_type type)
+{
+    if (type & CL_DEVICE_TYPE_GPU)
+        return KG_DEVICE_GPU;
+    if (type & CL_DEVICE_TYPE_ACCELERATOR)
+        return KG_DEVICE_ACCELERATOR;
+    if (type & CL_DEVICE_TYPE_CPU)
+        return KG_DEVICE_CPU;
+    return KG_DEVICE_OTHER;
+}
+
+/* Fills what the device reports; device_info is what results files
+ * fingerprint, so every field OpenCL can answer is answered. */
+static int kg_cl_device_info(int index, kg_device_info *out, kg_error *err)
+{
+    int status = kg_cl_check_index(index, err);
+    if (status)
+        return status;
+    if (!out)
+        return kg_error_set(err, KG_ERR_INVALID, "device_info: out is NULL");
+    kg_cl_device_slot *slot = &kg_cl_state.slots[index];
+    cl_device_id dev = slot->device;
+    memset(out, 0, sizeof *out);
+    snprintf(out->backend, sizeof out->backend, "opencl");
+    out->index = index;
+
+    cl_device_type type = 0;
+    cl_int rc = clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, KG_ERR_DEVICE, rc, "clGetDeviceInfo(CL_DEVICE_TYPE) failed");
+    out->type = kg_cl_device_type(type);
+
+    kg_cl_device_string(dev, CL_DEVICE_NAME, out->name, sizeof out->name);
+    kg_cl_device_string(dev, CL_DEVICE_VENDOR, out->vendor, sizeof out->vendor);
+    kg_cl_device_string(dev, CL_DRIVER_VERSION, out->driver_version, sizeof out->driver_version);
+    kg_cl_device_string(dev, CL_DEVICE_VERSION, out->api_version, sizeof out->api_version);
+    kg_cl_platform_string(slot->platform, CL_PLATFORM_NAME, out->platform, sizeof out->platform);
+
+    out->compute_units =
+        (uint32_t)kg_cl_device_number(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint));
+    out->clock_mhz =
+        (uint32_t)kg_cl_device_number(dev, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof(cl_uint));
+    out->global_mem_bytes = kg_cl_device_number(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong));
+    out->local_mem_bytes = kg_cl_device_number(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof(cl_ulong));
+    out->cache_bytes = kg_cl_device_number(dev, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof(cl_ulong));
+    out->cache_line_bytes =
+        (uint32_t)kg_cl_device_number(dev, CL_DEVICE_GLOBAL_MEM_CACHELINE_SIZE, sizeof(cl_uint));
+    uint64_t group = kg_cl_device_number(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(size_t));
+    out->max_group_size = group <= UINT32_MAX ? (uint32_t)group : UINT32_MAX;
+    out->max_alloc_bytes = kg_cl_device_number(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
+
+    if (!slot->subgroup_probed) {
+        slot->subgroup_width = kg_cl_probe_subgroup_width(dev);
+        slot->subgroup_probed = 1;
+    }
+    out->subgroup_width = slot->subgroup_width;
+
+    /* OpenCL has no portable architecture query; a CPU driver's device name
+     * (PoCL: "pthread-skylake-avx512-...") names the ISA it compiles for. */
+    if (out->type == KG_DEVICE_CPU)
+        snprintf(out->arch, sizeof out->arch, "%.*s", (int)sizeof out->arch - 1, out->name);
+    return KG_OK;
+}
+
+/* ---- device open / close ------------------------------------------------- */
+
+/* Events hold driver memory; a region's events are dropped as soon as its
+ * time is known (or the region is abandoned). */
+static void kg_cl_release_events(kg_device *dev)
+{
+    for (size_t i = 0; i < dev->event_count; i++)
+        clReleaseEvent(dev->events[i]);
+    dev->event_count = 0;
+}
+
+/* Waits first so that nothing still running refers to what is released;
+ * also the cleanup path of a half-opened device. */
+static void kg_cl_device_close(kg_device *dev)
+{
+    if (!dev)
+        return;
+    if (dev->queue)
+        clFinish(dev->queue);
+    kg_cl_release_events(dev);
+    free(dev->events);
+    if (dev->flush_buffer)
+        clReleaseMemObject(dev->flush_buffer);
+    if (dev->queue)
+        clReleaseCommandQueue(dev->queue);
+    if (dev->context)
+        clReleaseContext(dev->context);
+    free(dev);
+}
+
+/* One in-order queue with profiling: in-order so that the runner's
+ * enqueue-then-time sequence needs no explicit dependencies, profiling
+ * because device-side timestamps are what the runner grades on. */
+static int kg_cl_device_open(int index, kg_device **out, kg_error *err)
+{
+    int status = kg_cl_check_index(index, err);
+    if (status)
+        return status;
+    if (!out)
+        return kg_error_set(err, KG_ERR_INVALID, "device_open: out is NULL");
+    *out = NULL;
+    kg_device *dev = calloc(1, sizeof *dev);
+    if (!dev)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory opening OpenCL device %d", index);
+    dev->index = index;
+    dev->device = kg_cl_state.slots[index].device;
+    dev->cache_bytes =
+        kg_cl_device_number(dev->device, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof(cl_ulong));
+    dev->max_alloc_bytes =
+        kg_cl_device_number(dev->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
+
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
+                                     (cl_context_properties)kg_cl_state.slots[index].platform, 0};
+    cl_int rc;
+    dev->context = clCreateContext(props, 1, &dev->device, NULL, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        dev->context = NULL;
+        kg_cl_device_close(dev);
+        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
+                          "clCreateContext failed for OpenCL device");
+    }
+    dev->queue = clCreateCommandQueue(dev->context, dev->device, CL_QUEUE_PROFILING_ENABLE, &rc);
+    if (rc != CL_SUCCESS) {
+        dev->queue = NULL;
+        kg_cl_device_close(dev);
+        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
+                          "clCreateCommandQueue(CL_QUEUE_PROFILING_ENABLE) failed");
+    }
+    *out = dev;
+    return KG_OK;
+}
+
+/* ---- programs ------------------------------------------------------------ */
+
+/* Growable string for build options and sources: both are assembled from
+ * parts of unknown length. */
+typedef struct kg_cl_text {
+    char *data;
+    size_t len;
+    size_t cap;
+    int failed;
+} kg_cl_text;
+
+static void kg_cl_text_append(kg_cl_text *t, const char *s, size_t n)
+{
+    if (t->failed)
+        return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(t->data, cap);
+        if (!grown) {
+            t->failed = 1;
+            return;
+        }
+        t->data = grown;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = '\0';
+}
+
+/* Convenience for NUL-terminated parts. */
+static void kg_cl_text_add(kg_cl_text *t, const char *s)
+{
+    kg_cl_text_append(t, s, strlen(s));
+}
+
+/* The file name inside `#line N "name"` is a string literal: quotes and
+ * backslashes in a path must be escaped or the line directive breaks. */
+static void kg_cl_text_add_escaped(kg_cl_text *t, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            kg_cl_text_append(t, "\\", 1);
+        if (*s == '\n')
+            kg_cl_text_append(t, " ", 1);
+        else
+            kg_cl_text_append(t, s, 1);
+    }
+}
+
+/* Drivers split build options on whitespace and disagree about quoting, so
+ * a define containing whitespace or quotes would silently turn into other
+ * options; refuse it instead. */
+static int kg_cl_define_is_safe(const char *define)
+{
+    if (!define[0] || define[0] == '=' || define[0] == '-')
+        return 0;
+    for (const char *c = define; *c; c++)
+        if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r' || *c == '"' || *c == '\'' ||
+            *c == '\\')
+            return 0;
+    return 1;
+}
+
+/* The log is wanted on success too (warnings are worth recording), and an
+ * unreadable log is an empty one rather than a second error. */
+static char *kg_cl_build_log(cl_program prog, cl_device_id dev)
+{
+    size_t size = 0;
+    if (clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) != CL_SUCCESS)
+        size = 0;
+    char *log = malloc(size + 1);
+    if (!log)
+        return NULL;
+    log[0] = '\0';
+    if (size &&
+        clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, size, log, NULL) == CL_SUCCESS)
+        log[size] = '\0';
+    return log;
+}
+
+/* Kernels created from the program retain it in OpenCL, so freeing the
+ * program early is safe. */
+static void kg_cl_program_free(kg_program *prog)
+{
+    if (!prog)
+        return;
+    if (prog->program)
+        clReleaseProgram(prog->program);
+    free(prog->source_name);
+    free(prog);
+}
+
+/* Builds OpenCL C, or the portable dialect with its prelude. The user's
+ * source follows a `#line 1 "name"` directive so that compiler diagnostics
+ * point at the user's file and line, not at the prelude-shifted text the
+ * driver actually saw. */
+static int kg_cl_program_build(kg_device *dev, const kg_build_request *req, kg_program **out,
+                               char **log, kg_error *err)
+{
+    if (log)
+        *log = NULL;
+    if (!dev || !req || !out)
+        return kg_error_set(err, KG_ERR_INVALID, "program_build: NULL device, request or out");
+    *out = NULL;
+    const char *name = req->source_name ? req->source_name : "<source>";
+    if (req->language == KG_LANG_SPIRV)
+        return kg_error_set(err, KG_ERR_UNSUPPORTED,
+                            "%s: SPIR-V needs OpenCL 2.1 (clCreateProgramWithIL); the OpenCL "
+                            "backend targets OpenCL 1.2 and accepts portable (.kc) or OpenCL C "
+                            "(.cl) sources",
+                            name);
+    if (req->language != KG_LANG_PORTABLE && req->language != KG_LANG_OPENCL)
+        return kg_error_set(err, KG_ERR_UNSUPPORTED,
+                            "%s: language %s is not supported by the OpenCL backend", name,
+                            kg_language_name(req->language));
+    if (!req->source)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: no source text", name);
+    if (req->define_count && !req->defines)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: %zu defines but no define list", name,
+                            req->define_count);
+
+    kg_cl_text options = {0};
+    kg_cl_text_add(&options, "-cl-std=CL1.2");
+    for (size_t i = 0; i < req->define_count; i++) {
+        const char *define = req->defines[i];
+        if (!define || !kg_cl_define_is_safe(define)) {
+            free(options.data);
+            return kg_error_set(err, KG_ERR_INVALID,
+                                "%s: define '%s' is not NAME or NAME=VALUE without whitespace "
+                                "or quotes",
+                                name, define ? define : "(null)");
+        }
+        kg_cl_text_add(&options, " -D");
+        kg_cl_text_add(&options, define);
+    }
+    if (req->options && req->options[0]) {
+        kg_cl_text_add(&options, " ");
+        kg_cl_text_add(&options, req->options);
+    }
+
+    kg_cl_text source = {0};
+    if (req->language == KG_LANG_PORTABLE) {
+        kg_cl_text_add(&source, kg_opencl_prelude);
+        kg_cl_text_add(&source, "\n#line 1 \"");
+        kg_cl_text_add_escaped(&source, name);
+        kg_cl_text_add(&source, "\"\n");
+    }
+    size_t source_size = req->source_size ? req->source_size : strlen(req->source);
+    kg_cl_text_append(&source, req->source, source_size);
+    if (options.failed || source.failed || !source.data) {
+        free(options.data);
+        free(source.data);
+        return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory preparing the build", name);
+    }
+
+    kg_program *prog = calloc(1, sizeof *prog);
+    if (!prog || !(prog->source_name = kg_cl_strdup(name))) {
+        free(prog);
+        free(options.data);
+        free(source.data);
+        return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory preparing the build", name);
+    }
+    cl_int rc;
+    const char *text = source.data;
+    size_t text_len = source.len;
+    prog->program = clCreateProgramWithSource(dev->context, 1, &text, &text_len, &rc);
+    free(source.data);
+    if (rc != CL_SUCCESS) {
+        prog->program = NULL;
+        kg_cl_program_free(prog);
+        free(options.data);
+        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
+                          "clCreateProgramWithSource failed");
+    }
+    rc = clBuildProgram(prog->program, 1, &dev->device, options.data, NULL, NULL);
+    char *build_log = kg_cl_build_log(prog->program, dev->device);
+    if (rc != CL_SUCCESS) {
+        /* The message leads with the first log line: usually the error. */
+        char first_line[512] = "";
+        if (build_log) {
+            const char *start = build_log;
+            while (*start == '\n' || *start == ' ')
+                start++;
+            size_t n = strcspn(start, "\n");
+            if (n >= sizeof first_line)
+                n = sizeof first_line - 1;
+            memcpy(first_line, start, n);
+            first_line[n] = '\0';
+        }
+        kg_error_set_vendor(err, KG_ERR_BUILD, (int)rc, kg_cl_error_name(rc),
+                            "building %s failed: %s (%d) with options '%s'%s%s", name,
+                            kg_cl_error_name(rc), (int)rc, options.data, first_line[0] ? ": " : "",
+                            first_line);
+        free(options.data);
+        kg_cl_program_free(prog);
+        if (log)
+            *log = build_log;
+        else
+            free(build_log);
+        return KG_ERR_BUILD;
+    }
+    free(options.data);
+    if (log)
+        *log = build_log;
+    else
+        free(build_log);
+    *out = prog;
+    return KG_OK;
+}
+
+/* ---- kernels ------------------------------------------------------------- */
+
+/* Also the cleanup path of a half-created kernel. */
+static void kg_cl_kernel_free(kg_kernel *kernel)
+{
+    if (!kernel)
+        return;
+    if (kernel->kernel)
+        clReleaseKernel(kernel->kernel);
+    free(kernel->entry);
+    free(kernel->source_name);
+    free(kernel);
+}
+
+/* Keeps the entry and file names so that launch errors can say which kernel
+ * failed, and the parameter count so that a launch with the wrong number of
+ * arguments is refused with a readable message. */
+static int kg_cl_kernel_create(kg_program *prog, const char *entry, kg_kernel **out, kg_error *err)
+{
+    if (!prog || !entry || !out)
+        return kg_error_set(err, KG_ERR_INVALID, "kernel_create: NULL program, entry or out");
+    *out = NULL;
+    kg_kernel *kernel = calloc(1, sizeof *kernel);
+    if (!kernel || !(kernel->entry = kg_cl_strdup(entry)) ||
+        !(kernel->source_name = kg_cl_strdup(prog->source_name))) {
+        kg_cl_kernel_free(kernel);
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory creating kernel '%s'", entry);
+    }
+    cl_int rc;
+    kernel->kernel = clCreateKernel(prog->program, entry, &rc);
+    if (rc != CL_SUCCESS) {
+        kernel->kernel = NULL;
+        kg_cl_kernel_free(kernel);
+        if (rc == CL_INVALID_KERNEL_NAME)
+            return kg_error_set_vendor(err, KG_ERR_INVALID, (int)rc, kg_cl_error_name(rc),
+                                       "no kernel named '%s' in %s", entry, prog->source_name);
+        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
+                          "clCreateKernel failed");
+    }
+    rc = clGetKernelInfo(kernel->kernel, CL_KERNEL_NUM_ARGS, sizeof kernel->arg_count,
+                         &kernel->arg_count, NULL);
+    if (rc != CL_SUCCESS) {
+        kg_cl_kernel_free(kernel);
+        return kg_cl_fail(err, KG_ERR_DEVICE, rc, "clGetKernelInfo(CL_KERNEL_NUM_ARGS) failed");
+    }
+    *out = kernel;
+    return KG_OK;
+}
+
+/* ---- buffers ------------------------------------------------------------- */
+
+/* Checks the size against the device limit first, so an oversized tensor
+ * gets a message with both numbers instead of a bare driver code. */
+static int kg_cl_buffer_alloc(kg_device *dev, size_t bytes, kg_buffer **out, kg_error *err)
+{
+    if (!dev || !out)
+        return kg_error_set(err, KG_ERR_INVALID, "buffer_alloc: NULL device or out");
+    *out = NULL;
+    if (bytes == 0)
+        return kg_error_set(err, KG_ERR_INVALID, "cannot allocate a 0-byte OpenCL buffer");
+    if (dev->max_alloc_bytes && bytes > dev->max_alloc_bytes)
+        return kg_error_set_vendor(err, KG_ERR_MEMORY, CL_INVALID_BUFFER_SIZE,
+                                   kg_cl_error_name(CL_INVALID_BUFFER_SIZE),
+                                   "buffer of %zu bytes exceeds the device's largest allocation "
+                                   "(%llu bytes)",
+                                   bytes, (unsigned long long)dev->max_alloc_bytes);
+    kg_buffer *buf = calloc(1, sizeof *buf);
+    if (!buf)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of host memory allocating a buffer");
+    cl_int rc;
+    buf->mem = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        free(buf);
+        char what[96];
+        snprintf(what, sizeof what, "clCreateBuffer of %zu bytes failed", bytes);
+        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc, what);
+    }
+    buf->bytes = bytes;
+    *out = buf;
+    return KG_OK;
+}
+
+/* NULL-tolerant, like free(), so callers' cleanup paths stay simple. */
+static void kg_cl_buffer_free(kg_buffer *buf)
+{
+    if (!buf)
+        return;
+    if (buf->mem)
+        clReleaseMemObject(buf->mem);
+    free(buf);
+}
+
+/* Range checks happen here, not in the driver, so the message names the
+ * buffer size instead of a bare CL_INVALID_VALUE. */
+static int kg_cl_check_range(const kg_buffer *buf, size_t offset, size_t bytes, const char *op,
+                             kg_error *err)
+{
+    if (!buf)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: NULL buffer", op);
+    if (offset > buf->bytes || bytes > buf->bytes - offset)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "%s of %zu bytes at offset %zu is outside a %zu-byte buffer", op, bytes,
+                            offset, buf->bytes);
+    return KG_OK;
+}
+
+/* Blocking, so the host buffer may be reused as soon as this returns. */
+static int kg_cl_buffer_write(kg_device *dev, kg_buffer *buf, size_t offset, const void *src,
+                              size_t bytes, kg_error *err)
+{
+    if (!dev || (!src && bytes))
+        return kg_error_set(err, KG_ERR_INVALID, "buffer_write: NULL device or source");
+    int status = kg_cl_check_range(buf, offset, bytes, "buffer_write", err);
+    if (status || bytes == 0)
+        return status;
+    cl_int rc =
+        clEnqueueWriteBuffer(dev->queue, buf->mem, CL_TRUE, offset, bytes, src, 0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
+                          "clEnqueueWriteBuffer failed");
+    return KG_OK;
+}
+
+/* Blocking, so the runner can check results as soon as this returns. */
+static int kg_cl_buffer_read(kg_device *dev, kg_buffer *buf, size_t offset, void *dst, size_t bytes,
+                             kg_error *err)
+{
+    if (!dev || (!dst && bytes))
+        return kg_error_set(err, KG_ERR_INVALID, "buffer_read: NULL device or destination");
+    int status = kg_cl_check_range(buf, offset, bytes, "buffer_read", err);
+    if (status || bytes == 0)
+        return status;
+    cl_int rc =
+        clEnqueueReadBuffer(dev->queue, buf->mem, CL_TRUE, offset, bytes, dst, 0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
+                          "clEnqueueReadBuffer failed");
+    return KG_OK;
+}
+
+/* Completes before returning, like the transfers: the runner poisons outputs
+ * with it and then launches, and an error should surface at the fill. */
+static int kg_cl_buffer_fill(kg_device *dev, kg_buffer *buf, size_t offset, const void *pattern,
+                             size_t pattern_size, size_t bytes, kg_error *err)
+{
+    if (!dev || !pattern)
+        return kg_error_set(err, KG_ERR_INVALID, "buffer_fill: NULL device or pattern");
+    if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8 &&
+        pattern_size != 16)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "buffer_fill: pattern of %zu bytes (must be 1, 2, 4, 8 or 16)",
+                            pattern_size);
+    if (offset % pattern_size || bytes % pattern_size)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "buffer_fill: offset %zu and size %zu must be multiples of the "
+                            "%zu-byte pattern",
+                            offset, bytes, pattern_size);
+    int status = kg_cl_check_range(buf, offset, bytes, "buffer_fill", err);
+    if (status || bytes == 0)
+        return status;
+    cl_int rc = clEnqueueFillBuffer(dev->queue, buf->mem, pattern, pattern_size, offset, bytes, 0,
+                                    NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
+                          "clEnqueueFillBuffer failed");
+    rc = clFinish(dev->queue);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, KG_ERR_DEVICE, rc, "clFinish after clEnqueueFillBuffer failed");
+    return KG_OK;
+}
+
+/* Asynchronous on the in-order queue: later commands see the copy, and a
+ * copy between timed launches costs no host round trip. */
+static int kg_cl_buffer_copy(kg_device *dev, kg_buffer *dst, size_t dst_offset, kg_buffer *src,
+                             size_t src_offset, size_t bytes, kg_error *err)
+{
+    if (!dev)
+        return kg_error_set(err, KG_ERR_INVALID, "buffer_copy: NULL device");
+    int status = kg_cl_check_range(dst, dst_offset, bytes, "buffer_copy (destination)", err);
+    if (!status)
+        status = kg_cl_check_range(src, src_offset, bytes, "buffer_copy (source)", err);
+    if (status || bytes == 0)
+        return status;
+    if (dst == src && dst_offset < src_offset + bytes && src_offset < dst_offset + bytes)
+        return kg_error_set_vendor(err, KG_ERR_INVALID, CL_MEM_COPY_OVERLAP,
+                                   kg_cl_error_name(CL_MEM_COPY_OVERLAP),
+                                   "buffer_copy: source [%zu, %zu) and destination [%zu, %zu) "
+                                   "overlap in the same buffer",
+                                   src_offset, src_offset + bytes, dst_offset, dst_offset + bytes);
+    cl_int rc = clEnqueueCopyBuffer(dev->queue, src->mem, dst->mem, src_offset, dst_offset, bytes,
+                                    0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
+                          "clEnqueueCopyBuffer failed");
+    return KG_OK;
+}
+
+/* ---- launch -------------------------------------------------------------- */
+
+/* For messages: which argument kind the driver rejected. */
+static const char *kg_cl_arg_kind_name(kg_arg_kind kind)
+{
+    switch (kind) {
+    case KG_ARG_BUFFER:
+        return "buffer";
+    case KG_ARG_I32:
+        return "i32";
+    case KG_ARG_I64:
+        return "i64";
+    case KG_ARG_F32:
+        return "f32";
+    default:
+        return "unknown";
+    }
+}
+
+/* Every launch error names the kernel, its file and the sizes: that is what a
+ * kernel author needs to find a bad manifest entry. */
+static void kg_cl_describe_launch(const kg_kernel *kernel, const kg_launch *launch, char *out,
+                                  size_t cap)
+{
+    snprintf(out, cap,
+             "kernel '%s' (%s), grid [%llu, %llu, %llu], block [%u, %u, %u], dynamic local %zu "
+             "bytes",
+             kernel->entry, kernel->source_name, (unsigned long long)launch->grid[0],
+             (unsigned long long)launch->grid[1], (unsigned long long)launch->grid[2],
+             launch->block[0], launch->block[1], launch->block[2], launch->dynamic_local_bytes);
+}
+
+/* code 0 means our own check refused the launch, not the driver. */
+static int kg_cl_launch_fail(kg_error *err, int status, cl_int code, const kg_kernel *kernel,
+                             const kg_launch *launch, const char *what)
+{
+    char where[512];
+    kg_cl_describe_launch(kernel, launch, where, sizeof where);
+    const char *name = code ? kg_cl_error_name(code) : "";
+    if (code)
+        return kg_error_set_vendor(err, status, (int)code, name, "%s: %s (%d) for %s", what, name,
+                                   (int)code, where);
+    return kg_error_set(err, status, "%s for %s", what, where);
+}
+
+/* Makes room for one more event before the launch is enqueued, so that a
+ * failed allocation can never strand an event the driver already made. */
+static int kg_cl_reserve_event(kg_device *dev)
+{
+    if (dev->event_count < dev->event_cap)
+        return KG_OK;
+    size_t cap = dev->event_cap ? 2 * dev->event_cap : 16;
+    cl_event *grown = realloc(dev->events, cap * sizeof *grown);
+    if (!grown)
+        return KG_ERR_MEMORY;
+    dev->events = grown;
+    dev->event_cap = cap;
+    return KG_OK;
+}
+
+/* Converts CUDA-style grid/block to OpenCL global/local sizes and enqueues.
+ * Arguments are set on every launch because a kernel object may be shared
+ * by launches with different arguments. */
+static int kg_cl_launch(kg_device *dev, kg_kernel *kernel, const kg_launch *launch, kg_error *err)
+{
+    if (!dev || !kernel || !launch)
+        return kg_error_set(err, KG_ERR_INVALID, "launch: NULL device, kernel or launch");
+    if (launch->arg_count && !launch->args)
+        return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch,
+                                 "launch: arguments missing");
+    size_t wanted = launch->arg_count + (launch->dynamic_local_bytes > 0 ? 1 : 0);
+    if (wanted != kernel->arg_count) {
+        char what[256];
+        snprintf(what, sizeof what,
+                 "the kernel has %u parameters but the launch passes %zu arguments%s",
+                 (unsigned)kernel->arg_count, launch->arg_count,
+                 launch->dynamic_local_bytes > 0
+                     ? " plus the dynamic local buffer (KG_DYNAMIC_LOCAL_PARAM)"
+                     : "");
+        return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch, what);
+    }
+
+    size_t global[3], local[3];
+    cl_uint work_dim = 1;
+    for (int d = 0; d < 3; d++) {
+        if (launch->grid[d] == 0 || launch->block[d] == 0)
+            return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch,
+                                     "launch: grid and block sizes must be at least 1");
+        if (launch->grid[d] > SIZE_MAX / launch->block[d])
+            return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch,
+                                     "launch: grid * block overflows size_t");
+        global[d] = (size_t)launch->grid[d] * launch->block[d];
+        local[d] = launch->block[d];
+        if (launch->grid[d] != 1 || launch->block[d] != 1)
+            work_dim = (cl_uint)d + 1;
+    }
+
+    for (size_t i = 0; i < launch->arg_count; i++) {
+        const kg_arg *arg = &launch->args[i];
+        cl_int rc;
+        switch (arg->kind) {
+        case KG_ARG_BUFFER:
+            if (!arg->value.buffer) {
+                char what[96];
+                snprintf(what, sizeof what, "launch: argument %zu is a NULL buffer", i);
+                return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch, what);
+            }
+            rc =
+                clSetKernelArg(kernel->kernel, (cl_uint)i, sizeof(cl_mem), &arg->value.buffer->mem);
+            break;
+        case KG_ARG_I32: {
+            cl_int v = arg->value.i32;
+            rc = clSetKernelArg(kernel->kernel, (cl_uint)i, sizeof v, &v);
+            break;
+        }
+        case KG_ARG_I64: {
+            cl_long v = arg->value.i64;
+            rc = clSetKernelArg(kernel->kernel, (cl_uint)i, sizeof v, &v);
+            break;
+        }
+        case KG_ARG_F32: {
+            cl_float v = arg->value.f32;
+            rc = clSetKernelArg(kernel->kernel, (cl_uint)i, sizeof v, &v);
+            break;
+        }
+        default: {
+            char what[96];
+            snprintf(what, sizeof what, "launch: argument %zu has unknown kind %d", i,
+                     (int)arg->kind);
+            return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch, what);
+        }
+        }
+        if (rc != CL_SUCCESS) {
+            char what[128];
+            snprintf(what, sizeof what, "clSetKernelArg rejected argument %zu (%s)", i,
+                     kg_cl_arg_kind_name(arg->kind));
+            return kg_cl_launch_fail(err, KG_ERR_LAUNCH, rc, kernel, launch, what);
+        }
+    }
+    if (launch->dynamic_local_bytes > 0) {
+        cl_int rc = clSetKernelArg(kernel->kernel, (cl_uint)launch->arg_count,
+                                   launch->dynamic_local_bytes, NULL);
+        if (rc != CL_SUCCESS)
+            return kg_cl_launch_fail(err, KG_ERR_LAUNCH, rc, kernel, launch,
+                                     "clSetKernelArg rejected the dynamic local buffer");
+    }
+
+    cl_event *event = NULL;
+    if (dev->timing) {
+        if (kg_cl_reserve_event(dev) != KG_OK)
+            return kg_cl_launch_fail(err, KG_ERR_MEMORY, 0, kernel, launch,
+                                     "out of memory recording the launch event");
+        event = &dev->events[dev->event_count];
+    }
+    cl_int rc = clEnqueueNDRangeKernel(dev->queue, kernel->kernel, work_dim, NULL, global, local, 0,
+                                       NULL, event);
+    if (rc != CL_SUCCESS)
+        return kg_cl_launch_fail(err, KG_ERR_LAUNCH, rc, kernel, launch,
+                                 "clEnqueueNDRangeKernel failed");
+    if (event)
+        dev->event_count++;
+    return KG_OK;
+}
+
+/* Execution errors surface at the wait, so they count as launch failures. */
+static int kg_cl_synchronize(kg_device *dev, kg_error *err)
+{
+    if (!dev)
+        return kg_error_set(err, KG_ERR_INVALID, "synchronize: NULL device");
+    cl_int rc = clFinish(dev->queue);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, KG_ERR_LAUNCH, rc, "clFinish failed (a queued command failed)");
+    return KG_OK;
+}
+
+/* ---- timing -------------------------------------------------------------- */
+
+/* Opening a region twice would silently merge two measurements, so it is an
+ * error; timer_stop always closes the region, even when it fails. */
+static int kg_cl_timer_start(kg_device *dev, kg_error *err)
+{
+    if (!dev)
+        return kg_error_set(err, KG_ERR_INVALID, "timer_start: NULL device");
+    if (dev->timing)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "timer_start: a timed region is already open (missing timer_stop)");
+    kg_cl_release_events(dev);
+    dev->timing = 1;
+    return KG_OK;
+}
+
+/* Device time from the first launch's start to the last launch's end, taken
+ * from the driver's profiling timestamps, so host scheduling and enqueue
+ * overhead are excluded. Min/max over all events rather than first/last so a
+ * driver that reorders despite the in-order queue still gets the full span. */
+static int kg_cl_timer_stop(kg_device *dev, double *elapsed_seconds, kg_error *err)
+{
+    if (!dev || !elapsed_seconds)
+        return kg_error_set(err, KG_ERR_INVALID, "timer_stop: NULL device or result");
+    *elapsed_seconds = 0;
+    if (!dev->timing)
+        return kg_error_set(err, KG_ERR_INVALID, "timer_stop: no timed region is open");
+    dev->timing = 0;
+    int status = KG_OK;
+    cl_int rc = clFinish(dev->queue);
+    if (rc != CL_SUCCESS) {
+        status = kg_cl_fail(err, KG_ERR_LAUNCH, rc, "clFinish failed in the timed region");
+    } else if (dev->event_count == 0) {
+        status = kg_error_set(err, KG_ERR_INVALID, "timer_stop: the timed region has no launch");
+    } else {
+        cl_ulong first_start = UINT64_MAX, last_end = 0;
+        for (size_t i = 0; i < dev->event_count && status == KG_OK; i++) {
+            cl_int exec_status = CL_COMPLETE;
+            cl_ulong start = 0, end = 0;
+            rc = clGetEventInfo(dev->events[i], CL_EVENT_COMMAND_EXECUTION_STATUS,
+                                sizeof exec_status, &exec_status, NULL);
+            if (rc == CL_SUCCESS && exec_status < 0) {
+                status = kg_cl_fail(err, KG_ERR_LAUNCH, exec_status,
+                                    "a launch in the timed region failed");
+                break;
+            }
+            if (rc == CL_SUCCESS)
+                rc = clGetEventProfilingInfo(dev->events[i], CL_PROFILING_COMMAND_START,
+                                             sizeof start, &start, NULL);
+            if (rc == CL_SUCCESS)
+                rc = clGetEventProfilingInfo(dev->events[i], CL_PROFILING_COMMAND_END, sizeof end,
+                                             &end, NULL);
+            if (rc != CL_SUCCESS) {
+                status = kg_cl_fail(err, KG_ERR_DEVICE, rc, "reading profiling timestamps failed");
+                break;
+            }
+            if (start < first_start)
+                first_start = start;
+            if (end > last_end)
+                last_end = end;
+        }
+        if (status == KG_OK && last_end < first_start)
+            status = kg_error_set(err, KG_ERR_DEVICE,
+                                  "the driver reported an end timestamp (%llu ns) before the "
+                                  "start (%llu ns)",
+                                  (unsigned long long)last_end, (unsigned long long)first_start);
+        if (status == KG_OK)
+            *elapsed_seconds = (double)(last_end - first_start) * 1e-9;
+    }
+    kg_cl_release_events(dev);
+    return status;
+}
+
+/* ---- cache flush --------------------------------------------------------- */
+
+/* DESIGN: a cold-cache measurement starts with the last-level cache holding
+ * none of the kernel's data. Writing a buffer of at least twice the reported
+ * cache size (8 MiB at least, for drivers that report little or nothing)
+ * evicts every line under any common replacement policy. The fill pattern
+ * changes on every call so that no driver can recognise a repeated fill as
+ * a no-op and skip it. Allocated on first use so that hot-cache runs and
+ * `kgrade devices` never pay for it. */
+static int kg_cl_flush_cache(kg_device *dev, kg_error *err)
+{
+    if (!dev)
+        return kg_error_set(err, KG_ERR_INVALID, "flush_cache: NULL device");
+    if (!dev->flush_buffer) {
+        uint64_t bytes = dev->cache_bytes > UINT64_MAX / 2 ? UINT64_MAX : 2 * dev->cache_bytes;
+        if (bytes < KG_CL_FLUSH_MIN_BYTES)
+            bytes = KG_CL_FLUSH_MIN_BYTES;
+        if (dev->max_alloc_bytes && bytes > dev->max_alloc_bytes)
+            bytes = dev->max_alloc_bytes;
+        if (bytes > SIZE_MAX)
+            bytes = SIZE_MAX;
+        bytes -= bytes % 4;
+        cl_int rc;
+        dev->flush_buffer =
+            clCreateBuffer(dev->context, CL_MEM_READ_WRITE, (size_t)bytes, NULL, &rc);
+        if (rc != CL_SUCCESS) {
+            dev->flush_buffer = NULL;
+            char what[128];
+            snprintf(what, sizeof what, "allocating the %llu-byte cache-flush buffer failed",
+                     (unsigned long long)bytes);
+            return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
+                              what);
+        }
+        dev->flush_bytes = (size_t)bytes;
+    }
+    dev->flush_calls++;
+    cl_uint pattern = dev->flush_calls * 0x9E3779B9u; /* never the same twice in a row */
+    cl_int rc = clEnqueueFillBuffer(dev->queue, dev->flush_buffer, &pattern, sizeof pattern, 0,
+                                    dev->flush_bytes, 0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
+                          "cache flush (clEnqueueFillBuffer) failed");
+    rc = clFinish(dev->queue);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, KG_ERR_DEVICE, rc, "clFinish after the cache flush failed");
+    return KG_OK;
+}
+
+const kg_backend kg_opencl_backend = {
+    .api_version = KG_BACKEND_API_VERSION,
+    .name = "opencl",
+    .init = kg_cl_init,
+    .shutdown = kg_cl_shutdown,
+    .device_count = kg_cl_device_count,
+    .device_info = kg_cl_device_info,
+    .device_open = kg_cl_device_open,
+    .device_close = kg_cl_device_close,
+    .program_build = kg_cl_program_build,
+    .program_free = kg_cl_program_free,
+    .kernel_create = kg_cl_kernel_create,
+    .kernel_free = kg_cl_kernel_free,
+    .buffer_alloc = kg_cl_buffer_alloc,
+    .buffer_free = kg_cl_buffer_free,
+    .buffer_write = kg_cl_buffer_write,
+    .buffer_read = kg_cl_buffer_read,
+    .buffer_fill = kg_cl_buffer_fill,
+    .buffer_copy = kg_cl_buffer_copy,
+    .launch = kg_cl_launch,
+    .synchronize = kg_cl_synchronize,
+    .timer_start = kg_cl_timer_start,
+    .timer_stop = kg_cl_timer_stop,
+    .flush_cache = kg_cl_flush_cache,
+    .read_clocks = NULL, /* OpenCL 1.2 has no clock or throttle query */
+};

@@ -1,0 +1,105 @@
+/* `kgrade devices`: every device of every compiled-in backend. */
+#include "commands.h"
+#include "device_select.h"
+#include "fingerprint.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct devices_options {
+    int json;
+} devices_options;
+
+static const kg_option devices_options_table[] = {
+    {"json", KG_OPT_FLAG, offsetof(devices_options, json), NULL,
+     "print one JSON object (devices and backends that could not start)"},
+};
+
+static void print_bytes(char *buf, size_t size, unsigned long long b)
+{
+    if (b >= (1ull << 30))
+        snprintf(buf, size, "%.1f GiB", (double)b / (1ull << 30));
+    else if (b >= (1ull << 20))
+        snprintf(buf, size, "%.1f MiB", (double)b / (1ull << 20));
+    else
+        snprintf(buf, size, "%.0f KiB", (double)b / 1024);
+}
+
+static void print_json(const kg_device_list *list)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *devices = cJSON_AddArrayToObject(root, "devices");
+    for (size_t i = 0; i < list->count; i++)
+        cJSON_AddItemToArray(devices, kg_fingerprint_device(&list->items[i].info));
+    cJSON *missing = cJSON_AddArrayToObject(root, "unavailable_backends");
+    for (size_t i = 0; i < list->failure_count; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "backend", list->failures[i].backend->name);
+        cJSON_AddStringToObject(f, "reason", list->failures[i].error.message);
+        cJSON_AddItemToArray(missing, f);
+    }
+    cJSON_AddStringToObject(root, "backends_compiled", KG_BACKENDS_BUILT);
+    char *text = cJSON_Print(root);
+    puts(text);
+    free(text);
+    cJSON_Delete(root);
+}
+
+static void print_table(const kg_device_list *list)
+{
+    printf("backends compiled: %s\n", KG_BACKENDS_BUILT[0] ? KG_BACKENDS_BUILT : "none");
+    for (size_t i = 0; i < list->failure_count; i++)
+        printf("%s: %s\n", list->failures[i].backend->name, list->failures[i].error.message);
+    if (list->count == 0) {
+        printf("no devices found\n");
+        return;
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        const kg_device_info *d = &list->items[i].info;
+        char mem[32], cache[32], local[32];
+        print_bytes(mem, sizeof mem, d->global_mem_bytes);
+        print_bytes(cache, sizeof cache, d->cache_bytes);
+        print_bytes(local, sizeof local, d->local_mem_bytes);
+        printf("\n[%zu] %s:%d  %s\n", i, d->backend, d->index, d->name);
+        printf("    vendor %s, type %s%s%s\n", d->vendor, kg_device_type_name(d->type),
+               d->platform[0] ? ", platform " : "", d->platform);
+        printf("    driver %s, %s\n", d->driver_version, d->api_version);
+        printf("    %u compute units at %u MHz, max work-group %u\n", d->compute_units,
+               d->clock_mhz, d->max_group_size);
+        printf("    memory %s, last-level cache %s (line %u B), local memory %s\n", mem, cache,
+               d->cache_line_bytes, local);
+    }
+}
+
+static int run_devices(const kg_command *self, int argc, char **argv)
+{
+    devices_options opts = {0};
+    const char *pos[1];
+    size_t npos;
+    int rc = kg_cli_parse(self, &opts, argc, argv, pos, 0, &npos);
+    if (rc)
+        return rc > 0 ? KG_EXIT_OK : KG_EXIT_USAGE;
+    kg_device_list list;
+    if (kg_devices_enumerate(&list) != 0) {
+        fprintf(stderr, "kgrade devices: out of memory\n");
+        return KG_EXIT_FAILED;
+    }
+    if (opts.json)
+        print_json(&list);
+    else
+        print_table(&list);
+    kg_devices_release(&list);
+    return KG_EXIT_OK;
+}
+
+const kg_command kg_command_devices = {
+    .name = "devices",
+    .summary = "List every device of every compiled-in backend.",
+    .usage = "kgrade devices [--json]",
+    .description = "Numbers in brackets are what `kgrade run --device N` takes. Backends whose\n"
+                   "driver or library is missing are listed with the reason and skipped.",
+    .options = devices_options_table,
+    .option_count = sizeof devices_options_table / sizeof devices_options_table[0],
+    .run = run_devices,
+};

@@ -1,0 +1,10 @@
+/* The subcommands, one file each (cmd_<name>.c); main.c lists them. */
+#ifndef KG_COMMANDS_H
+#define KG_COMMANDS_H
+
+#include "cli.h"
+
+extern const kg_command kg_command_devices;
+extern const kg_command kg_command_run;
+
+#endif

@@ -1,0 +1,29 @@
+/* Element types of tensors, their names, sizes and host conversions. */
+#ifndef KG_DTYPE_H
+#define KG_DTYPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum kg_dtype {
+    KG_DTYPE_F32 = 0,
+    KG_DTYPE_F16 = 1,
+    KG_DTYPE_BF16 = 2,
+    KG_DTYPE_I32 = 3,
+    KG_DTYPE_I64 = 4,
+    KG_DTYPE_COUNT
+} kg_dtype;
+
+/* "f32", "f16", "bf16", "i32", "i64". */
+const char *kg_dtype_name(kg_dtype t);
+/* Reverse of kg_dtype_name; -1 for an unknown name. */
+int kg_dtype_parse(const char *name);
+size_t kg_dtype_size(kg_dtype t);
+int kg_dtype_is_float(kg_dtype t);
+
+/* Element i of a buffer of type t, as a double. */
+double kg_dtype_load(kg_dtype t, const void *data, size_t i);
+/* Stores v (rounded to nearest even for f16/bf16, truncated for ints). */
+void kg_dtype_store(kg_dtype t, void *data, size_t i, double v);
+
+#endif

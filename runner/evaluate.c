@@ -1,0 +1,422 @@
+/* Building, allocating and launching one kernel set for one shape. */
+#include "evaluate.h"
+#include "json_file.h"
+#include "sha256.h"
+#include "tensors.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct cache_item {
+    char *key; /* source path + language + defines */
+    kg_program *program;
+    char *log;
+    char sha256[65];
+    double seconds;
+    int status;
+    kg_error error;
+} cache_item;
+
+struct kg_build_cache {
+    const kg_backend *backend;
+    kg_device *dev;
+    cache_item *items;
+    size_t count, cap;
+};
+
+kg_build_cache *kg_build_cache_create(const kg_backend *backend, kg_device *dev)
+{
+    kg_build_cache *c = calloc(1, sizeof *c);
+    if (c) {
+        c->backend = backend;
+        c->dev = dev;
+    }
+    return c;
+}
+
+void kg_build_cache_free(kg_build_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->count; i++) {
+        if (c->items[i].program)
+            c->backend->program_free(c->items[i].program);
+        free(c->items[i].key);
+        free(c->items[i].log);
+    }
+    free(c->items);
+    free(c);
+}
+
+typedef struct resolved_launch {
+    kg_kernel *kernel;
+    kg_launch launch;
+    kg_arg *args;
+} resolved_launch;
+
+struct kg_prepared {
+    const kg_backend *backend;
+    kg_device *dev;
+    const kg_workload *w;
+    kg_buffer **tensor_buffers; /* w->tensor_count */
+    kg_buffer **scratch_buffers;
+    size_t scratch_count;
+    resolved_launch *launches;
+    size_t launch_count;
+    size_t output_bytes;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Evaluates the entry's defines for the shape into "NAME=VALUE" strings. */
+static int eval_defines(const kg_workload *w, const kg_kernel_entry *e, const kg_shape *shape,
+                        char (*defs)[96], kg_build_info *build, kg_error *err)
+{
+    build->defines[0] = '\0';
+    for (size_t i = 0; i < e->define_count; i++) {
+        int64_t v;
+        char what[96];
+        snprintf(what, sizeof what, "%s: defines.%s", e->set, e->define_names[i]);
+        int rc = kg_eval_for_shape(e->define_values[i], shape, w->name, what, &v, err);
+        if (rc)
+            return rc;
+        snprintf(defs[i], 96, "%s=%lld", e->define_names[i], (long long)v);
+        size_t len = strlen(build->defines);
+        snprintf(build->defines + len, sizeof build->defines - len, "%s-D%s", len ? " " : "",
+                 defs[i]);
+    }
+    return KG_OK;
+}
+
+static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, char (*defs)[96],
+                        kg_build_info *build, kg_program **program, kg_error *err)
+{
+    char key[1024];
+    snprintf(key, sizeof key, "%s|%s|%s", e->source_path, kg_language_name(e->language),
+             build->defines);
+    for (size_t i = 0; i < c->count; i++) {
+        cache_item *it = &c->items[i];
+        if (strcmp(it->key, key) != 0)
+            continue;
+        memcpy(build->source_sha256, it->sha256, sizeof it->sha256);
+        build->log = it->log ? it->log : "";
+        build->seconds = 0;
+        build->cached = 1;
+        if (it->status != KG_OK) {
+            if (err)
+                *err = it->error;
+            return it->status;
+        }
+        *program = it->program;
+        return KG_OK;
+    }
+    if (c->count == c->cap) {
+        size_t ncap = c->cap ? 2 * c->cap : 8;
+        cache_item *items = realloc(c->items, ncap * sizeof *items);
+        if (!items)
+            return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+        c->items = items;
+        c->cap = ncap;
+    }
+    cache_item *it = &c->items[c->count++];
+    memset(it, 0, sizeof *it);
+    it->key = strdup(key);
+    char *source;
+    size_t size;
+    it->status = kg_read_file(e->source_path, &source, &size, &it->error);
+    if (it->status == KG_OK) {
+        kg_sha256_hex(source, size, it->sha256);
+        const char *define_ptrs[64];
+        size_t n = e->define_count < 64 ? e->define_count : 64;
+        for (size_t i = 0; i < n; i++)
+            define_ptrs[i] = defs[i];
+        kg_build_request req = {.language = e->language,
+                                .source = source,
+                                .source_size = size,
+                                .source_name = e->source_path,
+                                .defines = define_ptrs,
+                                .define_count = n};
+        double t0 = now_seconds();
+        it->status = c->backend->program_build(c->dev, &req, &it->program, &it->log, &it->error);
+        it->seconds = now_seconds() - t0;
+        free(source);
+    }
+    memcpy(build->source_sha256, it->sha256, sizeof it->sha256);
+    build->log = it->log ? it->log : "";
+    build->seconds = it->seconds;
+    build->cached = 0;
+    if (it->status != KG_OK) {
+        if (err)
+            *err = it->error;
+        return it->status;
+    }
+    *program = it->program;
+    return KG_OK;
+}
+
+void kg_prepared_free(kg_prepared *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->launch_count; i++) {
+        if (p->launches[i].kernel)
+            p->backend->kernel_free(p->launches[i].kernel);
+        free(p->launches[i].args);
+    }
+    free(p->launches);
+    if (p->tensor_buffers)
+        for (size_t i = 0; i < p->w->tensor_count; i++)
+            if (p->tensor_buffers[i])
+                p->backend->buffer_free(p->tensor_buffers[i]);
+    if (p->scratch_buffers)
+        for (size_t i = 0; i < p->scratch_count; i++)
+            if (p->scratch_buffers[i])
+                p->backend->buffer_free(p->scratch_buffers[i]);
+    free(p->tensor_buffers);
+    free(p->scratch_buffers);
+    free(p);
+}
+
+static int alloc_buffers(kg_prepared *p, const kg_kernel_entry *e, const kg_shape *shape,
+                         const kg_host_tensor *tensors, kg_error *err)
+{
+    int rc;
+    for (size_t i = 0; i < p->w->tensor_count; i++) {
+        size_t bytes = kg_tensor_bytes(&tensors[i]);
+        if ((rc = p->backend->buffer_alloc(p->dev, bytes ? bytes : 1, &p->tensor_buffers[i], err)))
+            return rc;
+        if (bytes && (rc = p->backend->buffer_write(p->dev, p->tensor_buffers[i], 0,
+                                                    tensors[i].data, bytes, err)))
+            return rc;
+    }
+    p->output_bytes = kg_tensor_bytes(&tensors[p->w->output_index]);
+    for (size_t i = 0; i < e->scratch_count; i++) {
+        int64_t count;
+        char what[96];
+        snprintf(what, sizeof what, "%s: scratch %s count", e->set, e->scratch[i].name);
+        if ((rc = kg_eval_for_shape(e->scratch[i].count, shape, p->w->name, what, &count, err)))
+            return rc;
+        if (count < 0)
+            return kg_error_set(err, KG_ERR_INVALID, "%s: %s is negative (%lld)", p->w->name,
+                                what, (long long)count);
+        size_t bytes = (size_t)count * kg_dtype_size(e->scratch[i].dtype);
+        if ((rc = p->backend->buffer_alloc(p->dev, bytes ? bytes : 1, &p->scratch_buffers[i],
+                                           err)))
+            return rc;
+    }
+    return KG_OK;
+}
+
+static int resolve_dims(const kg_workload *w, const kg_shape *shape, const char *set, size_t li,
+                        const char *which, kg_expr *const *exprs, int n, uint64_t *out,
+                        kg_error *err)
+{
+    for (int d = 0; d < 3; d++)
+        out[d] = 1;
+    for (int d = 0; d < n; d++) {
+        int64_t v;
+        char what[96];
+        snprintf(what, sizeof what, "%s: launches[%zu].%s[%d]", set, li, which, d);
+        int rc = kg_eval_for_shape(exprs[d], shape, w->name, what, &v, err);
+        if (rc)
+            return rc;
+        if (v < 0)
+            return kg_error_set(err, KG_ERR_INVALID, "%s: shape %s: %s is negative (%lld)",
+                                w->name, shape->name, what, (long long)v);
+        out[d] = (uint64_t)v;
+    }
+    return KG_OK;
+}
+
+static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
+                          const kg_shape *shape, kg_program *program, kg_error *err)
+{
+    const kg_launch_spec *spec = &e->launches[li];
+    resolved_launch *r = &p->launches[li];
+    int rc = p->backend->kernel_create(program, spec->entry, &r->kernel, err);
+    if (rc)
+        return rc;
+    uint64_t block[3];
+    if ((rc = resolve_dims(p->w, shape, e->set, li, "grid", spec->grid, spec->grid_dims,
+                           r->launch.grid, err)) ||
+        (rc = resolve_dims(p->w, shape, e->set, li, "block", spec->block, spec->block_dims, block,
+                           err)))
+        return rc;
+    for (int d = 0; d < 3; d++) {
+        if (block[d] == 0 || block[d] > UINT32_MAX)
+            return kg_error_set(err, KG_ERR_INVALID, "%s: shape %s: %s: launches[%zu].block[%d] "
+                                "= %llu is not a valid work-group size",
+                                p->w->name, shape->name, e->set, li, d,
+                                (unsigned long long)block[d]);
+        r->launch.block[d] = (uint32_t)block[d];
+    }
+    if (spec->local_mem) {
+        int64_t v;
+        char what[96];
+        snprintf(what, sizeof what, "%s: launches[%zu].local_mem", e->set, li);
+        if ((rc = kg_eval_for_shape(spec->local_mem, shape, p->w->name, what, &v, err)))
+            return rc;
+        r->launch.dynamic_local_bytes = v > 0 ? (size_t)v : 0;
+    }
+    r->args = calloc(spec->arg_count ? spec->arg_count : 1, sizeof *r->args);
+    if (!r->args)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    for (size_t a = 0; a < spec->arg_count; a++) {
+        const kg_arg_spec *as = &spec->args[a];
+        kg_arg *arg = &r->args[a];
+        int64_t v = 0;
+        switch (as->source) {
+        case KG_ARGSRC_TENSOR:
+            arg->kind = KG_ARG_BUFFER;
+            arg->value.buffer = p->tensor_buffers[as->index];
+            break;
+        case KG_ARGSRC_SCRATCH:
+            arg->kind = KG_ARG_BUFFER;
+            arg->value.buffer = p->scratch_buffers[as->index];
+            break;
+        case KG_ARGSRC_PARAM:
+            arg->kind = KG_ARG_F32;
+            arg->value.f32 = (float)p->w->params[as->index].value;
+            break;
+        case KG_ARGSRC_I32:
+        case KG_ARGSRC_I64: {
+            char what[96];
+            snprintf(what, sizeof what, "%s: launches[%zu].args[%zu]", e->set, li, a);
+            if ((rc = kg_eval_for_shape(as->expr, shape, p->w->name, what, &v, err)))
+                return rc;
+            if (as->source == KG_ARGSRC_I64) {
+                arg->kind = KG_ARG_I64;
+                arg->value.i64 = v;
+            } else {
+                if (v < INT32_MIN || v > INT32_MAX)
+                    return kg_error_set(err, KG_ERR_INVALID,
+                                        "%s: shape %s: %s = %lld does not fit in int32 (write "
+                                        "\"i64:...\" to pass 64 bits)",
+                                        p->w->name, shape->name, what, (long long)v);
+                arg->kind = KG_ARG_I32;
+                arg->value.i32 = (int32_t)v;
+            }
+            break;
+        }
+        }
+    }
+    r->launch.args = r->args;
+    r->launch.arg_count = spec->arg_count;
+    return KG_OK;
+}
+
+int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *entry,
+               const kg_shape *shape, const kg_host_tensor *tensors, kg_prepared **out,
+               kg_build_info *build, kg_error *err)
+{
+    *out = NULL;
+    memset(build, 0, sizeof *build);
+    build->log = "";
+    char defs[64][96];
+    if (entry->define_count > 64)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: at most 64 defines", entry->manifest);
+    int rc = eval_defines(w, entry, shape, defs, build, err);
+    if (rc)
+        return rc;
+    kg_program *program = NULL;
+    if ((rc = build_cached(cache, entry, defs, build, &program, err)))
+        return rc;
+    kg_prepared *p = calloc(1, sizeof *p);
+    if (!p)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    p->backend = cache->backend;
+    p->dev = cache->dev;
+    p->w = w;
+    p->tensor_buffers = calloc(w->tensor_count, sizeof *p->tensor_buffers);
+    p->scratch_count = entry->scratch_count;
+    p->scratch_buffers = calloc(entry->scratch_count + 1, sizeof *p->scratch_buffers);
+    p->launch_count = entry->launch_count;
+    p->launches = calloc(entry->launch_count, sizeof *p->launches);
+    if (!p->tensor_buffers || !p->scratch_buffers || !p->launches) {
+        kg_prepared_free(p);
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    }
+    if ((rc = alloc_buffers(p, entry, shape, tensors, err))) {
+        kg_prepared_free(p);
+        return rc;
+    }
+    for (size_t li = 0; li < entry->launch_count; li++)
+        if ((rc = resolve_launch(p, entry, li, shape, program, err))) {
+            kg_prepared_free(p);
+            return rc;
+        }
+    *out = p;
+    return KG_OK;
+}
+
+int kg_prepared_enqueue(kg_prepared *p, kg_error *err)
+{
+    for (size_t i = 0; i < p->launch_count; i++) {
+        int rc = p->backend->launch(p->dev, p->launches[i].kernel, &p->launches[i].launch, err);
+        if (rc)
+            return rc;
+    }
+    return KG_OK;
+}
+
+int kg_prepared_poison_output(kg_prepared *p, kg_error *err)
+{
+    if (p->output_bytes == 0)
+        return KG_OK;
+    kg_dtype t = p->w->tensors[p->w->output_index].dtype;
+    uint32_t nan32 = 0x7fc00000u;
+    uint16_t nan16 = t == KG_DTYPE_BF16 ? 0x7fc0 : 0x7e00;
+    uint8_t canary = 0x5a;
+    const void *pattern = &canary;
+    size_t size = 1;
+    if (t == KG_DTYPE_F32) {
+        pattern = &nan32;
+        size = 4;
+    } else if (t == KG_DTYPE_F16 || t == KG_DTYPE_BF16) {
+        pattern = &nan16;
+        size = 2;
+    }
+    return p->backend->buffer_fill(p->dev, p->tensor_buffers[p->w->output_index], 0, pattern,
+                                   size, p->output_bytes, err);
+}
+
+int kg_prepared_upload_inputs(kg_prepared *p, const kg_host_tensor *tensors, kg_error *err)
+{
+    for (size_t i = 0; i < p->w->tensor_count; i++) {
+        if (p->w->tensors[i].is_output)
+            continue;
+        size_t bytes = kg_tensor_bytes(&tensors[i]);
+        int rc = bytes ? p->backend->buffer_write(p->dev, p->tensor_buffers[i], 0,
+                                                  tensors[i].data, bytes, err)
+                       : KG_OK;
+        if (rc)
+            return rc;
+    }
+    return KG_OK;
+}
+
+int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err)
+{
+    if (p->output_bytes == 0)
+        return KG_OK;
+    return p->backend->buffer_read(p->dev, p->tensor_buffers[p->w->output_index], 0, dst,
+                                   p->output_bytes, err);
+}
+
+const kg_backend *kg_prepared_backend(const kg_prepared *p)
+{
+    return p->backend;
+}
+
+kg_device *kg_prepared_device(const kg_prepared *p)
+{
+    return p->dev;
+}

@@ -1,0 +1,61 @@
+/*
+ * One kernel set made ready on a device for one shape: the program built
+ * (through a per-run cache), its kernels created, device buffers allocated
+ * and filled from the host tensors, every launch's geometry and arguments
+ * evaluated. The runner then poisons, runs, reads back and times it.
+ */
+#ifndef KG_EVALUATE_H
+#define KG_EVALUATE_H
+
+#include "backend.h"
+#include "kernelset.h"
+#include "workload.h"
+
+/* Programs built during a run, keyed by source file, language and defines,
+ * so a set whose defines do not depend on the shape is built once. */
+typedef struct kg_build_cache kg_build_cache;
+
+/* Creates an empty cache for one device; free with kg_build_cache_free
+ * (NULL allowed), which frees the programs. */
+kg_build_cache *kg_build_cache_create(const kg_backend *backend, kg_device *dev);
+void kg_build_cache_free(kg_build_cache *cache);
+
+/* What building a set for a shape produced, for the results file. */
+typedef struct kg_build_info {
+    char source_sha256[65];
+    char defines[512]; /* "-DBLOCK=256 -DTILE=32" as passed */
+    const char *log;   /* compiler log, owned by the cache; may be "" */
+    double seconds;    /* compile time (0 when it came from the cache) */
+    int cached;
+} kg_build_info;
+
+typedef struct kg_prepared kg_prepared;
+
+/* Builds and sets up `entry` for `shape` on the cache's device, uploading
+ * `tensors` (inputs and the output's initial contents). On a build failure
+ * returns KG_ERR_BUILD with *build filled (log included) and *out NULL. On
+ * success *out is freed with kg_prepared_free. */
+int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *entry,
+               const kg_shape *shape, const kg_host_tensor *tensors, kg_prepared **out,
+               kg_build_info *build, kg_error *err);
+void kg_prepared_free(kg_prepared *p);
+
+/* Enqueues every launch of the set once, in order (asynchronous). */
+int kg_prepared_enqueue(kg_prepared *p, kg_error *err);
+
+/* Fills the output buffer with NaN (integer outputs: a 0x5A canary) so
+ * that an output the kernel does not write cannot pass. */
+int kg_prepared_poison_output(kg_prepared *p, kg_error *err);
+
+/* Copies the host tensors' inputs into the device buffers again (after the
+ * inputs were regenerated with a new seed). */
+int kg_prepared_upload_inputs(kg_prepared *p, const kg_host_tensor *tensors, kg_error *err);
+
+/* Blocking read of the output tensor into dst (kg_tensor_bytes of it). */
+int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err);
+
+/* The backend and device the set was prepared on. */
+const kg_backend *kg_prepared_backend(const kg_prepared *p);
+kg_device *kg_prepared_device(const kg_prepared *p);
+
+#endif

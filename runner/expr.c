@@ -1,0 +1,755 @@
+/*
+ * Integer expressions over shape symbols: a recursive-descent parser that
+ * builds a small tree, and an evaluator that checks every int64 operation.
+ *
+ * Sums and products are stored as one "chain" node holding all of their
+ * operands, evaluated left to right in a loop, so a long flat sum such as
+ * "1+1+...+1" does not become a deep tree. Only parentheses, function calls
+ * and unary signs nest, and the parser caps that nesting at
+ * KG_EXPR_MAX_DEPTH, which bounds the recursion of parsing, evaluation,
+ * visiting and freeing alike.
+ */
+#include "expr.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Deepest nesting of parentheses, function calls and unary signs. */
+#define KG_EXPR_MAX_DEPTH 256
+/* Longest piece of user text quoted back in an error message. */
+#define KG_EXPR_QUOTE_MAX 48
+
+typedef enum kg_node_kind {
+    KG_NODE_INTEGER,
+    KG_NODE_SYMBOL,
+    KG_NODE_NEGATE, /* operands[0] */
+    KG_NODE_CHAIN,  /* operands[0] op operands[1] op ... (all '+'/'-' or all '*'/'/'/'%') */
+    KG_NODE_CALL,   /* function(operands[0], operands[1], ...) */
+} kg_node_kind;
+
+typedef enum kg_function {
+    KG_FUNC_CDIV,
+    KG_FUNC_MIN,
+    KG_FUNC_MAX,
+} kg_function;
+
+typedef struct kg_node kg_node;
+
+/* One operand of a chain, call or negation. In a chain, `op` is the
+ * operator that joins it to the value accumulated so far ('\0' for the
+ * first operand); `op_position` is where that operator is in the text. */
+typedef struct kg_operand {
+    char op;
+    size_t op_position;
+    kg_node *node;
+} kg_operand;
+
+struct kg_node {
+    kg_node_kind kind;
+    size_t position; /* start of the literal, symbol, '-' or function name */
+    int64_t value;   /* KG_NODE_INTEGER */
+    char *name;      /* KG_NODE_SYMBOL */
+    kg_function function;
+    size_t count;
+    size_t capacity;
+    kg_operand *operands;
+};
+
+struct kg_expr {
+    char *text;
+    kg_node *root;
+};
+
+/* ---- symbol table ------------------------------------------------------ */
+
+void kg_symtab_init(kg_symtab *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+/* Length of `s`, but stops counting at `limit` so that an unterminated or
+ * hostile name is never scanned past what could possibly fit. */
+static size_t kg_bounded_length(const char *s, size_t limit)
+{
+    size_t n = 0;
+    while (n < limit && s[n] != '\0')
+        n++;
+    return n;
+}
+
+static long kg_symtab_find(const kg_symtab *t, const char *name)
+{
+    for (size_t i = 0; i < t->count; i++)
+        if (strcmp(t->names[i], name) == 0)
+            return (long)i;
+    return -1;
+}
+
+int kg_symtab_set(kg_symtab *t, const char *name, int64_t value)
+{
+    if (t == NULL || name == NULL)
+        return -1;
+    size_t length = kg_bounded_length(name, KG_SYMBOL_NAME_MAX);
+    if (length > KG_SYMBOL_NAME_MAX - 1)
+        return -1;
+    long found = kg_symtab_find(t, name);
+    if (found >= 0) {
+        t->values[found] = value;
+        return 0;
+    }
+    if (t->count >= KG_SYMTAB_MAX)
+        return -1;
+    memcpy(t->names[t->count], name, length + 1);
+    t->values[t->count] = value;
+    t->count++;
+    return 0;
+}
+
+int kg_symtab_get(const kg_symtab *t, const char *name, int64_t *value)
+{
+    if (t == NULL || name == NULL)
+        return 0;
+    long found = kg_symtab_find(t, name);
+    if (found < 0)
+        return 0;
+    if (value != NULL)
+        *value = t->values[found];
+    return 1;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+#if defined(__GNUC__)
+#define KG_PRINTF_LIKE(format_index, first_arg)                                                    \
+    __attribute__((format(printf, format_index, first_arg)))
+#else
+#define KG_PRINTF_LIKE(format_index, first_arg)
+#endif
+
+static void kg_expr_fail(kg_expr_error *err, size_t position, const char *format, ...)
+    KG_PRINTF_LIKE(3, 4);
+
+/* Every message ends in " at position N" so that callers can show it as is;
+ * the description is cut short, never the position. */
+static void kg_expr_fail(kg_expr_error *err, size_t position, const char *format, ...)
+{
+    if (err == NULL)
+        return;
+    char suffix[48];
+    int suffix_length = snprintf(suffix, sizeof suffix, " at position %zu", position);
+    size_t room = sizeof err->message - (size_t)suffix_length;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(err->message, room, format, args);
+    va_end(args);
+    size_t length = strlen(err->message);
+    memcpy(err->message + length, suffix, (size_t)suffix_length + 1);
+    err->position = position;
+}
+
+/* ---- tree -------------------------------------------------------------- */
+
+static void kg_node_free(kg_node *n)
+{
+    if (n == NULL)
+        return;
+    for (size_t i = 0; i < n->count; i++)
+        kg_node_free(n->operands[i].node);
+    free(n->operands);
+    free(n->name);
+    free(n);
+}
+
+static kg_node *kg_node_new(kg_node_kind kind, size_t position)
+{
+    kg_node *n = calloc(1, sizeof *n);
+    if (n != NULL) {
+        n->kind = kind;
+        n->position = position;
+    }
+    return n;
+}
+
+/* Appends an operand, taking ownership of `child` even on failure so that
+ * callers have a single clean-up path. */
+static int kg_node_append(kg_node *n, char op, size_t op_position, kg_node *child)
+{
+    if (n->count == n->capacity) {
+        size_t capacity = n->capacity ? n->capacity * 2 : 4;
+        kg_operand *grown = realloc(n->operands, capacity * sizeof *grown);
+        if (grown == NULL) {
+            kg_node_free(child);
+            return -1;
+        }
+        n->operands = grown;
+        n->capacity = capacity;
+    }
+    n->operands[n->count].op = op;
+    n->operands[n->count].op_position = op_position;
+    n->operands[n->count].node = child;
+    n->count++;
+    return 0;
+}
+
+/* ---- parser ------------------------------------------------------------ */
+
+typedef struct kg_parser {
+    const char *text;
+    size_t pos;
+    size_t depth;
+    kg_expr_error *err;
+} kg_parser;
+
+static int kg_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int kg_is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int kg_is_ident_start(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static int kg_is_ident_char(char c)
+{
+    return kg_is_ident_start(c) || kg_is_digit(c);
+}
+
+/* Characters that can appear somewhere in a valid expression; anything
+ * else is reported as such rather than as a misplaced token. */
+static int kg_is_known_char(char c)
+{
+    return kg_is_space(c) || kg_is_ident_char(c) || strchr("+-*/%(),", c) != NULL;
+}
+
+static char kg_peek(kg_parser *p)
+{
+    while (kg_is_space(p->text[p->pos]))
+        p->pos++;
+    return p->text[p->pos];
+}
+
+static void kg_fail_unexpected_char(kg_parser *p)
+{
+    unsigned char c = (unsigned char)p->text[p->pos];
+    if (c >= 0x20 && c < 0x7f)
+        kg_expr_fail(p->err, p->pos, "unexpected character '%c'", c);
+    else
+        kg_expr_fail(p->err, p->pos, "unexpected character '\\x%02X'", c);
+}
+
+/* Reports that `expected` was wanted at the current position, unless the
+ * character there is not part of the language at all, which is the more
+ * useful thing to say. */
+static void kg_fail_expected(kg_parser *p, const char *expected)
+{
+    char c = p->text[p->pos];
+    if (c != '\0' && !kg_is_known_char(c))
+        kg_fail_unexpected_char(p);
+    else
+        kg_expr_fail(p->err, p->pos, "expected %s", expected);
+}
+
+/* Nesting is counted so that hostile input ("((((...", "----...") fails
+ * cleanly instead of exhausting the stack. */
+static int kg_enter(kg_parser *p)
+{
+    if (p->depth >= KG_EXPR_MAX_DEPTH) {
+        kg_expr_fail(p->err, p->pos, "expression nested deeper than %d levels", KG_EXPR_MAX_DEPTH);
+        return -1;
+    }
+    p->depth++;
+    return 0;
+}
+
+static void kg_leave(kg_parser *p)
+{
+    p->depth--;
+}
+
+static kg_node *kg_parse_expr(kg_parser *p);
+
+static kg_node *kg_parse_integer(kg_parser *p)
+{
+    size_t start = p->pos;
+    int64_t value = 0;
+    int overflow = 0;
+    while (kg_is_digit(p->text[p->pos])) {
+        int digit = p->text[p->pos] - '0';
+        if (!overflow && (__builtin_mul_overflow(value, (int64_t)10, &value) ||
+                          __builtin_add_overflow(value, (int64_t)digit, &value)))
+            overflow = 1;
+        p->pos++;
+    }
+    if (overflow) {
+        int length = (int)(p->pos - start);
+        kg_expr_fail(p->err, start, "integer literal '%.*s%s' does not fit in int64",
+                     length > KG_EXPR_QUOTE_MAX ? KG_EXPR_QUOTE_MAX : length, p->text + start,
+                     length > KG_EXPR_QUOTE_MAX ? "..." : "");
+        return NULL;
+    }
+    kg_node *n = kg_node_new(KG_NODE_INTEGER, start);
+    if (n == NULL) {
+        kg_expr_fail(p->err, start, "out of memory");
+        return NULL;
+    }
+    n->value = value;
+    return n;
+}
+
+/* Parses "(arg, arg, ...)" after a function name and checks the number of
+ * arguments, so arity mistakes are caught when a manifest is loaded. */
+static kg_node *kg_parse_call(kg_parser *p, kg_function function, const char *name,
+                              size_t name_position)
+{
+    kg_node *call = kg_node_new(KG_NODE_CALL, name_position);
+    if (call == NULL) {
+        kg_expr_fail(p->err, name_position, "out of memory");
+        return NULL;
+    }
+    call->function = function;
+    if (kg_enter(p) != 0) {
+        kg_node_free(call);
+        return NULL;
+    }
+    p->pos++; /* '(' */
+    if (kg_peek(p) == ')') {
+        p->pos++;
+    } else {
+        for (;;) {
+            kg_node *argument = kg_parse_expr(p);
+            if (argument == NULL)
+                goto fail;
+            if (kg_node_append(call, '\0', 0, argument) != 0) {
+                kg_expr_fail(p->err, p->pos, "out of memory");
+                goto fail;
+            }
+            char c = kg_peek(p);
+            if (c == ',') {
+                p->pos++;
+                continue;
+            }
+            if (c == ')') {
+                p->pos++;
+                break;
+            }
+            kg_fail_expected(p, "',' or ')'");
+            goto fail;
+        }
+    }
+    kg_leave(p);
+    if (function == KG_FUNC_CDIV && call->count != 2) {
+        kg_expr_fail(p->err, name_position, "cdiv takes 2 arguments, got %zu", call->count);
+        kg_node_free(call);
+        return NULL;
+    }
+    if (function != KG_FUNC_CDIV && call->count < 2) {
+        kg_expr_fail(p->err, name_position, "%s takes at least 2 arguments, got %zu", name,
+                     call->count);
+        kg_node_free(call);
+        return NULL;
+    }
+    return call;
+fail:
+    kg_leave(p);
+    kg_node_free(call);
+    return NULL;
+}
+
+static int kg_lookup_function(const char *name, size_t length, kg_function *function)
+{
+    static const struct {
+        const char *name;
+        kg_function function;
+    } functions[] = {{"cdiv", KG_FUNC_CDIV}, {"min", KG_FUNC_MIN}, {"max", KG_FUNC_MAX}};
+    for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+        if (strlen(functions[i].name) == length && memcmp(functions[i].name, name, length) == 0) {
+            *function = functions[i].function;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A name is a function call when followed by '(', otherwise a symbol;
+ * function names are reserved and cannot be used as symbols. */
+static kg_node *kg_parse_name(kg_parser *p)
+{
+    size_t start = p->pos;
+    while (kg_is_ident_char(p->text[p->pos]))
+        p->pos++;
+    const char *name = p->text + start;
+    size_t length = p->pos - start;
+    int quoted = length > KG_EXPR_QUOTE_MAX ? KG_EXPR_QUOTE_MAX : (int)length;
+    const char *ellipsis = length > KG_EXPR_QUOTE_MAX ? "..." : "";
+    kg_function function;
+    int is_function = kg_lookup_function(name, length, &function);
+    if (kg_peek(p) == '(') {
+        if (!is_function) {
+            kg_expr_fail(p->err, start,
+                         "expected a function (cdiv, min or max), found unknown function '%.*s%s'",
+                         quoted, name, ellipsis);
+            return NULL;
+        }
+        return kg_parse_call(p, function,
+                             function == KG_FUNC_MIN   ? "min"
+                             : function == KG_FUNC_MAX ? "max"
+                                                       : "cdiv",
+                             start);
+    }
+    if (is_function) {
+        kg_fail_expected(p, "'(' after a function name");
+        return NULL;
+    }
+    if (length > KG_SYMBOL_NAME_MAX - 1) {
+        kg_expr_fail(p->err, start, "symbol '%.*s%s' is longer than %d characters", quoted, name,
+                     ellipsis, KG_SYMBOL_NAME_MAX - 1);
+        return NULL;
+    }
+    kg_node *n = kg_node_new(KG_NODE_SYMBOL, start);
+    char *copy = malloc(length + 1);
+    if (n == NULL || copy == NULL) {
+        free(n);
+        free(copy);
+        kg_expr_fail(p->err, start, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, name, length);
+    copy[length] = '\0';
+    n->name = copy;
+    return n;
+}
+
+static kg_node *kg_parse_primary(kg_parser *p)
+{
+    char c = kg_peek(p);
+    if (kg_is_digit(c))
+        return kg_parse_integer(p);
+    if (kg_is_ident_start(c))
+        return kg_parse_name(p);
+    if (c == '(') {
+        if (kg_enter(p) != 0)
+            return NULL;
+        p->pos++;
+        kg_node *inner = kg_parse_expr(p);
+        if (inner != NULL && kg_peek(p) != ')') {
+            kg_fail_expected(p, "')'");
+            kg_node_free(inner);
+            inner = NULL;
+        }
+        if (inner != NULL)
+            p->pos++;
+        kg_leave(p);
+        return inner;
+    }
+    kg_fail_expected(p, "an operand (integer, symbol, function call or '(')");
+    return NULL;
+}
+
+static kg_node *kg_parse_unary(kg_parser *p)
+{
+    char c = kg_peek(p);
+    if (c != '-' && c != '+')
+        return kg_parse_primary(p);
+    size_t sign_position = p->pos;
+    if (kg_enter(p) != 0)
+        return NULL;
+    p->pos++;
+    kg_node *operand = kg_parse_unary(p);
+    kg_leave(p);
+    if (operand == NULL || c == '+')
+        return operand;
+    kg_node *negate = kg_node_new(KG_NODE_NEGATE, sign_position);
+    if (negate == NULL || kg_node_append(negate, '\0', 0, operand) != 0) {
+        if (negate == NULL)
+            kg_node_free(operand);
+        kg_node_free(negate);
+        kg_expr_fail(p->err, sign_position, "out of memory");
+        return NULL;
+    }
+    return negate;
+}
+
+/* One precedence level: operand (op operand)* with ops from `operators`,
+ * collected into a single chain node (or the lone operand itself). */
+static kg_node *kg_parse_chain(kg_parser *p, const char *operators,
+                               kg_node *(*parse_operand)(kg_parser *))
+{
+    kg_node *first = parse_operand(p);
+    if (first == NULL)
+        return NULL;
+    char c = kg_peek(p);
+    if (c == '\0' || strchr(operators, c) == NULL)
+        return first;
+    kg_node *chain = kg_node_new(KG_NODE_CHAIN, first->position);
+    if (chain == NULL || kg_node_append(chain, '\0', 0, first) != 0) {
+        if (chain == NULL)
+            kg_node_free(first);
+        kg_node_free(chain);
+        kg_expr_fail(p->err, p->pos, "out of memory");
+        return NULL;
+    }
+    while (c != '\0' && strchr(operators, c) != NULL) {
+        size_t op_position = p->pos;
+        p->pos++;
+        kg_node *operand = parse_operand(p);
+        if (operand == NULL) {
+            kg_node_free(chain);
+            return NULL;
+        }
+        if (kg_node_append(chain, c, op_position, operand) != 0) {
+            kg_node_free(chain);
+            kg_expr_fail(p->err, op_position, "out of memory");
+            return NULL;
+        }
+        c = kg_peek(p);
+    }
+    return chain;
+}
+
+static kg_node *kg_parse_term(kg_parser *p)
+{
+    return kg_parse_chain(p, "*/%", kg_parse_unary);
+}
+
+static kg_node *kg_parse_expr(kg_parser *p)
+{
+    return kg_parse_chain(p, "+-", kg_parse_term);
+}
+
+int kg_expr_parse(const char *text, kg_expr **out, kg_expr_error *err)
+{
+    kg_expr_error scratch;
+    if (err == NULL)
+        err = &scratch;
+    err->position = 0;
+    err->message[0] = '\0';
+    *out = NULL;
+
+    kg_parser p = {.text = text != NULL ? text : "", .pos = 0, .depth = 0, .err = err};
+    if (kg_peek(&p) == '\0') {
+        kg_expr_fail(err, 0, "empty expression");
+        return -1;
+    }
+    p.pos = 0;
+    kg_node *root = kg_parse_expr(&p);
+    if (root == NULL)
+        return -1;
+    char c = kg_peek(&p);
+    if (c != '\0') {
+        if (!kg_is_known_char(c))
+            kg_fail_unexpected_char(&p);
+        else if (c == ')')
+            kg_expr_fail(err, p.pos, "expected an operator or end of input, found unmatched ')'");
+        else
+            kg_expr_fail(err, p.pos, "expected an operator or end of input, found trailing input");
+        kg_node_free(root);
+        return -1;
+    }
+
+    kg_expr *e = malloc(sizeof *e);
+    size_t length = strlen(p.text);
+    char *copy = malloc(length + 1);
+    if (e == NULL || copy == NULL) {
+        free(e);
+        free(copy);
+        kg_node_free(root);
+        kg_expr_fail(err, 0, "out of memory");
+        return -1;
+    }
+    memcpy(copy, p.text, length + 1);
+    e->text = copy;
+    e->root = root;
+    *out = e;
+    return 0;
+}
+
+void kg_expr_free(kg_expr *e)
+{
+    if (e == NULL)
+        return;
+    kg_node_free(e->root);
+    free(e->text);
+    free(e);
+}
+
+const char *kg_expr_text(const kg_expr *e)
+{
+    return e != NULL ? e->text : "";
+}
+
+/* ---- evaluation -------------------------------------------------------- */
+
+/* Applies one chain operator; '/' and '%' truncate toward zero as in C, and
+ * every case C leaves undefined is an error instead. */
+static int kg_apply(char op, size_t op_position, int64_t left, int64_t right, int64_t *result,
+                    kg_expr_error *err)
+{
+    int overflow = 0;
+    switch (op) {
+    case '+':
+        overflow = __builtin_add_overflow(left, right, result);
+        break;
+    case '-':
+        overflow = __builtin_sub_overflow(left, right, result);
+        break;
+    case '*':
+        overflow = __builtin_mul_overflow(left, right, result);
+        break;
+    case '/':
+    case '%':
+        if (right == 0) {
+            kg_expr_fail(err, op_position, "%s by zero", op == '/' ? "division" : "modulo");
+            return -1;
+        }
+        if (left == INT64_MIN && right == -1) {
+            overflow = 1;
+            break;
+        }
+        *result = op == '/' ? left / right : left % right;
+        break;
+    default:
+        kg_expr_fail(err, op_position, "internal error: unknown operator '%c'", op);
+        return -1;
+    }
+    if (overflow) {
+        kg_expr_fail(err, op_position, "integer overflow");
+        return -1;
+    }
+    return 0;
+}
+
+static int kg_eval_node(const kg_node *n, const kg_symtab *symbols, int64_t *value,
+                        kg_expr_error *err)
+{
+    switch (n->kind) {
+    case KG_NODE_INTEGER:
+        *value = n->value;
+        return 0;
+    case KG_NODE_SYMBOL:
+        if (!kg_symtab_get(symbols, n->name, value)) {
+            kg_expr_fail(err, n->position, "unknown symbol '%s'", n->name);
+            return -1;
+        }
+        return 0;
+    case KG_NODE_NEGATE: {
+        int64_t operand;
+        if (kg_eval_node(n->operands[0].node, symbols, &operand, err) != 0)
+            return -1;
+        if (__builtin_sub_overflow((int64_t)0, operand, value)) {
+            kg_expr_fail(err, n->position, "integer overflow");
+            return -1;
+        }
+        return 0;
+    }
+    case KG_NODE_CHAIN: {
+        int64_t accumulated;
+        if (kg_eval_node(n->operands[0].node, symbols, &accumulated, err) != 0)
+            return -1;
+        for (size_t i = 1; i < n->count; i++) {
+            int64_t right;
+            if (kg_eval_node(n->operands[i].node, symbols, &right, err) != 0)
+                return -1;
+            if (kg_apply(n->operands[i].op, n->operands[i].op_position, accumulated, right,
+                         &accumulated, err) != 0)
+                return -1;
+        }
+        *value = accumulated;
+        return 0;
+    }
+    case KG_NODE_CALL: {
+        int64_t first;
+        if (kg_eval_node(n->operands[0].node, symbols, &first, err) != 0)
+            return -1;
+        if (n->function == KG_FUNC_CDIV) {
+            int64_t divisor;
+            if (kg_eval_node(n->operands[1].node, symbols, &divisor, err) != 0)
+                return -1;
+            if (divisor <= 0) {
+                kg_expr_fail(err, n->position, "cdiv expects a positive divisor, got %lld",
+                             (long long)divisor);
+                return -1;
+            }
+            /* Truncation already rounds a negative quotient up; a positive
+             * one with a remainder needs one more. (a + b - 1) / b would
+             * overflow near INT64_MAX. */
+            int64_t quotient = first / divisor;
+            if (first % divisor != 0 && first > 0)
+                quotient++;
+            *value = quotient;
+            return 0;
+        }
+        int64_t best = first;
+        for (size_t i = 1; i < n->count; i++) {
+            int64_t candidate;
+            if (kg_eval_node(n->operands[i].node, symbols, &candidate, err) != 0)
+                return -1;
+            if (n->function == KG_FUNC_MIN ? candidate < best : candidate > best)
+                best = candidate;
+        }
+        *value = best;
+        return 0;
+    }
+    }
+    kg_expr_fail(err, n->position, "internal error: unknown node kind %d", (int)n->kind);
+    return -1;
+}
+
+int kg_expr_eval(const kg_expr *e, const kg_symtab *symbols, int64_t *value, kg_expr_error *err)
+{
+    kg_expr_error scratch;
+    if (err == NULL)
+        err = &scratch;
+    err->position = 0;
+    err->message[0] = '\0';
+    if (e == NULL || e->root == NULL) {
+        kg_expr_fail(err, 0, "empty expression");
+        return -1;
+    }
+    int64_t result;
+    if (kg_eval_node(e->root, symbols, &result, err) != 0)
+        return -1;
+    *value = result;
+    return 0;
+}
+
+int kg_expr_eval_text(const char *text, const kg_symtab *symbols, int64_t *value,
+                      kg_expr_error *err)
+{
+    kg_expr *e;
+    if (kg_expr_parse(text, &e, err) != 0)
+        return -1;
+    int rc = kg_expr_eval(e, symbols, value, err);
+    kg_expr_free(e);
+    return rc;
+}
+
+/* ---- visiting ---------------------------------------------------------- */
+
+static int kg_visit_node(const kg_node *n,
+                         int (*visit)(const char *name, size_t position, void *user), void *user)
+{
+    if (n->kind == KG_NODE_SYMBOL)
+        return visit(n->name, n->position, user);
+    for (size_t i = 0; i < n->count; i++) {
+        int rc = kg_visit_node(n->operands[i].node, visit, user);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int kg_expr_visit_symbols(const kg_expr *e,
+                          int (*visit)(const char *name, size_t position, void *user), void *user)
+{
+    if (e == NULL || e->root == NULL || visit == NULL)
+        return 0;
+    return kg_visit_node(e->root, visit, user);
+}

@@ -1,0 +1,20 @@
+/*
+ * Where a result came from: kgrade's version and commit, the host, the
+ * device. Recorded in every results file so that a number can be traced.
+ */
+#ifndef KG_FINGERPRINT_H
+#define KG_FINGERPRINT_H
+
+#include "backend.h"
+
+#include <cjson/cJSON.h>
+
+/* New cJSON objects; the caller owns them (cJSON_Delete, or add to a tree). */
+cJSON *kg_fingerprint_kgrade(void);
+cJSON *kg_fingerprint_host(void);
+cJSON *kg_fingerprint_device(const kg_device_info *info);
+
+/* Current UTC time as ISO 8601 ("2026-11-24T12:00:00Z") into buf. */
+void kg_utc_now(char *buf, size_t size);
+
+#endif

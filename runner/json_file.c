@@ -1,0 +1,225 @@
+/* JSON manifests: loading with positions, typed field access with paths. */
+#include "json_file.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int kg_read_file(const char *path, char **data, size_t *size, kg_error *err)
+{
+    *data = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+        if (cap - len - 1 == 0) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (!buf)
+        return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory reading the file", path);
+    if (failed) {
+        free(buf);
+        return kg_error_set(err, KG_ERR_INVALID, "%s: read error", path);
+    }
+    buf[len] = '\0';
+    *data = buf;
+    if (size)
+        *size = len;
+    return KG_OK;
+}
+
+int kg_json_load(const char *path, cJSON **root, kg_error *err)
+{
+    *root = NULL;
+    char *text;
+    size_t len;
+    int rc = kg_read_file(path, &text, &len, err);
+    if (rc != KG_OK)
+        return rc;
+    const char *end = NULL;
+    /* The length includes the NUL kg_read_file added: with
+     * require_null_terminated, cJSON looks for it inside the buffer. */
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
+    if (!doc) {
+        /* cJSON points at where it stopped; turn that into line:column. */
+        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+        size_t line = 1, col = 1;
+        for (size_t i = 0; i < off; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        char near[24] = "";
+        size_t k = 0;
+        for (size_t i = off; i < len && k < sizeof near - 1 && text[i] != '\n'; i++)
+            near[k++] = text[i];
+        near[k] = '\0';
+        if (len == 0)
+            rc = kg_error_set(err, KG_ERR_INVALID, "%s: empty file, expected a JSON object", path);
+        else
+            rc = kg_error_set(err, KG_ERR_INVALID, "%s:%zu:%zu: invalid JSON near '%s'", path, line,
+                              col, near);
+        free(text);
+        return rc;
+    }
+    free(text);
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        return kg_error_set(err, KG_ERR_INVALID, "%s: expected a JSON object at the top level",
+                            path);
+    }
+    *root = doc;
+    return KG_OK;
+}
+
+/* Paths deeper than the buffer are cut and end in "..." rather than being
+ * silently wrong: the message still names the file and the outer fields. */
+static void mark_if_truncated(kg_json_where *w, int written)
+{
+    if (written >= (int)sizeof w->path)
+        memcpy(w->path + sizeof w->path - 4, "...", 4);
+}
+
+kg_json_where kg_json_at_key(const kg_json_where *parent, const char *key)
+{
+    kg_json_where w = {.file = parent->file};
+    int n = parent->path[0] ? snprintf(w.path, sizeof w.path, "%s.%s", parent->path, key)
+                            : snprintf(w.path, sizeof w.path, "%s", key);
+    mark_if_truncated(&w, n);
+    return w;
+}
+
+kg_json_where kg_json_at_index(const kg_json_where *parent, size_t index)
+{
+    kg_json_where w = {.file = parent->file};
+    int n = snprintf(w.path, sizeof w.path, "%s[%zu]", parent->path, index);
+    mark_if_truncated(&w, n);
+    return w;
+}
+
+int kg_json_fail(const kg_json_where *w, kg_error *err, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (w->path[0])
+        return kg_error_set(err, KG_ERR_INVALID, "%s: %s: %s", w->file, w->path, msg);
+    return kg_error_set(err, KG_ERR_INVALID, "%s: %s", w->file, msg);
+}
+
+/* Shared shape of the typed readers: find the key, enforce presence, then
+ * let the caller's type test decide. */
+static int lookup(const kg_json_where *w, const cJSON *obj, const char *key, int required,
+                  const cJSON **item, kg_error *err)
+{
+    *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!*item && required) {
+        kg_json_where at = kg_json_at_key(w, key);
+        return kg_json_fail(&at, err, "missing required field");
+    }
+    return KG_OK;
+}
+
+static int wrong_type(const kg_json_where *w, const char *key, const char *expected, kg_error *err)
+{
+    kg_json_where at = kg_json_at_key(w, key);
+    return kg_json_fail(&at, err, "expected %s", expected);
+}
+
+int kg_json_string(const kg_json_where *w, const cJSON *obj, const char *key, int required,
+                   const char **out, kg_error *err)
+{
+    const cJSON *item;
+    int rc = lookup(w, obj, key, required, &item, err);
+    if (rc != KG_OK || !item)
+        return rc;
+    if (!cJSON_IsString(item))
+        return wrong_type(w, key, "a string", err);
+    *out = item->valuestring;
+    return KG_OK;
+}
+
+int kg_json_number(const kg_json_where *w, const cJSON *obj, const char *key, int required,
+                   double *out, kg_error *err)
+{
+    const cJSON *item;
+    int rc = lookup(w, obj, key, required, &item, err);
+    if (rc != KG_OK || !item)
+        return rc;
+    if (!cJSON_IsNumber(item))
+        return wrong_type(w, key, "a number", err);
+    *out = item->valuedouble;
+    return KG_OK;
+}
+
+int kg_json_object(const kg_json_where *w, const cJSON *obj, const char *key, int required,
+                   const cJSON **out, kg_error *err)
+{
+    const cJSON *item;
+    int rc = lookup(w, obj, key, required, &item, err);
+    if (rc != KG_OK || !item)
+        return rc;
+    if (!cJSON_IsObject(item))
+        return wrong_type(w, key, "an object", err);
+    *out = item;
+    return KG_OK;
+}
+
+int kg_json_array(const kg_json_where *w, const cJSON *obj, const char *key, int required,
+                  const cJSON **out, kg_error *err)
+{
+    const cJSON *item;
+    int rc = lookup(w, obj, key, required, &item, err);
+    if (rc != KG_OK || !item)
+        return rc;
+    if (!cJSON_IsArray(item))
+        return wrong_type(w, key, "an array", err);
+    *out = item;
+    return KG_OK;
+}
+
+int kg_json_only_keys(const kg_json_where *w, const cJSON *obj, const char *const *allowed,
+                      kg_error *err)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj)
+    {
+        int known = 0;
+        for (const char *const *a = allowed; *a && !known; a++)
+            known = strcmp(*a, item->string) == 0;
+        if (!known) {
+            char list[512] = "";
+            for (const char *const *a = allowed; *a; a++) {
+                strncat(list, *a, sizeof list - strlen(list) - 1);
+                if (a[1])
+                    strncat(list, ", ", sizeof list - strlen(list) - 1);
+            }
+            return kg_json_fail(w, err, "unknown field '%s' (expected one of: %s)", item->string,
+                                list);
+        }
+    }
+    return KG_OK;
+}

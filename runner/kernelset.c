@@ -1,0 +1,360 @@
+/* kernels.json: parsing entries and resolving their names. */
+#include "kernelset.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int kg_set_is_submission(const char *set)
+{
+    struct stat st;
+    return strchr(set, '/') != NULL || (stat(set, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+void kg_kernel_entry_free(kg_kernel_entry *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->define_count; i++) {
+        free(e->define_names[i]);
+        kg_expr_free(e->define_values[i]);
+    }
+    free(e->define_names);
+    free(e->define_values);
+    for (size_t i = 0; i < e->launch_count; i++) {
+        kg_launch_spec *l = &e->launches[i];
+        free(l->entry);
+        for (int d = 0; d < 3; d++) {
+            kg_expr_free(l->grid[d]);
+            kg_expr_free(l->block[d]);
+        }
+        kg_expr_free(l->local_mem);
+        for (size_t a = 0; a < l->arg_count; a++)
+            kg_expr_free(l->args[a].expr);
+        free(l->args);
+    }
+    free(e->launches);
+    for (size_t i = 0; i < e->scratch_count; i++) {
+        free(e->scratch[i].name);
+        kg_expr_free(e->scratch[i].count);
+    }
+    free(e->scratch);
+    free(e->set);
+    free(e->manifest);
+    free(e->description);
+    free(e->source_path);
+    free(e->source_file);
+    free(e);
+}
+
+static int parse_expr_list(const kg_workload *w, const kg_json_where *at, const cJSON *arr,
+                           kg_expr **out, int *count, kg_error *err)
+{
+    int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
+    if (n < 1 || n > 3)
+        return kg_json_fail(at, err, "expected an array of 1 to 3 expressions");
+    const cJSON *item;
+    int i = 0;
+    cJSON_ArrayForEach(item, arr)
+    {
+        kg_json_where iw = kg_json_at_index(at, (size_t)i);
+        int rc = kg_workload_parse_expr(w, &iw, item, &out[i], err);
+        if (rc)
+            return rc;
+        *count = ++i;
+    }
+    return KG_OK;
+}
+
+static int scratch_index(const kg_kernel_entry *e, const char *name)
+{
+    for (size_t i = 0; i < e->scratch_count; i++)
+        if (strcmp(e->scratch[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* An argument is a tensor, a scratch buffer, a parameter, or else an
+ * integer expression: names win over expressions so that "x" is the tensor,
+ * never an unknown symbol. */
+static int parse_arg(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *at,
+                     const cJSON *item, kg_arg_spec *arg, kg_error *err)
+{
+    if (cJSON_IsNumber(item)) {
+        arg->source = KG_ARGSRC_I32;
+        return kg_workload_parse_expr(w, at, item, &arg->expr, err);
+    }
+    if (!cJSON_IsString(item))
+        return kg_json_fail(at, err, "expected a tensor, scratch or parameter name, or an "
+                                     "integer expression");
+    const char *s = item->valuestring;
+    int idx;
+    if ((idx = kg_workload_tensor_index(w, s)) >= 0) {
+        arg->source = KG_ARGSRC_TENSOR;
+        arg->index = (size_t)idx;
+        return KG_OK;
+    }
+    if ((idx = scratch_index(e, s)) >= 0) {
+        arg->source = KG_ARGSRC_SCRATCH;
+        arg->index = (size_t)idx;
+        return KG_OK;
+    }
+    if ((idx = kg_workload_param_index(w, s)) >= 0) {
+        arg->source = KG_ARGSRC_PARAM;
+        arg->index = (size_t)idx;
+        return KG_OK;
+    }
+    cJSON tmp = *item;
+    arg->source = KG_ARGSRC_I32;
+    if (strncmp(s, "i64:", 4) == 0) {
+        arg->source = KG_ARGSRC_I64;
+        tmp.valuestring = (char *)s + 4;
+    }
+    return kg_workload_parse_expr(w, at, &tmp, &arg->expr, err);
+}
+
+static int parse_scratch(const kg_workload *w, kg_kernel_entry *e, const kg_json_where *ew,
+                         const cJSON *obj, kg_error *err)
+{
+    const cJSON *arr = NULL;
+    int rc = kg_json_array(ew, obj, "scratch", 0, &arr, err);
+    if (rc || !arr)
+        return rc;
+    kg_json_where at = kg_json_at_key(ew, "scratch");
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    e->scratch = calloc(n ? n : 1, sizeof *e->scratch);
+    if (!e->scratch)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    static const char *const keys[] = {"name", "dtype", "count", NULL};
+    const cJSON *s;
+    cJSON_ArrayForEach(s, arr)
+    {
+        kg_json_where sw = kg_json_at_index(&at, e->scratch_count);
+        kg_scratch_spec *spec = &e->scratch[e->scratch_count];
+        const char *name, *dtype;
+        if (!cJSON_IsObject(s))
+            return kg_json_fail(&sw, err, "expected {\"name\", \"dtype\", \"count\"}");
+        if ((rc = kg_json_only_keys(&sw, s, keys, err)) ||
+            (rc = kg_json_string(&sw, s, "name", 1, &name, err)) ||
+            (rc = kg_json_string(&sw, s, "dtype", 1, &dtype, err)))
+            return rc;
+        if (kg_workload_tensor_index(w, name) >= 0 || scratch_index(e, name) >= 0)
+            return kg_json_fail(&sw, err, "scratch name '%s' is already used", name);
+        int dt = kg_dtype_parse(dtype);
+        if (dt < 0)
+            return kg_json_fail(&sw, err, "unknown dtype '%s'", dtype);
+        spec->name = strdup(name);
+        spec->dtype = (kg_dtype)dt;
+        e->scratch_count++;
+        kg_json_where cw = kg_json_at_key(&sw, "count");
+        const cJSON *count = cJSON_GetObjectItemCaseSensitive(s, "count");
+        if (!count)
+            return kg_json_fail(&cw, err, "missing required field");
+        if ((rc = kg_workload_parse_expr(w, &cw, count, &spec->count, err)))
+            return rc;
+    }
+    return KG_OK;
+}
+
+static int parse_defines(const kg_workload *w, kg_kernel_entry *e, const kg_json_where *ew,
+                         const cJSON *obj, kg_error *err)
+{
+    const cJSON *defs = NULL;
+    int rc = kg_json_object(ew, obj, "defines", 0, &defs, err);
+    if (rc || !defs)
+        return rc;
+    kg_json_where at = kg_json_at_key(ew, "defines");
+    size_t n = (size_t)cJSON_GetArraySize(defs);
+    e->define_names = calloc(n ? n : 1, sizeof *e->define_names);
+    e->define_values = calloc(n ? n : 1, sizeof *e->define_values);
+    if (!e->define_names || !e->define_values)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    const cJSON *d;
+    cJSON_ArrayForEach(d, defs)
+    {
+        kg_json_where dw = kg_json_at_key(&at, d->string);
+        for (const char *c = d->string; *c; c++)
+            if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+                  (*c >= '0' && *c <= '9') || *c == '_'))
+                return kg_json_fail(&dw, err, "a define name must be a C identifier");
+        e->define_names[e->define_count] = strdup(d->string);
+        e->define_count++;
+        if ((rc = kg_workload_parse_expr(w, &dw, d, &e->define_values[e->define_count - 1], err)))
+            return rc;
+    }
+    return KG_OK;
+}
+
+static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_json_where *ew,
+                          const cJSON *obj, kg_error *err)
+{
+    const cJSON *arr;
+    int rc = kg_json_array(ew, obj, "launches", 1, &arr, err);
+    if (rc)
+        return rc;
+    kg_json_where at = kg_json_at_key(ew, "launches");
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n == 0)
+        return kg_json_fail(&at, err, "expected at least one launch");
+    e->launches = calloc(n, sizeof *e->launches);
+    if (!e->launches)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    static const char *const keys[] = {"entry", "grid", "block", "local_mem", "args", NULL};
+    const cJSON *l;
+    cJSON_ArrayForEach(l, arr)
+    {
+        kg_json_where lw = kg_json_at_index(&at, e->launch_count);
+        kg_launch_spec *spec = &e->launches[e->launch_count++];
+        const char *entry;
+        const cJSON *args;
+        if (!cJSON_IsObject(l))
+            return kg_json_fail(&lw, err, "expected a launch object");
+        if ((rc = kg_json_only_keys(&lw, l, keys, err)) ||
+            (rc = kg_json_string(&lw, l, "entry", 1, &entry, err)) ||
+            (rc = kg_json_array(&lw, l, "args", 1, &args, err)))
+            return rc;
+        spec->entry = strdup(entry);
+        kg_json_where gw = kg_json_at_key(&lw, "grid"), bw = kg_json_at_key(&lw, "block");
+        if ((rc = parse_expr_list(w, &gw, cJSON_GetObjectItemCaseSensitive(l, "grid"), spec->grid,
+                                  &spec->grid_dims, err)) ||
+            (rc = parse_expr_list(w, &bw, cJSON_GetObjectItemCaseSensitive(l, "block"),
+                                  spec->block, &spec->block_dims, err)))
+            return rc;
+        const cJSON *local = cJSON_GetObjectItemCaseSensitive(l, "local_mem");
+        kg_json_where mw = kg_json_at_key(&lw, "local_mem");
+        if (local && (rc = kg_workload_parse_expr(w, &mw, local, &spec->local_mem, err)))
+            return rc;
+        size_t na = (size_t)cJSON_GetArraySize(args);
+        spec->args = calloc(na ? na : 1, sizeof *spec->args);
+        if (!spec->args)
+            return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+        kg_json_where aw = kg_json_at_key(&lw, "args");
+        const cJSON *a;
+        cJSON_ArrayForEach(a, args)
+        {
+            kg_json_where iw = kg_json_at_index(&aw, spec->arg_count);
+            rc = parse_arg(w, e, &iw, a, &spec->args[spec->arg_count], err);
+            spec->arg_count++;
+            if (rc)
+                return rc;
+        }
+    }
+    return KG_OK;
+}
+
+/* Resolves `file` against the manifest's folder and refuses anything that
+ * leaves it: a kernel set is self-contained. */
+static int resolve_source(const kg_json_where *sw, const char *manifest_dir, const char *file,
+                          char **out, kg_error *err)
+{
+    if (file[0] == '/' || strstr(file, ".."))
+        return kg_json_fail(sw, err, "source '%s' must be a path inside the kernel set's folder",
+                            file);
+    size_t len = strlen(manifest_dir) + strlen(file) + 2;
+    char *path = malloc(len);
+    if (!path)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    snprintf(path, len, "%s/%s", manifest_dir, file);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int rc = kg_json_fail(sw, err, "source file '%s' not found (looked for %s)", file, path);
+        free(path);
+        return rc;
+    }
+    *out = path;
+    return KG_OK;
+}
+
+int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, const cJSON *obj,
+                          const char *set, const char *manifest, const char *manifest_dir,
+                          kg_kernel_entry **out, kg_error *err)
+{
+    *out = NULL;
+    static const char *const keys[] = {"description", "source",  "language",
+                                       "defines",     "launches", "scratch", NULL};
+    if (!cJSON_IsObject(obj))
+        return kg_json_fail(where, err, "expected a kernel entry object");
+    kg_kernel_entry *e = calloc(1, sizeof *e);
+    if (!e)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    const char *source, *language, *description = "";
+    int rc;
+    if ((rc = kg_json_only_keys(where, obj, keys, err)) ||
+        (rc = kg_json_string(where, obj, "source", 1, &source, err)) ||
+        (rc = kg_json_string(where, obj, "language", 1, &language, err)) ||
+        (rc = kg_json_string(where, obj, "description", 0, &description, err)))
+        goto fail;
+    e->set = strdup(set);
+    e->manifest = strdup(manifest);
+    e->description = strdup(description);
+    e->source_file = strdup(source);
+    int lang = kg_language_parse(language);
+    if (lang < 0) {
+        kg_json_where lw = kg_json_at_key(where, "language");
+        rc = kg_json_fail(&lw, err,
+                          "unknown language '%s' (expected portable, opencl, cuda, hip, ptx, "
+                          "cubin, fatbin, hsaco or spirv)",
+                          language);
+        goto fail;
+    }
+    e->language = (kg_language)lang;
+    kg_json_where sw = kg_json_at_key(where, "source");
+    if ((rc = resolve_source(&sw, manifest_dir, source, &e->source_path, err)) ||
+        (rc = parse_defines(w, e, where, obj, err)) ||
+        (rc = parse_scratch(w, e, where, obj, err)) ||
+        (rc = parse_launches(w, e, where, obj, err)))
+        goto fail;
+    *out = e;
+    return KG_OK;
+fail:
+    kg_kernel_entry_free(e);
+    return rc;
+}
+
+int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry **out,
+                         kg_error *err)
+{
+    *out = NULL;
+    int submission = kg_set_is_submission(set);
+    char dir[PATH_MAX], manifest[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", submission ? set : w->dir);
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        dir[--len] = '\0';
+    snprintf(manifest, sizeof manifest, "%s/kernels.json", dir);
+    cJSON *doc;
+    int rc = kg_json_load(manifest, &doc, err);
+    if (rc)
+        return rc;
+    kg_json_where root = {.file = manifest};
+    static const char *const keys[] = {"kgrade_kernels", "description", "tiers", "workloads",
+                                       NULL};
+    const char *group = submission ? "workloads" : "tiers";
+    const char *key = submission ? w->name : set;
+    const cJSON *table = NULL;
+    double version = 0;
+    if ((rc = kg_json_only_keys(&root, doc, keys, err)) ||
+        (rc = kg_json_number(&root, doc, "kgrade_kernels", 1, &version, err)))
+        goto done;
+    if (version != 1) {
+        rc = kg_json_fail(&root, err, "kgrade_kernels is %g; this kgrade reads version 1",
+                          version);
+        goto done;
+    }
+    if ((rc = kg_json_object(&root, doc, group, 1, &table, err)))
+        goto done;
+    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(table, key);
+    if (!entry) {
+        rc = kg_error_set(err, KG_ERR_UNAVAILABLE, "%s: no %s '%s' in \"%s\"", manifest,
+                          submission ? "workload" : "tier", key, group);
+        goto done;
+    }
+    kg_json_where ew = kg_json_at_key(&root, group);
+    ew = kg_json_at_key(&ew, key);
+    rc = kg_kernel_entry_parse(w, &ew, entry, set, manifest, dir, out, err);
+done:
+    cJSON_Delete(doc);
+    return rc;
+}

@@ -1,0 +1,82 @@
+/*
+ * Kernel manifests (kernels.json): which source to build for a workload and
+ * how to launch it. A baseline tier lives in baselines/<workload>/kernels.json
+ * under "tiers"; a submission in <folder>/kernels.json under "workloads".
+ * See docs/formats.md.
+ */
+#ifndef KG_KERNELSET_H
+#define KG_KERNELSET_H
+
+#include "backend.h"
+#include "workload.h"
+
+typedef enum kg_arg_source {
+    KG_ARGSRC_TENSOR = 0,  /* index into workload tensors */
+    KG_ARGSRC_SCRATCH = 1, /* index into entry scratch */
+    KG_ARGSRC_PARAM = 2,   /* index into workload params, passed as f32 */
+    KG_ARGSRC_I32 = 3,     /* expression, passed as int32 */
+    KG_ARGSRC_I64 = 4,     /* "i64:expression", passed as int64 */
+} kg_arg_source;
+
+typedef struct kg_arg_spec {
+    kg_arg_source source;
+    size_t index;
+    kg_expr *expr; /* I32 / I64 */
+} kg_arg_spec;
+
+typedef struct kg_launch_spec {
+    char *entry;
+    int grid_dims, block_dims;
+    kg_expr *grid[3];
+    kg_expr *block[3];
+    kg_expr *local_mem; /* NULL = 0 */
+    kg_arg_spec *args;
+    size_t arg_count;
+} kg_launch_spec;
+
+typedef struct kg_scratch_spec {
+    char *name;
+    kg_dtype dtype;
+    kg_expr *count;
+} kg_scratch_spec;
+
+typedef struct kg_kernel_entry {
+    char *set;          /* "naive", or the submission folder as given */
+    char *manifest;     /* path of the kernels.json it came from */
+    char *description;
+    char *source_path;  /* resolved path of the source */
+    char *source_file;  /* as written in the manifest */
+    kg_language language;
+    size_t define_count;
+    char **define_names;
+    kg_expr **define_values;
+    kg_launch_spec *launches;
+    size_t launch_count;
+    kg_scratch_spec *scratch;
+    size_t scratch_count;
+} kg_kernel_entry;
+
+/* Returns 1 when `set` names a submission folder (contains '/' or is an
+ * existing directory), 0 when it names a baseline tier. */
+int kg_set_is_submission(const char *set);
+
+/* Loads the entry of kernel set `set` for workload `w`: for a tier, from
+ * <w->dir>/kernels.json "tiers"[set]; for a submission, from
+ * <set>/kernels.json "workloads"[w->name]. Every name and expression is
+ * checked against the workload. On success *out is freed with
+ * kg_kernel_entry_free. Returns KG_ERR_UNAVAILABLE (with a message) when the
+ * manifest exists but has no entry for this workload/tier, KG_ERR_INVALID
+ * for a bad manifest. */
+int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry **out,
+                         kg_error *err);
+
+/* Parses one entry object (exposed for tests). `manifest_dir` is where the
+ * source path is resolved from. */
+int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, const cJSON *obj,
+                          const char *set, const char *manifest, const char *manifest_dir,
+                          kg_kernel_entry **out, kg_error *err);
+
+/* Frees an entry; NULL is allowed. */
+void kg_kernel_entry_free(kg_kernel_entry *e);
+
+#endif

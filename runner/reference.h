@@ -1,0 +1,76 @@
+/*
+ * The CPU reference interface. Each workload's baselines/<workload>/reference.c
+ * defines `const kg_reference kg_reference_<workload>`; CMake finds every
+ * baselines/<workload>/reference.c and generates the registry, so adding a
+ * workload is adding a folder.
+ *
+ * A reference computes the workload's (single) output tensor in double
+ * precision, one "unit" at a time: a unit is a run of `unit_len` consecutive
+ * output elements (a row, typically) that can be computed independently.
+ * The checker computes every unit for small outputs and a seeded random
+ * sample of units for large ones, so a reference never has to compute the
+ * whole output of a `full` shape.
+ */
+#ifndef KG_REFERENCE_H
+#define KG_REFERENCE_H
+
+#include "dtype.h"
+#include "expr.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KG_MAX_RANK 8
+
+/* A tensor in host memory, in its storage dtype, row-major. */
+typedef struct kg_host_tensor {
+    const char *name;
+    kg_dtype dtype;
+    int rank;
+    int64_t dims[KG_MAX_RANK];
+    size_t count; /* product of dims */
+    void *data;   /* count * kg_dtype_size(dtype) bytes */
+} kg_host_tensor;
+
+/* Named float parameter of a workload (workload.json "params"). */
+typedef struct kg_param_value {
+    const char *name;
+    double value;
+} kg_param_value;
+
+/* Everything a reference may read: all tensors (inputs filled, outputs
+ * unspecified), the shape's symbols and the workload's parameters. */
+typedef struct kg_ref_inputs {
+    const kg_host_tensor *tensors;
+    size_t tensor_count;
+    const kg_symtab *symbols;
+    const kg_param_value *params;
+    size_t param_count;
+} kg_ref_inputs;
+
+/* Look-ups for reference implementations. They return NULL / NAN / 0 when
+ * the name is unknown, which the loader rules out before any reference runs
+ * (it checks the names a reference declares in `needs`). */
+const kg_host_tensor *kg_ref_tensor(const kg_ref_inputs *in, const char *name);
+double kg_ref_param(const kg_ref_inputs *in, const char *name);
+int64_t kg_ref_symbol(const kg_ref_inputs *in, const char *name);
+/* Element i of a tensor as a double. */
+double kg_ref_at(const kg_host_tensor *t, size_t i);
+
+typedef struct kg_reference {
+    const char *workload;
+    /* Tensor, symbol and parameter names the reference reads and the output
+     * it writes, comma-separated, checked against workload.json at load. */
+    const char *needs;
+    const char *output;
+    /* How the output splits into independent units. */
+    int (*layout)(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len);
+    /* Computes unit `unit` into out[0 .. unit_len). Returns 0, or -1 if the
+     * inputs are invalid for this workload. */
+    int (*compute)(const kg_ref_inputs *in, size_t unit, double *out);
+} kg_reference;
+
+/* The reference compiled in for `workload`, or NULL. */
+const kg_reference *kg_reference_find(const char *workload);
+
+#endif

@@ -1,0 +1,119 @@
+/* JSON-lines results: durable appends and reading back. */
+#include "results.h"
+#include "json_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct kg_results_file {
+    int fd;
+    char *path;
+};
+
+static void make_parents(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(buf, 0777);
+        *p = '/';
+    }
+}
+
+int kg_results_open(const char *path, kg_results_file **out, kg_error *err)
+{
+    *out = NULL;
+    make_parents(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: cannot open for writing: %s", path,
+                            strerror(errno));
+    kg_results_file *f = calloc(1, sizeof *f);
+    if (!f) {
+        close(fd);
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    }
+    f->fd = fd;
+    f->path = strdup(path);
+    *out = f;
+    return KG_OK;
+}
+
+int kg_results_append(kg_results_file *f, const cJSON *record, kg_error *err)
+{
+    char *text = cJSON_PrintUnformatted(record);
+    if (!text)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory serialising a record");
+    size_t len = strlen(text);
+    text[len] = '\n'; /* replaces the NUL; written as one line */
+    size_t done = 0;
+    while (done < len + 1) {
+        ssize_t n = write(f->fd, text + done, len + 1 - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = errno;
+            free(text);
+            return kg_error_set(err, KG_ERR_INVALID, "%s: write failed: %s", f->path, strerror(e));
+        }
+        done += (size_t)n;
+    }
+    free(text);
+    if (fsync(f->fd) != 0 && errno != EINVAL)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: fsync failed: %s", f->path,
+                            strerror(errno));
+    return KG_OK;
+}
+
+void kg_results_close(kg_results_file *f)
+{
+    if (!f)
+        return;
+    close(f->fd);
+    free(f->path);
+    free(f);
+}
+
+int kg_results_read(const char *path, cJSON **records, kg_error *err)
+{
+    *records = NULL;
+    char *text;
+    size_t size;
+    int rc = kg_read_file(path, &text, &size, err);
+    if (rc)
+        return rc;
+    cJSON *arr = cJSON_CreateArray();
+    size_t line = 0;
+    for (char *p = text; p && *p;) {
+        char *nl = strchr(p, '\n');
+        int last = nl == NULL;
+        if (nl)
+            *nl = '\0';
+        line++;
+        if (*p) {
+            cJSON *rec = cJSON_Parse(p);
+            if (!rec || !cJSON_IsObject(rec)) {
+                cJSON_Delete(rec);
+                if (last)
+                    break; /* a record cut short by a crash mid-write */
+                rc = kg_error_set(err, KG_ERR_INVALID, "%s:%zu: not a JSON object", path, line);
+                cJSON_Delete(arr);
+                free(text);
+                return rc;
+            }
+            cJSON_AddItemToArray(arr, rec);
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    *records = arr;
+    return KG_OK;
+}

@@ -1,0 +1,29 @@
+/*
+ * The results file: JSON lines, one record per line, each appended and
+ * fsync'd as soon as it exists, so an interrupted run loses nothing that
+ * finished. See docs/formats.md.
+ */
+#ifndef KG_RESULTS_H
+#define KG_RESULTS_H
+
+#include "backend.h"
+
+#include <cjson/cJSON.h>
+
+#define KG_RESULTS_SCHEMA 1
+
+typedef struct kg_results_file kg_results_file;
+
+/* Opens (creating, appending) `path`; creates missing parent folders.
+ * Free with kg_results_close (NULL allowed). */
+int kg_results_open(const char *path, kg_results_file **out, kg_error *err);
+/* Writes `record` as one line and syncs it to disk. */
+int kg_results_append(kg_results_file *f, const cJSON *record, kg_error *err);
+void kg_results_close(kg_results_file *f);
+
+/* Reads every record of a results file into a cJSON array the caller
+ * deletes. A malformed line is an error naming the line, except a
+ * truncated last line (a crash mid-write), which is skipped. */
+int kg_results_read(const char *path, cJSON **records, kg_error *err);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * Derived numbers of a run, computed from the samples in its records (never
+ * stored without them): per-shape speedups with bootstrap intervals and
+ * per-workload and overall geometric means with hierarchical bootstrap
+ * intervals. The same code serves `kgrade run` and reading a saved file.
+ */
+#ifndef KG_SUMMARY_H
+#define KG_SUMMARY_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KG_DEFAULT_RESAMPLES 10000
+
+/* Adds "speedup": {"value", "lo", "hi", "resamples"} to a shape record when
+ * both sets passed their checks and have samples; otherwise adds nothing.
+ * Returns 1 when a speedup was added. */
+int kg_summary_add_speedup(cJSON *shape_record, size_t resamples, uint64_t seed);
+
+/* A new "type": "summary" record over every "shape" record in `records`:
+ * per workload and overall, the number of shapes, how many the candidate
+ * passed, and the geometric mean speedup with its interval over the shapes
+ * where both sets passed. The caller owns the result. */
+cJSON *kg_summary_compute(const cJSON *records, size_t resamples, uint64_t seed);
+
+/* Median of a JSON array of numbers (NAN when empty). */
+double kg_summary_median(const cJSON *numbers);
+
+#endif

@@ -1,0 +1,107 @@
+/* Host tensors and seeded input generation. */
+#include "tensors.h"
+#include "rng.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int kg_eval_for_shape(const kg_expr *e, const kg_shape *shape, const char *workload,
+                      const char *what, int64_t *value, kg_error *err)
+{
+    kg_expr_error xe;
+    if (kg_expr_eval(e, &shape->symbols, value, &xe) != 0)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: shape %s: %s (\"%s\"): %s", workload,
+                            shape->name, what, kg_expr_text(e), xe.message);
+    return KG_OK;
+}
+
+size_t kg_tensor_bytes(const kg_host_tensor *t)
+{
+    return t->count * kg_dtype_size(t->dtype);
+}
+
+/* Each tensor gets its own stream derived from the run seed and its name,
+ * so adding a tensor to a workload does not change the others' values. */
+static uint64_t tensor_seed(uint64_t seed, const char *name)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 1099511628211ull;
+    return seed ^ h;
+}
+
+static void fill_one(const kg_tensor_spec *spec, kg_host_tensor *t, uint64_t seed)
+{
+    kg_rng rng;
+    kg_rng_seed(&rng, tensor_seed(seed, spec->name));
+    for (size_t i = 0; i < t->count; i++) {
+        double v = spec->dist == KG_DIST_NORMAL
+                       ? spec->dist_a + spec->dist_b * kg_rng_normal(&rng)
+                       : spec->dist_a + (spec->dist_b - spec->dist_a) * kg_rng_uniform(&rng);
+        kg_dtype_store(t->dtype, t->data, i, v);
+    }
+}
+
+void kg_tensors_fill_inputs(const kg_workload *w, kg_host_tensor *tensors, uint64_t seed)
+{
+    for (size_t i = 0; i < w->tensor_count; i++)
+        if (!w->tensors[i].is_output)
+            fill_one(&w->tensors[i], &tensors[i], seed);
+}
+
+void kg_tensors_free(kg_host_tensor *tensors, size_t count)
+{
+    if (!tensors)
+        return;
+    for (size_t i = 0; i < count; i++)
+        free(tensors[i].data);
+    free(tensors);
+}
+
+int kg_tensors_create(const kg_workload *w, const kg_shape *shape, uint64_t seed,
+                      kg_host_tensor **out, kg_error *err)
+{
+    *out = NULL;
+    kg_host_tensor *ts = calloc(w->tensor_count, sizeof *ts);
+    if (!ts)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    for (size_t i = 0; i < w->tensor_count; i++) {
+        const kg_tensor_spec *spec = &w->tensors[i];
+        kg_host_tensor *t = &ts[i];
+        t->name = spec->name;
+        t->dtype = spec->dtype;
+        t->rank = spec->rank;
+        size_t count = 1;
+        for (int d = 0; d < spec->rank; d++) {
+            char what[96];
+            snprintf(what, sizeof what, "tensor %s dimension %d", spec->name, d);
+            int rc = kg_eval_for_shape(spec->dims[d], shape, w->name, what, &t->dims[d], err);
+            if (rc) {
+                kg_tensors_free(ts, w->tensor_count);
+                return rc;
+            }
+            if (t->dims[d] < 0 ||
+                __builtin_mul_overflow(count, (size_t)t->dims[d], &count) ||
+                count > SIZE_MAX / 16) {
+                kg_tensors_free(ts, w->tensor_count);
+                return kg_error_set(err, KG_ERR_INVALID,
+                                    "%s: shape %s: tensor %s has an invalid size (dimension %d "
+                                    "= %lld)",
+                                    w->name, shape->name, spec->name, d, (long long)t->dims[d]);
+            }
+        }
+        t->count = count;
+        /* At least one byte so that an empty tensor still has a buffer. */
+        t->data = calloc(count ? count : 1, kg_dtype_size(t->dtype));
+        if (!t->data) {
+            kg_tensors_free(ts, w->tensor_count);
+            return kg_error_set(err, KG_ERR_MEMORY,
+                                "%s: shape %s: cannot allocate %zu bytes on the host for %s",
+                                w->name, shape->name, count * kg_dtype_size(t->dtype), spec->name);
+        }
+    }
+    kg_tensors_fill_inputs(w, ts, seed);
+    *out = ts;
+    return KG_OK;
+}

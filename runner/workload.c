@@ -1,0 +1,513 @@
+/* workload.json: parsing and validation. */
+#include "workload.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const size_class_names[KG_SIZE_CLASS_COUNT] = {"smoke", "small", "full"};
+
+const char *kg_size_class_name(kg_size_class c)
+{
+    return (int)c >= 0 && c < KG_SIZE_CLASS_COUNT ? size_class_names[c] : "unknown";
+}
+
+int kg_size_class_parse(const char *name)
+{
+    for (int i = 0; i < KG_SIZE_CLASS_COUNT; i++)
+        if (strcmp(size_class_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static char *dup_string(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int kg_workload_tensor_index(const kg_workload *w, const char *name)
+{
+    for (size_t i = 0; i < w->tensor_count; i++)
+        if (strcmp(w->tensors[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int kg_workload_param_index(const kg_workload *w, const char *name)
+{
+    for (size_t i = 0; i < w->param_count; i++)
+        if (strcmp(w->params[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int kg_workload_has_symbol(const kg_workload *w, const char *name)
+{
+    for (size_t i = 0; i < w->symbol_count; i++)
+        if (strcmp(w->symbols[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+struct symbol_check {
+    const kg_workload *w;
+    const char *bad;
+    size_t position;
+};
+
+static int check_symbol(const char *name, size_t position, void *user)
+{
+    struct symbol_check *c = user;
+    if (kg_workload_has_symbol(c->w, name))
+        return 0;
+    c->bad = name;
+    c->position = position;
+    return 1;
+}
+
+int kg_workload_parse_expr(const kg_workload *w, const kg_json_where *where, const cJSON *item,
+                           kg_expr **out, kg_error *err)
+{
+    *out = NULL;
+    char text[64];
+    const char *src;
+    if (cJSON_IsString(item)) {
+        src = item->valuestring;
+    } else if (cJSON_IsNumber(item) && item->valuedouble == floor(item->valuedouble) &&
+               fabs(item->valuedouble) < 9e15) {
+        snprintf(text, sizeof text, "%.0f", item->valuedouble);
+        src = text;
+    } else {
+        return kg_json_fail(where, err, "expected an integer or an expression string");
+    }
+    kg_expr_error xe;
+    kg_expr *e;
+    if (kg_expr_parse(src, &e, &xe) != 0)
+        return kg_json_fail(where, err, "bad expression \"%s\": %s", src, xe.message);
+    struct symbol_check c = {.w = w};
+    if (kg_expr_visit_symbols(e, check_symbol, &c)) {
+        int rc = kg_json_fail(where, err, "unknown symbol '%s' at position %zu in \"%s\"", c.bad,
+                              c.position, src);
+        kg_expr_free(e);
+        return rc;
+    }
+    *out = e;
+    return KG_OK;
+}
+
+/* Names must be C identifiers: they become kernel arguments, defines and
+ * expression symbols. */
+static int is_identifier(const char *s)
+{
+    if (!s || !*s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '_'))
+            return 0;
+    return strlen(s) < KG_SYMBOL_NAME_MAX;
+}
+
+static int parse_symbols(kg_workload *w, const kg_json_where *root, const cJSON *doc,
+                         kg_error *err)
+{
+    const cJSON *arr;
+    int rc = kg_json_array(root, doc, "symbols", 1, &arr, err);
+    if (rc)
+        return rc;
+    kg_json_where at = kg_json_at_key(root, "symbols");
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n == 0 || n > KG_SYMTAB_MAX)
+        return kg_json_fail(&at, err, "expected 1 to %d symbol names", KG_SYMTAB_MAX);
+    w->symbols = calloc(n, sizeof *w->symbols);
+    if (!w->symbols)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr)
+    {
+        kg_json_where iw = kg_json_at_index(&at, i);
+        if (!cJSON_IsString(item) || !is_identifier(item->valuestring))
+            return kg_json_fail(&iw, err, "expected a symbol name (a C identifier)");
+        if (kg_workload_has_symbol(w, item->valuestring))
+            return kg_json_fail(&iw, err, "symbol '%s' listed twice", item->valuestring);
+        w->symbols[i++] = strdup(item->valuestring);
+        w->symbol_count = i;
+    }
+    return KG_OK;
+}
+
+static int parse_params(kg_workload *w, const kg_json_where *root, const cJSON *doc,
+                        kg_error *err)
+{
+    const cJSON *obj = NULL;
+    int rc = kg_json_object(root, doc, "params", 0, &obj, err);
+    if (rc || !obj)
+        return rc;
+    kg_json_where at = kg_json_at_key(root, "params");
+    size_t n = (size_t)cJSON_GetArraySize(obj);
+    w->params = calloc(n ? n : 1, sizeof *w->params);
+    if (!w->params)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj)
+    {
+        kg_json_where iw = kg_json_at_key(&at, item->string);
+        if (!is_identifier(item->string))
+            return kg_json_fail(&iw, err, "parameter names must be C identifiers");
+        if (!cJSON_IsNumber(item))
+            return kg_json_fail(&iw, err, "expected a number");
+        if (kg_workload_has_symbol(w, item->string))
+            return kg_json_fail(&iw, err, "'%s' is both a symbol and a parameter", item->string);
+        w->params[w->param_count].name = strdup(item->string);
+        w->params[w->param_count].value = item->valuedouble;
+        w->param_count++;
+    }
+    return KG_OK;
+}
+
+static int parse_init(const kg_json_where *tw, const cJSON *t, kg_tensor_spec *spec,
+                      kg_error *err)
+{
+    const cJSON *init = NULL;
+    int rc = kg_json_object(tw, t, "init", spec->is_output ? 0 : 1, &init, err);
+    if (rc)
+        return rc;
+    if (!init)
+        return KG_OK;
+    kg_json_where iw = kg_json_at_key(tw, "init");
+    if (spec->is_output)
+        return kg_json_fail(&iw, err, "an output tensor has no init");
+    const char *dist;
+    if ((rc = kg_json_string(&iw, init, "dist", 1, &dist, err)))
+        return rc;
+    if (strcmp(dist, "normal") == 0) {
+        static const char *const keys[] = {"dist", "mean", "std", NULL};
+        spec->dist = KG_DIST_NORMAL;
+        spec->dist_a = 0.0;
+        spec->dist_b = 1.0;
+        if ((rc = kg_json_only_keys(&iw, init, keys, err)) ||
+            (rc = kg_json_number(&iw, init, "mean", 0, &spec->dist_a, err)) ||
+            (rc = kg_json_number(&iw, init, "std", 0, &spec->dist_b, err)))
+            return rc;
+        if (!(spec->dist_b > 0))
+            return kg_json_fail(&iw, err, "std must be > 0");
+    } else if (strcmp(dist, "uniform") == 0) {
+        static const char *const keys[] = {"dist", "low", "high", NULL};
+        spec->dist = KG_DIST_UNIFORM;
+        if ((rc = kg_json_only_keys(&iw, init, keys, err)) ||
+            (rc = kg_json_number(&iw, init, "low", 1, &spec->dist_a, err)) ||
+            (rc = kg_json_number(&iw, init, "high", 1, &spec->dist_b, err)))
+            return rc;
+        if (!(spec->dist_b > spec->dist_a))
+            return kg_json_fail(&iw, err, "high must be greater than low");
+    } else {
+        kg_json_where dw = kg_json_at_key(&iw, "dist");
+        return kg_json_fail(&dw, err, "unknown distribution '%s' (expected normal or uniform)",
+                            dist);
+    }
+    return KG_OK;
+}
+
+static int parse_tensors(kg_workload *w, const kg_json_where *root, const cJSON *doc,
+                         kg_error *err)
+{
+    static const char *const keys[] = {"name", "role", "dtype", "shape", "init", NULL};
+    const cJSON *arr;
+    int rc = kg_json_array(root, doc, "tensors", 1, &arr, err);
+    if (rc)
+        return rc;
+    kg_json_where at = kg_json_at_key(root, "tensors");
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n == 0)
+        return kg_json_fail(&at, err, "expected at least one tensor");
+    w->tensors = calloc(n, sizeof *w->tensors);
+    if (!w->tensors)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    size_t outputs = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, arr)
+    {
+        kg_json_where tw = kg_json_at_index(&at, w->tensor_count);
+        kg_tensor_spec *spec = &w->tensors[w->tensor_count];
+        const char *name, *role, *dtype;
+        const cJSON *shape;
+        if (!cJSON_IsObject(t))
+            return kg_json_fail(&tw, err, "expected a tensor object");
+        if ((rc = kg_json_only_keys(&tw, t, keys, err)) ||
+            (rc = kg_json_string(&tw, t, "name", 1, &name, err)) ||
+            (rc = kg_json_string(&tw, t, "role", 1, &role, err)) ||
+            (rc = kg_json_string(&tw, t, "dtype", 1, &dtype, err)) ||
+            (rc = kg_json_array(&tw, t, "shape", 1, &shape, err)))
+            return rc;
+        if (!is_identifier(name))
+            return kg_json_fail(&tw, err, "tensor name '%s' is not a C identifier", name);
+        if (kg_workload_tensor_index(w, name) >= 0 || kg_workload_has_symbol(w, name) ||
+            kg_workload_param_index(w, name) >= 0)
+            return kg_json_fail(&tw, err, "name '%s' is already used", name);
+        spec->name = strdup(name);
+        w->tensor_count++;
+        if (strcmp(role, "output") == 0) {
+            spec->is_output = 1;
+            w->output_index = w->tensor_count - 1;
+            outputs++;
+        } else if (strcmp(role, "input") != 0) {
+            kg_json_where rw = kg_json_at_key(&tw, "role");
+            return kg_json_fail(&rw, err, "expected \"input\" or \"output\", got \"%s\"", role);
+        }
+        int dt = kg_dtype_parse(dtype);
+        if (dt < 0) {
+            kg_json_where dw = kg_json_at_key(&tw, "dtype");
+            return kg_json_fail(&dw, err, "unknown dtype '%s' (expected f32, f16, bf16, i32, i64)",
+                                dtype);
+        }
+        spec->dtype = (kg_dtype)dt;
+        kg_json_where sw = kg_json_at_key(&tw, "shape");
+        int rank = cJSON_GetArraySize(shape);
+        if (rank < 1 || rank > KG_MAX_RANK)
+            return kg_json_fail(&sw, err, "expected 1 to %d dimensions", KG_MAX_RANK);
+        const cJSON *dim;
+        cJSON_ArrayForEach(dim, shape)
+        {
+            kg_json_where dw = kg_json_at_index(&sw, (size_t)spec->rank);
+            if ((rc = kg_workload_parse_expr(w, &dw, dim, &spec->dims[spec->rank], err)))
+                return rc;
+            spec->rank++;
+        }
+        if ((rc = parse_init(&tw, t, spec, err)))
+            return rc;
+    }
+    if (outputs != 1)
+        return kg_json_fail(&at, err, "expected exactly one tensor with role \"output\", found %zu",
+                            outputs);
+    return KG_OK;
+}
+
+static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *doc,
+                        kg_error *err)
+{
+    const cJSON *obj;
+    int rc = kg_json_object(root, doc, "shapes", 1, &obj, err);
+    if (rc)
+        return rc;
+    kg_json_where at = kg_json_at_key(root, "shapes");
+    static const char *const keys[] = {"smoke", "small", "full", NULL};
+    if ((rc = kg_json_only_keys(&at, obj, keys, err)))
+        return rc;
+    for (int c = 0; c < KG_SIZE_CLASS_COUNT; c++) {
+        const cJSON *list;
+        if ((rc = kg_json_array(&at, obj, size_class_names[c], 1, &list, err)))
+            return rc;
+        kg_json_where cw = kg_json_at_key(&at, size_class_names[c]);
+        size_t n = (size_t)cJSON_GetArraySize(list);
+        if (n == 0)
+            return kg_json_fail(&cw, err, "expected at least one shape");
+        w->shapes[c] = calloc(n, sizeof(kg_shape));
+        if (!w->shapes[c])
+            return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+        const cJSON *s;
+        cJSON_ArrayForEach(s, list)
+        {
+            kg_json_where sw = kg_json_at_index(&cw, w->shape_count[c]);
+            kg_shape *shape = &w->shapes[c][w->shape_count[c]++];
+            kg_symtab_init(&shape->symbols);
+            if (!cJSON_IsObject(s))
+                return kg_json_fail(&sw, err, "expected an object giving every symbol");
+            char generated[256] = "";
+            const cJSON *v;
+            cJSON_ArrayForEach(v, s)
+            {
+                if (strcmp(v->string, "name") == 0) {
+                    if (!cJSON_IsString(v))
+                        return kg_json_fail(&sw, err, "name: expected a string");
+                    continue;
+                }
+                kg_json_where vw = kg_json_at_key(&sw, v->string);
+                if (!kg_workload_has_symbol(w, v->string))
+                    return kg_json_fail(&vw, err, "unknown symbol '%s'", v->string);
+                if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+                    v->valuedouble < 0 || v->valuedouble > 9e15)
+                    return kg_json_fail(&vw, err, "expected a non-negative integer");
+                kg_symtab_set(&shape->symbols, v->string, (int64_t)v->valuedouble);
+                size_t len = strlen(generated);
+                snprintf(generated + len, sizeof generated - len, "%s%s=%.0f", len ? "," : "",
+                         v->string, v->valuedouble);
+            }
+            for (size_t k = 0; k < w->symbol_count; k++) {
+                int64_t unused;
+                if (!kg_symtab_get(&shape->symbols, w->symbols[k], &unused))
+                    return kg_json_fail(&sw, err, "symbol '%s' is not given", w->symbols[k]);
+            }
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(s, "name");
+            shape->name = strdup(name ? name->valuestring : generated);
+        }
+    }
+    return KG_OK;
+}
+
+static int parse_tolerance(kg_workload *w, const kg_json_where *root, const cJSON *doc,
+                           kg_error *err)
+{
+    const cJSON *obj;
+    int rc = kg_json_object(root, doc, "tolerance", 1, &obj, err);
+    if (rc)
+        return rc;
+    kg_json_where at = kg_json_at_key(root, "tolerance");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, obj)
+    {
+        kg_json_where tw = kg_json_at_key(&at, t->string);
+        int dt = kg_dtype_parse(t->string);
+        if (dt < 0)
+            return kg_json_fail(&tw, err, "unknown dtype '%s'", t->string);
+        if (!cJSON_IsObject(t))
+            return kg_json_fail(&tw, err, "expected {\"atol\": ..., \"rtol\": ...}");
+        static const char *const keys[] = {"atol", "rtol", NULL};
+        kg_tolerance *tol = &w->tolerance[dt];
+        if ((rc = kg_json_only_keys(&tw, t, keys, err)) ||
+            (rc = kg_json_number(&tw, t, "atol", 1, &tol->atol, err)) ||
+            (rc = kg_json_number(&tw, t, "rtol", 1, &tol->rtol, err)))
+            return rc;
+        if (!(tol->atol >= 0) || !(tol->rtol >= 0))
+            return kg_json_fail(&tw, err, "atol and rtol must be >= 0");
+        tol->present = 1;
+    }
+    kg_dtype out = w->tensors[w->output_index].dtype;
+    if (!w->tolerance[out].present)
+        return kg_json_fail(&at, err, "no tolerance for the output dtype '%s'",
+                            kg_dtype_name(out));
+    return KG_OK;
+}
+
+/* The reference declares what it reads; checking it here turns a mismatch
+ * between reference.c and workload.json into a load error. */
+static int bind_reference(kg_workload *w, kg_error *err)
+{
+    w->reference = kg_reference_find(w->name);
+    if (!w->reference)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "%s: no CPU reference compiled in for workload '%s' (is "
+                            "baselines/%s/reference.c present, and was kgrade rebuilt?)",
+                            w->file, w->name, w->name);
+    char needs[512];
+    snprintf(needs, sizeof needs, "%s", w->reference->needs ? w->reference->needs : "");
+    for (char *save = NULL, *tok = strtok_r(needs, ", ", &save); tok;
+         tok = strtok_r(NULL, ", ", &save)) {
+        if (kg_workload_tensor_index(w, tok) < 0 && !kg_workload_has_symbol(w, tok) &&
+            kg_workload_param_index(w, tok) < 0)
+            return kg_error_set(err, KG_ERR_INVALID,
+                                "%s: the CPU reference reads '%s', which the workload does not "
+                                "define",
+                                w->file, tok);
+    }
+    if (!w->reference->output ||
+        strcmp(w->reference->output, w->tensors[w->output_index].name) != 0)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "%s: the CPU reference writes '%s' but the output tensor is '%s'",
+                            w->file, w->reference->output ? w->reference->output : "(none)",
+                            w->tensors[w->output_index].name);
+    return KG_OK;
+}
+
+int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
+{
+    *out = NULL;
+    kg_workload *w = calloc(1, sizeof *w);
+    if (!w)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    w->dir = strdup(dir);
+    size_t len = strlen(dir) + sizeof "/workload.json";
+    w->file = malloc(len);
+    if (!w->dir || !w->file) {
+        kg_workload_free(w);
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    }
+    snprintf(w->file, len, "%s/workload.json", dir);
+
+    cJSON *doc;
+    int rc = kg_json_load(w->file, &doc, err);
+    if (rc) {
+        kg_workload_free(w);
+        return rc;
+    }
+    kg_json_where root = {.file = w->file};
+    static const char *const keys[] = {"kgrade_workload", "name",   "description", "symbols",
+                                       "params",          "tensors", "shapes",     "tolerance",
+                                       "flops",           "bytes",   NULL};
+    double version = 0;
+    const char *name, *description = "";
+    if ((rc = kg_json_only_keys(&root, doc, keys, err)) ||
+        (rc = kg_json_number(&root, doc, "kgrade_workload", 1, &version, err)))
+        goto done;
+    if (version != 1) {
+        rc = kg_json_fail(&root, err, "kgrade_workload is %g; this kgrade reads version 1",
+                          version);
+        goto done;
+    }
+    if ((rc = kg_json_string(&root, doc, "name", 1, &name, err)) ||
+        (rc = kg_json_string(&root, doc, "description", 0, &description, err)))
+        goto done;
+    w->name = dup_string(name);
+    w->description = dup_string(description);
+    const char *slash = strrchr(dir, '/');
+    const char *folder = slash && slash[1] ? slash + 1 : dir;
+    if (strcmp(folder, name) != 0) {
+        rc = kg_json_fail(&root, err, "name '%s' differs from its folder '%s'", name, folder);
+        goto done;
+    }
+    if ((rc = parse_symbols(w, &root, doc, err)) || (rc = parse_params(w, &root, doc, err)) ||
+        (rc = parse_tensors(w, &root, doc, err)) || (rc = parse_shapes(w, &root, doc, err)) ||
+        (rc = parse_tolerance(w, &root, doc, err)))
+        goto done;
+    const cJSON *flops = cJSON_GetObjectItemCaseSensitive(doc, "flops");
+    const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(doc, "bytes");
+    kg_json_where fw = kg_json_at_key(&root, "flops"), bw = kg_json_at_key(&root, "bytes");
+    if (!flops || !bytes) {
+        rc = kg_json_fail(flops ? &bw : &fw, err, "missing required field");
+        goto done;
+    }
+    if ((rc = kg_workload_parse_expr(w, &fw, flops, &w->flops, err)) ||
+        (rc = kg_workload_parse_expr(w, &bw, bytes, &w->bytes, err)))
+        goto done;
+    rc = bind_reference(w, err);
+done:
+    cJSON_Delete(doc);
+    if (rc) {
+        kg_workload_free(w);
+        return rc;
+    }
+    *out = w;
+    return KG_OK;
+}
+
+void kg_workload_free(kg_workload *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->symbol_count; i++)
+        free(w->symbols[i]);
+    free(w->symbols);
+    for (size_t i = 0; i < w->param_count; i++)
+        free((char *)w->params[i].name);
+    free(w->params);
+    for (size_t i = 0; i < w->tensor_count; i++) {
+        free(w->tensors[i].name);
+        for (int d = 0; d < w->tensors[i].rank; d++)
+            kg_expr_free(w->tensors[i].dims[d]);
+    }
+    free(w->tensors);
+    for (int c = 0; c < KG_SIZE_CLASS_COUNT; c++) {
+        for (size_t i = 0; i < w->shape_count[c]; i++)
+            free(w->shapes[c][i].name);
+        free(w->shapes[c]);
+    }
+    kg_expr_free(w->flops);
+    kg_expr_free(w->bytes);
+    free(w->name);
+    free(w->description);
+    free(w->dir);
+    free(w->file);
+    free(w);
+}

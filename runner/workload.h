@@ -1,0 +1,94 @@
+/*
+ * A workload: one kernel task with fixed semantics, read from
+ * baselines/<name>/workload.json and bound to its compiled-in CPU reference.
+ * See docs/formats.md for the file format.
+ */
+#ifndef KG_WORKLOAD_H
+#define KG_WORKLOAD_H
+
+#include "backend.h"
+#include "dtype.h"
+#include "expr.h"
+#include "json_file.h"
+#include "reference.h"
+
+#include <cjson/cJSON.h>
+
+typedef enum kg_size_class {
+    KG_SIZE_SMOKE = 0,
+    KG_SIZE_SMALL = 1,
+    KG_SIZE_FULL = 2,
+    KG_SIZE_CLASS_COUNT
+} kg_size_class;
+
+/* "smoke", "small", "full"; parse returns -1 for an unknown name. */
+const char *kg_size_class_name(kg_size_class c);
+int kg_size_class_parse(const char *name);
+
+typedef enum kg_distribution {
+    KG_DIST_NONE = 0, /* outputs */
+    KG_DIST_NORMAL,   /* a = mean, b = std */
+    KG_DIST_UNIFORM,  /* a = low, b = high */
+} kg_distribution;
+
+typedef struct kg_tensor_spec {
+    char *name;
+    int is_output;
+    kg_dtype dtype;
+    int rank;
+    kg_expr *dims[KG_MAX_RANK];
+    kg_distribution dist;
+    double dist_a, dist_b;
+} kg_tensor_spec;
+
+typedef struct kg_shape {
+    char *name; /* from the file, or generated "rows=7,cols=33" */
+    kg_symtab symbols;
+} kg_shape;
+
+typedef struct kg_tolerance {
+    int present;
+    double atol, rtol;
+} kg_tolerance;
+
+typedef struct kg_workload {
+    char *name;
+    char *description;
+    char *dir;  /* the folder, as given */
+    char *file; /* <dir>/workload.json */
+    char **symbols;
+    size_t symbol_count;
+    kg_param_value *params; /* names owned by the workload */
+    size_t param_count;
+    kg_tensor_spec *tensors;
+    size_t tensor_count;
+    size_t output_index;
+    kg_shape *shapes[KG_SIZE_CLASS_COUNT];
+    size_t shape_count[KG_SIZE_CLASS_COUNT];
+    kg_tolerance tolerance[KG_DTYPE_COUNT];
+    kg_expr *flops;
+    kg_expr *bytes;
+    const kg_reference *reference;
+} kg_workload;
+
+/* Loads <dir>/workload.json. On success *out is a new workload freed with
+ * kg_workload_free. Every expression is parsed and its symbols checked, the
+ * reference is looked up and the names it needs are checked, so that a bad
+ * file fails here, with the file and field named, never during a run. */
+int kg_workload_load(const char *dir, kg_workload **out, kg_error *err);
+
+/* Frees a workload; NULL is allowed. */
+void kg_workload_free(kg_workload *w);
+
+/* Index of a tensor / parameter by name, or -1. */
+int kg_workload_tensor_index(const kg_workload *w, const char *name);
+int kg_workload_param_index(const kg_workload *w, const char *name);
+int kg_workload_has_symbol(const kg_workload *w, const char *name);
+
+/* Parses an expression from a JSON string or integer and checks that it
+ * only uses the workload's symbols. *out is freed with kg_expr_free. Also
+ * used by the kernel-manifest parser. */
+int kg_workload_parse_expr(const kg_workload *w, const kg_json_where *where, const cJSON *item,
+                           kg_expr **out, kg_error *err);
+
+#endif

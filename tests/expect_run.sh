@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# expect_run.sh EXIT_CODE PATTERN -- ARGS...
+# Runs $KGRADE ARGS, and passes when it exits with EXIT_CODE and its stdout
+# or stderr matches the extended regex PATTERN. When ARGS contain
+# "--out FILE", the file is removed first and must afterwards hold a run
+# header and one record per line that parses as JSON.
+set -u
+want_rc=$1 pattern=$2
+shift 2
+[ "$1" = "--" ] && shift
+out_file=""
+prev=""
+for a in "$@"; do
+    [ "$prev" = "--out" ] && out_file=$a
+    prev=$a
+done
+[ -n "$out_file" ] && rm -f "$out_file"
+log=$(mktemp)
+"$KGRADE" "$@" >"$log" 2>&1
+rc=$?
+status=0
+if [ "$rc" != "$want_rc" ]; then
+    echo "FAIL: exit code $rc, expected $want_rc"
+    status=1
+fi
+if ! grep -Eq -- "$pattern" "$log"; then
+    echo "FAIL: output does not match /$pattern/"
+    status=1
+fi
+if [ -n "$out_file" ]; then
+    if ! head -n1 "$out_file" 2>/dev/null | grep -q '"type":"run"'; then
+        echo "FAIL: $out_file has no run header"
+        status=1
+    elif ! grep -q '"type":"shape"' "$out_file"; then
+        echo "FAIL: $out_file has no shape record"
+        status=1
+    fi
+fi
+if [ $status -ne 0 ]; then
+    echo "--- kgrade $* ---"
+    cat "$log"
+fi
+rm -f "$log"
+exit $status

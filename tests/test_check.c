@@ -1,0 +1,115 @@
+/* The correctness checker against the real softmax workload and reference:
+ * an exact output passes; one element outside tolerance, a NaN where the
+ * reference is finite, or an untouched (poisoned) output fail; a large
+ * output is checked on a sample of rows. */
+#include "check.h"
+#include "kg_test.h"
+#include "tensors.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Fills the output with the exact softmax of x, in float. */
+static void exact_softmax(kg_host_tensor *ts, int64_t rows, int64_t cols)
+{
+    const float *x = ts[0].data;
+    float *y = ts[1].data;
+    for (int64_t r = 0; r < rows; r++) {
+        double mx = -INFINITY, sum = 0;
+        for (int64_t c = 0; c < cols; c++)
+            mx = fmax(mx, x[r * cols + c]);
+        for (int64_t c = 0; c < cols; c++)
+            sum += exp(x[r * cols + c] - mx);
+        for (int64_t c = 0; c < cols; c++)
+            y[r * cols + c] = (float)(exp(x[r * cols + c] - mx) / sum);
+    }
+}
+
+static kg_shape make_shape(int64_t rows, int64_t cols)
+{
+    kg_shape s = {.name = "test"};
+    kg_symtab_init(&s.symbols);
+    kg_symtab_set(&s.symbols, "rows", rows);
+    kg_symtab_set(&s.symbols, "cols", cols);
+    return s;
+}
+
+int main(void)
+{
+    kg_workload *w = NULL;
+    kg_error err = {0};
+    if (kg_workload_load(KG_SOURCE_DIR "/baselines/softmax", &w, &err) != KG_OK) {
+        fprintf(stderr, "cannot load softmax: %s\n", err.message);
+        return 1;
+    }
+    KG_CHECK_INT(kg_workload_tensor_index(w, "x"), 0);
+    KG_CHECK_INT(w->output_index, 1);
+
+    kg_shape shape = make_shape(5, 37);
+    kg_host_tensor *ts;
+    KG_CHECK_INT(kg_tensors_create(w, &shape, 7, &ts, &err), KG_OK);
+    exact_softmax(ts, 5, 37);
+    float *y = ts[1].data;
+    kg_check_result r;
+    KG_CHECK_INT(kg_check_output(w, &shape, ts, y, 1, &r, &err), KG_OK);
+    KG_CHECK(r.passed);
+    KG_CHECK_INT(r.checked, 5 * 37);
+    KG_CHECK(!r.sampled);
+
+    /* One element off by 1% of the row's largest value fails and is named. */
+    float *bad = malloc(ts[1].count * sizeof *bad);
+    memcpy(bad, y, ts[1].count * sizeof *bad);
+    bad[77] = bad[77] * 1.01f + 1e-3f;
+    KG_CHECK_INT(kg_check_output(w, &shape, ts, bad, 1, &r, &err), KG_OK);
+    KG_CHECK(!r.passed);
+    KG_CHECK_INT(r.mismatches, 1);
+    KG_CHECK_INT(r.first_bad_index, 77);
+    KG_CHECK_CONTAINS(r.message, "index 77");
+
+    /* A NaN where the reference is finite fails. */
+    memcpy(bad, y, ts[1].count * sizeof *bad);
+    bad[3] = NAN;
+    kg_check_output(w, &shape, ts, bad, 1, &r, &err);
+    KG_CHECK(!r.passed);
+    KG_CHECK_INT(r.first_bad_index, 3);
+
+    /* An output left as the NaN poison fails everywhere. */
+    for (size_t i = 0; i < ts[1].count; i++)
+        bad[i] = NAN;
+    kg_check_output(w, &shape, ts, bad, 1, &r, &err);
+    KG_CHECK_INT(r.mismatches, ts[1].count);
+    free(bad);
+    kg_tensors_free(ts, w->tensor_count);
+
+    /* Same seed, same inputs; another seed, other inputs. */
+    kg_host_tensor *a, *b, *c;
+    kg_tensors_create(w, &shape, 11, &a, &err);
+    kg_tensors_create(w, &shape, 11, &b, &err);
+    kg_tensors_create(w, &shape, 12, &c, &err);
+    KG_CHECK(memcmp(a[0].data, b[0].data, kg_tensor_bytes(&a[0])) == 0);
+    KG_CHECK(memcmp(a[0].data, c[0].data, kg_tensor_bytes(&a[0])) != 0);
+    kg_tensors_free(a, 2);
+    kg_tensors_free(b, 2);
+    kg_tensors_free(c, 2);
+
+    /* Above 2^20 elements only a sample of rows is checked, and an error in
+     * every row is still found. */
+    kg_shape big = make_shape(2048, 1024);
+    KG_CHECK_INT(kg_tensors_create(w, &big, 3, &ts, &err), KG_OK);
+    exact_softmax(ts, 2048, 1024);
+    KG_CHECK_INT(kg_check_output(w, &big, ts, ts[1].data, 5, &r, &err), KG_OK);
+    KG_CHECK(r.passed);
+    KG_CHECK(r.sampled);
+    KG_CHECK_INT(r.checked, KG_CHECK_SAMPLE_UNITS * 1024);
+    float *yb = ts[1].data;
+    for (int64_t row = 0; row < 2048; row++)
+        yb[row * 1024 + 5] += 0.5f;
+    kg_check_output(w, &big, ts, yb, 5, &r, &err);
+    KG_CHECK(!r.passed);
+    KG_CHECK_INT(r.mismatches, KG_CHECK_SAMPLE_UNITS);
+    kg_tensors_free(ts, w->tensor_count);
+
+    kg_workload_free(w);
+    return kg_test_finish("test_check");
+}

@@ -1,0 +1,56 @@
+# Unit tests: one executable per module, label "unit" (also run under ASan/UBSan).
+function(kg_unit_test name)
+  add_executable(${name} tests/${name}.c)
+  target_include_directories(${name} PRIVATE tests)
+  target_link_libraries(${name} PRIVATE kgrade_core)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS unit SKIP_RETURN_CODE 77 TIMEOUT 120)
+endfunction()
+
+kg_unit_test(test_expr)
+kg_unit_test(test_stats)
+kg_unit_test(test_manifests)
+kg_unit_test(test_check)
+kg_unit_test(test_cli)
+kg_unit_test(test_dtype)
+if("opencl" IN_LIST KG_BACKENDS_BUILT)
+  kg_unit_test(test_opencl_backend)
+endif()
+
+# Integration tests: the real binary on the real OpenCL device (PoCL on a
+# machine without a GPU). tests/expect_run.sh checks the exit code and
+# patterns in stdout and in the results file.
+set(KG_EXPECT ${CMAKE_SOURCE_DIR}/tests/expect_run.sh)
+set(KG_BIN $<TARGET_FILE:kgrade>)
+set(KG_RESULTS_DIR ${CMAKE_BINARY_DIR}/test-results)
+
+function(kg_integration_test name)
+  add_test(NAME ${name} COMMAND ${KG_EXPECT} ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS integration SKIP_RETURN_CODE 77 TIMEOUT 600
+                       ENVIRONMENT "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR}")
+endfunction()
+
+kg_integration_test(cli_help 0 "kgrade run \\[options\\]" -- run --help)
+kg_integration_test(cli_unknown_option 2 "unknown option '--frobnicate'" -- run --frobnicate)
+kg_integration_test(cli_bad_size_class 2 "expected smoke, small or full" -- run --size-class huge)
+kg_integration_test(cli_unknown_workload 2 "no workload 'nope'" -- run --workload nope)
+kg_integration_test(cli_unknown_device 2 "matches no device name" -- run --device no-such-gpu)
+kg_integration_test(devices_table 0 "compute units" -- devices)
+kg_integration_test(devices_json 0 "\"devices\"" -- devices --json)
+
+# Every workload x tier at smoke size: tuned against naive, and naive against
+# itself (both tiers build, pass their checks and get timed).
+foreach(workload ${KG_WORKLOAD_NAMES})
+  kg_integration_test(smoke_${workload}_tuned_vs_naive 0 "geomean speedup"
+    -- run --workload ${workload} --size-class smoke --max-time 2 --quiet
+       --out ${KG_RESULTS_DIR}/smoke_${workload}.jsonl)
+endforeach()
+
+kg_integration_test(example_opencl_softmax 0 "geomean speedup"
+  -- run --workload softmax --size-class smoke --max-time 2 --quiet
+     --candidate ${CMAKE_SOURCE_DIR}/kernels/examples/opencl-softmax
+     --out ${KG_RESULTS_DIR}/example_opencl_softmax.jsonl)
+kg_integration_test(example_wrong_softmax_fails 1 "check_failed"
+  -- run --workload softmax --size-class smoke --max-time 2 --quiet
+     --candidate ${CMAKE_SOURCE_DIR}/kernels/examples/wrong-softmax
+     --out ${KG_RESULTS_DIR}/example_wrong_softmax.jsonl)
