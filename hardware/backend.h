@@ -82,6 +82,10 @@ typedef struct kg_device_info {
     uint64_t global_mem_bytes;
     uint64_t local_mem_bytes;      /* per work-group shared/local memory */
     uint64_t cache_bytes;          /* last-level cache the flush must exceed */
+    /* Where cache_bytes came from: "device" (the driver reported it),
+     * "host" (a CPU device whose driver reports none: the host's
+     * last-level cache from sysconf), or "none" (flush uses its floor). */
+    char cache_source[16];
     uint32_t cache_line_bytes;
     uint32_t max_group_size;
     uint32_t subgroup_width;       /* warp/wavefront/preferred multiple */

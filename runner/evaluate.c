@@ -76,8 +76,10 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Evaluates the entry's defines for the shape into "NAME=VALUE" strings. */
-static int eval_defines(const kg_workload *w, const kg_kernel_entry *e, const kg_shape *shape,
+/* Evaluates the entry's defines for the shape into "NAME=VALUE" strings,
+ * adding each to `shape` (a copy) so that later defines and the launch
+ * expressions can use it. */
+static int eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_shape *shape,
                         char (*defs)[96], kg_build_info *build, kg_error *err)
 {
     build->defines[0] = '\0';
@@ -88,6 +90,9 @@ static int eval_defines(const kg_workload *w, const kg_kernel_entry *e, const kg
         int rc = kg_eval_for_shape(e->define_values[i], shape, w->name, what, &v, err);
         if (rc)
             return rc;
+        if (kg_symtab_set(&shape->symbols, e->define_names[i], v) != 0)
+            return kg_error_set(err, KG_ERR_INVALID, "%s: too many symbols and defines",
+                                e->manifest);
         snprintf(defs[i], 96, "%s=%lld", e->define_names[i], (long long)v);
         size_t len = strlen(build->defines);
         snprintf(build->defines + len, sizeof build->defines - len, "%s-D%s", len ? " " : "",
@@ -314,16 +319,18 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
 }
 
 int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *entry,
-               const kg_shape *shape, const kg_host_tensor *tensors, kg_prepared **out,
+               const kg_shape *workload_shape, const kg_host_tensor *tensors, kg_prepared **out,
                kg_build_info *build, kg_error *err)
 {
+    kg_shape with_defines = *workload_shape;
+    const kg_shape *shape = &with_defines;
     *out = NULL;
     memset(build, 0, sizeof *build);
     build->log = "";
     char defs[64][96];
     if (entry->define_count > 64)
         return kg_error_set(err, KG_ERR_INVALID, "%s: at most 64 defines", entry->manifest);
-    int rc = eval_defines(w, entry, shape, defs, build, err);
+    int rc = eval_defines(w, entry, &with_defines, defs, build, err);
     if (rc)
         return rc;
     kg_program *program = NULL;

@@ -70,15 +70,20 @@ int kg_json_load(const char *path, cJSON **root, kg_error *err)
                 col++;
             }
         }
-        char near[24] = "";
+        /* Quote the offending line: cJSON's position is often just past the
+         * culprit (a trailing comma is reported at the brace after it). */
+        size_t line_start = off;
+        while (line_start > 0 && text[line_start - 1] != '\n')
+            line_start--;
+        char near[48] = "";
         size_t k = 0;
-        for (size_t i = off; i < len && k < sizeof near - 1 && text[i] != '\n'; i++)
-            near[k++] = text[i];
+        for (size_t i = line_start; i < len && k < sizeof near - 1 && text[i] != '\n'; i++)
+            near[k++] = text[i] == '\t' ? ' ' : text[i];
         near[k] = '\0';
         if (len == 0)
             rc = kg_error_set(err, KG_ERR_INVALID, "%s: empty file, expected a JSON object", path);
         else
-            rc = kg_error_set(err, KG_ERR_INVALID, "%s:%zu:%zu: invalid JSON near '%s'", path, line,
+            rc = kg_error_set(err, KG_ERR_INVALID, "%s:%zu:%zu: invalid JSON in line '%s'", path, line,
                               col, near);
         free(text);
         return rc;

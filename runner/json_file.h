@@ -13,7 +13,7 @@
 
 /* Reads and parses `path`. On success *root is a new cJSON tree the caller
  * frees with cJSON_Delete. On failure returns KG_ERR_INVALID with e.g.
- * "kernels/x/kernels.json:4:17: invalid JSON near '}'" or
+ * "kernels/x/kernels.json:4:17: invalid JSON in line '  \"grid\": [1, }'" or
  * "kernels/x/kernels.json: cannot open: No such file or directory". */
 int kg_json_load(const char *path, cJSON **root, kg_error *err);
 

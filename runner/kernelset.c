@@ -49,8 +49,18 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
     free(e);
 }
 
-static int parse_expr_list(const kg_workload *w, const kg_json_where *at, const cJSON *arr,
-                           kg_expr **out, int *count, kg_error *err)
+/* Expressions of an entry may use the workload's symbols and the entry's
+ * defines parsed so far (so a define may use earlier ones, and launches all). */
+static int parse_entry_expr(const kg_workload *w, const kg_kernel_entry *e,
+                            const kg_json_where *at, const cJSON *item, kg_expr **out,
+                            kg_error *err)
+{
+    return kg_workload_parse_expr_with(w, (const char *const *)e->define_names, e->define_count,
+                                       at, item, out, err);
+}
+
+static int parse_expr_list(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *at,
+                           const cJSON *arr, kg_expr **out, int *count, kg_error *err)
 {
     int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
     if (n < 1 || n > 3)
@@ -60,7 +70,7 @@ static int parse_expr_list(const kg_workload *w, const kg_json_where *at, const 
     cJSON_ArrayForEach(item, arr)
     {
         kg_json_where iw = kg_json_at_index(at, (size_t)i);
-        int rc = kg_workload_parse_expr(w, &iw, item, &out[i], err);
+        int rc = parse_entry_expr(w, e, &iw, item, &out[i], err);
         if (rc)
             return rc;
         *count = ++i;
@@ -84,7 +94,7 @@ static int parse_arg(const kg_workload *w, const kg_kernel_entry *e, const kg_js
 {
     if (cJSON_IsNumber(item)) {
         arg->source = KG_ARGSRC_I32;
-        return kg_workload_parse_expr(w, at, item, &arg->expr, err);
+        return parse_entry_expr(w, e, at, item, &arg->expr, err);
     }
     if (!cJSON_IsString(item))
         return kg_json_fail(at, err, "expected a tensor, scratch or parameter name, or an "
@@ -112,7 +122,7 @@ static int parse_arg(const kg_workload *w, const kg_kernel_entry *e, const kg_js
         arg->source = KG_ARGSRC_I64;
         tmp.valuestring = (char *)s + 4;
     }
-    return kg_workload_parse_expr(w, at, &tmp, &arg->expr, err);
+    return parse_entry_expr(w, e, at, &tmp, &arg->expr, err);
 }
 
 static int parse_scratch(const kg_workload *w, kg_kernel_entry *e, const kg_json_where *ew,
@@ -152,7 +162,7 @@ static int parse_scratch(const kg_workload *w, kg_kernel_entry *e, const kg_json
         const cJSON *count = cJSON_GetObjectItemCaseSensitive(s, "count");
         if (!count)
             return kg_json_fail(&cw, err, "missing required field");
-        if ((rc = kg_workload_parse_expr(w, &cw, count, &spec->count, err)))
+        if ((rc = parse_entry_expr(w, e, &cw, count, &spec->count, err)))
             return rc;
     }
     return KG_OK;
@@ -179,10 +189,18 @@ static int parse_defines(const kg_workload *w, kg_kernel_entry *e, const kg_json
             if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
                   (*c >= '0' && *c <= '9') || *c == '_'))
                 return kg_json_fail(&dw, err, "a define name must be a C identifier");
+        if (d->string[0] >= '0' && d->string[0] <= '9')
+            return kg_json_fail(&dw, err, "a define name must be a C identifier");
+        if (strlen(d->string) >= KG_SYMBOL_NAME_MAX)
+            return kg_json_fail(&dw, err, "define names are at most %d characters",
+                                KG_SYMBOL_NAME_MAX - 1);
+        if (kg_workload_has_symbol(w, d->string))
+            return kg_json_fail(&dw, err, "define '%s' has the name of a shape symbol", d->string);
+        /* Parsed before the name is added, so a define sees only earlier ones. */
+        if ((rc = parse_entry_expr(w, e, &dw, d, &e->define_values[e->define_count], err)))
+            return rc;
         e->define_names[e->define_count] = strdup(d->string);
         e->define_count++;
-        if ((rc = kg_workload_parse_expr(w, &dw, d, &e->define_values[e->define_count - 1], err)))
-            return rc;
     }
     return KG_OK;
 }
@@ -217,14 +235,14 @@ static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_jso
             return rc;
         spec->entry = strdup(entry);
         kg_json_where gw = kg_json_at_key(&lw, "grid"), bw = kg_json_at_key(&lw, "block");
-        if ((rc = parse_expr_list(w, &gw, cJSON_GetObjectItemCaseSensitive(l, "grid"), spec->grid,
+        if ((rc = parse_expr_list(w, e, &gw, cJSON_GetObjectItemCaseSensitive(l, "grid"), spec->grid,
                                   &spec->grid_dims, err)) ||
-            (rc = parse_expr_list(w, &bw, cJSON_GetObjectItemCaseSensitive(l, "block"),
+            (rc = parse_expr_list(w, e, &bw, cJSON_GetObjectItemCaseSensitive(l, "block"),
                                   spec->block, &spec->block_dims, err)))
             return rc;
         const cJSON *local = cJSON_GetObjectItemCaseSensitive(l, "local_mem");
         kg_json_where mw = kg_json_at_key(&lw, "local_mem");
-        if (local && (rc = kg_workload_parse_expr(w, &mw, local, &spec->local_mem, err)))
+        if (local && (rc = parse_entry_expr(w, e, &mw, local, &spec->local_mem, err)))
             return rc;
         size_t na = (size_t)cJSON_GetArraySize(args);
         spec->args = calloc(na ? na : 1, sizeof *spec->args);

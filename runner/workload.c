@@ -53,6 +53,8 @@ int kg_workload_has_symbol(const kg_workload *w, const char *name)
 
 struct symbol_check {
     const kg_workload *w;
+    const char *const *extra;
+    size_t extra_count;
     const char *bad;
     size_t position;
 };
@@ -62,6 +64,9 @@ static int check_symbol(const char *name, size_t position, void *user)
     struct symbol_check *c = user;
     if (kg_workload_has_symbol(c->w, name))
         return 0;
+    for (size_t i = 0; i < c->extra_count; i++)
+        if (strcmp(c->extra[i], name) == 0)
+            return 0;
     c->bad = name;
     c->position = position;
     return 1;
@@ -69,6 +74,13 @@ static int check_symbol(const char *name, size_t position, void *user)
 
 int kg_workload_parse_expr(const kg_workload *w, const kg_json_where *where, const cJSON *item,
                            kg_expr **out, kg_error *err)
+{
+    return kg_workload_parse_expr_with(w, NULL, 0, where, item, out, err);
+}
+
+int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra,
+                                size_t extra_count, const kg_json_where *where,
+                                const cJSON *item, kg_expr **out, kg_error *err)
 {
     *out = NULL;
     char text[64];
@@ -86,7 +98,7 @@ int kg_workload_parse_expr(const kg_workload *w, const kg_json_where *where, con
     kg_expr *e;
     if (kg_expr_parse(src, &e, &xe) != 0)
         return kg_json_fail(where, err, "bad expression \"%s\": %s", src, xe.message);
-    struct symbol_check c = {.w = w};
+    struct symbol_check c = {.w = w, .extra = extra, .extra_count = extra_count};
     if (kg_expr_visit_symbols(e, check_symbol, &c)) {
         int rc = kg_json_fail(where, err, "unknown symbol '%s' at position %zu in \"%s\"", c.bad,
                               c.position, src);

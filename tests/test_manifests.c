@@ -96,7 +96,7 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_workloads[] = {
-    {NULL, "{\n  \"kgrade_workload\": 1,\n  \"name\": \"softmax\",\n}", "workload.json:4:1"},
+    {NULL, "{\n  \"kgrade_workload\": 1,\n  \"name\": \"softmax\",\n}", "workload.json:4:2: invalid JSON in line '}'"},
     {NULL, "", "empty file"},
     {NULL, "[1, 2]", "expected a JSON object at the top level"},
     {"\"kgrade_workload\": 1", "\"kgrade_workload\": 2", "this kgrade reads version 1"},

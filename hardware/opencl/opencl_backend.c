@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The portable-dialect prelude (prelude.cl), embedded at build time as a
  * NUL-terminated string by scripts/embed_text.cmake. */
@@ -247,6 +248,32 @@ static uint64_t kg_cl_device_number(cl_device_id dev, cl_device_info what, size_
     return v.u64;
 }
 
+/* The last-level cache the flush must exceed. Some CPU drivers (PoCL 3.1 on
+ * a VM, for one) report no global-memory cache at all; their "device" is the
+ * host CPU, so the host's last-level cache size is the honest answer. */
+static uint64_t kg_cl_cache_bytes(cl_device_id dev, char *source, size_t source_size)
+{
+    uint64_t bytes = kg_cl_device_number(dev, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof(cl_ulong));
+    if (bytes) {
+        snprintf(source, source_size, "device");
+        return bytes;
+    }
+    cl_device_type type = 0;
+    if (clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL) == CL_SUCCESS &&
+        (type & CL_DEVICE_TYPE_CPU)) {
+        const int levels[] = {_SC_LEVEL4_CACHE_SIZE, _SC_LEVEL3_CACHE_SIZE, _SC_LEVEL2_CACHE_SIZE};
+        for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+            long host = sysconf(levels[i]);
+            if (host > 0) {
+                snprintf(source, source_size, "host");
+                return (uint64_t)host;
+            }
+        }
+    }
+    snprintf(source, source_size, "none");
+    return 0;
+}
+
 /* OpenCL 1.2 exposes the SIMD width only per kernel
  * (CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE), so a trivial kernel is
  * built once per device and the answer cached: 32 on NVIDIA, 64 on most AMD,
@@ -323,7 +350,7 @@ static int kg_cl_device_info(int index, kg_device_info *out, kg_error *err)
         (uint32_t)kg_cl_device_number(dev, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof(cl_uint));
     out->global_mem_bytes = kg_cl_device_number(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong));
     out->local_mem_bytes = kg_cl_device_number(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof(cl_ulong));
-    out->cache_bytes = kg_cl_device_number(dev, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof(cl_ulong));
+    out->cache_bytes = kg_cl_cache_bytes(dev, out->cache_source, sizeof out->cache_source);
     out->cache_line_bytes =
         (uint32_t)kg_cl_device_number(dev, CL_DEVICE_GLOBAL_MEM_CACHELINE_SIZE, sizeof(cl_uint));
     uint64_t group = kg_cl_device_number(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(size_t));
@@ -389,8 +416,8 @@ static int kg_cl_device_open(int index, kg_device **out, kg_error *err)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory opening OpenCL device %d", index);
     dev->index = index;
     dev->device = kg_cl_state.slots[index].device;
-    dev->cache_bytes =
-        kg_cl_device_number(dev->device, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof(cl_ulong));
+    char cache_source[16];
+    dev->cache_bytes = kg_cl_cache_bytes(dev->device, cache_source, sizeof cache_source);
     dev->max_alloc_bytes =
         kg_cl_device_number(dev->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
 

@@ -44,6 +44,21 @@ typedef ushort kg_bf16_bits;
 #define kg_load_float4(p, i) vload4((i), (p))
 #define kg_store_float4(v, p, i) vstore4((v), (i), (p))
 
+/* float4 arithmetic. OpenCL has it built in; the CUDA and HIP preludes
+ * define the same names component-wise. Kernels use these rather than
+ * operators so that one source builds everywhere. On CPU OpenCL they keep
+ * four independent accumulation chains in one SIMD register, and kg_exp4
+ * reaches the driver's vectorised exp. */
+#define kg_splat4(s) ((float4)(s))
+#define kg_add4(a, b) ((a) + (b))
+#define kg_sub4(a, b) ((a) - (b))
+#define kg_mul4(a, b) ((a) * (b))
+#define kg_fma4(a, b, c) fma((a), (b), (c))
+#define kg_fmax4(a, b) fmax((a), (b))
+#define kg_exp4(a) exp(a)
+#define kg_hsum4(a) (((a).x + (a).y) + ((a).z + (a).w))
+#define kg_hmax4(a) fmax(fmax((a).x, (a).y), fmax((a).z, (a).w))
+
 /* bf16 stored as its upper 16 bits; conversion rounds to nearest even. */
 KG_DEVICE_FN float kg_bf16_to_float(kg_bf16_bits b)
 {
