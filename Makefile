@@ -13,7 +13,7 @@ all: build
 help:
 	@echo "make demo    install deps, build, run the default grading, print the report"
 	@echo "make test    install deps, build, run every test through CTest"
-	@echo "make asan    the unit tests under AddressSanitizer + UBSan (build-asan/)"
+	@echo "make asan    the test suite under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make clean   remove build directories"
 
 deps:
@@ -29,13 +29,19 @@ demo: build
 	@mkdir -p results
 	@$(BUILD_DIR)/kgrade run --out results/demo.jsonl $(DEMO_ARGS)
 
+# The whole suite twice: the release build, then the same tests built with
+# AddressSanitizer + UBSan (any report fails the test).
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory asan
 
 asan: deps
 	@cmake -S . -B build-asan -DKG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
 	@cmake --build build-asan -j $(JOBS)
-	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L unit
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan

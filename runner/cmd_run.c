@@ -210,6 +210,15 @@ static uint64_t derive_seed(uint64_t seed, const char *workload, size_t shape, u
     return h;
 }
 
+/* Formats through a local buffer: the message lives in the same struct as
+ * the destination, which snprintf's restrict contract forbids. */
+static void set_error(set_eval *s, const char *prefix, const char *message)
+{
+    char text[sizeof s->error];
+    snprintf(text, sizeof text, "%s%s", prefix, message);
+    memcpy(s->error, text, sizeof text);
+}
+
 static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *entries[2],
                        kg_size_class cls, size_t shape_no, cJSON **record, kg_error *err)
 {
@@ -242,7 +251,7 @@ static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *
             fail_set(s, "launch_failed", &e);
         else if (!s->check.passed) {
             s->status = "check_failed";
-            snprintf(s->error, sizeof s->error, "%s", s->check.message);
+            set_error(s, "", s->check.message);
         }
     }
 
@@ -285,7 +294,7 @@ static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *
             fail_set(s, "launch_failed", &e);
         else if (!s->recheck.passed) {
             s->status = "recheck_failed";
-            snprintf(s->error, sizeof s->error, "on fresh inputs: %s", s->recheck.message);
+            set_error(s, "on fresh inputs: ", s->recheck.message);
         }
     }
 
@@ -371,7 +380,8 @@ static int load_workloads(const char *dir, const char *filter, kg_workload ***ou
         names[n++] = strdup(ent->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, compare_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, compare_names);
     int rc = KG_OK;
     if (filter) {
         char copy[1024];

@@ -11,7 +11,7 @@ cJSON *kg_fingerprint_kgrade(void)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "version", KG_VERSION);
-    cJSON_AddStringToObject(o, "git_commit", KG_GIT_COMMIT);
+    cJSON_AddStringToObject(o, "git_commit", kg_git_commit);
     cJSON_AddStringToObject(o, "backends_compiled", KG_BACKENDS_BUILT);
     cJSON_AddStringToObject(o, "compiler", __VERSION__);
     return o;

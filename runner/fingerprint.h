@@ -9,6 +9,10 @@
 
 #include <cjson/cJSON.h>
 
+/* The commit kgrade was built from ("<sha>", "<sha>-dirty" or "unknown"),
+ * written at build time by scripts/git_commit.cmake. */
+extern const char kg_git_commit[];
+
 /* New cJSON objects; the caller owns them (cJSON_Delete, or add to a tree). */
 cJSON *kg_fingerprint_kgrade(void);
 cJSON *kg_fingerprint_host(void);

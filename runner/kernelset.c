@@ -341,7 +341,8 @@ int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry 
     size_t len = strlen(dir);
     while (len > 1 && dir[len - 1] == '/')
         dir[--len] = '\0';
-    snprintf(manifest, sizeof manifest, "%s/kernels.json", dir);
+    if (snprintf(manifest, sizeof manifest, "%s/kernels.json", dir) >= (int)sizeof manifest)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: path too long", dir);
     cJSON *doc;
     int rc = kg_json_load(manifest, &doc, err);
     if (rc)

@@ -1,6 +1,7 @@
 /* kgrade: one binary, git-style subcommands, from a table. */
 #include "cli.h"
 #include "commands.h"
+#include "fingerprint.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static void usage(FILE *out)
     for (const kg_command *const *c = commands; *c; c++)
         fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
     fprintf(out, "\n`kgrade <command> --help` for a command's options. kgrade %s (%s)\n",
-            KG_VERSION, KG_GIT_COMMIT);
+            KG_VERSION, kg_git_commit);
 }
 
 int main(int argc, char **argv)
@@ -36,7 +37,7 @@ int main(int argc, char **argv)
         return KG_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("kgrade %s (%s)\n", KG_VERSION, KG_GIT_COMMIT);
+        printf("kgrade %s (%s)\n", KG_VERSION, kg_git_commit);
         return KG_EXIT_OK;
     }
     for (const kg_command *const *c = commands; *c; c++)
