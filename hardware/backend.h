@@ -2,8 +2,9 @@
  * The backend interface: what a device API (OpenCL, CUDA, HIP) must provide
  * so that the runner can build, check and time kernels on it.
  *
- * A backend is a `static const kg_backend` table of function pointers plus
- * private context types it defines (ggml's and sqlite's shape). The runner
+ * A backend is an `extern const kg_backend` table of function pointers
+ * (kg_opencl_backend, ...) plus private context types it defines (ggml's and
+ * sqlite's shape); backend.c lists the compiled ones. The runner
  * owns timing, statistics and checking; backends only provide primitives, so
  * the method is identical on every backend.
  *
@@ -147,7 +148,7 @@ typedef struct kg_backend {
      * failure `err` says what was missing (e.g. "driver not found
      * (libcuda.so.1)"); the backend is then reported and skipped. */
     int (*init)(kg_error *err);
-    /* Release what init acquired. */
+    /* OPTIONAL: release what init acquired. */
     void (*shutdown)(void);
 
     int (*device_count)(void);
@@ -175,9 +176,12 @@ typedef struct kg_backend {
     int (*buffer_read)(kg_device *dev, kg_buffer *buf, size_t offset, void *dst, size_t bytes,
                        kg_error *err);
     /* Fill `bytes` starting at `offset` with a repeated pattern of 1, 2, 4, 8
-     * or 16 bytes; bytes and offset are multiples of pattern_size. */
+     * or 16 bytes; bytes and offset are multiples of pattern_size. Completes
+     * before returning (the runner poisons outputs with it, then launches). */
     int (*buffer_fill)(kg_device *dev, kg_buffer *buf, size_t offset, const void *pattern,
                        size_t pattern_size, size_t bytes, kg_error *err);
+    /* Device-to-device copy, enqueued on the runner's queue (asynchronous:
+     * ordered before later launches; synchronize to wait for it). */
     int (*buffer_copy)(kg_device *dev, kg_buffer *dst, size_t dst_offset, kg_buffer *src,
                        size_t src_offset, size_t bytes, kg_error *err);
 
@@ -188,13 +192,17 @@ typedef struct kg_backend {
 
     /* Device-side timing of everything enqueued between timer_start and
      * timer_stop (CUDA/HIP: events; OpenCL: profiling info of the commands,
-     * first start to last end). timer_stop synchronizes first. */
+     * first start to last end). timer_stop synchronizes first and always
+     * closes the region, even when it fails, so a new one can start. */
     int (*timer_start)(kg_device *dev, kg_error *err);
     int (*timer_stop)(kg_device *dev, double *elapsed_seconds, kg_error *err);
 
     /* Evict the last-level cache: write a device buffer of at least twice
-     * the cache size the device reports. Enqueued outside any timed region;
-     * completes before returning. */
+     * the cache size in kg_device_info (8 MiB at least; at most the largest
+     * allocation the device allows). Called outside any timed region;
+     * completes before returning. Some drivers report a wrong size (OpenCL
+     * on NVIDIA reports the L1); backends correct it where they can and
+     * say where the size came from in cache_source. */
     int (*flush_cache)(kg_device *dev, kg_error *err);
 
     /* OPTIONAL: current clock and throttle state. `throttled` is set to 1

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 typedef struct devices_options {
@@ -67,8 +68,13 @@ static void print_table(const kg_device_list *list)
         printf("    driver %s, %s\n", d->driver_version, d->api_version);
         printf("    %u compute units at %u MHz, max work-group %u\n", d->compute_units,
                d->clock_mhz, d->max_group_size);
-        printf("    memory %s, last-level cache %s (line %u B), local memory %s\n", mem, cache,
-               d->cache_line_bytes, local);
+        /* Say where the cache size came from: it sets the flush size. */
+        const char *cache_note = strcmp(d->cache_source, "host") == 0
+                                     ? " (the host's; the driver reports none)"
+                                 : strcmp(d->cache_source, "none") == 0 ? " (not reported)"
+                                                                        : "";
+        printf("    memory %s, last-level cache %s%s, local memory %s\n", mem, cache, cache_note,
+               local);
     }
 }
 

@@ -93,6 +93,7 @@ cJSON *kg_fingerprint_device(const kg_device_info *d)
     cJSON_AddNumberToObject(o, "global_mem_bytes", (double)d->global_mem_bytes);
     cJSON_AddNumberToObject(o, "local_mem_bytes", (double)d->local_mem_bytes);
     cJSON_AddNumberToObject(o, "cache_bytes", (double)d->cache_bytes);
+    cJSON_AddStringToObject(o, "cache_source", d->cache_source);
     cJSON_AddNumberToObject(o, "cache_line_bytes", d->cache_line_bytes);
     cJSON_AddNumberToObject(o, "max_group_size", d->max_group_size);
     cJSON_AddNumberToObject(o, "subgroup_width", d->subgroup_width);

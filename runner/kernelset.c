@@ -86,6 +86,14 @@ static int scratch_index(const kg_kernel_entry *e, const char *name)
     return -1;
 }
 
+static int is_define(const kg_kernel_entry *e, const char *name)
+{
+    for (size_t i = 0; i < e->define_count; i++)
+        if (strcmp(e->define_names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
 /* An argument is a tensor, a scratch buffer, a parameter, or else an
  * integer expression: names win over expressions so that "x" is the tensor,
  * never an unknown symbol. */
@@ -115,6 +123,18 @@ static int parse_arg(const kg_workload *w, const kg_kernel_entry *e, const kg_js
         arg->source = KG_ARGSRC_PARAM;
         arg->index = (size_t)idx;
         return KG_OK;
+    }
+    if (kg_is_identifier(s) && !kg_workload_has_symbol(w, s) && !is_define(e, s)) {
+        char tensors[256] = "";
+        for (size_t i = 0; i < w->tensor_count; i++) {
+            size_t len = strlen(tensors);
+            snprintf(tensors + len, sizeof tensors - len, "%s%s", i ? ", " : "",
+                     w->tensors[i].name);
+        }
+        return kg_json_fail(at, err,
+                            "'%s' is not a tensor (%s), scratch buffer, parameter, shape symbol "
+                            "or define of workload %s",
+                            s, tensors, w->name);
     }
     cJSON tmp = *item;
     arg->source = KG_ARGSRC_I32;
@@ -185,14 +205,9 @@ static int parse_defines(const kg_workload *w, kg_kernel_entry *e, const kg_json
     cJSON_ArrayForEach(d, defs)
     {
         kg_json_where dw = kg_json_at_key(&at, d->string);
-        for (const char *c = d->string; *c; c++)
-            if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-                  (*c >= '0' && *c <= '9') || *c == '_'))
-                return kg_json_fail(&dw, err, "a define name must be a C identifier");
-        if (d->string[0] >= '0' && d->string[0] <= '9')
-            return kg_json_fail(&dw, err, "a define name must be a C identifier");
-        if (strlen(d->string) >= KG_SYMBOL_NAME_MAX)
-            return kg_json_fail(&dw, err, "define names are at most %d characters",
+        if (!kg_is_identifier(d->string))
+            return kg_json_fail(&dw, err, "a define name must be a C identifier of at most %d "
+                                          "characters",
                                 KG_SYMBOL_NAME_MAX - 1);
         if (kg_workload_has_symbol(w, d->string))
             return kg_json_fail(&dw, err, "define '%s' has the name of a shape symbol", d->string);

@@ -111,7 +111,7 @@ int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra,
 
 /* Names must be C identifiers: they become kernel arguments, defines and
  * expression symbols. */
-static int is_identifier(const char *s)
+int kg_is_identifier(const char *s)
 {
     if (!s || !*s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
         return 0;
@@ -141,7 +141,7 @@ static int parse_symbols(kg_workload *w, const kg_json_where *root, const cJSON 
     cJSON_ArrayForEach(item, arr)
     {
         kg_json_where iw = kg_json_at_index(&at, i);
-        if (!cJSON_IsString(item) || !is_identifier(item->valuestring))
+        if (!cJSON_IsString(item) || !kg_is_identifier(item->valuestring))
             return kg_json_fail(&iw, err, "expected a symbol name (a C identifier)");
         if (kg_workload_has_symbol(w, item->valuestring))
             return kg_json_fail(&iw, err, "symbol '%s' listed twice", item->valuestring);
@@ -167,7 +167,7 @@ static int parse_params(kg_workload *w, const kg_json_where *root, const cJSON *
     cJSON_ArrayForEach(item, obj)
     {
         kg_json_where iw = kg_json_at_key(&at, item->string);
-        if (!is_identifier(item->string))
+        if (!kg_is_identifier(item->string))
             return kg_json_fail(&iw, err, "parameter names must be C identifiers");
         if (!cJSON_IsNumber(item))
             return kg_json_fail(&iw, err, "expected a number");
@@ -254,7 +254,7 @@ static int parse_tensors(kg_workload *w, const kg_json_where *root, const cJSON 
             (rc = kg_json_string(&tw, t, "dtype", 1, &dtype, err)) ||
             (rc = kg_json_array(&tw, t, "shape", 1, &shape, err)))
             return rc;
-        if (!is_identifier(name))
+        if (!kg_is_identifier(name))
             return kg_json_fail(&tw, err, "tensor name '%s' is not a C identifier", name);
         if (kg_workload_tensor_index(w, name) >= 0 || kg_workload_has_symbol(w, name) ||
             kg_workload_param_index(w, name) >= 0)

@@ -84,6 +84,10 @@ void kg_workload_free(kg_workload *w);
 int kg_workload_tensor_index(const kg_workload *w, const char *name);
 int kg_workload_param_index(const kg_workload *w, const char *name);
 int kg_workload_has_symbol(const kg_workload *w, const char *name);
+/* 1 when `s` is a C identifier shorter than KG_SYMBOL_NAME_MAX: the rule for
+ * symbols, tensors, parameters and defines, which become kernel arguments,
+ * macros and expression symbols. */
+int kg_is_identifier(const char *s);
 
 /* Parses an expression from a JSON string or integer and checks that it
  * only uses the workload's symbols. *out is freed with kg_expr_free. Also

@@ -2,8 +2,8 @@
 # expect_run.sh EXIT_CODE PATTERN -- ARGS...
 # Runs $KGRADE ARGS, and passes when it exits with EXIT_CODE and its stdout
 # or stderr matches the extended regex PATTERN. When ARGS contain
-# "--out FILE", the file is removed first and must afterwards hold a run
-# header and one record per line that parses as JSON.
+# "--out FILE", the file is removed first and must afterwards start with a
+# run header and hold at least one shape record.
 set -u
 want_rc=$1 pattern=$2
 shift 2

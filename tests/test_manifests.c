@@ -147,11 +147,11 @@ static void test_bad_workloads(void)
     "  \"tiers\": {\n"                                                                             \
     "    \"naive\": {\n"                                                                           \
     "      \"source\": \"k.kc\", \"language\": \"portable\",\n"                                    \
-    "      \"defines\": {\"BLOCK\": \"min(256, cols)\"},\n"                                        \
+    "      \"defines\": {\"BLOCK\": \"min(256, cols)\", \"HALF\": \"BLOCK / 2\"},\n"                \
     "      \"scratch\": [{\"name\": \"tmp\", \"dtype\": \"f32\", \"count\": \"rows\"}],\n"          \
     "      \"launches\": [{\"entry\": \"k\", \"grid\": [\"cdiv(rows, 4)\", 2], \"block\": "       \
     "[\"4\"],\n"                                                                                   \
-    "                    \"local_mem\": \"16\",\n"                                                 \
+    "                    \"local_mem\": \"4 * HALF\",\n"                                           \
     "                    \"args\": [\"x\", \"y\", \"tmp\", \"eps\", \"rows\", \"i64:rows*cols\", " \
     "3]}]\n"                                                                                       \
     "    }\n"                                                                                      \
@@ -180,7 +180,7 @@ static void test_valid_kernels(kg_workload *w)
         return;
     }
     KG_CHECK_INT(e->language, KG_LANG_PORTABLE);
-    KG_CHECK_INT(e->define_count, 1);
+    KG_CHECK_INT(e->define_count, 2); /* HALF uses BLOCK; local_mem uses HALF */
     KG_CHECK_INT(e->scratch_count, 1);
     KG_CHECK_INT(e->launch_count, 1);
     const kg_launch_spec *l = &e->launches[0];
@@ -218,14 +218,18 @@ static const bad_case bad_kernels[] = {
     {"\"grid\": [\"cdiv(rows, 4)\", 2]", "\"grid\": []", "launches[0].grid: expected an array of 1 to 3"},
     {"\"grid\": [\"cdiv(rows, 4)\", 2]", "\"grid\": [1, 1, 1, 1]", "expected an array of 1 to 3"},
     {"\"block\": [\"4\"]", "\"block\": [\"4 4\"]", "launches[0].block[0]: bad expression"},
-    {"\"local_mem\": \"16\"", "\"local_mem\": \"16/\"", "launches[0].local_mem: bad expression"},
-    {"\"x\", \"y\"", "\"x\", \"q\"", "launches[0].args[1]: unknown symbol 'q'"},
+    {"\"local_mem\": \"4 * HALF\"", "\"local_mem\": \"16/\"", "launches[0].local_mem: bad expression"},
+    {"\"local_mem\": \"4 * HALF\"", "\"local_mem\": \"4 * HALVE\"", "unknown symbol 'HALVE'"},
+    {"\"x\", \"y\"", "\"x\", \"q\"", "launches[0].args[1]: 'q' is not a tensor (x, y)"},
     {"\"x\", \"y\"", "\"x\", true", "args[1]: expected a tensor, scratch or parameter name"},
     {"\"entry\": \"k\", ", "", "launches[0].entry: missing required field"},
     {"\"dtype\": \"f32\", \"count\"", "\"dtype\": \"f64\", \"count\"", "unknown dtype 'f64'"},
     {"\"name\": \"tmp\"", "\"name\": \"x\"", "scratch name 'x' is already used"},
     {"\"BLOCK\": \"min(256, cols)\"", "\"BLOCK\": \"min(256)\"", "defines.BLOCK: bad expression"},
-    {"\"BLOCK\"", "\"BL-OCK\"", "a define name must be a C identifier"},
+    {"\"BLOCK\": \"min", "\"BL-OCK\": \"min", "a define name must be a C identifier"},
+    {"\"BLOCK\": \"min(256, cols)\"", "\"BLOCK\": \"HALF * 2\"",
+     "defines.BLOCK: unknown symbol 'HALF'"},
+    {"\"BLOCK\": \"min", "\"rows\": \"min", "define 'rows' has the name of a shape symbol"},
 };
 
 static void test_bad_kernels(kg_workload *w)

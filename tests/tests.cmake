@@ -54,3 +54,17 @@ kg_integration_test(example_wrong_softmax_fails 1 "check_failed"
   -- run --workload softmax --size-class smoke --max-time 2 --quiet
      --candidate ${CMAKE_SOURCE_DIR}/kernels/examples/wrong-softmax
      --out ${KG_RESULTS_DIR}/example_wrong_softmax.jsonl)
+
+# Broken submissions (tests/data/README.md): a clear message naming the file
+# and the field, never a crash.
+set(KG_BAD ${CMAKE_SOURCE_DIR}/tests/data)
+kg_integration_test(bad_submission_json 2 "bad-json/kernels.json:4:37: invalid JSON"
+  -- run --workload softmax --size-class smoke --candidate ${KG_BAD}/bad-json)
+kg_integration_test(bad_submission_missing_source 2 "source file 'missing.kc' not found"
+  -- run --workload softmax --size-class smoke --candidate ${KG_BAD}/bad-missing-source)
+kg_integration_test(bad_submission_unknown_tensor 2
+  "launches\\[0\\]\\.args\\[1\\]: 'z' is not a tensor \\(x, y\\)"
+  -- run --workload softmax --size-class smoke --candidate ${KG_BAD}/bad-tensor)
+kg_integration_test(bad_submission_build_fails 1 "broken.kc:3:[0-9]+: .*undeclared identifier"
+  -- run --workload softmax --size-class smoke --max-time 0.5 --quiet
+     --candidate ${KG_BAD}/bad-build --out ${KG_RESULTS_DIR}/bad_build.jsonl)
