@@ -30,19 +30,19 @@ extern "C" {
 
 typedef enum kg_status {
     KG_OK = 0,
-    KG_ERR_UNAVAILABLE = -1,  /* library or driver not found */
-    KG_ERR_INVALID = -2,      /* bad argument from the caller */
-    KG_ERR_BUILD = -3,        /* the compiler rejected the source */
-    KG_ERR_LAUNCH = -4,       /* launch or execution failed */
-    KG_ERR_MEMORY = -5,       /* allocation failed (host or device) */
-    KG_ERR_DEVICE = -6,       /* any other device API error */
-    KG_ERR_UNSUPPORTED = -7,  /* the backend cannot do this (e.g. language) */
+    KG_ERR_UNAVAILABLE = -1, /* library or driver not found */
+    KG_ERR_INVALID = -2,     /* bad argument from the caller */
+    KG_ERR_BUILD = -3,       /* the compiler rejected the source */
+    KG_ERR_LAUNCH = -4,      /* launch or execution failed */
+    KG_ERR_MEMORY = -5,      /* allocation failed (host or device) */
+    KG_ERR_DEVICE = -6,      /* any other device API error */
+    KG_ERR_UNSUPPORTED = -7, /* the backend cannot do this (e.g. language) */
 } kg_status;
 
 /* An error: our message plus, where a vendor API failed, its code and name. */
 typedef struct kg_error {
-    int vendor_code;          /* e.g. CL_BUILD_PROGRAM_FAILURE (-11); 0 if none */
-    char vendor_name[64];     /* e.g. "CL_BUILD_PROGRAM_FAILURE"; "" if none */
+    int vendor_code;      /* e.g. CL_BUILD_PROGRAM_FAILURE (-11); 0 if none */
+    char vendor_name[64]; /* e.g. "CL_BUILD_PROGRAM_FAILURE"; "" if none */
     char message[1024];
 } kg_error;
 
@@ -70,28 +70,28 @@ typedef enum kg_language {
 /* Static properties of one device, as the backend reports them. Numbers the
  * API does not expose are 0 (or "" for strings). */
 typedef struct kg_device_info {
-    char backend[16];          /* "opencl", "cuda", "hip" */
-    int index;                 /* index within its backend */
+    char backend[16]; /* "opencl", "cuda", "hip" */
+    int index;        /* index within its backend */
     char name[256];
     char vendor[128];
     char driver_version[128];
-    char api_version[128];     /* e.g. "OpenCL 3.0 PoCL 3.1" */
-    char platform[128];        /* OpenCL platform; "" elsewhere */
+    char api_version[128]; /* e.g. "OpenCL 3.0 PoCL 3.1" */
+    char platform[128];    /* OpenCL platform; "" elsewhere */
     kg_device_type type;
     uint32_t compute_units;
     uint32_t clock_mhz;
     uint64_t global_mem_bytes;
-    uint64_t local_mem_bytes;      /* per work-group shared/local memory */
-    uint64_t cache_bytes;          /* last-level cache the flush must exceed */
+    uint64_t local_mem_bytes; /* per work-group shared/local memory */
+    uint64_t cache_bytes;     /* last-level cache the flush must exceed */
     /* Where cache_bytes came from: "device" (the driver reported it),
      * "host" (a CPU device whose driver reports none: the host's
      * last-level cache from sysconf), or "none" (flush uses its floor). */
     char cache_source[16];
     uint32_t cache_line_bytes;
     uint32_t max_group_size;
-    uint32_t subgroup_width;       /* warp/wavefront/preferred multiple */
+    uint32_t subgroup_width; /* warp/wavefront/preferred multiple */
     uint64_t max_alloc_bytes;
-    char arch[64];                 /* "sm_90", "gfx90a", CPU ISA string, ... */
+    char arch[64]; /* "sm_90", "gfx90a", CPU ISA string, ... */
 } kg_device_info;
 
 /* Opaque handles, defined by each backend. */
@@ -132,17 +132,17 @@ typedef struct kg_launch {
 /* A build request: a source (or binary) in one language plus options. */
 typedef struct kg_build_request {
     kg_language language;
-    const char *source;        /* text for source languages, bytes for binaries */
+    const char *source; /* text for source languages, bytes for binaries */
     size_t source_size;
-    const char *source_name;   /* for logs: the file the source came from */
+    const char *source_name;    /* for logs: the file the source came from */
     const char *const *defines; /* "NAME=VALUE" strings, passed as -D */
     size_t define_count;
-    const char *options;       /* extra compiler options (already allowlisted); may be NULL */
+    const char *options; /* extra compiler options (already allowlisted); may be NULL */
 } kg_build_request;
 
 typedef struct kg_backend {
-    int api_version;           /* KG_BACKEND_API_VERSION this table was written for */
-    const char *name;          /* "opencl" */
+    int api_version;  /* KG_BACKEND_API_VERSION this table was written for */
+    const char *name; /* "opencl" */
 
     /* Load the vendor libraries and enumerate devices. Idempotent. On
      * failure `err` says what was missing (e.g. "driver not found
@@ -161,8 +161,8 @@ typedef struct kg_backend {
 
     /* Build a program. *log (may be NULL on return) receives the compiler
      * log, malloc'd, freed by the caller; it is filled on failure too. */
-    int (*program_build)(kg_device *dev, const kg_build_request *req, kg_program **out,
-                         char **log, kg_error *err);
+    int (*program_build)(kg_device *dev, const kg_build_request *req, kg_program **out, char **log,
+                         kg_error *err);
     void (*program_free)(kg_program *prog);
 
     int (*kernel_create)(kg_program *prog, const char *entry, kg_kernel **out, kg_error *err);

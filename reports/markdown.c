@@ -69,7 +69,7 @@ static void format_check(char *buf, size_t size, const cJSON *set)
         const cJSON *check = cJSON_GetObjectItemCaseSensitive(set, "check");
         snprintf(buf, size, "pass%s",
                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(check, "sampled")) ? " (sampled)"
-                                                                                   : "");
+                                                                                  : "");
     } else {
         snprintf(buf, size, "**%s**", status);
     }
@@ -135,15 +135,16 @@ void kg_report_markdown(FILE *out, const cJSON *records)
     cJSON *computed = NULL;
     const cJSON *summary = find_type(records, "summary");
     if (!summary)
-        summary = computed = kg_summary_compute(records, KG_DEFAULT_RESAMPLES,
-                                                (uint64_t)num(settings, "seed"));
+        summary = computed =
+            kg_summary_compute(records, KG_DEFAULT_RESAMPLES, (uint64_t)num(settings, "seed"));
     const cJSON *g;
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(summary, "workloads"))
     {
         const char *name = str(g, "workload", "?");
         fprintf(out, "## %s\n\n", name);
-        fprintf(out, "| shape | %s median | %s median | speedup [95%% CI] | %s rate | %s rate | "
-                     "check | samples, stop |\n",
+        fprintf(out,
+                "| shape | %s median | %s median | speedup [95%% CI] | %s rate | %s rate | "
+                "check | samples, stop |\n",
                 baseline, candidate, baseline, candidate);
         fprintf(out, "|---|---:|---:|---:|---:|---:|---|---|\n");
         const cJSON *rec;
@@ -164,8 +165,9 @@ void kg_report_markdown(FILE *out, const cJSON *records)
     }
     fprintf(out, "## Overall\n\n");
     geomean_line(out, cJSON_GetObjectItemCaseSensitive(summary, "overall"));
-    fprintf(out, "Speedup = %s median / %s median (device timer, %s cache); intervals are 95%% "
-                 "bootstrap intervals (%.0f resamples).\n",
+    fprintf(out,
+            "Speedup = %s median / %s median (device timer, %s cache); intervals are 95%% "
+            "bootstrap intervals (%.0f resamples).\n",
             baseline, candidate,
             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "hot")) ? "hot" : "cold",
             num(summary, "resamples"));

@@ -85,7 +85,7 @@ int kg_check_output(const kg_workload *w, const kg_shape *shape, const kg_host_t
         snprintf(result->message, sizeof result->message,
                  "%zu of %zu checked elements outside atol %g + rtol %g; first at index %zu: got "
                  "%.9g, expected %.9g",
-                 result->mismatches, result->checked, tol->atol, tol->rtol,
-                 result->first_bad_index, result->first_bad_got, result->first_bad_want);
+                 result->mismatches, result->checked, tol->atol, tol->rtol, result->first_bad_index,
+                 result->first_bad_got, result->first_bad_want);
     return KG_OK;
 }

@@ -13,20 +13,20 @@
 
 /* Outputs up to this many elements are checked in full; larger ones on a
  * seeded random sample of reference units. */
-#define KG_CHECK_FULL_LIMIT ((size_t)1 << 20)
+#define KG_CHECK_FULL_LIMIT   ((size_t)1 << 20)
 #define KG_CHECK_SAMPLE_UNITS 256
 
 typedef struct kg_check_result {
     int passed;
-    size_t checked;      /* elements compared */
-    size_t mismatches;   /* elements outside tolerance or with wrong NaN/Inf */
-    int sampled;         /* 1 when only a sample of units was checked */
-    double max_abs_err;  /* over finite pairs */
+    size_t checked;     /* elements compared */
+    size_t mismatches;  /* elements outside tolerance or with wrong NaN/Inf */
+    int sampled;        /* 1 when only a sample of units was checked */
+    double max_abs_err; /* over finite pairs */
     double max_rel_err;
     /* The first mismatch, for the report. */
     size_t first_bad_index;
     double first_bad_got, first_bad_want;
-    char message[256];   /* "", or why the check could not run */
+    char message[256]; /* "", or why the check could not run */
 } kg_check_result;
 
 /* Compares `got` (the output tensor as read back from the device, in its

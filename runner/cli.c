@@ -80,8 +80,8 @@ static int store(const kg_command *cmd, const kg_option *o, void *dest, const ch
     return -1;
 }
 
-int kg_cli_parse(const kg_command *cmd, void *dest, int argc, char **argv,
-                 const char **positional, size_t max_positional, size_t *positional_count)
+int kg_cli_parse(const kg_command *cmd, void *dest, int argc, char **argv, const char **positional,
+                 size_t max_positional, size_t *positional_count)
 {
     *positional_count = 0;
     for (int i = 1; i < argc; i++) {

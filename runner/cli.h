@@ -46,8 +46,8 @@ typedef struct kg_command {
  * collected into positional[] (at most max_positional). Returns 0 to go on,
  * 1 when --help was printed (the command should exit 0), or -1 after
  * printing a usage error to stderr (exit 2). */
-int kg_cli_parse(const kg_command *cmd, void *dest, int argc, char **argv,
-                 const char **positional, size_t max_positional, size_t *positional_count);
+int kg_cli_parse(const kg_command *cmd, void *dest, int argc, char **argv, const char **positional,
+                 size_t max_positional, size_t *positional_count);
 
 /* Prints a command's --help. */
 void kg_cli_help(FILE *out, const kg_command *cmd);

@@ -39,7 +39,9 @@ typedef struct run_options {
 } run_options;
 
 #define OPT(name, type, field, metavar, help)                                                      \
-    {name, type, offsetof(run_options, field), metavar, help}
+    {                                                                                              \
+        name, type, offsetof(run_options, field), metavar, help                                    \
+    }
 
 static const kg_option run_options_table[] = {
     OPT("workload", KG_OPT_STRING, workloads, "LIST",
@@ -59,7 +61,8 @@ static const kg_option run_options_table[] = {
     OPT("hot", KG_OPT_FLAG, hot, NULL, "do not flush the cache between samples (recorded)"),
     OPT("min-samples", KG_OPT_SIZE, min_samples, "N", "samples per set before stopping (10)"),
     OPT("max-samples", KG_OPT_SIZE, max_samples, "N", "cap on samples per set (1000)"),
-    OPT("min-time", KG_OPT_DOUBLE, min_time, "SECONDS", "sampling time per shape before stopping (0.2)"),
+    OPT("min-time", KG_OPT_DOUBLE, min_time, "SECONDS",
+        "sampling time per shape before stopping (0.2)"),
     OPT("max-time", KG_OPT_DOUBLE, max_time, "SECONDS", "cap on sampling time per shape (10)"),
     OPT("target", KG_OPT_DOUBLE, target, "FRACTION",
         "stop when the median's 95% interval is within +-this (0.01)"),
@@ -244,8 +247,8 @@ static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *
             continue;
         }
         progress_line(ctx, "checking %s", names[i]);
-        rc = run_and_check(s, w, shape, tensors, derive_seed(input_seed, names[i], 0, 3),
-                           &s->check, &e);
+        rc = run_and_check(s, w, shape, tensors, derive_seed(input_seed, names[i], 0, 3), &s->check,
+                           &e);
         s->checked = rc == KG_OK;
         if (rc)
             fail_set(s, "launch_failed", &e);
@@ -458,8 +461,7 @@ static int usage_fail(const kg_error *e)
 }
 
 /* Grades every shape of one workload; records go to the file as they end. */
-static int grade_workload(run_context *ctx, const kg_workload *w, kg_size_class cls,
-                          kg_error *err)
+static int grade_workload(run_context *ctx, const kg_workload *w, kg_size_class cls, kg_error *err)
 {
     kg_kernel_entry *entries[2] = {NULL, NULL};
     const char *sets[2] = {ctx->opts->baseline, ctx->opts->candidate};
@@ -495,8 +497,8 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_size_class 
             const char *status = cJSON_GetObjectItemCaseSensitive(c, "status")->valuestring;
             if (sp)
                 fprintf(stderr, "%s[%zu/%zu] %s: %.3gx [%.3g, %.3g]\n",
-                        ctx->progress ? "\r\033[K" : "", ctx->shape_index, ctx->shape_total,
-                        label, cJSON_GetObjectItemCaseSensitive(sp, "value")->valuedouble,
+                        ctx->progress ? "\r\033[K" : "", ctx->shape_index, ctx->shape_total, label,
+                        cJSON_GetObjectItemCaseSensitive(sp, "value")->valuedouble,
                         cJSON_GetObjectItemCaseSensitive(sp, "lo")->valuedouble,
                         cJSON_GetObjectItemCaseSensitive(sp, "hi")->valuedouble);
             else
@@ -566,7 +568,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
         goto out;
     }
     const kg_device_entry *de = &devices.items[di];
-    kg_size_class cls = cls_given >= 0 ? (kg_size_class)cls_given
+    kg_size_class cls = cls_given >= 0                   ? (kg_size_class)cls_given
                         : de->info.type == KG_DEVICE_GPU ? KG_SIZE_FULL
                                                          : KG_SIZE_SMALL;
     if (de->backend->device_open(de->info.index, &dev, &err)) {
@@ -601,8 +603,8 @@ static int run_run(const kg_command *self, int argc, char **argv)
     cJSON_AddItemToArray(ctx.records, header);
     if (!o.quiet)
         fprintf(stderr, "kgrade: %s vs %s on %s (%s), size class %s, %zu shapes -> %s\n",
-                o.candidate, o.baseline, de->info.name, de->info.backend,
-                kg_size_class_name(cls), ctx.shape_total, o.out);
+                o.candidate, o.baseline, de->info.name, de->info.backend, kg_size_class_name(cls),
+                ctx.shape_total, o.out);
     for (size_t i = 0; i < nw && !rc; i++)
         rc = grade_workload(&ctx, workloads[i], cls, &err);
     if (rc) {

@@ -82,15 +82,13 @@ static int no_match(const kg_device_list *list, const char *spec, const char *wh
     for (size_t i = 0; i < list->count; i++) {
         size_t len = strlen(names);
         snprintf(names + len, sizeof names - len, "%s%zu = %s:%d %s", i ? "; " : "", i,
-                 list->items[i].info.backend, list->items[i].info.index,
-                 list->items[i].info.name);
+                 list->items[i].info.backend, list->items[i].info.index, list->items[i].info.name);
     }
     return kg_error_set(err, KG_ERR_INVALID, "--device %s: %s (devices: %s)", spec, why,
                         list->count ? names : "none found");
 }
 
-int kg_devices_select(const kg_device_list *list, const char *spec, size_t *index,
-                      kg_error *err)
+int kg_devices_select(const kg_device_list *list, const char *spec, size_t *index, kg_error *err)
 {
     if (list->count == 0)
         return kg_error_set(err, KG_ERR_UNAVAILABLE,

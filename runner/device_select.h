@@ -39,7 +39,6 @@ void kg_devices_release(kg_device_list *list);
  * `kgrade devices` numbers it), "BACKEND:N" (index within a backend), or a
  * case-insensitive substring of the device name that matches exactly one
  * device. Errors list the devices that exist. */
-int kg_devices_select(const kg_device_list *list, const char *spec, size_t *index,
-                      kg_error *err);
+int kg_devices_select(const kg_device_list *list, const char *spec, size_t *index, kg_error *err);
 
 #endif

@@ -9,8 +9,9 @@ static const struct {
     size_t size;
     int is_float;
 } dtypes[KG_DTYPE_COUNT] = {
-    [KG_DTYPE_F32] = {"f32", 4, 1}, [KG_DTYPE_F16] = {"f16", 2, 1}, [KG_DTYPE_BF16] = {"bf16", 2, 1},
-    [KG_DTYPE_I32] = {"i32", 4, 0}, [KG_DTYPE_I64] = {"i64", 8, 0},
+    [KG_DTYPE_F32] = {"f32", 4, 1},   [KG_DTYPE_F16] = {"f16", 2, 1},
+    [KG_DTYPE_BF16] = {"bf16", 2, 1}, [KG_DTYPE_I32] = {"i32", 4, 0},
+    [KG_DTYPE_I64] = {"i64", 8, 0},
 };
 
 const char *kg_dtype_name(kg_dtype t)

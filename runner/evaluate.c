@@ -210,11 +210,10 @@ static int alloc_buffers(kg_prepared *p, const kg_kernel_entry *e, const kg_shap
         if ((rc = kg_eval_for_shape(e->scratch[i].count, shape, p->w->name, what, &count, err)))
             return rc;
         if (count < 0)
-            return kg_error_set(err, KG_ERR_INVALID, "%s: %s is negative (%lld)", p->w->name,
-                                what, (long long)count);
+            return kg_error_set(err, KG_ERR_INVALID, "%s: %s is negative (%lld)", p->w->name, what,
+                                (long long)count);
         size_t bytes = (size_t)count * kg_dtype_size(e->scratch[i].dtype);
-        if ((rc = p->backend->buffer_alloc(p->dev, bytes ? bytes : 1, &p->scratch_buffers[i],
-                                           err)))
+        if ((rc = p->backend->buffer_alloc(p->dev, bytes ? bytes : 1, &p->scratch_buffers[i], err)))
             return rc;
     }
     return KG_OK;
@@ -234,8 +233,8 @@ static int resolve_dims(const kg_workload *w, const kg_shape *shape, const char 
         if (rc)
             return rc;
         if (v < 0)
-            return kg_error_set(err, KG_ERR_INVALID, "%s: shape %s: %s is negative (%lld)",
-                                w->name, shape->name, what, (long long)v);
+            return kg_error_set(err, KG_ERR_INVALID, "%s: shape %s: %s is negative (%lld)", w->name,
+                                shape->name, what, (long long)v);
         out[d] = (uint64_t)v;
     }
     return KG_OK;
@@ -257,7 +256,8 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
         return rc;
     for (int d = 0; d < 3; d++) {
         if (block[d] == 0 || block[d] > UINT32_MAX)
-            return kg_error_set(err, KG_ERR_INVALID, "%s: shape %s: %s: launches[%zu].block[%d] "
+            return kg_error_set(err, KG_ERR_INVALID,
+                                "%s: shape %s: %s: launches[%zu].block[%d] "
                                 "= %llu is not a valid work-group size",
                                 p->w->name, shape->name, e->set, li, d,
                                 (unsigned long long)block[d]);
@@ -391,8 +391,8 @@ int kg_prepared_poison_output(kg_prepared *p, kg_error *err)
         pattern = &nan16;
         size = 2;
     }
-    return p->backend->buffer_fill(p->dev, p->tensor_buffers[p->w->output_index], 0, pattern,
-                                   size, p->output_bytes, err);
+    return p->backend->buffer_fill(p->dev, p->tensor_buffers[p->w->output_index], 0, pattern, size,
+                                   p->output_bytes, err);
 }
 
 int kg_prepared_upload_inputs(kg_prepared *p, const kg_host_tensor *tensors, kg_error *err)
@@ -401,8 +401,8 @@ int kg_prepared_upload_inputs(kg_prepared *p, const kg_host_tensor *tensors, kg_
         if (p->w->tensors[i].is_output)
             continue;
         size_t bytes = kg_tensor_bytes(&tensors[i]);
-        int rc = bytes ? p->backend->buffer_write(p->dev, p->tensor_buffers[i], 0,
-                                                  tensors[i].data, bytes, err)
+        int rc = bytes ? p->backend->buffer_write(p->dev, p->tensor_buffers[i], 0, tensors[i].data,
+                                                  bytes, err)
                        : KG_OK;
         if (rc)
             return rc;

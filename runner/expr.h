@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define KG_SYMBOL_NAME_MAX 64
-#define KG_SYMTAB_MAX 64
+#define KG_SYMTAB_MAX      64
 
 /* A small name -> int64 table: a shape's symbols. Plain value type. */
 typedef struct kg_symtab {
@@ -70,8 +70,7 @@ int kg_expr_eval_text(const char *text, const kg_symtab *symbols, int64_t *value
  * returns the first non-zero value `visit` returns, else 0. Used to reject
  * unknown symbols when a manifest is loaded rather than at run time. */
 int kg_expr_visit_symbols(const kg_expr *e,
-                          int (*visit)(const char *name, size_t position, void *user),
-                          void *user);
+                          int (*visit)(const char *name, size_t position, void *user), void *user);
 
 /* The original text the expression was parsed from (owned by e). */
 const char *kg_expr_text(const kg_expr *e);

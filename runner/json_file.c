@@ -83,8 +83,8 @@ int kg_json_load(const char *path, cJSON **root, kg_error *err)
         if (len == 0)
             rc = kg_error_set(err, KG_ERR_INVALID, "%s: empty file, expected a JSON object", path);
         else
-            rc = kg_error_set(err, KG_ERR_INVALID, "%s:%zu:%zu: invalid JSON in line '%s'", path, line,
-                              col, near);
+            rc = kg_error_set(err, KG_ERR_INVALID, "%s:%zu:%zu: invalid JSON in line '%s'", path,
+                              line, col, near);
         free(text);
         return rc;
     }

@@ -51,12 +51,11 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
 
 /* Expressions of an entry may use the workload's symbols and the entry's
  * defines parsed so far (so a define may use earlier ones, and launches all). */
-static int parse_entry_expr(const kg_workload *w, const kg_kernel_entry *e,
-                            const kg_json_where *at, const cJSON *item, kg_expr **out,
-                            kg_error *err)
+static int parse_entry_expr(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *at,
+                            const cJSON *item, kg_expr **out, kg_error *err)
 {
-    return kg_workload_parse_expr_with(w, (const char *const *)e->define_names, e->define_count,
-                                       at, item, out, err);
+    return kg_workload_parse_expr_with(w, (const char *const *)e->define_names, e->define_count, at,
+                                       item, out, err);
 }
 
 static int parse_expr_list(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *at,
@@ -105,8 +104,9 @@ static int parse_arg(const kg_workload *w, const kg_kernel_entry *e, const kg_js
         return parse_entry_expr(w, e, at, item, &arg->expr, err);
     }
     if (!cJSON_IsString(item))
-        return kg_json_fail(at, err, "expected a tensor, scratch or parameter name, or an "
-                                     "integer expression");
+        return kg_json_fail(at, err,
+                            "expected a tensor, scratch or parameter name, or an "
+                            "integer expression");
     const char *s = item->valuestring;
     int idx;
     if ((idx = kg_workload_tensor_index(w, s)) >= 0) {
@@ -206,8 +206,9 @@ static int parse_defines(const kg_workload *w, kg_kernel_entry *e, const kg_json
     {
         kg_json_where dw = kg_json_at_key(&at, d->string);
         if (!kg_is_identifier(d->string))
-            return kg_json_fail(&dw, err, "a define name must be a C identifier of at most %d "
-                                          "characters",
+            return kg_json_fail(&dw, err,
+                                "a define name must be a C identifier of at most %d "
+                                "characters",
                                 KG_SYMBOL_NAME_MAX - 1);
         if (kg_workload_has_symbol(w, d->string))
             return kg_json_fail(&dw, err, "define '%s' has the name of a shape symbol", d->string);
@@ -250,8 +251,8 @@ static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_jso
             return rc;
         spec->entry = strdup(entry);
         kg_json_where gw = kg_json_at_key(&lw, "grid"), bw = kg_json_at_key(&lw, "block");
-        if ((rc = parse_expr_list(w, e, &gw, cJSON_GetObjectItemCaseSensitive(l, "grid"), spec->grid,
-                                  &spec->grid_dims, err)) ||
+        if ((rc = parse_expr_list(w, e, &gw, cJSON_GetObjectItemCaseSensitive(l, "grid"),
+                                  spec->grid, &spec->grid_dims, err)) ||
             (rc = parse_expr_list(w, e, &bw, cJSON_GetObjectItemCaseSensitive(l, "block"),
                                   spec->block, &spec->block_dims, err)))
             return rc;
@@ -305,8 +306,8 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
                           kg_kernel_entry **out, kg_error *err)
 {
     *out = NULL;
-    static const char *const keys[] = {"description", "source",  "language",
-                                       "defines",     "launches", "scratch", NULL};
+    static const char *const keys[] = {"description", "source",  "language", "defines",
+                                       "launches",    "scratch", NULL};
     if (!cJSON_IsObject(obj))
         return kg_json_fail(where, err, "expected a kernel entry object");
     kg_kernel_entry *e = calloc(1, sizeof *e);
@@ -336,8 +337,7 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
     kg_json_where sw = kg_json_at_key(where, "source");
     if ((rc = resolve_source(&sw, manifest_dir, source, &e->source_path, err)) ||
         (rc = parse_defines(w, e, where, obj, err)) ||
-        (rc = parse_scratch(w, e, where, obj, err)) ||
-        (rc = parse_launches(w, e, where, obj, err)))
+        (rc = parse_scratch(w, e, where, obj, err)) || (rc = parse_launches(w, e, where, obj, err)))
         goto fail;
     *out = e;
     return KG_OK;
@@ -363,8 +363,7 @@ int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry 
     if (rc)
         return rc;
     kg_json_where root = {.file = manifest};
-    static const char *const keys[] = {"kgrade_kernels", "description", "tiers", "workloads",
-                                       NULL};
+    static const char *const keys[] = {"kgrade_kernels", "description", "tiers", "workloads", NULL};
     const char *group = submission ? "workloads" : "tiers";
     const char *key = submission ? w->name : set;
     const cJSON *table = NULL;
@@ -373,8 +372,7 @@ int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry 
         (rc = kg_json_number(&root, doc, "kgrade_kernels", 1, &version, err)))
         goto done;
     if (version != 1) {
-        rc = kg_json_fail(&root, err, "kgrade_kernels is %g; this kgrade reads version 1",
-                          version);
+        rc = kg_json_fail(&root, err, "kgrade_kernels is %g; this kgrade reads version 1", version);
         goto done;
     }
     if ((rc = kg_json_object(&root, doc, group, 1, &table, err)))

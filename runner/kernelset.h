@@ -41,11 +41,11 @@ typedef struct kg_scratch_spec {
 } kg_scratch_spec;
 
 typedef struct kg_kernel_entry {
-    char *set;          /* "naive", or the submission folder as given */
-    char *manifest;     /* path of the kernels.json it came from */
+    char *set;      /* "naive", or the submission folder as given */
+    char *manifest; /* path of the kernels.json it came from */
     char *description;
-    char *source_path;  /* resolved path of the source */
-    char *source_file;  /* as written in the manifest */
+    char *source_path; /* resolved path of the source */
+    char *source_file; /* as written in the manifest */
     kg_language language;
     size_t define_count;
     char **define_names;

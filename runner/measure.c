@@ -63,8 +63,7 @@ static int run_untimed(kg_prepared *p, kg_error *err)
 
 /* One mandatory run (first-launch costs: JIT, page faults, caches of the
  * runtime), then more until warmup_s has passed, so clocks ramp up. */
-static int warm_up(kg_prepared *p, const kg_measure_settings *s, kg_sample_set *out,
-                   kg_error *err)
+static int warm_up(kg_prepared *p, const kg_measure_settings *s, kg_sample_set *out, kg_error *err)
 {
     double start = now_seconds();
     do {
@@ -104,8 +103,8 @@ static int sample_once(kg_prepared *p, const kg_measure_settings *s, kg_sample_s
     return KG_OK;
 }
 
-int kg_measure(kg_prepared *const *sets, size_t n, const kg_measure_settings *s,
-               kg_sample_set *out, kg_measure_outcome *outcome, kg_error *err)
+int kg_measure(kg_prepared *const *sets, size_t n, const kg_measure_settings *s, kg_sample_set *out,
+               kg_measure_outcome *outcome, kg_error *err)
 {
     memset(outcome, 0, sizeof *outcome);
     outcome->stop_reason = "error";

@@ -14,13 +14,13 @@
 #include <stddef.h>
 
 typedef struct kg_measure_settings {
-    size_t min_samples;  /* per set */
-    size_t max_samples;  /* per set */
-    double min_time_s;   /* sampling wall time before stopping may be considered */
-    double max_time_s;   /* sampling wall time cap per shape */
-    double target;       /* relative half-width of the median's 95% interval */
-    double warmup_s;     /* per set, after one mandatory untimed run */
-    int hot;             /* 1: no cache flush between samples */
+    size_t min_samples; /* per set */
+    size_t max_samples; /* per set */
+    double min_time_s;  /* sampling wall time before stopping may be considered */
+    double max_time_s;  /* sampling wall time cap per shape */
+    double target;      /* relative half-width of the median's 95% interval */
+    double warmup_s;    /* per set, after one mandatory untimed run */
+    int hot;            /* 1: no cache flush between samples */
     /* Called after every round when non-NULL (progress display). */
     void (*progress)(void *user, size_t samples, double worst_rel_halfwidth, double elapsed_s);
     void *progress_user;

@@ -68,8 +68,7 @@ int kg_results_append(kg_results_file *f, const cJSON *record, kg_error *err)
     }
     free(text);
     if (fsync(f->fd) != 0 && errno != EINVAL)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: fsync failed: %s", f->path,
-                            strerror(errno));
+        return kg_error_set(err, KG_ERR_INVALID, "%s: fsync failed: %s", f->path, strerror(errno));
     return KG_OK;
 }
 

@@ -81,8 +81,7 @@ int kg_tensors_create(const kg_workload *w, const kg_shape *shape, uint64_t seed
                 kg_tensors_free(ts, w->tensor_count);
                 return rc;
             }
-            if (t->dims[d] < 0 ||
-                __builtin_mul_overflow(count, (size_t)t->dims[d], &count) ||
+            if (t->dims[d] < 0 || __builtin_mul_overflow(count, (size_t)t->dims[d], &count) ||
                 count > SIZE_MAX / 16) {
                 kg_tensors_free(ts, w->tensor_count);
                 return kg_error_set(err, KG_ERR_INVALID,

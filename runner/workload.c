@@ -78,9 +78,9 @@ int kg_workload_parse_expr(const kg_workload *w, const kg_json_where *where, con
     return kg_workload_parse_expr_with(w, NULL, 0, where, item, out, err);
 }
 
-int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra,
-                                size_t extra_count, const kg_json_where *where,
-                                const cJSON *item, kg_expr **out, kg_error *err)
+int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra, size_t extra_count,
+                                const kg_json_where *where, const cJSON *item, kg_expr **out,
+                                kg_error *err)
 {
     *out = NULL;
     char text[64];
@@ -122,8 +122,7 @@ int kg_is_identifier(const char *s)
     return strlen(s) < KG_SYMBOL_NAME_MAX;
 }
 
-static int parse_symbols(kg_workload *w, const kg_json_where *root, const cJSON *doc,
-                         kg_error *err)
+static int parse_symbols(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
 {
     const cJSON *arr;
     int rc = kg_json_array(root, doc, "symbols", 1, &arr, err);
@@ -151,8 +150,7 @@ static int parse_symbols(kg_workload *w, const kg_json_where *root, const cJSON 
     return KG_OK;
 }
 
-static int parse_params(kg_workload *w, const kg_json_where *root, const cJSON *doc,
-                        kg_error *err)
+static int parse_params(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
 {
     const cJSON *obj = NULL;
     int rc = kg_json_object(root, doc, "params", 0, &obj, err);
@@ -180,8 +178,7 @@ static int parse_params(kg_workload *w, const kg_json_where *root, const cJSON *
     return KG_OK;
 }
 
-static int parse_init(const kg_json_where *tw, const cJSON *t, kg_tensor_spec *spec,
-                      kg_error *err)
+static int parse_init(const kg_json_where *tw, const cJSON *t, kg_tensor_spec *spec, kg_error *err)
 {
     const cJSON *init = NULL;
     int rc = kg_json_object(tw, t, "init", spec->is_output ? 0 : 1, &init, err);
@@ -223,8 +220,7 @@ static int parse_init(const kg_json_where *tw, const cJSON *t, kg_tensor_spec *s
     return KG_OK;
 }
 
-static int parse_tensors(kg_workload *w, const kg_json_where *root, const cJSON *doc,
-                         kg_error *err)
+static int parse_tensors(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
 {
     static const char *const keys[] = {"name", "role", "dtype", "shape", "init", NULL};
     const cJSON *arr;
@@ -297,8 +293,7 @@ static int parse_tensors(kg_workload *w, const kg_json_where *root, const cJSON 
     return KG_OK;
 }
 
-static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *doc,
-                        kg_error *err)
+static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
 {
     const cJSON *obj;
     int rc = kg_json_object(root, doc, "shapes", 1, &obj, err);
@@ -388,8 +383,7 @@ static int parse_tolerance(kg_workload *w, const kg_json_where *root, const cJSO
     }
     kg_dtype out = w->tensors[w->output_index].dtype;
     if (!w->tolerance[out].present)
-        return kg_json_fail(&at, err, "no tolerance for the output dtype '%s'",
-                            kg_dtype_name(out));
+        return kg_json_fail(&at, err, "no tolerance for the output dtype '%s'", kg_dtype_name(out));
     return KG_OK;
 }
 
@@ -445,8 +439,8 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
         return rc;
     }
     kg_json_where root = {.file = w->file};
-    static const char *const keys[] = {"kgrade_workload", "name",   "description", "symbols",
-                                       "params",          "tensors", "shapes",     "tolerance",
+    static const char *const keys[] = {"kgrade_workload", "name",    "description", "symbols",
+                                       "params",          "tensors", "shapes",      "tolerance",
                                        "flops",           "bytes",   NULL};
     double version = 0;
     const char *name, *description = "";
@@ -454,8 +448,8 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
         (rc = kg_json_number(&root, doc, "kgrade_workload", 1, &version, err)))
         goto done;
     if (version != 1) {
-        rc = kg_json_fail(&root, err, "kgrade_workload is %g; this kgrade reads version 1",
-                          version);
+        rc =
+            kg_json_fail(&root, err, "kgrade_workload is %g; this kgrade reads version 1", version);
         goto done;
     }
     if ((rc = kg_json_string(&root, doc, "name", 1, &name, err)) ||

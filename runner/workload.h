@@ -97,8 +97,8 @@ int kg_workload_parse_expr(const kg_workload *w, const kg_json_where *where, con
 
 /* The same, also accepting the `extra_count` names in `extra` (a kernel
  * entry's defines, which its launch expressions may use). */
-int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra,
-                                size_t extra_count, const kg_json_where *where,
-                                const cJSON *item, kg_expr **out, kg_error *err);
+int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra, size_t extra_count,
+                                const kg_json_where *where, const cJSON *item, kg_expr **out,
+                                kg_error *err);
 
 #endif

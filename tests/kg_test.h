@@ -11,45 +11,45 @@
 static int kg_test_failures;
 static int kg_test_checks;
 
-#define KG_CHECK(cond)                                                                     \
-    do {                                                                                   \
-        kg_test_checks++;                                                                  \
-        if (!(cond)) {                                                                     \
-            kg_test_failures++;                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
-        }                                                                                  \
+#define KG_CHECK(cond)                                                                             \
+    do {                                                                                           \
+        kg_test_checks++;                                                                          \
+        if (!(cond)) {                                                                             \
+            kg_test_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
-#define KG_CHECK_MSG(cond, ...)                                                            \
-    do {                                                                                   \
-        kg_test_checks++;                                                                  \
-        if (!(cond)) {                                                                     \
-            kg_test_failures++;                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);        \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-        }                                                                                  \
+#define KG_CHECK_MSG(cond, ...)                                                                    \
+    do {                                                                                           \
+        kg_test_checks++;                                                                          \
+        if (!(cond)) {                                                                             \
+            kg_test_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
     } while (0)
 
-#define KG_CHECK_INT(got, want)                                                            \
-    do {                                                                                   \
-        long long kg_g_ = (long long)(got), kg_w_ = (long long)(want);                     \
-        KG_CHECK_MSG(kg_g_ == kg_w_, "got %lld, want %lld", kg_g_, kg_w_);                 \
+#define KG_CHECK_INT(got, want)                                                                    \
+    do {                                                                                           \
+        long long kg_g_ = (long long)(got), kg_w_ = (long long)(want);                             \
+        KG_CHECK_MSG(kg_g_ == kg_w_, "got %lld, want %lld", kg_g_, kg_w_);                         \
     } while (0)
 
-#define KG_CHECK_NEAR(got, want, tol)                                                      \
-    do {                                                                                   \
-        double kg_g_ = (double)(got), kg_w_ = (double)(want);                              \
-        KG_CHECK_MSG(fabs(kg_g_ - kg_w_) <= (tol), "got %.17g, want %.17g (tol %g)", kg_g_, \
-                     kg_w_, (double)(tol));                                                \
+#define KG_CHECK_NEAR(got, want, tol)                                                              \
+    do {                                                                                           \
+        double kg_g_ = (double)(got), kg_w_ = (double)(want);                                      \
+        KG_CHECK_MSG(fabs(kg_g_ - kg_w_) <= (tol), "got %.17g, want %.17g (tol %g)", kg_g_, kg_w_, \
+                     (double)(tol));                                                               \
     } while (0)
 
 /* Checks that `haystack` contains `needle` (error messages). */
-#define KG_CHECK_CONTAINS(haystack, needle)                                                \
-    do {                                                                                   \
-        const char *kg_h_ = (haystack), *kg_n_ = (needle);                                 \
-        KG_CHECK_MSG(kg_h_ && strstr(kg_h_, kg_n_), "\"%s\" does not contain \"%s\"",      \
-                     kg_h_ ? kg_h_ : "(null)", kg_n_);                                     \
+#define KG_CHECK_CONTAINS(haystack, needle)                                                        \
+    do {                                                                                           \
+        const char *kg_h_ = (haystack), *kg_n_ = (needle);                                         \
+        KG_CHECK_MSG(kg_h_ &&strstr(kg_h_, kg_n_), "\"%s\" does not contain \"%s\"",               \
+                     kg_h_ ? kg_h_ : "(null)", kg_n_);                                             \
     } while (0)
 
 /* Ends main(): prints a summary line and returns the exit status. */

@@ -27,8 +27,8 @@ static int run_nothing(const kg_command *c, int argc, char **argv)
     (void)c, (void)argc, (void)argv;
     return 0;
 }
-static const kg_command cmd = {"test", "A test command.", "kgrade test", NULL, table, 5,
-                               run_nothing};
+static const kg_command cmd = {"test", "A test command.", "kgrade test", NULL, table,
+                               5,      run_nothing};
 
 static int parse(opts *o, int argc, char **argv, size_t *npos, const char **pos)
 {
@@ -41,8 +41,8 @@ int main(void)
     opts o;
     const char *pos[2];
     size_t npos;
-    char *ok[] = {"test", "--flag", "--name", "abc", "--count=12", "--seed", "0x10",
-                  "--ratio=0.25", "file1", "--", "--file2"};
+    char *ok[] = {"test", "--flag",       "--name", "abc", "--count=12", "--seed",
+                  "0x10", "--ratio=0.25", "file1",  "--",  "--file2"};
     KG_CHECK_INT(parse(&o, 11, ok, &npos, pos), 0);
     KG_CHECK_INT(o.flag, 1);
     KG_CHECK(o.name && strcmp(o.name, "abc") == 0);
@@ -53,8 +53,8 @@ int main(void)
     KG_CHECK(strcmp(pos[1], "--file2") == 0);
 
     char *bad[][3] = {
-        {"test", "--nope", NULL},      {"test", "--count", "-1"}, {"test", "--count", "12x"},
-        {"test", "--ratio", "nan"},    {"test", "--name", NULL},  {"test", "--flag=1", NULL},
+        {"test", "--nope", NULL},   {"test", "--count", "-1"}, {"test", "--count", "12x"},
+        {"test", "--ratio", "nan"}, {"test", "--name", NULL},  {"test", "--flag=1", NULL},
         {"test", "a", "b"},
     };
     int bad_argc[] = {2, 3, 3, 3, 2, 2, 3};

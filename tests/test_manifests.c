@@ -96,7 +96,8 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_workloads[] = {
-    {NULL, "{\n  \"kgrade_workload\": 1,\n  \"name\": \"softmax\",\n}", "workload.json:4:2: invalid JSON in line '}'"},
+    {NULL, "{\n  \"kgrade_workload\": 1,\n  \"name\": \"softmax\",\n}",
+     "workload.json:4:2: invalid JSON in line '}'"},
     {NULL, "", "empty file"},
     {NULL, "[1, 2]", "expected a JSON object at the top level"},
     {"\"kgrade_workload\": 1", "\"kgrade_workload\": 2", "this kgrade reads version 1"},
@@ -104,7 +105,8 @@ static const bad_case bad_workloads[] = {
     {"\"symbols\"", "\"symbolz\"", "unknown field 'symbolz'"},
     {"[\"rows\", \"cols\"],\n  \"params\"", "[\"rows\", \"rows\"],\n  \"params\"",
      "symbol 'rows' listed twice"},
-    {"\"shape\": [\"rows\", \"cols\"],\n     \"init\"", "\"shape\": [\"rowz\", \"cols\"],\n     \"init\"",
+    {"\"shape\": [\"rows\", \"cols\"],\n     \"init\"",
+     "\"shape\": [\"rowz\", \"cols\"],\n     \"init\"",
      "tensors[0].shape[0]: unknown symbol 'rowz' at position 0"},
     {"\"shape\": [\"rows\", \"cols\"],\n     \"init\"",
      "\"shape\": [\"rows *\", \"cols\"],\n     \"init\"", "tensors[0].shape[0]: bad expression"},
@@ -114,13 +116,16 @@ static const bad_case bad_workloads[] = {
     {"\"dist\": \"normal\"", "\"dist\": \"cauchy\"", "unknown distribution 'cauchy'"},
     {"\"std\": 1", "\"std\": 0", "std must be > 0"},
     {"{\"rows\": 3, \"cols\": 5}", "{\"rows\": 3}", "smoke[0]: symbol 'cols' is not given"},
-    {"{\"rows\": 3, \"cols\": 5}", "{\"rows\": 3, \"cols\": -5}", "expected a non-negative integer"},
+    {"{\"rows\": 3, \"cols\": 5}", "{\"rows\": 3, \"cols\": -5}",
+     "expected a non-negative integer"},
     {"{\"rows\": 3, \"cols\": 5}", "{\"rows\": 3, \"cols\": 5, \"d\": 1}", "unknown symbol 'd'"},
-    {"\"full\": [{\"rows\": 64, \"cols\": 64}]", "\"full\": []", "shapes.full: expected at least one shape"},
+    {"\"full\": [{\"rows\": 64, \"cols\": 64}]", "\"full\": []",
+     "shapes.full: expected at least one shape"},
     {"\"f32\": {\"atol\"", "\"f16\": {\"atol\"", "no tolerance for the output dtype 'f32'"},
     {"\"flops\": \"5*rows*cols\"", "\"flops\": \"5*rows*(cols\"", "flops: bad expression"},
     {"\"bytes\": \"8*rows*cols\"", "\"bytes\": 8.5", "bytes: expected an integer or an expression"},
-    {"\"name\": \"y\"", "\"name\": \"yy\"", "the CPU reference writes 'y' but the output tensor is 'yy'"},
+    {"\"name\": \"y\"", "\"name\": \"yy\"",
+     "the CPU reference writes 'y' but the output tensor is 'yy'"},
     {"\"name\": \"x\"", "\"name\": \"xx\"", "the CPU reference reads 'x'"},
 };
 
@@ -147,9 +152,9 @@ static void test_bad_workloads(void)
     "  \"tiers\": {\n"                                                                             \
     "    \"naive\": {\n"                                                                           \
     "      \"source\": \"k.kc\", \"language\": \"portable\",\n"                                    \
-    "      \"defines\": {\"BLOCK\": \"min(256, cols)\", \"HALF\": \"BLOCK / 2\"},\n"                \
-    "      \"scratch\": [{\"name\": \"tmp\", \"dtype\": \"f32\", \"count\": \"rows\"}],\n"          \
-    "      \"launches\": [{\"entry\": \"k\", \"grid\": [\"cdiv(rows, 4)\", 2], \"block\": "       \
+    "      \"defines\": {\"BLOCK\": \"min(256, cols)\", \"HALF\": \"BLOCK / 2\"},\n"               \
+    "      \"scratch\": [{\"name\": \"tmp\", \"dtype\": \"f32\", \"count\": \"rows\"}],\n"         \
+    "      \"launches\": [{\"entry\": \"k\", \"grid\": [\"cdiv(rows, 4)\", 2], \"block\": "        \
     "[\"4\"],\n"                                                                                   \
     "                    \"local_mem\": \"4 * HALF\",\n"                                           \
     "                    \"args\": [\"x\", \"y\", \"tmp\", \"eps\", \"rows\", \"i64:rows*cols\", " \
@@ -215,10 +220,12 @@ static const bad_case bad_kernels[] = {
     {"\"launches\"", "\"lauches\"", "unknown field 'lauches'"},
     {"\"grid\": [\"cdiv(rows, 4)\", 2]", "\"grid\": [\"cdiv(rowz, 4)\", 2]",
      "tiers.naive.launches[0].grid[0]: unknown symbol 'rowz'"},
-    {"\"grid\": [\"cdiv(rows, 4)\", 2]", "\"grid\": []", "launches[0].grid: expected an array of 1 to 3"},
+    {"\"grid\": [\"cdiv(rows, 4)\", 2]", "\"grid\": []",
+     "launches[0].grid: expected an array of 1 to 3"},
     {"\"grid\": [\"cdiv(rows, 4)\", 2]", "\"grid\": [1, 1, 1, 1]", "expected an array of 1 to 3"},
     {"\"block\": [\"4\"]", "\"block\": [\"4 4\"]", "launches[0].block[0]: bad expression"},
-    {"\"local_mem\": \"4 * HALF\"", "\"local_mem\": \"16/\"", "launches[0].local_mem: bad expression"},
+    {"\"local_mem\": \"4 * HALF\"", "\"local_mem\": \"16/\"",
+     "launches[0].local_mem: bad expression"},
     {"\"local_mem\": \"4 * HALF\"", "\"local_mem\": \"4 * HALVE\"", "unknown symbol 'HALVE'"},
     {"\"x\", \"y\"", "\"x\", \"q\"", "launches[0].args[1]: 'q' is not a tensor (x, y)"},
     {"\"x\", \"y\"", "\"x\", true", "args[1]: expected a tensor, scratch or parameter name"},
