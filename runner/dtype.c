@@ -37,14 +37,14 @@ int kg_dtype_is_float(kg_dtype t)
     return dtypes[t].is_float;
 }
 
-static float f32_from_bits(uint32_t u)
+float kg_f32_from_bits(uint32_t u)
 {
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
 }
 
-static uint32_t f32_bits(float f)
+uint32_t kg_f32_bits(float f)
 {
     uint32_t u;
     memcpy(&u, &f, sizeof u);
@@ -67,7 +67,7 @@ static double f16_to_double(uint16_t h)
 /* Round to nearest even through float, the way device conversions do. */
 static uint16_t double_to_f16(double d)
 {
-    uint32_t x = f32_bits((float)d);
+    uint32_t x = kg_f32_bits((float)d);
     uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
     int exp = (int)((x >> 23) & 0xff) - 127 + 15;
     uint32_t mant = x & 0x7fffff;
@@ -95,7 +95,7 @@ static uint16_t double_to_f16(double d)
 
 static uint16_t double_to_bf16(double d)
 {
-    uint32_t u = f32_bits((float)d);
+    uint32_t u = kg_f32_bits((float)d);
     if ((u & 0x7fffffffu) > 0x7f800000u)
         return (uint16_t)((u >> 16) | 0x40);
     u += 0x7fffu + ((u >> 16) & 1u);
@@ -110,7 +110,7 @@ double kg_dtype_load(kg_dtype t, const void *data, size_t i)
     case KG_DTYPE_F16:
         return f16_to_double(((const uint16_t *)data)[i]);
     case KG_DTYPE_BF16:
-        return f32_from_bits((uint32_t)((const uint16_t *)data)[i] << 16);
+        return kg_f32_from_bits((uint32_t)((const uint16_t *)data)[i] << 16);
     case KG_DTYPE_I32:
         return ((const int32_t *)data)[i];
     case KG_DTYPE_I64:

@@ -26,4 +26,8 @@ double kg_dtype_load(kg_dtype t, const void *data, size_t i);
 /* Stores v (rounded to nearest even for f16/bf16, truncated for ints). */
 void kg_dtype_store(kg_dtype t, void *data, size_t i, double v);
 
+/* The bits of an IEEE binary32 value and back (memcpy, no aliasing tricks). */
+uint32_t kg_f32_bits(float f);
+float kg_f32_from_bits(uint32_t u);
+
 #endif

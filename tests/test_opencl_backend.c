@@ -2,6 +2,7 @@
  * GPU): building, launching, transfers, timing and error reporting. Skips
  * (77) when no OpenCL device exists. */
 #include "backend.h"
+#include "dtype.h"
 #include "opencl/cl_errors.h"
 #include "kg_test.h"
 
@@ -129,20 +130,6 @@ static kg_launch make_launch(uint64_t gx, uint64_t gy, uint32_t bx, uint32_t by,
 {
     kg_launch l = {.grid = {gx, gy, 1}, .block = {bx, by, 1}, .args = args, .arg_count = count};
     return l;
-}
-
-static uint32_t float_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float bits_float(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
 }
 
 static void test_error_names(void)
@@ -475,7 +462,7 @@ static void test_bf16(kg_device *dev, kg_kernel *roundtrip)
     const uint16_t want[N] = {0x3F80, 0x3F80, 0x3F82, 0x3F81, 0xC020, 0x7FC0, 0x7FC0, 0x7F80};
     float x[N];
     for (int i = 0; i < N; i++)
-        x[i] = bits_float(inputs[i]);
+        x[i] = kg_f32_from_bits(inputs[i]);
     kg_error err = {0};
     kg_buffer *in = NULL, *bits = NULL, *back = NULL;
     KG_CHECK_INT(cl->buffer_alloc(dev, sizeof x, &in, &err), KG_OK);
@@ -493,7 +480,7 @@ static void test_bf16(kg_device *dev, kg_kernel *roundtrip)
         for (int i = 0; i < N; i++) {
             KG_CHECK_MSG(got_bits[i] == want[i], "input 0x%08X: got 0x%04X want 0x%04X",
                          (unsigned)inputs[i], got_bits[i], want[i]);
-            KG_CHECK_INT(float_bits(got_back[i]), (uint32_t)want[i] << 16);
+            KG_CHECK_INT(kg_f32_bits(got_back[i]), (uint32_t)want[i] << 16);
         }
         KG_CHECK(isnan(got_back[5]) && isnan(got_back[6]));
     }
