@@ -460,6 +460,32 @@ static int usage_fail(const kg_error *e)
     return KG_EXIT_USAGE;
 }
 
+/* Loads every kernel manifest the run needs before anything is written, so
+ * that a typo in a submission is reported at once, not after minutes of
+ * grading, and leaves no half-written results file. */
+static int check_sets(const run_options *o, kg_workload *const *workloads, size_t n, kg_error *err)
+{
+    const char *sets[2] = {o->baseline, o->candidate};
+    size_t covered = 0;
+    for (size_t wi = 0; wi < n; wi++) {
+        int rc = KG_OK;
+        for (int i = 0; i < 2 && !rc; i++) {
+            kg_kernel_entry *e = NULL;
+            rc = kg_kernel_entry_load(workloads[wi], sets[i], &e, err);
+            kg_kernel_entry_free(e);
+            if (rc == KG_ERR_UNAVAILABLE && i == 1 && kg_set_is_submission(sets[i]))
+                break; /* graded on the workloads it covers */
+            if (rc)
+                return rc;
+            covered += i == 1;
+        }
+    }
+    if (covered == 0)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "%s: has a kernel for none of the selected workloads", o->candidate);
+    return KG_OK;
+}
+
 /* Grades every shape of one workload; records go to the file as they end. */
 static int grade_workload(run_context *ctx, const kg_workload *w, kg_size_class cls, kg_error *err)
 {
@@ -564,6 +590,10 @@ static int run_run(const kg_command *self, int argc, char **argv)
         for (size_t i = 0; i < devices.failure_count; i++)
             fprintf(stderr, "kgrade run: %s: %s\n", devices.failures[i].backend->name,
                     devices.failures[i].error.message);
+        exit_code = usage_fail(&err);
+        goto out;
+    }
+    if (check_sets(&o, workloads, nw, &err)) {
         exit_code = usage_fail(&err);
         goto out;
     }

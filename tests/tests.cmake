@@ -68,3 +68,5 @@ kg_integration_test(bad_submission_unknown_tensor 2
 kg_integration_test(bad_submission_build_fails 1 "broken.kc:3:[0-9]+: .*undeclared identifier"
   -- run --workload softmax --size-class smoke --max-time 0.5 --quiet
      --candidate ${KG_BAD}/bad-build --out ${KG_RESULTS_DIR}/bad_build.jsonl)
+kg_integration_test(bad_submission_covers_nothing 2 "has a kernel for none of the selected workloads"
+  -- run --workload gemm --size-class smoke --candidate ${KG_BAD}/bad-tensor)
