@@ -75,6 +75,9 @@ static void print_table(const kg_device_list *list)
                                                                         : "";
         printf("    memory %s, last-level cache %s%s, local memory %s\n", mem, cache, cache_note,
                local);
+        if (d->peak_dram_gbs > 0)
+            printf("    memory bus %u bits at %u MHz: %.0f GB/s theoretical\n", d->memory_bus_bits,
+                   d->memory_clock_mhz, d->peak_dram_gbs);
     }
 }
 

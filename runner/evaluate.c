@@ -76,33 +76,9 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Evaluates the entry's defines for the shape into "NAME=VALUE" strings,
- * adding each to `shape` (a copy) so that later defines and the launch
- * expressions can use it. */
-static int eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_shape *shape,
-                        char (*defs)[96], kg_build_info *build, kg_error *err)
-{
-    build->defines[0] = '\0';
-    for (size_t i = 0; i < e->define_count; i++) {
-        int64_t v;
-        char what[96];
-        snprintf(what, sizeof what, "%s: defines.%s", e->set, e->define_names[i]);
-        int rc = kg_eval_for_shape(e->define_values[i], shape, w->name, what, &v, err);
-        if (rc)
-            return rc;
-        if (kg_symtab_set(&shape->symbols, e->define_names[i], v) != 0)
-            return kg_error_set(err, KG_ERR_INVALID, "%s: too many symbols and defines",
-                                e->manifest);
-        snprintf(defs[i], 96, "%s=%lld", e->define_names[i], (long long)v);
-        size_t len = strlen(build->defines);
-        snprintf(build->defines + len, sizeof build->defines - len, "%s-D%s", len ? " " : "",
-                 defs[i]);
-    }
-    return KG_OK;
-}
-
-static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, char (*defs)[96],
-                        kg_build_info *build, kg_program **program, kg_error *err)
+static int build_cached(kg_build_cache *c, const kg_kernel_entry *e,
+                        const kg_shape_defines *defs, kg_build_info *build, kg_program **program,
+                        kg_error *err)
 {
     char key[1024];
     snprintf(key, sizeof key, "%s|%s|%s", e->source_path, kg_language_name(e->language),
@@ -139,16 +115,12 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, char (*defs
     it->status = kg_read_file(e->source_path, &source, &size, &it->error);
     if (it->status == KG_OK) {
         kg_sha256_hex(source, size, it->sha256);
-        const char *define_ptrs[64];
-        size_t n = e->define_count < 64 ? e->define_count : 64;
-        for (size_t i = 0; i < n; i++)
-            define_ptrs[i] = defs[i];
         kg_build_request req = {.language = e->language,
                                 .source = source,
                                 .source_size = size,
                                 .source_name = e->source_path,
-                                .defines = define_ptrs,
-                                .define_count = n};
+                                .defines = defs->list,
+                                .define_count = defs->count};
         double t0 = now_seconds();
         it->status = c->backend->program_build(c->dev, &req, &it->program, &it->log, &it->error);
         it->seconds = now_seconds() - t0;
@@ -327,14 +299,13 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
     *out = NULL;
     memset(build, 0, sizeof *build);
     build->log = "";
-    char defs[64][96];
-    if (entry->define_count > 64)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: at most 64 defines", entry->manifest);
-    int rc = eval_defines(w, entry, &with_defines, defs, build, err);
+    kg_shape_defines defs;
+    int rc = kg_entry_eval_defines(w, entry, &with_defines, &defs, err);
     if (rc)
         return rc;
+    snprintf(build->defines, sizeof build->defines, "%s", defs.joined);
     kg_program *program = NULL;
-    if ((rc = build_cached(cache, entry, defs, build, &program, err)))
+    if ((rc = build_cached(cache, entry, &defs, build, &program, err)))
         return rc;
     kg_prepared *p = calloc(1, sizeof *p);
     if (!p)

@@ -98,6 +98,9 @@ cJSON *kg_fingerprint_device(const kg_device_info *d)
     cJSON_AddNumberToObject(o, "max_group_size", d->max_group_size);
     cJSON_AddNumberToObject(o, "subgroup_width", d->subgroup_width);
     cJSON_AddNumberToObject(o, "max_alloc_bytes", (double)d->max_alloc_bytes);
+    cJSON_AddNumberToObject(o, "memory_clock_mhz", d->memory_clock_mhz);
+    cJSON_AddNumberToObject(o, "memory_bus_bits", d->memory_bus_bits);
+    cJSON_AddNumberToObject(o, "peak_dram_gbs", d->peak_dram_gbs);
     return o;
 }
 

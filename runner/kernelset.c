@@ -1,5 +1,6 @@
 /* kernels.json: parsing entries and resolving their names. */
 #include "kernelset.h"
+#include "tensors.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -389,4 +390,31 @@ int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry 
 done:
     cJSON_Delete(doc);
     return rc;
+}
+
+int kg_entry_eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_shape *shape,
+                          kg_shape_defines *out, kg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (e->define_count > KG_MAX_DEFINES)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: at most %d defines", e->manifest,
+                            KG_MAX_DEFINES);
+    for (size_t i = 0; i < e->define_count; i++) {
+        int64_t v;
+        char what[96];
+        snprintf(what, sizeof what, "%s: defines.%s", e->set, e->define_names[i]);
+        int rc = kg_eval_for_shape(e->define_values[i], shape, w->name, what, &v, err);
+        if (rc)
+            return rc;
+        if (kg_symtab_set(&shape->symbols, e->define_names[i], v) != 0)
+            return kg_error_set(err, KG_ERR_INVALID, "%s: too many symbols and defines",
+                                e->manifest);
+        snprintf(out->text[i], sizeof out->text[i], "%s=%lld", e->define_names[i], (long long)v);
+        out->list[i] = out->text[i];
+        size_t len = strlen(out->joined);
+        snprintf(out->joined + len, sizeof out->joined - len, "%s-D%s", len ? " " : "",
+                 out->text[i]);
+        out->count++;
+    }
+    return KG_OK;
 }

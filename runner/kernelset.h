@@ -79,4 +79,19 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
 /* Frees an entry; NULL is allowed. */
 void kg_kernel_entry_free(kg_kernel_entry *e);
 
+/* An entry's defines evaluated for one shape. */
+#define KG_MAX_DEFINES 64
+typedef struct kg_shape_defines {
+    size_t count;
+    char text[KG_MAX_DEFINES][96];    /* "NAME=VALUE" */
+    const char *list[KG_MAX_DEFINES]; /* pointers into text, for kg_build_request */
+    char joined[512];                 /* "-DNAME=VALUE -D..." for logs and cache keys */
+} kg_shape_defines;
+
+/* Evaluates e's defines for `shape` in order, adding each to shape->symbols
+ * (pass a copy of the workload's shape) so that later defines and the
+ * launch expressions can use it. */
+int kg_entry_eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_shape *shape,
+                          kg_shape_defines *out, kg_error *err);
+
 #endif

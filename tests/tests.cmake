@@ -16,6 +16,13 @@ kg_unit_test(test_dtype)
 if("opencl" IN_LIST KG_BACKENDS_BUILT)
   kg_unit_test(test_opencl_backend)
 endif()
+if("cuda" IN_LIST KG_BACKENDS_BUILT)
+  # NVRTC compiles of every kernel: no GPU needed, so always run where the
+  # toolkit is; a few seconds per compile, hence the longer limit.
+  kg_unit_test(test_nvrtc_compile)
+  target_include_directories(test_nvrtc_compile PRIVATE hardware/cuda)
+  set_tests_properties(test_nvrtc_compile PROPERTIES TIMEOUT 900)
+endif()
 
 # Integration tests: the real binary on the real OpenCL device (PoCL on a
 # machine without a GPU). tests/expect_run.sh checks the exit code and

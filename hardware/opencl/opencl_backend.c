@@ -16,6 +16,7 @@
 #include <CL/cl.h>
 
 #include "backend.h"
+#include "build_text.h"
 #include "cl_errors.h"
 
 #include <stdint.h>
@@ -446,68 +447,6 @@ static int kg_cl_device_open(int index, kg_device **out, kg_error *err)
 
 /* Growable string for build options and sources: both are assembled from
  * parts of unknown length. */
-typedef struct kg_cl_text {
-    char *data;
-    size_t len;
-    size_t cap;
-    int failed;
-} kg_cl_text;
-
-static void kg_cl_text_append(kg_cl_text *t, const char *s, size_t n)
-{
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->data, cap);
-        if (!grown) {
-            t->failed = 1;
-            return;
-        }
-        t->data = grown;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-/* Convenience for NUL-terminated parts. */
-static void kg_cl_text_add(kg_cl_text *t, const char *s)
-{
-    kg_cl_text_append(t, s, strlen(s));
-}
-
-/* The file name inside `#line N "name"` is a string literal: quotes and
- * backslashes in a path must be escaped or the line directive breaks. */
-static void kg_cl_text_add_escaped(kg_cl_text *t, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            kg_cl_text_append(t, "\\", 1);
-        if (*s == '\n')
-            kg_cl_text_append(t, " ", 1);
-        else
-            kg_cl_text_append(t, s, 1);
-    }
-}
-
-/* Drivers split build options on whitespace and disagree about quoting, so
- * a define containing whitespace or quotes would silently turn into other
- * options; refuse it instead. */
-static int kg_cl_define_is_safe(const char *define)
-{
-    if (!define[0] || define[0] == '=' || define[0] == '-')
-        return 0;
-    for (const char *c = define; *c; c++)
-        if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r' || *c == '"' || *c == '\'' ||
-            *c == '\\')
-            return 0;
-    return 1;
-}
-
 /* The log is wanted on success too (warnings are worth recording), and an
  * unreadable log is an empty one rather than a second error. */
 static char *kg_cl_build_log(cl_program prog, cl_device_id dev)
@@ -566,34 +505,28 @@ static int kg_cl_program_build(kg_device *dev, const kg_build_request *req, kg_p
         return kg_error_set(err, KG_ERR_INVALID, "%s: %zu defines but no define list", name,
                             req->define_count);
 
-    kg_cl_text options = {0};
-    kg_cl_text_add(&options, "-cl-std=CL1.2");
+    kg_text options = {0};
+    kg_text_add(&options, "-cl-std=CL1.2");
     for (size_t i = 0; i < req->define_count; i++) {
         const char *define = req->defines[i];
-        if (!define || !kg_cl_define_is_safe(define)) {
+        if (!define || !kg_define_is_safe(define)) {
             free(options.data);
             return kg_error_set(err, KG_ERR_INVALID,
                                 "%s: define '%s' is not NAME or NAME=VALUE without whitespace "
                                 "or quotes",
                                 name, define ? define : "(null)");
         }
-        kg_cl_text_add(&options, " -D");
-        kg_cl_text_add(&options, define);
+        kg_text_add(&options, " -D");
+        kg_text_add(&options, define);
     }
     if (req->options && req->options[0]) {
-        kg_cl_text_add(&options, " ");
-        kg_cl_text_add(&options, req->options);
+        kg_text_add(&options, " ");
+        kg_text_add(&options, req->options);
     }
 
-    kg_cl_text source = {0};
-    if (req->language == KG_LANG_PORTABLE) {
-        kg_cl_text_add(&source, kg_opencl_prelude);
-        kg_cl_text_add(&source, "\n#line 1 \"");
-        kg_cl_text_add_escaped(&source, name);
-        kg_cl_text_add(&source, "\"\n");
-    }
-    size_t source_size = req->source_size ? req->source_size : strlen(req->source);
-    kg_cl_text_append(&source, req->source, source_size);
+    kg_text source = {0};
+    kg_text_source(&source, req->language == KG_LANG_PORTABLE ? kg_opencl_prelude : NULL, name,
+                   req->source, req->source_size);
     if (options.failed || source.failed || !source.data) {
         free(options.data);
         free(source.data);
@@ -622,18 +555,9 @@ static int kg_cl_program_build(kg_device *dev, const kg_build_request *req, kg_p
     rc = clBuildProgram(prog->program, 1, &dev->device, options.data, NULL, NULL);
     char *build_log = kg_cl_build_log(prog->program, dev->device);
     if (rc != CL_SUCCESS) {
-        /* The message leads with the first log line: usually the error. */
-        char first_line[512] = "";
-        if (build_log) {
-            const char *start = build_log;
-            while (*start == '\n' || *start == ' ')
-                start++;
-            size_t n = strcspn(start, "\n");
-            if (n >= sizeof first_line)
-                n = sizeof first_line - 1;
-            memcpy(first_line, start, n);
-            first_line[n] = '\0';
-        }
+        /* The message quotes the log's first error; the whole log is returned. */
+        char first_line[512];
+        kg_log_headline(build_log, first_line, sizeof first_line);
         kg_error_set_vendor(err, KG_ERR_BUILD, (int)rc, kg_cl_error_name(rc),
                             "building %s failed: %s (%d) with options '%s'%s%s", name,
                             kg_cl_error_name(rc), (int)rc, options.data, first_line[0] ? ": " : "",

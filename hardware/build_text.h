@@ -1,0 +1,45 @@
+/*
+ * Assembling what a backend hands to its compiler: a growable text buffer,
+ * the portable-dialect source (prelude, then a #line directive so that
+ * compiler messages point into the user's file), and the check that a
+ * define cannot smuggle in other compiler options. Shared by every backend
+ * that compiles source.
+ */
+#ifndef KG_BUILD_TEXT_H
+#define KG_BUILD_TEXT_H
+
+#include <stddef.h>
+
+/* A NUL-terminated, growable string. Zero-initialise; on allocation failure
+ * `failed` is set and later appends do nothing, so callers check once at
+ * the end. The caller frees `data`. */
+typedef struct kg_text {
+    char *data;
+    size_t len;
+    size_t cap;
+    int failed;
+} kg_text;
+
+void kg_text_append(kg_text *t, const char *s, size_t n);
+void kg_text_add(kg_text *t, const char *s);
+/* Adds `s` escaped for use inside a C string literal (quotes, backslashes;
+ * newlines become spaces), as in `#line 1 "name"`. */
+void kg_text_add_escaped(kg_text *t, const char *s);
+
+/* prelude + `#line 1 "name"` + source (source_size bytes, or up to its NUL
+ * when 0). For the portable dialect; `prelude` is NULL for native sources,
+ * which are passed through unchanged. */
+void kg_text_source(kg_text *t, const char *prelude, const char *name, const char *source,
+                    size_t source_size);
+
+/* 1 when `define` is NAME or NAME=VALUE without whitespace, quotes or
+ * backslashes: compilers split options on whitespace and disagree about
+ * quoting, so anything else could turn into other options. */
+int kg_define_is_safe(const char *define);
+
+/* Copies into `out` the line of a compiler log most worth quoting in an
+ * error message: the first line mentioning "error", else the first
+ * non-empty line; "" for a NULL or empty log. */
+void kg_log_headline(const char *log, char *out, size_t size);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * Every `portable` and `cuda` kernel in the repository compiles with NVRTC
+ * for sm_80 and sm_90, with the defines of every shape of every size class
+ * (defines select code paths, e.g. VEC4). Runs without a GPU or a driver:
+ * only the toolkit's NVRTC is needed, so CI catches CUDA compile errors.
+ *
+ * Kernels: each tier of baselines/<workload>/kernels.json, and each
+ * workload entry of every kernels.json under kernels/.
+ */
+#include "kernelset.h"
+#include "kg_test.h"
+#include "nvrtc_compile.h"
+#include "json_file.h"
+#include "workload.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const arches[] = {"sm_80", "sm_90"};
+
+/* Builds already done, keyed by source + arch + defines. */
+static char **done;
+static size_t done_count;
+static size_t compiles;
+
+static int seen(const char *key)
+{
+    for (size_t i = 0; i < done_count; i++)
+        if (strcmp(done[i], key) == 0)
+            return 1;
+    char **grown = realloc(done, (done_count + 1) * sizeof *done);
+    if (!grown)
+        return 0;
+    done = grown;
+    done[done_count++] = strdup(key);
+    return 0;
+}
+
+static void compile_entry(const kg_workload *w, const kg_kernel_entry *e)
+{
+    if (e->language != KG_LANG_PORTABLE && e->language != KG_LANG_CUDA)
+        return;
+    char *source = NULL;
+    size_t size = 0;
+    kg_error err = {0};
+    KG_CHECK_MSG(kg_read_file(e->source_path, &source, &size, &err) == KG_OK, "%s",
+                 err.message);
+    if (!source)
+        return;
+    for (int cls = 0; cls < KG_SIZE_CLASS_COUNT; cls++)
+        for (size_t s = 0; s < w->shape_count[cls]; s++) {
+            kg_shape shape = w->shapes[cls][s];
+            kg_shape_defines defs;
+            int rc = kg_entry_eval_defines(w, e, &shape, &defs, &err);
+            KG_CHECK_MSG(rc == KG_OK, "%s: %s", e->manifest, err.message);
+            if (rc)
+                continue;
+            for (size_t a = 0; a < sizeof arches / sizeof arches[0]; a++) {
+                char key[1024];
+                snprintf(key, sizeof key, "%s|%s|%s", e->source_path, arches[a], defs.joined);
+                if (seen(key))
+                    continue;
+                kg_build_request req = {.language = e->language,
+                                        .source = source,
+                                        .source_size = size,
+                                        .source_name = e->source_path,
+                                        .defines = defs.list,
+                                        .define_count = defs.count};
+                void *cubin = NULL;
+                size_t cubin_size = 0;
+                char *log = NULL;
+                rc = kg_nvrtc_compile(&req, arches[a], &cubin, &cubin_size, &log, &err);
+                compiles++;
+                KG_CHECK_MSG(rc == KG_OK && cubin_size > 0, "%s (%s, %s, %s): %s\n%s",
+                             e->source_path, e->set, arches[a], defs.joined, err.message,
+                             log ? log : "");
+                printf("  %s %s %-40s %s: %zu-byte cubin\n", arches[a], e->set, defs.joined,
+                       strrchr(e->source_path, '/') + 1, cubin_size);
+                free(cubin);
+                free(log);
+            }
+        }
+    free(source);
+}
+
+/* The tier names of a baseline manifest, in file order. */
+static void compile_tiers(const kg_workload *w)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/kernels.json", w->dir);
+    cJSON *doc = NULL;
+    kg_error err = {0};
+    if (kg_json_load(path, &doc, &err) != KG_OK)
+        return; /* a workload without baseline tiers */
+    const cJSON *tiers = cJSON_GetObjectItemCaseSensitive(doc, "tiers");
+    const cJSON *tier;
+    cJSON_ArrayForEach(tier, tiers)
+    {
+        kg_kernel_entry *e = NULL;
+        KG_CHECK_MSG(kg_kernel_entry_load(w, tier->string, &e, &err) == KG_OK, "%s",
+                     err.message);
+        if (e)
+            compile_entry(w, e);
+        kg_kernel_entry_free(e);
+    }
+    cJSON_Delete(doc);
+}
+
+/* Every folder under `dir` holding a kernels.json is a submission. */
+static void compile_submissions(char *dir, size_t cap, kg_workload **workloads, size_t nw)
+{
+    size_t len = strlen(dir);
+    snprintf(dir + len, cap - len, "/kernels.json");
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        dir[len] = '\0';
+        for (size_t i = 0; i < nw; i++) {
+            kg_kernel_entry *e = NULL;
+            kg_error err = {0};
+            int rc = kg_kernel_entry_load(workloads[i], dir, &e, &err);
+            KG_CHECK_MSG(rc == KG_OK || rc == KG_ERR_UNAVAILABLE, "%s", err.message);
+            if (e)
+                compile_entry(workloads[i], e);
+            kg_kernel_entry_free(e);
+        }
+    }
+    dir[len] = '\0';
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *ent;
+    while ((ent = readdir(d))) {
+        if (ent->d_name[0] == '.')
+            continue;
+        snprintf(dir + len, cap - len, "/%s", ent->d_name);
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+            compile_submissions(dir, cap, workloads, nw);
+        dir[len] = '\0';
+    }
+    closedir(d);
+}
+
+int main(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/baselines", KG_SOURCE_DIR);
+    DIR *d = opendir(path);
+    KG_CHECK(d != NULL);
+    kg_workload *workloads[64];
+    size_t nw = 0;
+    struct dirent *ent;
+    while (d && (ent = readdir(d)) && nw < 64) {
+        if (ent->d_name[0] == '.')
+            continue;
+        char dir[4400];
+        snprintf(dir, sizeof dir, "%s/%s", path, ent->d_name);
+        kg_error err = {0};
+        kg_workload *w = NULL;
+        if (kg_workload_load(dir, &w, &err) == KG_OK)
+            workloads[nw++] = w;
+        else
+            KG_CHECK_MSG(0, "%s", err.message);
+    }
+    if (d)
+        closedir(d);
+    KG_CHECK(nw >= 3);
+
+    /* NVRTC must load: this test exists to prove CUDA builds in CI. */
+    kg_build_request probe = {.language = KG_LANG_CUDA,
+                              .source = "extern \"C\" __global__ void k() {}\n",
+                              .source_name = "probe.cu"};
+    void *cubin = NULL;
+    size_t size = 0;
+    kg_error err = {0};
+    int rc = kg_nvrtc_compile(&probe, "sm_90", &cubin, &size, NULL, &err);
+    KG_CHECK_MSG(rc == KG_OK, "%s", err.message);
+    free(cubin);
+    if (rc != KG_OK)
+        return kg_test_finish("test_nvrtc_compile");
+    printf("%s\n", kg_nvrtc_description());
+
+    /* A compile error is reported with the file, the line and NVRTC's log. */
+    kg_build_request broken = {.language = KG_LANG_PORTABLE,
+                               .source = "KG_KERNEL void k(int n)\n{\n    n = undeclared;\n}\n",
+                               .source_name = "broken.kc"};
+    char *log = NULL;
+    KG_CHECK_INT(kg_nvrtc_compile(&broken, "sm_90", &cubin, &size, &log, &err), KG_ERR_BUILD);
+    KG_CHECK_CONTAINS(err.message, "broken.kc(3)");
+    KG_CHECK_CONTAINS(err.message, "undeclared");
+    KG_CHECK(log && strstr(log, "undeclared"));
+    free(log);
+    kg_build_request unsafe = probe;
+    const char *bad_define[] = {"X=1 --use_fast_math"};
+    unsafe.defines = bad_define;
+    unsafe.define_count = 1;
+    KG_CHECK_INT(kg_nvrtc_compile(&unsafe, "sm_90", &cubin, &size, NULL, &err), KG_ERR_INVALID);
+
+    for (size_t i = 0; i < nw; i++)
+        compile_tiers(workloads[i]);
+    snprintf(path, sizeof path, "%s/kernels", KG_SOURCE_DIR);
+    compile_submissions(path, sizeof path, workloads, nw);
+    printf("%zu NVRTC compiles\n", compiles);
+    /* 3 workloads x 2 tiers x 2 arches at least. */
+    KG_CHECK(compiles >= 12);
+
+    for (size_t i = 0; i < nw; i++)
+        kg_workload_free(workloads[i]);
+    for (size_t i = 0; i < done_count; i++)
+        free(done[i]);
+    free(done);
+    return kg_test_finish("test_nvrtc_compile");
+}
