@@ -91,7 +91,7 @@ typedef struct kg_device_info {
     uint32_t max_group_size;
     uint32_t subgroup_width; /* warp/wavefront/preferred multiple */
     uint64_t max_alloc_bytes;
-    char arch[64]; /* "sm_90", "gfx90a", CPU ISA string, ... */
+    char arch[64];             /* "sm_90", "gfx90a", CPU ISA string, ... */
     uint32_t memory_clock_mhz; /* peak DRAM clock; 0 when the API does not say */
     uint32_t memory_bus_bits;  /* DRAM bus width; 0 when the API does not say */
     double peak_dram_gbs;      /* theoretical: 2 (DDR) x clock x bus / 8; 0 if unknown */

@@ -1,5 +1,6 @@
 /* Markdown report writer. */
 #include "markdown.h"
+#include "profiles.h"
 #include "summary.h"
 
 #include <math.h>
@@ -51,15 +52,27 @@ static void format_ratio(char *buf, size_t size, const cJSON *o, const char *val
 }
 
 /* Achieved rate of one set: GB/s from the workload's byte formula and
- * GFLOP/s from its FLOP formula, at the median time. */
-static void format_rates(char *buf, size_t size, const cJSON *rec, double median)
+ * GFLOP/s from its FLOP formula, at the median time; with a GPU profile,
+ * each as a percentage of the datasheet peak (DRAM bandwidth; the compute
+ * peak for the output's dtype). */
+static void format_rates(char *buf, size_t size, const cJSON *rec, const cJSON *profile,
+                         double median)
 {
     double flops = num(rec, "flops"), bytes = num(rec, "bytes");
     if (!isfinite(median) || median <= 0) {
         snprintf(buf, size, "—");
         return;
     }
-    snprintf(buf, size, "%.3g GB/s, %.3g GFLOP/s", bytes / median * 1e-9, flops / median * 1e-9);
+    double gbs = bytes / median * 1e-9, gflops = flops / median * 1e-9;
+    double peak_gbs = num(profile, "dram_gbs");
+    double peak_tflops =
+        profile ? kg_profile_compute_peak(profile, str(rec, "output_dtype", "f32")) : NAN;
+    char bw_share[24] = "", fl_share[24] = "";
+    if (isfinite(peak_gbs) && peak_gbs > 0)
+        snprintf(bw_share, sizeof bw_share, " (%.0f%%)", 100 * gbs / peak_gbs);
+    if (isfinite(peak_tflops) && peak_tflops > 0)
+        snprintf(fl_share, sizeof fl_share, " (%.0f%%)", 100 * gflops / (peak_tflops * 1e3));
+    snprintf(buf, size, "%.3g GB/s%s, %.3g GFLOP/s%s", gbs, bw_share, gflops, fl_share);
 }
 
 static void format_check(char *buf, size_t size, const cJSON *set)
@@ -75,19 +88,19 @@ static void format_check(char *buf, size_t size, const cJSON *set)
     }
 }
 
-static void shape_row(FILE *out, const cJSON *rec)
+static void shape_row(FILE *out, const cJSON *rec, const cJSON *profile)
 {
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
     double mb = kg_summary_median(cJSON_GetObjectItemCaseSensitive(b, "samples_s"));
     double mc = kg_summary_median(cJSON_GetObjectItemCaseSensitive(c, "samples_s"));
-    char tb[32], tc[32], sp[64], rb[64], rc[64], cb[48], cc[48];
+    char tb[32], tc[32], sp[64], rb[96], rc[96], cb[48], cc[48];
     format_time(tb, sizeof tb, mb);
     format_time(tc, sizeof tc, mc);
     const cJSON *speedup = cJSON_GetObjectItemCaseSensitive(rec, "speedup");
     format_ratio(sp, sizeof sp, speedup, "value");
-    format_rates(rb, sizeof rb, rec, mb);
-    format_rates(rc, sizeof rc, rec, mc);
+    format_rates(rb, sizeof rb, rec, profile, mb);
+    format_rates(rc, sizeof rc, rec, profile, mc);
     format_check(cb, sizeof cb, b);
     format_check(cc, sizeof cc, c);
     const cJSON *nb = cJSON_GetObjectItemCaseSensitive(b, "samples_s");
@@ -97,16 +110,25 @@ static void shape_row(FILE *out, const cJSON *rec)
             cJSON_GetArraySize(nc), str(rec, "stop_reason", "—"));
 }
 
-/* The first failing set's message, so a failure is explained in place. */
-static void failure_notes(FILE *out, const cJSON *rec)
+/* A failing set's message, so a failure is explained in place; and any
+ * samples taken while the device was throttled. */
+static void shape_notes(FILE *out, const cJSON *rec)
 {
     static const char *const roles[] = {"baseline", "candidate"};
     for (int i = 0; i < 2; i++) {
         const cJSON *set = cJSON_GetObjectItemCaseSensitive(rec, roles[i]);
-        if (!set || strcmp(str(set, "status", "ok"), "ok") == 0)
+        if (!set)
             continue;
-        fprintf(out, "- %s `%s` on %s: %s: %s\n", roles[i], str(set, "set", "?"),
-                str(rec, "shape", "?"), str(set, "status", "?"), str(set, "error", ""));
+        if (strcmp(str(set, "status", "ok"), "ok") != 0)
+            fprintf(out, "- %s `%s` on %s: %s: %s\n", roles[i], str(set, "set", "?"),
+                    str(rec, "shape", "?"), str(set, "status", "?"), str(set, "error", ""));
+        double throttled = num(set, "throttled_samples");
+        if (throttled > 0)
+            fprintf(out,
+                    "- %s `%s` on %s: %.0f of %d samples taken while the device was throttled "
+                    "(power, thermal or a clock below 75%% of its default)\n",
+                    roles[i], str(set, "set", "?"), str(rec, "shape", "?"), throttled,
+                    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(set, "samples_s")));
     }
 }
 
@@ -123,6 +145,9 @@ void kg_report_markdown(FILE *out, const cJSON *records)
     const cJSON *head = find_type(records, "run");
     const cJSON *device = cJSON_GetObjectItemCaseSensitive(head, "device");
     const cJSON *settings = cJSON_GetObjectItemCaseSensitive(head, "settings");
+    const cJSON *profile = cJSON_GetObjectItemCaseSensitive(head, "profile");
+    if (!cJSON_IsObject(profile))
+        profile = NULL;
     const char *baseline = str(settings, "baseline", "baseline");
     const char *candidate = str(settings, "candidate", "candidate");
     fprintf(out, "# kgrade: `%s` against `%s`\n\n", candidate, baseline);
@@ -131,6 +156,11 @@ void kg_report_markdown(FILE *out, const cJSON *records)
             str(device, "driver_version", "?"), str(settings, "size_class", "?"),
             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "hot")) ? "hot" : "cold",
             num(settings, "seed"));
+    if (profile)
+        fprintf(out,
+                "Peaks from hardware/profiles/%s (%s): %.0f GB/s DRAM; percentages in the rate "
+                "columns are of these datasheet figures.\n\n",
+                str(profile, "file", "?"), str(profile, "name", "?"), num(profile, "dram_gbs"));
 
     cJSON *computed = NULL;
     const cJSON *summary = find_type(records, "summary");
@@ -152,14 +182,14 @@ void kg_report_markdown(FILE *out, const cJSON *records)
         {
             if (strcmp(str(rec, "type", ""), "shape") == 0 &&
                 strcmp(str(rec, "workload", ""), name) == 0)
-                shape_row(out, rec);
+                shape_row(out, rec, profile);
         }
         fputc('\n', out);
         cJSON_ArrayForEach(rec, records)
         {
             if (strcmp(str(rec, "type", ""), "shape") == 0 &&
                 strcmp(str(rec, "workload", ""), name) == 0)
-                failure_notes(out, rec);
+                shape_notes(out, rec);
         }
         geomean_line(out, g);
     }

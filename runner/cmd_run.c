@@ -8,6 +8,7 @@
 #include "markdown.h"
 #include "measure.h"
 #include "results.h"
+#include "profiles.h"
 #include "summary.h"
 #include "tensors.h"
 #include "workload.h"
@@ -171,6 +172,22 @@ static cJSON *check_json(const kg_check_result *c)
     return o;
 }
 
+/* Per-sample SM clock and throttle flag, where the backend reads clocks. */
+static void add_clocks(cJSON *o, const kg_sample_set *samples)
+{
+    int known = 0;
+    for (size_t i = 0; i < samples->count && !known; i++)
+        known = samples->clock_mhz[i] != 0;
+    if (!known)
+        return;
+    cJSON *clocks = cJSON_AddArrayToObject(o, "sm_clock_mhz");
+    cJSON *flags = cJSON_AddArrayToObject(o, "throttled");
+    for (size_t i = 0; i < samples->count; i++) {
+        cJSON_AddItemToArray(clocks, cJSON_CreateNumber(samples->clock_mhz[i]));
+        cJSON_AddItemToArray(flags, cJSON_CreateBool(samples->throttled_flags[i]));
+    }
+}
+
 static cJSON *set_json(const set_eval *s, const char *set_name)
 {
     cJSON *o = cJSON_CreateObject();
@@ -199,6 +216,7 @@ static cJSON *set_json(const set_eval *s, const char *set_name)
                           cJSON_CreateDoubleArray(s->samples.device_s, (int)s->samples.count));
     cJSON_AddItemToObject(o, "host_samples_s",
                           cJSON_CreateDoubleArray(s->samples.host_s, (int)s->samples.count));
+    add_clocks(o, &s->samples);
     return o;
 }
 
@@ -306,6 +324,7 @@ static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *
     cJSON_AddStringToObject(rec, "workload", w->name);
     cJSON_AddStringToObject(rec, "size_class", kg_size_class_name(cls));
     cJSON_AddStringToObject(rec, "shape", shape->name);
+    cJSON_AddStringToObject(rec, "output_dtype", kg_dtype_name(w->tensors[w->output_index].dtype));
     cJSON *sym = cJSON_AddObjectToObject(rec, "symbols");
     for (size_t i = 0; i < shape->symbols.count; i++)
         cJSON_AddNumberToObject(sym, shape->symbols.names[i], (double)shape->symbols.values[i]);
@@ -423,8 +442,8 @@ static int load_workloads(const char *dir, const char *filter, kg_workload ***ou
     return KG_OK;
 }
 
-static cJSON *run_header(const run_options *o, const kg_device_info *info, kg_size_class cls,
-                         const kg_measure_settings *m, const char *out_path)
+static cJSON *run_header(const run_options *o, const kg_device_info *info, cJSON *profile,
+                         kg_size_class cls, const kg_measure_settings *m, const char *out_path)
 {
     char now[32];
     kg_utc_now(now, sizeof now);
@@ -435,6 +454,8 @@ static cJSON *run_header(const run_options *o, const kg_device_info *info, kg_si
     cJSON_AddItemToObject(h, "kgrade", kg_fingerprint_kgrade());
     cJSON_AddItemToObject(h, "host", kg_fingerprint_host());
     cJSON_AddItemToObject(h, "device", kg_fingerprint_device(info));
+    /* Datasheet peaks of this GPU model, or null: what reports divide by. */
+    cJSON_AddItemToObject(h, "profile", profile ? profile : cJSON_CreateNull());
     cJSON *s = cJSON_AddObjectToObject(h, "settings");
     cJSON_AddStringToObject(s, "baseline", o->baseline);
     cJSON_AddStringToObject(s, "candidate", o->candidate);
@@ -581,6 +602,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
         return usage_fail(&err);
 
     int exit_code = KG_EXIT_OK;
+    cJSON *profile = NULL; /* owned here until the run header takes it */
     kg_device_list devices;
     kg_devices_enumerate(&devices);
     size_t di;
@@ -598,6 +620,12 @@ static int run_run(const kg_command *self, int argc, char **argv)
         goto out;
     }
     const kg_device_entry *de = &devices.items[di];
+    memset(&err, 0, sizeof err);
+    profile = kg_profile_find(KG_SOURCE_DIR "/hardware/profiles", &de->info, &err);
+    if (!profile && err.message[0]) {
+        exit_code = usage_fail(&err);
+        goto out;
+    }
     kg_size_class cls = cls_given >= 0                   ? (kg_size_class)cls_given
                         : de->info.type == KG_DEVICE_GPU ? KG_SIZE_FULL
                                                          : KG_SIZE_SMALL;
@@ -628,7 +656,8 @@ static int run_run(const kg_command *self, int argc, char **argv)
         exit_code = usage_fail(&err);
         goto out;
     }
-    cJSON *header = run_header(&o, &de->info, cls, &m, o.out);
+    cJSON *header = run_header(&o, &de->info, profile, cls, &m, o.out);
+    profile = NULL;
     int rc = kg_results_append(ctx.results, header, &err);
     cJSON_AddItemToArray(ctx.records, header);
     if (!o.quiet)
@@ -650,6 +679,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
     if (ctx.candidate_failures)
         exit_code = KG_EXIT_FAILED;
 out:
+    cJSON_Delete(profile);
     kg_results_close(ctx.results);
     cJSON_Delete(ctx.records);
     kg_build_cache_free(ctx.cache);

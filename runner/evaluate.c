@@ -76,9 +76,8 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int build_cached(kg_build_cache *c, const kg_kernel_entry *e,
-                        const kg_shape_defines *defs, kg_build_info *build, kg_program **program,
-                        kg_error *err)
+static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_shape_defines *defs,
+                        kg_build_info *build, kg_program **program, kg_error *err)
 {
     char key[1024];
     snprintf(key, sizeof key, "%s|%s|%s", e->source_path, kg_language_name(e->language),

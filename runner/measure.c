@@ -25,6 +25,8 @@ void kg_sample_set_free(kg_sample_set *s)
 {
     free(s->device_s);
     free(s->host_s);
+    free(s->clock_mhz);
+    free(s->throttled_flags);
     memset(s, 0, sizeof *s);
 }
 
@@ -35,24 +37,41 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int append(kg_sample_set *s, double device, double host)
+/* Grows every per-sample array together. */
+static int reserve(kg_sample_set *s)
 {
-    if (s->count == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        double *d = realloc(s->device_s, cap * sizeof *d);
-        if (!d)
-            return KG_ERR_MEMORY;
+    if (s->count < s->cap)
+        return KG_OK;
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    double *d = realloc(s->device_s, cap * sizeof *d);
+    if (d)
         s->device_s = d;
-        double *h = realloc(s->host_s, cap * sizeof *h);
-        if (!h)
-            return KG_ERR_MEMORY;
+    double *h = d ? realloc(s->host_s, cap * sizeof *h) : NULL;
+    if (h)
         s->host_s = h;
-        s->cap = cap;
-    }
-    s->device_s[s->count] = device;
-    s->host_s[s->count] = host;
-    s->count++;
+    uint32_t *c = h ? realloc(s->clock_mhz, cap * sizeof *c) : NULL;
+    if (c)
+        s->clock_mhz = c;
+    unsigned char *f = c ? realloc(s->throttled_flags, cap) : NULL;
+    if (!f)
+        return KG_ERR_MEMORY;
+    s->throttled_flags = f;
+    s->cap = cap;
     return KG_OK;
+}
+
+/* Clock state around one sample: the lower clock and either throttle flag.
+ * *known stays 0 when the backend cannot read clocks. */
+static void read_clocks(const kg_backend *b, kg_device *dev, uint32_t *mhz, int *throttled,
+                        int *known)
+{
+    uint32_t now = 0;
+    int held = 0;
+    if (kg_backend_read_clocks(b, dev, &now, &held, NULL) != KG_OK)
+        return;
+    *mhz = *known && *mhz < now ? *mhz : now;
+    *throttled |= held;
+    *known = 1;
 }
 
 static int run_untimed(kg_prepared *p, kg_error *err)
@@ -83,6 +102,9 @@ static int sample_once(kg_prepared *p, const kg_measure_settings *s, kg_sample_s
     int rc;
     if (!s->hot && (rc = b->flush_cache(dev, err)))
         return rc;
+    uint32_t clock_mhz = 0;
+    int throttled = 0, clock_known = 0;
+    read_clocks(b, dev, &clock_mhz, &throttled, &clock_known);
     double elapsed = 0, h0 = now_seconds();
     if ((rc = b->timer_start(dev, err)))
         return rc;
@@ -94,12 +116,15 @@ static int sample_once(kg_prepared *p, const kg_measure_settings *s, kg_sample_s
     if ((rc = b->timer_stop(dev, &elapsed, err)))
         return rc;
     double host = now_seconds() - h0;
-    uint32_t clock_mhz;
-    int throttled = 0;
-    if (kg_backend_read_clocks(b, dev, &clock_mhz, &throttled, NULL) == KG_OK && throttled)
-        out->throttled++;
-    if (append(out, elapsed, host) != KG_OK)
+    read_clocks(b, dev, &clock_mhz, &throttled, &clock_known);
+    if (reserve(out) != KG_OK)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory storing samples");
+    out->device_s[out->count] = elapsed;
+    out->host_s[out->count] = host;
+    out->clock_mhz[out->count] = clock_known ? clock_mhz : 0;
+    out->throttled_flags[out->count] = (unsigned char)throttled;
+    out->throttled += throttled != 0;
+    out->count++;
     return KG_OK;
 }
 

@@ -12,6 +12,7 @@
 #include "evaluate.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct kg_measure_settings {
     size_t min_samples; /* per set */
@@ -34,6 +35,11 @@ kg_measure_settings kg_measure_defaults(void);
 typedef struct kg_sample_set {
     double *device_s;
     double *host_s;
+    /* Where the backend reads clocks (CUDA with NVML): per sample, the lower
+     * of the SM clocks read just before and just after the timed region,
+     * and whether either read found the device held down. NULL otherwise. */
+    uint32_t *clock_mhz;
+    unsigned char *throttled_flags;
     size_t count, cap;
     size_t warmup_runs;
     size_t throttled; /* samples taken while the device reported throttling */

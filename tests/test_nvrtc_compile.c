@@ -46,8 +46,7 @@ static void compile_entry(const kg_workload *w, const kg_kernel_entry *e)
     char *source = NULL;
     size_t size = 0;
     kg_error err = {0};
-    KG_CHECK_MSG(kg_read_file(e->source_path, &source, &size, &err) == KG_OK, "%s",
-                 err.message);
+    KG_CHECK_MSG(kg_read_file(e->source_path, &source, &size, &err) == KG_OK, "%s", err.message);
     if (!source)
         return;
     for (int cls = 0; cls < KG_SIZE_CLASS_COUNT; cls++)
@@ -100,8 +99,7 @@ static void compile_tiers(const kg_workload *w)
     cJSON_ArrayForEach(tier, tiers)
     {
         kg_kernel_entry *e = NULL;
-        KG_CHECK_MSG(kg_kernel_entry_load(w, tier->string, &e, &err) == KG_OK, "%s",
-                     err.message);
+        KG_CHECK_MSG(kg_kernel_entry_load(w, tier->string, &e, &err) == KG_OK, "%s", err.message);
         if (e)
             compile_entry(w, e);
         kg_kernel_entry_free(e);

@@ -26,7 +26,7 @@
 #define KG_CU_MAX_ARGS 64
 
 static struct {
-    int state; /* 0 not tried, 1 ready, -1 failed */
+    int state;  /* 0 not tried, 1 ready, -1 failed */
     int status; /* init's result, replayed on later calls */
     kg_error error;
     kg_cuda_driver drv;
@@ -41,7 +41,7 @@ struct kg_device {
     CUcontext context;
     CUstream stream;
     CUevent start, stop;
-    int timing;            /* a timed region is open */
+    int timing;             /* a timed region is open */
     size_t region_launches; /* launches since timer_start */
     CUdeviceptr flush;
     size_t flush_bytes;
@@ -160,8 +160,8 @@ static int cu_init(kg_error *err)
         }
         if (rc == KG_OK) {
             kg_error ignored;
-            cu.nvml_ready = kg_nvml_load(&cu.nvml, &ignored) == KG_OK &&
-                            cu.nvml.nvmlInit() == KG_NVML_SUCCESS;
+            cu.nvml_ready =
+                kg_nvml_load(&cu.nvml, &ignored) == KG_OK && cu.nvml.nvmlInit() == KG_NVML_SUCCESS;
             if (!cu.nvml_ready)
                 kg_dynlink_unload(&cu.nvml.handle, &cu.nvml, sizeof cu.nvml);
         }
@@ -253,7 +253,8 @@ static int cu_device_info(int index, kg_device_info *out, kg_error *err)
     out->cache_line_bytes = 128;
     out->max_group_size = (uint32_t)attribute(dev, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
     out->subgroup_width = (uint32_t)attribute(dev, CU_DEVICE_ATTRIBUTE_WARP_SIZE);
-    out->memory_clock_mhz = (uint32_t)(attribute(dev, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE) / 1000);
+    out->memory_clock_mhz =
+        (uint32_t)(attribute(dev, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE) / 1000);
     out->memory_bus_bits = (uint32_t)attribute(dev, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH);
     /* Two transfers per clock (DDR); clock in kHz, bus in bits. */
     out->peak_dram_gbs = 2.0 * attribute(dev, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE) * 1e3 *
@@ -311,9 +312,8 @@ static const char hold_source[] =
  * launch latency inside short regions. */
 static void load_hold_kernel(kg_device *dev)
 {
-    kg_build_request req = {.language = KG_LANG_CUDA,
-                            .source = hold_source,
-                            .source_name = "kg_hold_stream.cu"};
+    kg_build_request req = {
+        .language = KG_LANG_CUDA, .source = hold_source, .source_name = "kg_hold_stream.cu"};
     void *cubin = NULL;
     size_t size = 0;
     kg_error ignored;
@@ -336,9 +336,8 @@ static void attach_nvml(kg_device *dev)
         dev->nvml_device = NULL;
         return;
     }
-    if (cu.nvml.nvmlDeviceGetDefaultApplicationsClock(dev->nvml_device, KG_NVML_CLOCK_SM,
-                                                      &dev->default_sm_clock_mhz) !=
-        KG_NVML_SUCCESS)
+    if (cu.nvml.nvmlDeviceGetDefaultApplicationsClock(
+            dev->nvml_device, KG_NVML_CLOCK_SM, &dev->default_sm_clock_mhz) != KG_NVML_SUCCESS)
         dev->default_sm_clock_mhz = 0;
 }
 
@@ -472,9 +471,10 @@ static int cu_program_build(kg_device *dev, const kg_build_request *req, kg_prog
             free(image);
         }
     } else {
-        rc = kg_error_set(err, KG_ERR_UNSUPPORTED,
-                          "%s: the CUDA backend builds portable, cuda, ptx, cubin or fatbin, not %s",
-                          name, kg_language_name(req->language));
+        rc =
+            kg_error_set(err, KG_ERR_UNSUPPORTED,
+                         "%s: the CUDA backend builds portable, cuda, ptx, cubin or fatbin, not %s",
+                         name, kg_language_name(req->language));
     }
     if (log)
         *log = build_log;
@@ -680,9 +680,9 @@ static int cu_launch(kg_device *dev, kg_kernel *k, const kg_launch *l, kg_error 
                                 k->entry, d, (unsigned long long)l->grid[d]);
     if (l->dynamic_local_bytes > (size_t)k->dynamic_local_limit) {
         /* Above 48 KiB the function must opt in to more dynamic shared memory. */
-        CUresult r = cu.drv.cuFuncSetAttribute(k->function,
-                                               CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                               (int)l->dynamic_local_bytes);
+        CUresult r =
+            cu.drv.cuFuncSetAttribute(k->function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                      (int)l->dynamic_local_bytes);
         if (r != CUDA_SUCCESS) {
             char what[256];
             snprintf(what, sizeof what, "%s: %zu bytes of dynamic shared memory not available",
@@ -715,10 +715,10 @@ static int cu_launch(kg_device *dev, kg_kernel *k, const kg_launch *l, kg_error 
                                 k->entry, i);
         }
     }
-    CUresult r = cu.drv.cuLaunchKernel(
-        k->function, (unsigned)l->grid[0], (unsigned)l->grid[1], (unsigned)l->grid[2],
-        l->block[0], l->block[1], l->block[2], (unsigned)l->dynamic_local_bytes, dev->stream,
-        l->arg_count ? params : NULL, NULL);
+    CUresult r = cu.drv.cuLaunchKernel(k->function, (unsigned)l->grid[0], (unsigned)l->grid[1],
+                                       (unsigned)l->grid[2], l->block[0], l->block[1], l->block[2],
+                                       (unsigned)l->dynamic_local_bytes, dev->stream,
+                                       l->arg_count ? params : NULL, NULL);
     if (r != CUDA_SUCCESS) {
         char what[512];
         snprintf(what, sizeof what,
@@ -740,8 +740,9 @@ static int cu_synchronize(kg_device *dev, kg_error *err)
     if (rc)
         return rc;
     CUresult r = cu.drv.cuStreamSynchronize(dev->stream);
-    return r == CUDA_SUCCESS ? KG_OK
-                             : cu_fail(err, KG_ERR_LAUNCH, r, "a kernel failed (stream synchronize)");
+    return r == CUDA_SUCCESS
+               ? KG_OK
+               : cu_fail(err, KG_ERR_LAUNCH, r, "a kernel failed (stream synchronize)");
 }
 
 static int cu_timer_start(kg_device *dev, kg_error *err)

@@ -12,7 +12,8 @@ typedef struct symbol_entry {
     size_t offset;
 } symbol_entry;
 
-#define KG_DRIVER_ENTRY(member, symbol, fallback) {symbol, fallback, offsetof(kg_cuda_driver, member)},
+#define KG_DRIVER_ENTRY(member, symbol, fallback)                                                  \
+    {symbol, fallback, offsetof(kg_cuda_driver, member)},
 #define KG_NVRTC_ENTRY(member, symbol, fallback) {symbol, fallback, offsetof(kg_nvrtc, member)},
 
 static const symbol_entry driver_symbols[] = {KG_CUDA_DRIVER_FUNCTIONS(KG_DRIVER_ENTRY)};
@@ -49,8 +50,8 @@ static int resolve(void *handle, const char *library, const symbol_entry *entrie
             fn = dlsym(handle, entries[i].fallback);
         if (!fn)
             return kg_error_set(err, KG_ERR_UNAVAILABLE,
-                                "%s lacks %s: the library is older than this kgrade needs",
-                                library, entries[i].symbol);
+                                "%s lacks %s: the library is older than this kgrade needs", library,
+                                entries[i].symbol);
         /* POSIX guarantees a dlsym result converts to a function pointer;
          * memcpy keeps the conversion free of aliasing warnings. */
         memcpy((char *)base + entries[i].offset, &fn, sizeof fn);

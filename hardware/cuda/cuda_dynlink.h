@@ -40,7 +40,7 @@
     X(cuEventRecord, "cuEventRecord", NULL)                                                        \
     X(cuEventSynchronize, "cuEventSynchronize", NULL)                                              \
     X(cuEventElapsedTime, "cuEventElapsedTime_v2", "cuEventElapsedTime")                           \
-    X(cuModuleLoadDataEx, "cuModuleLoadDataEx", NULL)                                                  \
+    X(cuModuleLoadDataEx, "cuModuleLoadDataEx", NULL)                                              \
     X(cuModuleUnload, "cuModuleUnload", NULL)                                                      \
     X(cuModuleGetFunction, "cuModuleGetFunction", NULL)                                            \
     X(cuFuncGetAttribute, "cuFuncGetAttribute", NULL)                                              \
@@ -83,7 +83,7 @@ typedef struct kg_nvrtc {
  * written out here (types from NVML's public API: opaque device handle,
  * int status, NVML_CLOCK_SM = 1, clock-event reason bits). */
 typedef struct kg_nvml_device_st *kg_nvml_device;
-#define KG_NVML_SUCCESS 0
+#define KG_NVML_SUCCESS  0
 #define KG_NVML_CLOCK_SM 1
 /* Reasons that mean the clock is held down by power, heat or hardware
  * protection (not idleness or a user's application-clock setting). */

@@ -50,8 +50,7 @@ static char *program_log(nvrtcProgram prog)
     return log;
 }
 
-static int nvrtc_fail(kg_error *err, int status, nvrtcResult rc, const char *what,
-                      const char *name)
+static int nvrtc_fail(kg_error *err, int status, nvrtcResult rc, const char *what, const char *name)
 {
     return kg_error_set_vendor(err, status, (int)rc, nvrtc.nvrtcGetErrorString(rc), "%s: %s: %s",
                                name, what, nvrtc.nvrtcGetErrorString(rc));
