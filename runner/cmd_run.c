@@ -205,6 +205,8 @@ static cJSON *set_json(const set_eval *s, const char *set_name)
     cJSON_AddStringToObject(o, "defines", s->build.defines);
     cJSON_AddNumberToObject(o, "build_seconds", s->build.seconds);
     cJSON_AddBoolToObject(o, "build_cached", s->build.cached);
+    if (s->prep)
+        cJSON_AddItemToObject(o, "launches", kg_prepared_launches_json(s->prep));
     cJSON_AddStringToObject(o, "build_log", s->build.log ? s->build.log : "");
     if (s->checked)
         cJSON_AddItemToObject(o, "check", check_json(&s->check));
@@ -325,6 +327,17 @@ static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *
     cJSON_AddStringToObject(rec, "size_class", kg_size_class_name(cls));
     cJSON_AddStringToObject(rec, "shape", shape->name);
     cJSON_AddStringToObject(rec, "output_dtype", kg_dtype_name(w->tensors[w->output_index].dtype));
+    cJSON *shapes = cJSON_AddArrayToObject(rec, "tensors");
+    for (size_t i = 0; i < w->tensor_count; i++) {
+        cJSON *t = cJSON_CreateObject();
+        cJSON_AddStringToObject(t, "name", tensors[i].name);
+        cJSON_AddStringToObject(t, "dtype", kg_dtype_name(tensors[i].dtype));
+        cJSON_AddStringToObject(t, "role", w->tensors[i].is_output ? "output" : "input");
+        cJSON *dims = cJSON_AddArrayToObject(t, "shape");
+        for (int d = 0; d < tensors[i].rank; d++)
+            cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)tensors[i].dims[d]));
+        cJSON_AddItemToArray(shapes, t);
+    }
     cJSON *sym = cJSON_AddObjectToObject(rec, "symbols");
     for (size_t i = 0; i < shape->symbols.count; i++)
         cJSON_AddNumberToObject(sym, shape->symbols.names[i], (double)shape->symbols.values[i]);

@@ -63,7 +63,9 @@ struct kg_prepared {
     const kg_workload *w;
     kg_buffer **tensor_buffers; /* w->tensor_count */
     kg_buffer **scratch_buffers;
+    size_t *scratch_bytes;
     size_t scratch_count;
+    const kg_kernel_entry *entry;
     resolved_launch *launches;
     size_t launch_count;
     size_t output_bytes;
@@ -158,6 +160,7 @@ void kg_prepared_free(kg_prepared *p)
                 p->backend->buffer_free(p->scratch_buffers[i]);
     free(p->tensor_buffers);
     free(p->scratch_buffers);
+    free(p->scratch_bytes);
     free(p);
 }
 
@@ -184,6 +187,7 @@ static int alloc_buffers(kg_prepared *p, const kg_kernel_entry *e, const kg_shap
             return kg_error_set(err, KG_ERR_INVALID, "%s: %s is negative (%lld)", p->w->name, what,
                                 (long long)count);
         size_t bytes = (size_t)count * kg_dtype_size(e->scratch[i].dtype);
+        p->scratch_bytes[i] = bytes;
         if ((rc = p->backend->buffer_alloc(p->dev, bytes ? bytes : 1, &p->scratch_buffers[i], err)))
             return rc;
     }
@@ -315,9 +319,11 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
     p->tensor_buffers = calloc(w->tensor_count, sizeof *p->tensor_buffers);
     p->scratch_count = entry->scratch_count;
     p->scratch_buffers = calloc(entry->scratch_count + 1, sizeof *p->scratch_buffers);
+    p->scratch_bytes = calloc(entry->scratch_count + 1, sizeof *p->scratch_bytes);
+    p->entry = entry;
     p->launch_count = entry->launch_count;
     p->launches = calloc(entry->launch_count, sizeof *p->launches);
-    if (!p->tensor_buffers || !p->scratch_buffers || !p->launches) {
+    if (!p->tensor_buffers || !p->scratch_buffers || !p->scratch_bytes || !p->launches) {
         kg_prepared_free(p);
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     }
@@ -396,4 +402,49 @@ const kg_backend *kg_prepared_backend(const kg_prepared *p)
 kg_device *kg_prepared_device(const kg_prepared *p)
 {
     return p->dev;
+}
+
+cJSON *kg_prepared_launches_json(const kg_prepared *p)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (size_t li = 0; li < p->launch_count; li++) {
+        const kg_launch *l = &p->launches[li].launch;
+        const kg_launch_spec *spec = &p->entry->launches[li];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "entry", spec->entry);
+        cJSON *grid = cJSON_AddArrayToObject(o, "grid");
+        cJSON *block = cJSON_AddArrayToObject(o, "block");
+        for (int d = 0; d < 3; d++) {
+            cJSON_AddItemToArray(grid, cJSON_CreateNumber((double)l->grid[d]));
+            cJSON_AddItemToArray(block, cJSON_CreateNumber(l->block[d]));
+        }
+        cJSON_AddNumberToObject(o, "dynamic_local_bytes", (double)l->dynamic_local_bytes);
+        cJSON *args = cJSON_AddArrayToObject(o, "args");
+        for (size_t ai = 0; ai < l->arg_count; ai++) {
+            const kg_arg_spec *as = &spec->args[ai];
+            const kg_arg *a = &l->args[ai];
+            cJSON *arg = cJSON_CreateObject();
+            switch (as->source) {
+            case KG_ARGSRC_TENSOR:
+                cJSON_AddStringToObject(arg, "tensor", p->w->tensors[as->index].name);
+                break;
+            case KG_ARGSRC_SCRATCH:
+                cJSON_AddStringToObject(arg, "scratch", p->entry->scratch[as->index].name);
+                cJSON_AddNumberToObject(arg, "bytes", (double)p->scratch_bytes[as->index]);
+                break;
+            case KG_ARGSRC_PARAM:
+                cJSON_AddStringToObject(arg, "param", p->w->params[as->index].name);
+                cJSON_AddNumberToObject(arg, "f32", a->value.f32);
+                break;
+            default:
+                if (a->kind == KG_ARG_I64)
+                    cJSON_AddNumberToObject(arg, "i64", (double)a->value.i64);
+                else
+                    cJSON_AddNumberToObject(arg, "i32", a->value.i32);
+            }
+            cJSON_AddItemToArray(args, arg);
+        }
+        cJSON_AddItemToArray(list, o);
+    }
+    return list;
 }

@@ -11,6 +11,8 @@
 #include "kernelset.h"
 #include "workload.h"
 
+#include <cjson/cJSON.h>
+
 /* Programs built during a run, keyed by source file, language and defines,
  * so a set whose defines do not depend on the shape is built once. */
 typedef struct kg_build_cache kg_build_cache;
@@ -53,6 +55,13 @@ int kg_prepared_upload_inputs(kg_prepared *p, const kg_host_tensor *tensors, kg_
 
 /* Blocking read of the output tensor into dst (kg_tensor_bytes of it). */
 int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err);
+
+/* The launches as resolved for this shape, for the results file: entry,
+ * grid and block (3 each), dynamic local bytes, and each argument as
+ * {"tensor": name}, {"scratch": name, "bytes": n}, {"param": name, "f32": v},
+ * {"i32": v} or {"i64": v}. Enough to replay the set outside kgrade
+ * (tools/crosscheck_timing.py does). A new cJSON array the caller owns. */
+cJSON *kg_prepared_launches_json(const kg_prepared *p);
 
 /* The backend and device the set was prepared on. */
 const kg_backend *kg_prepared_backend(const kg_prepared *p);

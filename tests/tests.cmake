@@ -23,6 +23,10 @@ if("cuda" IN_LIST KG_BACKENDS_BUILT)
   kg_unit_test(test_nvrtc_compile)
   target_include_directories(test_nvrtc_compile PRIVATE hardware/cuda)
   set_tests_properties(test_nvrtc_compile PROPERTIES TIMEOUT 900)
+  # Needs an NVIDIA GPU: skips (77) elsewhere.
+  kg_unit_test(test_cuda_backend)
+  target_include_directories(test_cuda_backend PRIVATE hardware/cuda)
+  set_tests_properties(test_cuda_backend PROPERTIES LABELS "unit;gpu")
 endif()
 
 # Integration tests: the real binary on the real OpenCL device (PoCL on a
@@ -36,6 +40,13 @@ function(kg_integration_test name)
   add_test(NAME ${name} COMMAND ${KG_EXPECT} ${ARGN})
   set_tests_properties(${name} PROPERTIES LABELS integration SKIP_RETURN_CODE 77 TIMEOUT 600
                        ENVIRONMENT "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR}")
+endfunction()
+
+# The same on a GPU backend: skipped (77) where it has no device.
+function(kg_gpu_test backend name)
+  kg_integration_test(${name} ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS "integration;gpu"
+                       ENVIRONMENT "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};NEEDS_BACKEND=${backend}")
 endfunction()
 
 kg_integration_test(cli_help 0 "kgrade run \\[options\\]" -- run --help)
@@ -78,3 +89,24 @@ kg_integration_test(bad_submission_build_fails 1 "broken.kc:3:[0-9]+: .*undeclar
      --candidate ${KG_BAD}/bad-build --out ${KG_RESULTS_DIR}/bad_build.jsonl)
 kg_integration_test(bad_submission_covers_nothing 2 "has a kernel for none of the selected workloads"
   -- run --workload gemm --size-class smoke --candidate ${KG_BAD}/bad-tensor)
+
+# CUDA: the no-driver path everywhere (forced with KGRADE_CUDA_DRIVER, so it
+# also runs on GPU machines); the workloads on the GPU where there is one.
+if("cuda" IN_LIST KG_BACKENDS_BUILT)
+  kg_integration_test(cuda_no_driver 0 "cuda: driver not found \\(/nonexistent/libcuda.so.1\\)" -- devices)
+  set_tests_properties(cuda_no_driver PROPERTIES ENVIRONMENT
+    "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};KGRADE_CUDA_DRIVER=/nonexistent/libcuda.so.1")
+  kg_gpu_test(cuda cuda_devices 0 "cuda:0  NVIDIA" -- devices)
+  foreach(workload ${KG_WORKLOAD_NAMES})
+    kg_gpu_test(cuda cuda_smoke_${workload} 0 "geomean speedup"
+      -- run --device cuda:0 --workload ${workload} --size-class smoke --max-time 2 --quiet
+         --out ${KG_RESULTS_DIR}/cuda_smoke_${workload}.jsonl)
+  endforeach()
+  kg_gpu_test(cuda cuda_wrong_softmax_fails 1 "check_failed"
+    -- run --device cuda:0 --workload softmax --size-class smoke --max-time 2 --quiet
+       --candidate ${CMAKE_SOURCE_DIR}/kernels/examples/wrong-softmax
+       --out ${KG_RESULTS_DIR}/cuda_wrong_softmax.jsonl)
+  kg_gpu_test(cuda cuda_bad_build 1 "broken.kc\\(3\\): error"
+    -- run --device cuda:0 --workload softmax --size-class smoke --max-time 0.5 --quiet
+       --candidate ${KG_BAD}/bad-build --out ${KG_RESULTS_DIR}/cuda_bad_build.jsonl)
+endif()

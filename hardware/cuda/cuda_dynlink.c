@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct symbol_entry {
@@ -75,11 +76,15 @@ static void *open_first(const char *const *names, size_t count, const char **loa
 int kg_cuda_driver_load(kg_cuda_driver *d, kg_error *err)
 {
     memset(d, 0, sizeof *d);
-    static const char *const names[] = {"libcuda.so.1"};
+    /* KGRADE_CUDA_DRIVER names another libcuda (a path or a soname): for a
+     * driver outside the loader's path, and for testing the no-driver path
+     * on a machine that has one. */
+    const char *override = getenv("KGRADE_CUDA_DRIVER");
+    const char *names[] = {override && override[0] ? override : "libcuda.so.1"};
     const char *loaded = NULL;
     d->handle = open_first(names, 1, &loaded);
     if (!d->handle)
-        return kg_error_set(err, KG_ERR_UNAVAILABLE, "driver not found (libcuda.so.1)");
+        return kg_error_set(err, KG_ERR_UNAVAILABLE, "driver not found (%s)", names[0]);
     int rc = resolve(d->handle, loaded, driver_symbols,
                      sizeof driver_symbols / sizeof driver_symbols[0], d, err);
     if (rc)

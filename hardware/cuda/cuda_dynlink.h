@@ -109,7 +109,7 @@ typedef struct kg_nvml {
  * naming the library or the missing symbol ("driver not found
  * (libcuda.so.1)", "libcuda.so.1 lacks cuEventElapsedTime_v2: driver too
  * old?"). On failure the struct is left zeroed and nothing stays open. */
-int kg_cuda_driver_load(kg_cuda_driver *d, kg_error *err);
+int kg_cuda_driver_load(kg_cuda_driver *d, kg_error *err); /* KGRADE_CUDA_DRIVER overrides */
 /* Tries libnvrtc.so.13, libnvrtc.so.12, libnvrtc.so, then the same names in
  * the toolkit library folder CMake found (KG_CUDA_TOOLKIT_LIBDIR). */
 int kg_nvrtc_load(kg_nvrtc *n, kg_error *err);
