@@ -120,6 +120,32 @@ typedef struct kg_arg {
     } value;
 } kg_arg;
 
+/* Argument constructors: kg_arg_i32(n), kg_arg_buffer(b), ... */
+static inline kg_arg kg_arg_buffer(kg_buffer *b)
+{
+    kg_arg a = {.kind = KG_ARG_BUFFER};
+    a.value.buffer = b;
+    return a;
+}
+static inline kg_arg kg_arg_i32(int32_t v)
+{
+    kg_arg a = {.kind = KG_ARG_I32};
+    a.value.i32 = v;
+    return a;
+}
+static inline kg_arg kg_arg_i64(int64_t v)
+{
+    kg_arg a = {.kind = KG_ARG_I64};
+    a.value.i64 = v;
+    return a;
+}
+static inline kg_arg kg_arg_f32(float v)
+{
+    kg_arg a = {.kind = KG_ARG_F32};
+    a.value.f32 = v;
+    return a;
+}
+
 /* One launch. Grid is in groups (blocks), block in work-items (threads) per
  * group, as in CUDA; the OpenCL backend converts to global sizes. Dynamic
  * local memory, when non-zero, is passed to OpenCL as one extra trailing

@@ -2,6 +2,7 @@
 #include "check.h"
 #include "commands.h"
 #include "device_select.h"
+#include "dir_list.h"
 #include "evaluate.h"
 #include "fingerprint.h"
 #include "kernelset.h"
@@ -13,7 +14,6 @@
 #include "tensors.h"
 #include "workload.h"
 
-#include <dirent.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stddef.h>
@@ -380,9 +380,13 @@ static int name_in_list(const char *list, const char *name)
     return 0;
 }
 
-static int compare_names(const void *a, const void *b)
+/* A folder holding a workload.json that the --workload list names. */
+static int is_selected_workload(const char *dir, const char *name, void *filter)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s/workload.json", dir, name);
+    return stat(path, &st) == 0 && (!filter || name_in_list(filter, name));
 }
 
 /* Every folder of `dir` holding a workload.json, sorted, filtered by the
@@ -392,31 +396,10 @@ static int load_workloads(const char *dir, const char *filter, kg_workload ***ou
 {
     *out = NULL;
     *count = 0;
-    DIR *d = opendir(dir);
-    if (!d)
+    char **names;
+    size_t n;
+    if (kg_dir_list(dir, is_selected_workload, (void *)filter, &names, &n) != 0)
         return kg_error_set(err, KG_ERR_INVALID, "%s: cannot open the workloads folder", dir);
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d))) {
-        if (ent->d_name[0] == '.')
-            continue;
-        char path[4096];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s/workload.json", dir, ent->d_name);
-        if (stat(path, &st) != 0)
-            continue;
-        if (filter && !name_in_list(filter, ent->d_name))
-            continue;
-        char **grown = realloc(names, (n + 1) * sizeof *names);
-        if (!grown)
-            break;
-        names = grown;
-        names[n++] = strdup(ent->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, compare_names);
     int rc = KG_OK;
     if (filter) {
         char copy[1024];
@@ -439,9 +422,7 @@ static int load_workloads(const char *dir, const char *filter, kg_workload ***ou
         if (!rc)
             (*count)++;
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    kg_dir_list_free(names, n);
     if (!rc && *count == 0)
         rc = kg_error_set(err, KG_ERR_INVALID, "%s: no workload found", dir);
     if (rc) {

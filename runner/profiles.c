@@ -1,16 +1,19 @@
 /* Matching devices to the JSON files of hardware/profiles/. */
 #include "profiles.h"
+#include "dir_list.h"
 #include "json_file.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int compare_names(const void *a, const void *b)
+static int is_json_file(const char *dir, const char *name, void *user)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    (void)dir;
+    (void)user;
+    size_t len = strlen(name);
+    return len > 5 && strcmp(name + len - 5, ".json") == 0;
 }
 
 /* Every listed substring present (`want` = 1) or absent (0). */
@@ -120,25 +123,10 @@ static cJSON *summarise(const char *file, const kg_json_where *root, const cJSON
 
 cJSON *kg_profile_find(const char *dir, const kg_device_info *info, kg_error *err)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    char **names;
+    size_t n;
+    if (kg_dir_list(dir, is_json_file, NULL, &names, &n) != 0)
         return NULL;
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d))) {
-        size_t len = strlen(ent->d_name);
-        if (len < 6 || strcmp(ent->d_name + len - 5, ".json") != 0)
-            continue;
-        char **grown = realloc(names, (n + 1) * sizeof *names);
-        if (!grown)
-            break;
-        names = grown;
-        names[n++] = strdup(ent->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, compare_names);
     cJSON *found = NULL;
     int failed = 0;
     for (size_t i = 0; i < n && !found && !failed; i++) {
@@ -157,9 +145,7 @@ cJSON *kg_profile_find(const char *dir, const kg_device_info *info, kg_error *er
             failed = 1;
         cJSON_Delete(doc);
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    kg_dir_list_free(names, n);
     if (failed) {
         cJSON_Delete(found);
         return NULL;

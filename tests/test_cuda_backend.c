@@ -66,20 +66,6 @@ static kg_program *build(kg_device *dev, kg_language lang, const char *source, s
     return prog;
 }
 
-static kg_arg buf_arg(kg_buffer *b)
-{
-    kg_arg a = {.kind = KG_ARG_BUFFER};
-    a.value.buffer = b;
-    return a;
-}
-
-static kg_arg i32_arg(int32_t v)
-{
-    kg_arg a = {.kind = KG_ARG_I32};
-    a.value.i32 = v;
-    return a;
-}
-
 int main(void)
 {
     kg_error err = {0};
@@ -89,8 +75,8 @@ int main(void)
     }
     kg_device_info info;
     KG_CHECK_INT(cu->device_info(0, &info, &err), KG_OK);
-    printf("%s, %s, %s, %s, %u SMs, L2 %llu bytes, %.0f GB/s theoretical\n", info.name,
-           info.arch, info.api_version, info.driver_version, info.compute_units,
+    printf("%s, %s, %s, %s, %u SMs, L2 %llu bytes, %.0f GB/s theoretical\n", info.name, info.arch,
+           info.api_version, info.driver_version, info.compute_units,
            (unsigned long long)info.cache_bytes, info.peak_dram_gbs);
     KG_CHECK(strncmp(info.arch, "sm_", 3) == 0);
     KG_CHECK(info.compute_units > 0 && info.cache_bytes > 0 && info.subgroup_width == 32);
@@ -115,11 +101,10 @@ int main(void)
     kg_buffer *a = NULL, *b = NULL;
     KG_CHECK_INT(cu->buffer_alloc(dev, n * sizeof(float), &a, &err), KG_OK);
     KG_CHECK_INT(cu->buffer_alloc(dev, n * sizeof(float), &b, &err), KG_OK);
-    kg_arg args[4] = {buf_arg(a), i32_arg(n), {.kind = KG_ARG_F32}, {.kind = KG_ARG_I64}};
-    args[2].value.f32 = 0.5f;
-    args[3].value.i64 = (int64_t)7 << 32;
-    kg_launch l = {.grid = {(n + 255) / 256, 1, 1}, .block = {256, 1, 1}, .args = args,
-                   .arg_count = 4};
+    kg_arg args[4] = {kg_arg_buffer(a), kg_arg_i32(n), kg_arg_f32(0.5f),
+                      kg_arg_i64((int64_t)7 << 32)};
+    kg_launch l = {
+        .grid = {(n + 255) / 256, 1, 1}, .block = {256, 1, 1}, .args = args, .arg_count = 4};
     KG_CHECK_INT(cu->launch(dev, iota, &l, &err), KG_OK);
     KG_CHECK_INT(cu->synchronize(dev, &err), KG_OK);
     static float host[n];
@@ -129,8 +114,11 @@ int main(void)
 
     /* 64 KiB of dynamic shared memory needs the opt-in attribute. */
     enum { m = 16384 };
-    kg_arg rargs[3] = {buf_arg(a), buf_arg(b), i32_arg(m)};
-    kg_launch rl = {.grid = {1, 1, 1}, .block = {256, 1, 1}, .args = rargs, .arg_count = 3,
+    kg_arg rargs[3] = {kg_arg_buffer(a), kg_arg_buffer(b), kg_arg_i32(m)};
+    kg_launch rl = {.grid = {1, 1, 1},
+                    .block = {256, 1, 1},
+                    .args = rargs,
+                    .arg_count = 3,
                     .dynamic_local_bytes = m * sizeof(float)};
     KG_CHECK_MSG(cu->launch(dev, rev, &rl, &err) == KG_OK, "%s", err.message);
     KG_CHECK_INT(cu->synchronize(dev, &err), KG_OK);
@@ -158,8 +146,8 @@ int main(void)
     KG_CHECK(cu->buffer_fill(dev, a, 0, pattern, 3, 9, &err) == KG_ERR_INVALID);
 
     /* A cubin from NVRTC loads as a binary kernel set. */
-    kg_build_request creq = {.language = KG_LANG_CUDA, .source = cuda_source,
-                             .source_name = "timing.cu"};
+    kg_build_request creq = {
+        .language = KG_LANG_CUDA, .source = cuda_source, .source_name = "timing.cu"};
     void *cubin = NULL;
     size_t cubin_size = 0;
     KG_CHECK_INT(kg_nvrtc_compile(&creq, info.arch, &cubin, &cubin_size, NULL, &err), KG_OK);
@@ -172,8 +160,7 @@ int main(void)
     /* Event timing of kernels of known length: 10 us, 1 ms, 10 ms. */
     static const unsigned long long waits[] = {10000, 1000000, 10000000};
     for (size_t w = 0; w < 3; w++) {
-        kg_arg warg = {.kind = KG_ARG_I64};
-        warg.value.i64 = (int64_t)waits[w];
+        kg_arg warg = kg_arg_i64((int64_t)waits[w]);
         kg_launch wl = {.grid = {1, 1, 1}, .block = {1, 1, 1}, .args = &warg, .arg_count = 1};
         double best = INFINITY;
         for (int rep = 0; rep < 5; rep++) {
@@ -216,7 +203,7 @@ int main(void)
     free(log);
 
     /* Last: an illegal address poisons the context. */
-    kg_arg farg = buf_arg(a);
+    kg_arg farg = kg_arg_buffer(a);
     kg_launch fl = {.grid = {1, 1, 1}, .block = {1, 1, 1}, .args = &farg, .arg_count = 1};
     KG_CHECK_INT(cu->launch(dev, far, &fl, &err), KG_OK);
     KG_CHECK_INT(cu->synchronize(dev, &err), KG_ERR_LAUNCH);

@@ -97,34 +97,6 @@ static const char broken_source[] = "KG_KERNEL void broken(KG_GLOBAL float *x)\n
                                     "    x[0] = kg_undeclared_name;\n"
                                     "}\n";
 
-static kg_arg buffer_arg(kg_buffer *b)
-{
-    kg_arg a = {.kind = KG_ARG_BUFFER};
-    a.value.buffer = b;
-    return a;
-}
-
-static kg_arg i32_arg(int32_t v)
-{
-    kg_arg a = {.kind = KG_ARG_I32};
-    a.value.i32 = v;
-    return a;
-}
-
-static kg_arg i64_arg(int64_t v)
-{
-    kg_arg a = {.kind = KG_ARG_I64};
-    a.value.i64 = v;
-    return a;
-}
-
-static kg_arg f32_arg(float v)
-{
-    kg_arg a = {.kind = KG_ARG_F32};
-    a.value.f32 = v;
-    return a;
-}
-
 static kg_launch make_launch(uint64_t gx, uint64_t gy, uint32_t bx, uint32_t by, const kg_arg *args,
                              size_t count)
 {
@@ -221,7 +193,8 @@ static void test_grid_2d(kg_device *dev, kg_kernel *grid2d)
     KG_CHECK_INT(cl->buffer_alloc(dev, W * H * sizeof(float), &out, &err), KG_OK);
     if (!out)
         return;
-    kg_arg args[] = {buffer_arg(out), i32_arg(W), i64_arg((int64_t)5 << 32), f32_arg(0.5f)};
+    kg_arg args[] = {kg_arg_buffer(out), kg_arg_i32(W), kg_arg_i64((int64_t)5 << 32),
+                     kg_arg_f32(0.5f)};
     kg_launch l = make_launch(GX, GY, BX, BY, args, 4);
     KG_CHECK_INT(cl->launch(dev, grid2d, &l, &err), KG_OK);
     KG_CHECK_INT(cl->synchronize(dev, &err), KG_OK);
@@ -260,7 +233,7 @@ static void test_invalid_launch(kg_device *dev, kg_kernel *busy, const kg_device
     KG_CHECK_INT(cl->buffer_alloc(dev, (size_t)block * sizeof(float), &out, &err), KG_OK);
     if (!out)
         return;
-    kg_arg args[] = {buffer_arg(out), i32_arg(1)};
+    kg_arg args[] = {kg_arg_buffer(out), kg_arg_i32(1)};
     kg_launch l = make_launch(1, 1, block, 1, args, 2);
     KG_CHECK_INT(cl->launch(dev, busy, &l, &err), KG_ERR_LAUNCH);
     KG_CHECK_MSG(strncmp(err.vendor_name, "CL_INVALID_WORK_", 16) == 0, "vendor_name '%s'",
@@ -294,7 +267,7 @@ static void test_opencl_language(kg_device *dev)
     kg_buffer *out = NULL;
     KG_CHECK_INT(cl->buffer_alloc(dev, N * sizeof(int64_t), &out, &err), KG_OK);
     const int64_t big = (int64_t)3 << 40;
-    kg_arg args[] = {buffer_arg(out), i64_arg(big), i32_arg(-7)};
+    kg_arg args[] = {kg_arg_buffer(out), kg_arg_i64(big), kg_arg_i32(-7)};
     kg_launch l = make_launch(2, 1, 8, 1, args, 3);
     KG_CHECK_INT(cl->launch(dev, kernel, &l, &err), KG_OK);
     int64_t got[N];
@@ -321,7 +294,7 @@ static void test_dynamic_local(kg_device *dev, kg_kernel *reduce)
         return;
     }
     KG_CHECK_INT(cl->buffer_write(dev, in, 0, x, sizeof x, &err), KG_OK);
-    kg_arg args[] = {buffer_arg(in), buffer_arg(partial)};
+    kg_arg args[] = {kg_arg_buffer(in), kg_arg_buffer(partial)};
     kg_launch l = make_launch(GROUPS, 1, BLOCK, 1, args, 2);
     /* Without the dynamic local size the parameter count does not match. */
     KG_CHECK_INT(cl->launch(dev, reduce, &l, &err), KG_ERR_INVALID);
@@ -393,7 +366,7 @@ static void test_fill_copy(kg_device *dev)
 static double time_busy(kg_device *dev, kg_kernel *busy, kg_buffer *out, int iterations)
 {
     kg_error err = {0};
-    kg_arg args[] = {buffer_arg(out), i32_arg(iterations)};
+    kg_arg args[] = {kg_arg_buffer(out), kg_arg_i32(iterations)};
     kg_launch l = make_launch(16, 1, 64, 1, args, 2);
     double seconds = -1;
     KG_CHECK_INT(cl->timer_start(dev, &err), KG_OK);
@@ -420,7 +393,7 @@ static void test_timing(kg_device *dev, kg_kernel *busy)
     KG_CHECK_MSG(large > 5 * small, "large %g s, small %g s", large, small);
 
     /* Several launches in one region span first start to last end. */
-    kg_arg args[] = {buffer_arg(out), i32_arg(20000)};
+    kg_arg args[] = {kg_arg_buffer(out), kg_arg_i32(20000)};
     kg_launch l = make_launch(16, 1, 64, 1, args, 2);
     double three = 0;
     KG_CHECK_INT(cl->timer_start(dev, &err), KG_OK);
@@ -470,7 +443,8 @@ static void test_bf16(kg_device *dev, kg_kernel *roundtrip)
     KG_CHECK_INT(cl->buffer_alloc(dev, sizeof x, &back, &err), KG_OK);
     if (in && bits && back) {
         KG_CHECK_INT(cl->buffer_write(dev, in, 0, x, sizeof x, &err), KG_OK);
-        kg_arg args[] = {buffer_arg(in), buffer_arg(bits), buffer_arg(back), i32_arg(N)};
+        kg_arg args[] = {kg_arg_buffer(in), kg_arg_buffer(bits), kg_arg_buffer(back),
+                         kg_arg_i32(N)};
         kg_launch l = make_launch(1, 1, N, 1, args, 4);
         KG_CHECK_INT(cl->launch(dev, roundtrip, &l, &err), KG_OK);
         uint16_t got_bits[N];
