@@ -33,7 +33,29 @@ typedef enum kg_function {
     KG_FUNC_CDIV,
     KG_FUNC_MIN,
     KG_FUNC_MAX,
+    KG_FUNC_IF,       /* if(c, a, b): a when c != 0, else b */
+    KG_FUNC_EQ,       /* comparisons: 1 or 0 */
+    KG_FUNC_NE,
+    KG_FUNC_LT,
+    KG_FUNC_LE,
+    KG_FUNC_GT,
+    KG_FUNC_GE,
+    KG_FUNC_POW2CEIL, /* smallest power of two >= a (1 for a <= 1) */
 } kg_function;
+
+/* Name and arity of each function; max_args 0 = no upper bound. */
+static const struct {
+    const char *name;
+    kg_function function;
+    size_t min_args, max_args;
+} kg_functions[] = {
+    {"cdiv", KG_FUNC_CDIV, 2, 2}, {"min", KG_FUNC_MIN, 2, 0}, {"max", KG_FUNC_MAX, 2, 0},
+    {"if", KG_FUNC_IF, 3, 3},     {"eq", KG_FUNC_EQ, 2, 2},   {"ne", KG_FUNC_NE, 2, 2},
+    {"lt", KG_FUNC_LT, 2, 2},     {"le", KG_FUNC_LE, 2, 2},   {"gt", KG_FUNC_GT, 2, 2},
+    {"ge", KG_FUNC_GE, 2, 2},     {"pow2ceil", KG_FUNC_POW2CEIL, 1, 1},
+};
+#define KG_FUNCTION_COUNT (sizeof kg_functions / sizeof kg_functions[0])
+#define KG_FUNCTION_LIST "cdiv, min, max, if, eq, ne, lt, le, gt, ge or pow2ceil"
 
 typedef struct kg_node kg_node;
 
@@ -345,14 +367,14 @@ static kg_node *kg_parse_call(kg_parser *p, kg_function function, const char *na
         }
     }
     kg_leave(p);
-    if (function == KG_FUNC_CDIV && call->count != 2) {
-        kg_expr_fail(p->err, name_position, "cdiv takes 2 arguments, got %zu", call->count);
-        kg_node_free(call);
-        return NULL;
-    }
-    if (function != KG_FUNC_CDIV && call->count < 2) {
-        kg_expr_fail(p->err, name_position, "%s takes at least 2 arguments, got %zu", name,
-                     call->count);
+    size_t lo = kg_functions[function].min_args, hi = kg_functions[function].max_args;
+    if (call->count < lo || (hi && call->count > hi)) {
+        if (lo == hi)
+            kg_expr_fail(p->err, name_position, "%s takes %zu argument%s, got %zu", name, lo,
+                         lo == 1 ? "" : "s", call->count);
+        else
+            kg_expr_fail(p->err, name_position, "%s takes at least %zu arguments, got %zu", name,
+                         lo, call->count);
         kg_node_free(call);
         return NULL;
     }
@@ -365,13 +387,10 @@ fail:
 
 static int kg_lookup_function(const char *name, size_t length, kg_function *function)
 {
-    static const struct {
-        const char *name;
-        kg_function function;
-    } functions[] = {{"cdiv", KG_FUNC_CDIV}, {"min", KG_FUNC_MIN}, {"max", KG_FUNC_MAX}};
-    for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
-        if (strlen(functions[i].name) == length && memcmp(functions[i].name, name, length) == 0) {
-            *function = functions[i].function;
+    for (size_t i = 0; i < KG_FUNCTION_COUNT; i++) {
+        if (strlen(kg_functions[i].name) == length &&
+            memcmp(kg_functions[i].name, name, length) == 0) {
+            *function = kg_functions[i].function;
             return 1;
         }
     }
@@ -394,15 +413,12 @@ static kg_node *kg_parse_name(kg_parser *p)
     if (kg_peek(p) == '(') {
         if (!is_function) {
             kg_expr_fail(p->err, start,
-                         "expected a function (cdiv, min or max), found unknown function '%.*s%s'",
+                         "expected a function (" KG_FUNCTION_LIST
+                         "), found unknown function '%.*s%s'",
                          quoted, name, ellipsis);
             return NULL;
         }
-        return kg_parse_call(p, function,
-                             function == KG_FUNC_MIN   ? "min"
-                             : function == KG_FUNC_MAX ? "max"
-                                                       : "cdiv",
-                             start);
+        return kg_parse_call(p, function, kg_functions[function].name, start);
     }
     if (is_function) {
         kg_fail_expected(p, "'(' after a function name");
@@ -684,6 +700,49 @@ static int kg_eval_node(const kg_node *n, const kg_symtab *symbols, int64_t *val
             if (first % divisor != 0 && first > 0)
                 quotient++;
             *value = quotient;
+            return 0;
+        }
+        if (n->function == KG_FUNC_IF) {
+            /* Only the chosen branch is evaluated, so the other may divide
+             * by zero or use a value that is invalid in this case. */
+            return kg_eval_node(n->operands[first != 0 ? 1 : 2].node, symbols, value, err);
+        }
+        if (n->function == KG_FUNC_POW2CEIL) {
+            int64_t power = 1;
+            while (power < first) {
+                if (power > INT64_MAX / 2) {
+                    kg_expr_fail(err, n->position, "integer overflow");
+                    return -1;
+                }
+                power *= 2;
+            }
+            *value = power;
+            return 0;
+        }
+        if (n->function != KG_FUNC_MIN && n->function != KG_FUNC_MAX) {
+            int64_t second;
+            if (kg_eval_node(n->operands[1].node, symbols, &second, err) != 0)
+                return -1;
+            switch (n->function) {
+            case KG_FUNC_EQ:
+                *value = first == second;
+                break;
+            case KG_FUNC_NE:
+                *value = first != second;
+                break;
+            case KG_FUNC_LT:
+                *value = first < second;
+                break;
+            case KG_FUNC_LE:
+                *value = first <= second;
+                break;
+            case KG_FUNC_GT:
+                *value = first > second;
+                break;
+            default:
+                *value = first >= second;
+                break;
+            }
             return 0;
         }
         int64_t best = first;
