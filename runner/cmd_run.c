@@ -637,7 +637,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
     }
     ctx.backend = de->backend;
     ctx.dev = dev;
-    ctx.cache = kg_build_cache_create(de->backend, dev);
+    ctx.cache = kg_build_cache_create(de->backend, dev, &de->info);
     ctx.records = cJSON_CreateArray();
     ctx.progress = !o.quiet && isatty(STDERR_FILENO);
     if (ctx.progress) {

@@ -23,16 +23,20 @@ typedef struct cache_item {
 struct kg_build_cache {
     const kg_backend *backend;
     kg_device *dev;
+    kg_symtab device_symbols;
     cache_item *items;
     size_t count, cap;
 };
 
-kg_build_cache *kg_build_cache_create(const kg_backend *backend, kg_device *dev)
+kg_build_cache *kg_build_cache_create(const kg_backend *backend, kg_device *dev,
+                                      const kg_device_info *info)
 {
     kg_build_cache *c = calloc(1, sizeof *c);
     if (c) {
         c->backend = backend;
         c->dev = dev;
+        kg_symtab_init(&c->device_symbols);
+        kg_device_symbols(info, &c->device_symbols);
     }
     return c;
 }
@@ -302,6 +306,10 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
     *out = NULL;
     memset(build, 0, sizeof *build);
     build->log = "";
+    for (size_t i = 0; i < cache->device_symbols.count; i++)
+        if (kg_symtab_set(&with_defines.symbols, cache->device_symbols.names[i],
+                          cache->device_symbols.values[i]) != 0)
+            return kg_error_set(err, KG_ERR_INVALID, "%s: too many symbols", w->name);
     kg_shape_defines defs;
     int rc = kg_entry_eval_defines(w, entry, &with_defines, &defs, err);
     if (rc)

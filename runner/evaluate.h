@@ -17,9 +17,11 @@
  * so a set whose defines do not depend on the shape is built once. */
 typedef struct kg_build_cache kg_build_cache;
 
-/* Creates an empty cache for one device; free with kg_build_cache_free
+/* Creates an empty cache for one device (`info` gives the device symbols of
+ * kernelset.h to every expression); free with kg_build_cache_free
  * (NULL allowed), which frees the programs. */
-kg_build_cache *kg_build_cache_create(const kg_backend *backend, kg_device *dev);
+kg_build_cache *kg_build_cache_create(const kg_backend *backend, kg_device *dev,
+                                      const kg_device_info *info);
 void kg_build_cache_free(kg_build_cache *cache);
 
 /* What building a set for a shape produced, for the results file. */

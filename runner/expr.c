@@ -33,8 +33,8 @@ typedef enum kg_function {
     KG_FUNC_CDIV,
     KG_FUNC_MIN,
     KG_FUNC_MAX,
-    KG_FUNC_IF,       /* if(c, a, b): a when c != 0, else b */
-    KG_FUNC_EQ,       /* comparisons: 1 or 0 */
+    KG_FUNC_IF, /* if(c, a, b): a when c != 0, else b */
+    KG_FUNC_EQ, /* comparisons: 1 or 0 */
     KG_FUNC_NE,
     KG_FUNC_LT,
     KG_FUNC_LE,
@@ -49,13 +49,20 @@ static const struct {
     kg_function function;
     size_t min_args, max_args;
 } kg_functions[] = {
-    {"cdiv", KG_FUNC_CDIV, 2, 2}, {"min", KG_FUNC_MIN, 2, 0}, {"max", KG_FUNC_MAX, 2, 0},
-    {"if", KG_FUNC_IF, 3, 3},     {"eq", KG_FUNC_EQ, 2, 2},   {"ne", KG_FUNC_NE, 2, 2},
-    {"lt", KG_FUNC_LT, 2, 2},     {"le", KG_FUNC_LE, 2, 2},   {"gt", KG_FUNC_GT, 2, 2},
-    {"ge", KG_FUNC_GE, 2, 2},     {"pow2ceil", KG_FUNC_POW2CEIL, 1, 1},
+    {"cdiv", KG_FUNC_CDIV, 2, 2},
+    {"min", KG_FUNC_MIN, 2, 0},
+    {"max", KG_FUNC_MAX, 2, 0},
+    {"if", KG_FUNC_IF, 3, 3},
+    {"eq", KG_FUNC_EQ, 2, 2},
+    {"ne", KG_FUNC_NE, 2, 2},
+    {"lt", KG_FUNC_LT, 2, 2},
+    {"le", KG_FUNC_LE, 2, 2},
+    {"gt", KG_FUNC_GT, 2, 2},
+    {"ge", KG_FUNC_GE, 2, 2},
+    {"pow2ceil", KG_FUNC_POW2CEIL, 1, 1},
 };
 #define KG_FUNCTION_COUNT (sizeof kg_functions / sizeof kg_functions[0])
-#define KG_FUNCTION_LIST "cdiv, min, max, if, eq, ne, lt, le, gt, ge or pow2ceil"
+#define KG_FUNCTION_LIST  "cdiv, min, max, if, eq, ne, lt, le, gt, ge or pow2ceil"
 
 typedef struct kg_node kg_node;
 

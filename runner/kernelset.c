@@ -55,8 +55,28 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
 static int parse_entry_expr(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *at,
                             const cJSON *item, kg_expr **out, kg_error *err)
 {
-    return kg_workload_parse_expr_with(w, (const char *const *)e->define_names, e->define_count, at,
-                                       item, out, err);
+    static const char *const device_names[] = KG_DEVICE_SYMBOL_NAMES;
+    const char *names[KG_MAX_DEFINES + KG_DEVICE_SYMBOL_COUNT];
+    size_t n = 0;
+    for (size_t i = 0; i < KG_DEVICE_SYMBOL_COUNT; i++)
+        names[n++] = device_names[i];
+    for (size_t i = 0; i < e->define_count && i < KG_MAX_DEFINES; i++)
+        names[n++] = e->define_names[i];
+    return kg_workload_parse_expr_with(w, names, n, at, item, out, err);
+}
+
+int kg_device_symbols(const kg_device_info *info, kg_symtab *t)
+{
+    int cc = 0;
+    if (strcmp(info->backend, "cuda") == 0) {
+        int major = 0, minor = 0;
+        if (sscanf(info->arch, "sm_%1d%d", &major, &minor) == 2)
+            cc = major * 10 + minor;
+    }
+    if (kg_symtab_set(t, "cuda_cc", cc) != 0 ||
+        kg_symtab_set(t, "is_gpu", info->type == KG_DEVICE_GPU) != 0)
+        return -1;
+    return 0;
 }
 
 static int parse_expr_list(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *at,
@@ -213,6 +233,11 @@ static int parse_defines(const kg_workload *w, kg_kernel_entry *e, const kg_json
                                 KG_SYMBOL_NAME_MAX - 1);
         if (kg_workload_has_symbol(w, d->string))
             return kg_json_fail(&dw, err, "define '%s' has the name of a shape symbol", d->string);
+        static const char *const device_names[] = KG_DEVICE_SYMBOL_NAMES;
+        for (size_t i = 0; i < KG_DEVICE_SYMBOL_COUNT; i++)
+            if (strcmp(d->string, device_names[i]) == 0)
+                return kg_json_fail(&dw, err, "define '%s' has the name of a device symbol",
+                                    d->string);
         /* Parsed before the name is added, so a define sees only earlier ones. */
         if ((rc = parse_entry_expr(w, e, &dw, d, &e->define_values[e->define_count], err)))
             return rc;

@@ -94,4 +94,16 @@ typedef struct kg_shape_defines {
 int kg_entry_eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_shape *shape,
                           kg_shape_defines *out, kg_error *err);
 
+/* Symbols describing the device, usable in every expression of a kernel
+ * manifest (block-size tables by architecture):
+ *   cuda_cc  CUDA compute capability x 10 (90 for sm_90), 0 on other backends
+ *   is_gpu   1 on a GPU, 0 on a CPU or other device */
+#define KG_DEVICE_SYMBOL_NAMES                                                                     \
+    {                                                                                              \
+        "cuda_cc", "is_gpu"                                                                        \
+    }
+#define KG_DEVICE_SYMBOL_COUNT 2
+/* Adds the device symbols of `info` to `t`. Returns -1 when `t` is full. */
+int kg_device_symbols(const kg_device_info *info, kg_symtab *t);
+
 #endif

@@ -152,7 +152,8 @@ static void test_bad_workloads(void)
     "  \"tiers\": {\n"                                                                             \
     "    \"naive\": {\n"                                                                           \
     "      \"source\": \"k.kc\", \"language\": \"portable\",\n"                                    \
-    "      \"defines\": {\"BLOCK\": \"min(256, cols)\", \"HALF\": \"BLOCK / 2\"},\n"               \
+    "      \"defines\": {\"BLOCK\": \"min(256, cols)\", \"HALF\": \"BLOCK / 2 + 0 * cuda_cc * "    \
+    "is_gpu\"},\n"                                                                                 \
     "      \"scratch\": [{\"name\": \"tmp\", \"dtype\": \"f32\", \"count\": \"rows\"}],\n"         \
     "      \"launches\": [{\"entry\": \"k\", \"grid\": [\"cdiv(rows, 4)\", 2], \"block\": "        \
     "[\"4\"],\n"                                                                                   \
@@ -237,6 +238,7 @@ static const bad_case bad_kernels[] = {
     {"\"BLOCK\": \"min(256, cols)\"", "\"BLOCK\": \"HALF * 2\"",
      "defines.BLOCK: unknown symbol 'HALF'"},
     {"\"BLOCK\": \"min", "\"rows\": \"min", "define 'rows' has the name of a shape symbol"},
+    {"\"BLOCK\": \"min", "\"cuda_cc\": \"min", "define 'cuda_cc' has the name of a device symbol"},
 };
 
 static void test_bad_kernels(kg_workload *w)

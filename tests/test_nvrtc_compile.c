@@ -51,13 +51,18 @@ static void compile_entry(const kg_workload *w, const kg_kernel_entry *e)
         return;
     for (int cls = 0; cls < KG_SIZE_CLASS_COUNT; cls++)
         for (size_t s = 0; s < w->shape_count[cls]; s++) {
-            kg_shape shape = w->shapes[cls][s];
-            kg_shape_defines defs;
-            int rc = kg_entry_eval_defines(w, e, &shape, &defs, &err);
-            KG_CHECK_MSG(rc == KG_OK, "%s: %s", e->manifest, err.message);
-            if (rc)
-                continue;
             for (size_t a = 0; a < sizeof arches / sizeof arches[0]; a++) {
+                /* The defines as kgrade would evaluate them on that GPU. */
+                kg_shape shape = w->shapes[cls][s];
+                kg_device_info gpu = {.type = KG_DEVICE_GPU};
+                snprintf(gpu.backend, sizeof gpu.backend, "cuda");
+                snprintf(gpu.arch, sizeof gpu.arch, "%s", arches[a]);
+                KG_CHECK_INT(kg_device_symbols(&gpu, &shape.symbols), 0);
+                kg_shape_defines defs;
+                int rc = kg_entry_eval_defines(w, e, &shape, &defs, &err);
+                KG_CHECK_MSG(rc == KG_OK, "%s: %s", e->manifest, err.message);
+                if (rc)
+                    continue;
                 char key[1024];
                 snprintf(key, sizeof key, "%s|%s|%s", e->source_path, arches[a], defs.joined);
                 if (seen(key))
