@@ -193,6 +193,13 @@ void kg_report_markdown(FILE *out, const cJSON *records)
         }
         geomean_line(out, g);
     }
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, records)
+    {
+        if (strcmp(str(rec, "type", ""), "skipped") == 0)
+            fprintf(out, "Not graded: %s (%s)\n\n", str(rec, "workload", "?"),
+                    str(rec, "reason", ""));
+    }
     fprintf(out, "## Overall\n\n");
     geomean_line(out, cJSON_GetObjectItemCaseSensitive(summary, "overall"));
     fprintf(out,

@@ -301,7 +301,7 @@ static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *
 
     /* Fresh inputs the kernels could not have seen: catches results cached
      * between calls and outputs that depend on the timed inputs. */
-    kg_tensors_fill_inputs(w, tensors, recheck_seed);
+    kg_tensors_fill_inputs(w, shape, tensors, recheck_seed);
     for (int i = 0; i < 2; i++) {
         set_eval *s = &sets[i];
         if (strcmp(s->status, "ok") != 0)
@@ -478,6 +478,15 @@ static int usage_fail(const kg_error *e)
 /* Loads every kernel manifest the run needs before anything is written, so
  * that a typo in a submission is reported at once, not after minutes of
  * grading, and leaves no half-written results file. */
+/* A set missing for a workload skips that workload (with a note) when the
+ * set is a submission (graded on what it covers) or when no --workload list
+ * was given (a tier that not every workload has, e.g. `reference`); a
+ * workload the user named must have both sets. */
+static int missing_set_skips(const run_options *o, const char *set)
+{
+    return kg_set_is_submission(set) || !o->workloads;
+}
+
 static int check_sets(const run_options *o, kg_workload *const *workloads, size_t n, kg_error *err)
 {
     const char *sets[2] = {o->baseline, o->candidate};
@@ -488,8 +497,8 @@ static int check_sets(const run_options *o, kg_workload *const *workloads, size_
             kg_kernel_entry *e = NULL;
             rc = kg_kernel_entry_load(workloads[wi], sets[i], &e, err);
             kg_kernel_entry_free(e);
-            if (rc == KG_ERR_UNAVAILABLE && i == 1 && kg_set_is_submission(sets[i]))
-                break; /* graded on the workloads it covers */
+            if (rc == KG_ERR_UNAVAILABLE && missing_set_skips(o, sets[i]))
+                break;
             if (rc)
                 return rc;
             covered += i == 1;
@@ -497,7 +506,8 @@ static int check_sets(const run_options *o, kg_workload *const *workloads, size_
     }
     if (covered == 0)
         return kg_error_set(err, KG_ERR_INVALID,
-                            "%s: has a kernel for none of the selected workloads", o->candidate);
+                            "%s against %s: no selected workload has both kernel sets",
+                            o->candidate, o->baseline);
     return KG_OK;
 }
 
@@ -508,13 +518,21 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_size_class 
     const char *sets[2] = {ctx->opts->baseline, ctx->opts->candidate};
     for (int i = 0; i < 2; i++) {
         int rc = kg_kernel_entry_load(w, sets[i], &entries[i], err);
-        if (rc == KG_ERR_UNAVAILABLE && i == 1 && kg_set_is_submission(sets[i])) {
+        if (rc == KG_ERR_UNAVAILABLE && missing_set_skips(ctx->opts, sets[i])) {
             if (ctx->progress || !ctx->opts->quiet)
-                fprintf(stderr, "%s%s: skipped, the candidate has no kernel for it\n",
-                        ctx->progress ? "\r\033[K" : "", w->name);
+                fprintf(stderr, "%s%s: skipped, the %s set %s has no kernel for it\n",
+                        ctx->progress ? "\r\033[K" : "", w->name, i ? "candidate" : "baseline",
+                        sets[i]);
+            /* Recorded too, so the report says what was not graded. */
+            cJSON *skip = cJSON_CreateObject();
+            cJSON_AddStringToObject(skip, "type", "skipped");
+            cJSON_AddStringToObject(skip, "workload", w->name);
+            cJSON_AddStringToObject(skip, "reason", err->message);
+            int written = kg_results_append(ctx->results, skip, err);
+            cJSON_AddItemToArray(ctx->records, skip);
             kg_kernel_entry_free(entries[0]);
             ctx->shape_index += w->shape_count[cls];
-            return KG_OK;
+            return written;
         }
         if (rc) {
             kg_kernel_entry_free(entries[0]);

@@ -68,6 +68,15 @@ typedef struct kg_reference {
     /* Computes unit `unit` into out[0 .. unit_len). Returns 0, or -1 if the
      * inputs are invalid for this workload. */
     int (*compute)(const kg_ref_inputs *in, size_t unit, double *out);
+    /* OPTIONAL, for workloads whose sizes follow a generated structure (a
+     * ragged batch): sets every name of workload.json's "derived_symbols"
+     * in `symbols` from the shape's own symbols, deterministically (the
+     * structure is part of the shape, not of the run's seed). Returns 0, or
+     * -1 with the reason in `why`. */
+    int (*derive)(kg_symtab *symbols, char *why, size_t why_size);
+    /* OPTIONAL: fills input tensor `t`, whose init is {"dist": "workload"}
+     * (index tensors), deterministically from the symbols. 0 or -1. */
+    int (*fill)(const kg_symtab *symbols, kg_host_tensor *t);
 } kg_reference;
 
 /* The reference compiled in for `workload`, or NULL. */

@@ -31,8 +31,14 @@ static uint64_t tensor_seed(uint64_t seed, const char *name)
     return seed ^ h;
 }
 
-static void fill_one(const kg_tensor_spec *spec, kg_host_tensor *t, uint64_t seed)
+static void fill_one(const kg_workload *w, const kg_shape *shape, const kg_tensor_spec *spec,
+                     kg_host_tensor *t, uint64_t seed)
 {
+    if (spec->dist == KG_DIST_WORKLOAD) {
+        /* Checked at load: the reference has a fill function. */
+        w->reference->fill(&shape->symbols, t);
+        return;
+    }
     kg_rng rng;
     kg_rng_seed(&rng, tensor_seed(seed, spec->name));
     for (size_t i = 0; i < t->count; i++) {
@@ -43,11 +49,12 @@ static void fill_one(const kg_tensor_spec *spec, kg_host_tensor *t, uint64_t see
     }
 }
 
-void kg_tensors_fill_inputs(const kg_workload *w, kg_host_tensor *tensors, uint64_t seed)
+void kg_tensors_fill_inputs(const kg_workload *w, const kg_shape *shape, kg_host_tensor *tensors,
+                            uint64_t seed)
 {
     for (size_t i = 0; i < w->tensor_count; i++)
         if (!w->tensors[i].is_output)
-            fill_one(&w->tensors[i], &tensors[i], seed);
+            fill_one(w, shape, &w->tensors[i], &tensors[i], seed);
 }
 
 void kg_tensors_free(kg_host_tensor *tensors, size_t count)
@@ -100,7 +107,7 @@ int kg_tensors_create(const kg_workload *w, const kg_shape *shape, uint64_t seed
                                 w->name, shape->name, count * kg_dtype_size(t->dtype), spec->name);
         }
     }
-    kg_tensors_fill_inputs(w, ts, seed);
+    kg_tensors_fill_inputs(w, shape, ts, seed);
     *out = ts;
     return KG_OK;
 }

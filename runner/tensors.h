@@ -19,8 +19,11 @@
 int kg_tensors_create(const kg_workload *w, const kg_shape *shape, uint64_t seed,
                       kg_host_tensor **out, kg_error *err);
 
-/* Refills every input tensor from a new seed (the re-check after timing). */
-void kg_tensors_fill_inputs(const kg_workload *w, kg_host_tensor *tensors, uint64_t seed);
+/* Refills every input tensor from a new seed (the re-check after timing).
+ * Tensors the workload fills itself (index tensors) depend on the shape
+ * only and come out the same. */
+void kg_tensors_fill_inputs(const kg_workload *w, const kg_shape *shape, kg_host_tensor *tensors,
+                            uint64_t seed);
 
 /* Frees what kg_tensors_create allocated; NULL is allowed. */
 void kg_tensors_free(kg_host_tensor *tensors, size_t count);

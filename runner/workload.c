@@ -122,32 +122,44 @@ int kg_is_identifier(const char *s)
     return strlen(s) < KG_SYMBOL_NAME_MAX;
 }
 
-static int parse_symbols(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
+/* "symbols" (each shape gives them) then "derived_symbols" (the reference
+ * computes them per shape), in one list. */
+static int parse_symbol_list(kg_workload *w, const kg_json_where *root, const cJSON *doc,
+                             const char *key, int required, kg_error *err)
 {
-    const cJSON *arr;
-    int rc = kg_json_array(root, doc, "symbols", 1, &arr, err);
-    if (rc)
+    const cJSON *arr = NULL;
+    int rc = kg_json_array(root, doc, key, required, &arr, err);
+    if (rc || !arr)
         return rc;
-    kg_json_where at = kg_json_at_key(root, "symbols");
+    kg_json_where at = kg_json_at_key(root, key);
     size_t n = (size_t)cJSON_GetArraySize(arr);
-    if (n == 0 || n > KG_SYMTAB_MAX)
-        return kg_json_fail(&at, err, "expected 1 to %d symbol names", KG_SYMTAB_MAX);
-    w->symbols = calloc(n, sizeof *w->symbols);
-    if (!w->symbols)
+    if ((required && n == 0) || w->symbol_count + n > KG_SYMTAB_MAX / 2)
+        return kg_json_fail(&at, err, "expected 1 to %d symbol names in all", KG_SYMTAB_MAX / 2);
+    char **grown = realloc(w->symbols, (w->symbol_count + n + 1) * sizeof *w->symbols);
+    if (!grown)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    w->symbols = grown;
     size_t i = 0;
     const cJSON *item;
     cJSON_ArrayForEach(item, arr)
     {
-        kg_json_where iw = kg_json_at_index(&at, i);
+        kg_json_where iw = kg_json_at_index(&at, i++);
         if (!cJSON_IsString(item) || !kg_is_identifier(item->valuestring))
             return kg_json_fail(&iw, err, "expected a symbol name (a C identifier)");
         if (kg_workload_has_symbol(w, item->valuestring))
             return kg_json_fail(&iw, err, "symbol '%s' listed twice", item->valuestring);
-        w->symbols[i++] = strdup(item->valuestring);
-        w->symbol_count = i;
+        w->symbols[w->symbol_count++] = strdup(item->valuestring);
     }
     return KG_OK;
+}
+
+static int parse_symbols(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
+{
+    int rc = parse_symbol_list(w, root, doc, "symbols", 1, err);
+    w->given_symbol_count = w->symbol_count;
+    if (!rc)
+        rc = parse_symbol_list(w, root, doc, "derived_symbols", 0, err);
+    return rc;
 }
 
 static int parse_params(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
@@ -203,6 +215,11 @@ static int parse_init(const kg_json_where *tw, const cJSON *t, kg_tensor_spec *s
             return rc;
         if (!(spec->dist_b > 0))
             return kg_json_fail(&iw, err, "std must be > 0");
+    } else if (strcmp(dist, "workload") == 0) {
+        static const char *const keys[] = {"dist", NULL};
+        spec->dist = KG_DIST_WORKLOAD;
+        if ((rc = kg_json_only_keys(&iw, init, keys, err)))
+            return rc;
     } else if (strcmp(dist, "uniform") == 0) {
         static const char *const keys[] = {"dist", "low", "high", NULL};
         spec->dist = KG_DIST_UNIFORM;
@@ -214,8 +231,8 @@ static int parse_init(const kg_json_where *tw, const cJSON *t, kg_tensor_spec *s
             return kg_json_fail(&iw, err, "high must be greater than low");
     } else {
         kg_json_where dw = kg_json_at_key(&iw, "dist");
-        return kg_json_fail(&dw, err, "unknown distribution '%s' (expected normal or uniform)",
-                            dist);
+        return kg_json_fail(
+            &dw, err, "unknown distribution '%s' (expected normal, uniform or workload)", dist);
     }
     return KG_OK;
 }
@@ -293,6 +310,14 @@ static int parse_tensors(kg_workload *w, const kg_json_where *root, const cJSON 
     return KG_OK;
 }
 
+static int is_derived(const kg_workload *w, const char *name)
+{
+    for (size_t i = w->given_symbol_count; i < w->symbol_count; i++)
+        if (strcmp(w->symbols[i], name) == 0)
+            return 1;
+    return 0;
+}
+
 static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
 {
     const cJSON *obj;
@@ -334,6 +359,10 @@ static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *
                 kg_json_where vw = kg_json_at_key(&sw, v->string);
                 if (!kg_workload_has_symbol(w, v->string))
                     return kg_json_fail(&vw, err, "unknown symbol '%s'", v->string);
+                if (is_derived(w, v->string))
+                    return kg_json_fail(&vw, err,
+                                        "'%s' is derived by the reference; a shape cannot set it",
+                                        v->string);
                 if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
                     v->valuedouble < 0 || v->valuedouble > 9e15)
                     return kg_json_fail(&vw, err, "expected a non-negative integer");
@@ -342,7 +371,7 @@ static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *
                 snprintf(generated + len, sizeof generated - len, "%s%s=%.0f", len ? "," : "",
                          v->string, v->valuedouble);
             }
-            for (size_t k = 0; k < w->symbol_count; k++) {
+            for (size_t k = 0; k < w->given_symbol_count; k++) {
                 int64_t unused;
                 if (!kg_symtab_get(&shape->symbols, w->symbols[k], &unused))
                     return kg_json_fail(&sw, err, "symbol '%s' is not given", w->symbols[k]);
@@ -417,6 +446,44 @@ static int bind_reference(kg_workload *w, kg_error *err)
     return KG_OK;
 }
 
+/* Completes every shape with the derived symbols, and checks that the
+ * reference can fill every tensor initialised by the workload. */
+static int derive_symbols(kg_workload *w, kg_error *err)
+{
+    int derived = w->symbol_count > w->given_symbol_count;
+    int filled = 0;
+    for (size_t i = 0; i < w->tensor_count; i++)
+        filled |= w->tensors[i].dist == KG_DIST_WORKLOAD;
+    if (derived && !w->reference->derive)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "%s: derived_symbols are listed but the CPU reference of '%s' has no "
+                            "derive function",
+                            w->file, w->name);
+    if (filled && !w->reference->fill)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "%s: a tensor has init {\"dist\": \"workload\"} but the CPU "
+                            "reference of '%s' has no fill function",
+                            w->file, w->name);
+    if (!derived)
+        return KG_OK;
+    for (int c = 0; c < KG_SIZE_CLASS_COUNT; c++)
+        for (size_t s = 0; s < w->shape_count[c]; s++) {
+            kg_shape *shape = &w->shapes[c][s];
+            char why[256] = "";
+            if (w->reference->derive(&shape->symbols, why, sizeof why) != 0)
+                return kg_error_set(err, KG_ERR_INVALID, "%s: shapes.%s[%zu] (%s): %s", w->file,
+                                    kg_size_class_name((kg_size_class)c), s, shape->name, why);
+            for (size_t k = w->given_symbol_count; k < w->symbol_count; k++) {
+                int64_t unused;
+                if (!kg_symtab_get(&shape->symbols, w->symbols[k], &unused))
+                    return kg_error_set(err, KG_ERR_INVALID,
+                                        "%s: the CPU reference did not derive '%s' for shape %s",
+                                        w->file, w->symbols[k], shape->name);
+            }
+        }
+    return KG_OK;
+}
+
 int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
 {
     *out = NULL;
@@ -439,9 +506,9 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
         return rc;
     }
     kg_json_where root = {.file = w->file};
-    static const char *const keys[] = {"kgrade_workload", "name",    "description", "symbols",
-                                       "params",          "tensors", "shapes",      "tolerance",
-                                       "flops",           "bytes",   NULL};
+    static const char *const keys[] = {"kgrade_workload", "name",   "description", "symbols",
+                                       "derived_symbols", "params", "tensors",     "shapes",
+                                       "tolerance",       "flops",  "bytes",       NULL};
     double version = 0;
     const char *name, *description = "";
     if ((rc = kg_json_only_keys(&root, doc, keys, err)) ||
@@ -477,7 +544,8 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
     if ((rc = kg_workload_parse_expr(w, &fw, flops, &w->flops, err)) ||
         (rc = kg_workload_parse_expr(w, &bw, bytes, &w->bytes, err)))
         goto done;
-    rc = bind_reference(w, err);
+    if ((rc = bind_reference(w, err)) == KG_OK)
+        rc = derive_symbols(w, err);
 done:
     cJSON_Delete(doc);
     if (rc) {

@@ -29,6 +29,7 @@ typedef enum kg_distribution {
     KG_DIST_NONE = 0, /* outputs */
     KG_DIST_NORMAL,   /* a = mean, b = std */
     KG_DIST_UNIFORM,  /* a = low, b = high */
+    KG_DIST_WORKLOAD, /* filled by the reference's `fill` (index tensors) */
 } kg_distribution;
 
 typedef struct kg_tensor_spec {
@@ -54,11 +55,12 @@ typedef struct kg_tolerance {
 typedef struct kg_workload {
     char *name;
     char *description;
-    char *dir;  /* the folder, as given */
-    char *file; /* <dir>/workload.json */
-    char **symbols;
+    char *dir;      /* the folder, as given */
+    char *file;     /* <dir>/workload.json */
+    char **symbols; /* given by each shape, then the derived ones */
     size_t symbol_count;
-    kg_param_value *params; /* names owned by the workload */
+    size_t given_symbol_count; /* symbols[given_symbol_count..] are derived */
+    kg_param_value *params;    /* names owned by the workload */
     size_t param_count;
     kg_tensor_spec *tensors;
     size_t tensor_count;

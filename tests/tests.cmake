@@ -14,6 +14,7 @@ kg_unit_test(test_check)
 kg_unit_test(test_cli)
 kg_unit_test(test_dtype)
 kg_unit_test(test_profiles)
+kg_unit_test(test_extend_attention_ref)
 if("opencl" IN_LIST KG_BACKENDS_BUILT)
   kg_unit_test(test_opencl_backend)
 endif()
@@ -57,13 +58,30 @@ kg_integration_test(cli_unknown_device 2 "matches no device name" -- run --devic
 kg_integration_test(devices_table 0 "compute units" -- devices)
 kg_integration_test(devices_json 0 "\"devices\"" -- devices --json)
 
-# Every workload x tier at smoke size: tuned against naive, and naive against
-# itself (both tiers build, pass their checks and get timed).
+# Every workload x tier at smoke size, each tier against naive (so both
+# build, pass their checks, get re-checked and timed). The tiers are read
+# from each workload's kernels.json at configure time.
 foreach(workload ${KG_WORKLOAD_NAMES})
-  kg_integration_test(smoke_${workload}_tuned_vs_naive 0 "geomean speedup"
-    -- run --workload ${workload} --size-class smoke --max-time 2 --quiet
-       --out ${KG_RESULTS_DIR}/smoke_${workload}.jsonl)
+  set(manifest ${CMAKE_SOURCE_DIR}/baselines/${workload}/kernels.json)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${manifest})
+  file(READ ${manifest} manifest_text)
+  string(JSON tier_count LENGTH "${manifest_text}" tiers)
+  math(EXPR last "${tier_count} - 1")
+  foreach(i RANGE ${last})
+    string(JSON tier MEMBER "${manifest_text}" tiers ${i})
+    if(NOT tier STREQUAL "naive")
+      list(APPEND KG_WORKLOAD_TIERS "${workload}:${tier}")
+      kg_integration_test(smoke_${workload}_${tier} 0 "geomean speedup"
+        -- run --workload ${workload} --size-class smoke --max-time 2 --quiet
+           --baseline naive --candidate ${tier}
+           --out ${KG_RESULTS_DIR}/smoke_${workload}_${tier}.jsonl)
+    endif()
+  endforeach()
 endforeach()
+# The default run (tuned against naive, every workload) skips, and reports,
+# a workload without a tuned tier instead of failing.
+kg_integration_test(smoke_default_run 0 "geomean speedup"
+  -- run --size-class smoke --max-time 0.3 --quiet --out ${KG_RESULTS_DIR}/smoke_default.jsonl)
 
 kg_integration_test(example_opencl_softmax 0 "geomean speedup"
   -- run --workload softmax --size-class smoke --max-time 2 --quiet
@@ -87,7 +105,7 @@ kg_integration_test(bad_submission_unknown_tensor 2
 kg_integration_test(bad_submission_build_fails 1 "broken.kc:3:[0-9]+: .*undeclared identifier"
   -- run --workload softmax --size-class smoke --max-time 0.5 --quiet
      --candidate ${KG_BAD}/bad-build --out ${KG_RESULTS_DIR}/bad_build.jsonl)
-kg_integration_test(bad_submission_covers_nothing 2 "has a kernel for none of the selected workloads"
+kg_integration_test(bad_submission_covers_nothing 2 "no selected workload has both kernel sets"
   -- run --workload gemm --size-class smoke --candidate ${KG_BAD}/bad-tensor)
 
 # CUDA: the no-driver path everywhere (forced with KGRADE_CUDA_DRIVER, so it
@@ -97,10 +115,14 @@ if("cuda" IN_LIST KG_BACKENDS_BUILT)
   set_tests_properties(cuda_no_driver PROPERTIES ENVIRONMENT
     "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};KGRADE_CUDA_DRIVER=/nonexistent/libcuda.so.1")
   kg_gpu_test(cuda cuda_devices 0 "cuda:0  NVIDIA" -- devices)
-  foreach(workload ${KG_WORKLOAD_NAMES})
-    kg_gpu_test(cuda cuda_smoke_${workload} 0 "geomean speedup"
+  foreach(pair ${KG_WORKLOAD_TIERS})
+    string(REPLACE ":" ";" parts ${pair})
+    list(GET parts 0 workload)
+    list(GET parts 1 tier)
+    kg_gpu_test(cuda cuda_smoke_${workload}_${tier} 0 "geomean speedup"
       -- run --device cuda:0 --workload ${workload} --size-class smoke --max-time 2 --quiet
-         --out ${KG_RESULTS_DIR}/cuda_smoke_${workload}.jsonl)
+         --baseline naive --candidate ${tier}
+         --out ${KG_RESULTS_DIR}/cuda_smoke_${workload}_${tier}.jsonl)
   endforeach()
   kg_gpu_test(cuda cuda_wrong_softmax_fails 1 "check_failed"
     -- run --device cuda:0 --workload softmax --size-class smoke --max-time 2 --quiet

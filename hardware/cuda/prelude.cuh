@@ -6,6 +6,7 @@
 #define KG_DEVICE_FN static __device__ __forceinline__
 #define KG_GLOBAL
 #define KG_LOCAL __shared__
+#define KG_LOCAL_PTR /* CUDA pointers into shared memory are generic */
 #define KG_RESTRICT __restrict__
 
 typedef long long kg_i64;

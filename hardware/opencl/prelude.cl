@@ -6,6 +6,7 @@
 #define KG_DEVICE_FN static inline
 #define KG_GLOBAL __global
 #define KG_LOCAL __local
+#define KG_LOCAL_PTR __local /* a pointer parameter into local memory */
 #define KG_RESTRICT restrict
 
 typedef long kg_i64;

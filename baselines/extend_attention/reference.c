@@ -1,0 +1,238 @@
+/*
+ * CPU reference for extend attention (SGLang's prefill with a cached
+ * prefix), in double precision from the bf16 inputs; semantics in
+ * baselines/extend_attention/README.md.
+ *
+ * Request i of the batch has P_i prefix tokens in the KV cache (k_buffer,
+ * v_buffer, at the positions kv_indices[kv_indptr[i] ..]) and E_i new tokens
+ * (rows qo_indptr[i] .. of q/k/v_extend). Query token j of request i attends
+ * to all P_i prefix tokens and to extend tokens 0..j; head h reads KV head
+ * h / (Hq / Hkv); logits are scaled by 1/sqrt(D) and, when logit_cap > 0,
+ * capped as cap * tanh(logit / cap).
+ *
+ * The per-request lengths are part of the shape: drawn from the shape's
+ * `length_seed`, uniformly in [1, N_CTX / 2), as SGLang's unit test draws
+ * them. `shuffle` = 1 scatters the prefix tokens over the cache in a random
+ * order instead of storing each request's prefix contiguously.
+ */
+#include "reference.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BATCH 1024
+
+/* The symbols this file reads, with the bounds the lengths need. */
+typedef struct batch {
+    int64_t B, n_ctx, Hq, Hkv, D, shuffle, seed;
+    int64_t prefix[MAX_BATCH], extend[MAX_BATCH];
+} batch;
+
+static int get(const kg_symtab *t, const char *name, int64_t *v)
+{
+    return kg_symtab_get(t, name, v) ? 0 : -1;
+}
+
+/* Reads the shape's symbols and draws the lengths; the same symbols always
+ * give the same batch. */
+static int read_batch(const kg_symtab *t, batch *b, char *why, size_t why_size)
+{
+    if (get(t, "B", &b->B) || get(t, "N_CTX", &b->n_ctx) || get(t, "Hq", &b->Hq) ||
+        get(t, "Hkv", &b->Hkv) || get(t, "D", &b->D) || get(t, "shuffle", &b->shuffle) ||
+        get(t, "length_seed", &b->seed)) {
+        snprintf(why, why_size, "needs B, N_CTX, Hq, Hkv, D, shuffle and length_seed");
+        return -1;
+    }
+    if (b->B < 1 || b->B > MAX_BATCH) {
+        snprintf(why, why_size, "B = %lld must be in [1, %d]", (long long)b->B, MAX_BATCH);
+        return -1;
+    }
+    if (b->n_ctx < 4) {
+        snprintf(why, why_size,
+                 "N_CTX = %lld must be at least 4 (lengths are drawn from "
+                 "[1, N_CTX/2))",
+                 (long long)b->n_ctx);
+        return -1;
+    }
+    if (b->Hkv < 1 || b->Hq < b->Hkv || b->Hq % b->Hkv != 0 || b->D < 1) {
+        snprintf(why, why_size, "Hq = %lld must be a multiple of Hkv = %lld, D = %lld >= 1",
+                 (long long)b->Hq, (long long)b->Hkv, (long long)b->D);
+        return -1;
+    }
+    kg_rng rng;
+    kg_rng_seed(&rng, (uint64_t)b->seed);
+    uint64_t span = (uint64_t)(b->n_ctx / 2 - 1); /* values 1 .. N_CTX/2 - 1 */
+    for (int64_t i = 0; i < b->B; i++) {
+        b->prefix[i] = 1 + (int64_t)kg_rng_below(&rng, span);
+        b->extend[i] = 1 + (int64_t)kg_rng_below(&rng, span);
+    }
+    return 0;
+}
+
+static int derive(kg_symtab *t, char *why, size_t why_size)
+{
+    batch b;
+    if (read_batch(t, &b, why, why_size))
+        return -1;
+    int64_t sum_e = 0, sum_p = 0, max_e = 0, prefix_pairs = 0, causal_pairs = 0;
+    for (int64_t i = 0; i < b.B; i++) {
+        sum_e += b.extend[i];
+        sum_p += b.prefix[i];
+        max_e = b.extend[i] > max_e ? b.extend[i] : max_e;
+        prefix_pairs += b.extend[i] * b.prefix[i];
+        causal_pairs += b.extend[i] * (b.extend[i] + 1) / 2;
+    }
+    if (kg_symtab_set(t, "sum_extend", sum_e) || kg_symtab_set(t, "sum_prefix", sum_p) ||
+        kg_symtab_set(t, "max_extend", max_e) || kg_symtab_set(t, "kv_tokens", sum_p + sum_e) ||
+        kg_symtab_set(t, "prefix_pairs", prefix_pairs) ||
+        kg_symtab_set(t, "causal_pairs", causal_pairs)) {
+        snprintf(why, why_size, "too many symbols");
+        return -1;
+    }
+    return 0;
+}
+
+/* The cache holds each request's prefix then its extend tokens, request
+ * after request; kv_indices point at the prefix slots. With shuffle, the
+ * slots are a random permutation of the whole cache. */
+static int fill(const kg_symtab *t, kg_host_tensor *out)
+{
+    batch b;
+    char why[128];
+    if (read_batch(t, &b, why, sizeof why))
+        return -1;
+    int32_t *v = out->data;
+    if (strcmp(out->name, "qo_indptr") == 0 || strcmp(out->name, "kv_indptr") == 0) {
+        const int64_t *len = out->name[0] == 'q' ? b.extend : b.prefix;
+        if (out->count < (size_t)b.B + 1)
+            return -1;
+        v[0] = 0;
+        for (int64_t i = 0; i < b.B; i++)
+            v[i + 1] = v[i] + (int32_t)len[i];
+        return 0;
+    }
+    if (strcmp(out->name, "kv_indices") != 0)
+        return -1;
+    int64_t tokens = 0;
+    for (int64_t i = 0; i < b.B; i++)
+        tokens += b.prefix[i] + b.extend[i];
+    int32_t *slot = malloc((size_t)tokens * sizeof *slot);
+    if (!slot)
+        return -1;
+    for (int64_t s = 0; s < tokens; s++)
+        slot[s] = (int32_t)s;
+    if (b.shuffle) {
+        kg_rng rng;
+        kg_rng_seed(&rng, (uint64_t)b.seed ^ 0x5eed5eed5eedull);
+        for (int64_t s = tokens - 1; s > 0; s--) { /* Fisher-Yates */
+            int64_t r = (int64_t)kg_rng_below(&rng, (uint64_t)s + 1);
+            int32_t tmp = slot[s];
+            slot[s] = slot[r];
+            slot[r] = tmp;
+        }
+    }
+    size_t n = 0;
+    int64_t start = 0;
+    for (int64_t i = 0; i < b.B; i++) {
+        for (int64_t p = 0; p < b.prefix[i] && n < out->count; p++)
+            v[n++] = slot[start + p];
+        start += b.prefix[i] + b.extend[i];
+    }
+    free(slot);
+    return n == out->count ? 0 : -1;
+}
+
+/* One unit per extend token: its Hq x D output row. */
+static int layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+{
+    int64_t tokens = kg_ref_symbol(in, "sum_extend");
+    int64_t hq = kg_ref_symbol(in, "Hq"), d = kg_ref_symbol(in, "D");
+    if (tokens < 0 || hq < 1 || d < 1)
+        return -1;
+    *unit_count = (size_t)tokens;
+    *unit_len = (size_t)(hq * d);
+    return 0;
+}
+
+static double dot(const kg_host_tensor *a, size_t ai, const kg_host_tensor *b, size_t bi, int64_t d)
+{
+    double s = 0;
+    for (int64_t k = 0; k < d; k++)
+        s += kg_ref_at(a, ai + (size_t)k) * kg_ref_at(b, bi + (size_t)k);
+    return s;
+}
+
+static int compute(const kg_ref_inputs *in, size_t unit, double *out)
+{
+    const kg_host_tensor *q = kg_ref_tensor(in, "q_extend"), *ke = kg_ref_tensor(in, "k_extend"),
+                         *ve = kg_ref_tensor(in, "v_extend"), *kb = kg_ref_tensor(in, "k_buffer"),
+                         *vb = kg_ref_tensor(in, "v_buffer"), *qo = kg_ref_tensor(in, "qo_indptr"),
+                         *kvp = kg_ref_tensor(in, "kv_indptr"),
+                         *kvi = kg_ref_tensor(in, "kv_indices");
+    int64_t B = kg_ref_symbol(in, "B"), Hq = kg_ref_symbol(in, "Hq");
+    int64_t Hkv = kg_ref_symbol(in, "Hkv"), D = kg_ref_symbol(in, "D");
+    double cap = (double)kg_ref_symbol(in, "logit_cap");
+    if (!q || !ke || !ve || !kb || !vb || !qo || !kvp || !kvi || B < 1 || Hkv < 1 || D < 1)
+        return -1;
+    const int32_t *qo_ptr = qo->data, *kv_ptr = kvp->data, *kv_idx = kvi->data;
+    int64_t i = 0; /* the request of this token */
+    while (i < B && (int64_t)unit >= qo_ptr[i + 1])
+        i++;
+    if (i == B)
+        return -1;
+    int64_t j = (int64_t)unit - qo_ptr[i]; /* its position among the extend tokens */
+    int64_t prefix = kv_ptr[i + 1] - kv_ptr[i];
+    int64_t keys = prefix + j + 1;
+    double *logit = malloc((size_t)keys * sizeof *logit);
+    if (!logit)
+        return -1;
+    double scale = 1.0 / sqrt((double)D);
+    for (int64_t h = 0; h < Hq; h++) {
+        int64_t kvh = h / (Hq / Hkv);
+        size_t q_at = ((size_t)unit * (size_t)Hq + (size_t)h) * (size_t)D;
+        double max = -INFINITY;
+        for (int64_t n = 0; n < keys; n++) {
+            size_t row =
+                n < prefix ? (size_t)kv_idx[kv_ptr[i] + n] : (size_t)(qo_ptr[i] + (n - prefix));
+            const kg_host_tensor *k = n < prefix ? kb : ke;
+            double s = scale * dot(q, q_at, k, (row * (size_t)Hkv + (size_t)kvh) * (size_t)D, D);
+            if (cap > 0)
+                s = cap * tanh(s / cap);
+            logit[n] = s;
+            max = s > max ? s : max;
+        }
+        double sum = 0;
+        for (int64_t n = 0; n < keys; n++) {
+            logit[n] = exp(logit[n] - max);
+            sum += logit[n];
+        }
+        double *o = out + h * D;
+        for (int64_t d = 0; d < D; d++)
+            o[d] = 0;
+        for (int64_t n = 0; n < keys; n++) {
+            size_t row =
+                n < prefix ? (size_t)kv_idx[kv_ptr[i] + n] : (size_t)(qo_ptr[i] + (n - prefix));
+            const kg_host_tensor *v = n < prefix ? vb : ve;
+            size_t at = (row * (size_t)Hkv + (size_t)kvh) * (size_t)D;
+            double w = logit[n] / sum;
+            for (int64_t d = 0; d < D; d++)
+                o[d] += w * kg_ref_at(v, at + (size_t)d);
+        }
+    }
+    free(logit);
+    return 0;
+}
+
+const kg_reference kg_reference_extend_attention = {
+    .workload = "extend_attention",
+    .needs = "q_extend, k_extend, v_extend, k_buffer, v_buffer, qo_indptr, kv_indptr, kv_indices, "
+             "B, Hq, Hkv, D, logit_cap, sum_extend",
+    .output = "o_extend",
+    .layout = layout,
+    .compute = compute,
+    .derive = derive,
+    .fill = fill,
+};
