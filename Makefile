@@ -25,9 +25,14 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# Every workload's tuned tier against naive (extend attention has no tuned
+# tier yet and is listed as not graded), then extend attention's reference
+# tier (the port of SGLang's Triton kernel) against naive.
 demo: build
 	@mkdir -p results
 	@$(BUILD_DIR)/kgrade run --out results/demo.jsonl $(DEMO_ARGS)
+	@$(BUILD_DIR)/kgrade run --workload extend_attention --baseline naive --candidate reference \
+		--out results/demo.jsonl $(DEMO_ARGS)
 
 # The whole suite twice: the release build, then the same tests built with
 # AddressSanitizer + UBSan (any report fails the test).
