@@ -1,5 +1,6 @@
 /* Markdown report writer. */
 #include "markdown.h"
+#include "claims.h"
 #include "profiles.h"
 #include "summary.h"
 
@@ -132,6 +133,76 @@ static void shape_notes(FILE *out, const cJSON *rec)
     }
 }
 
+/* The speed-of-light table of one workload: the roofline time of each
+ * shape, each set's share of it, and the largest speedup physically possible
+ * over each set (its median / the roofline time). */
+static void speed_of_light(FILE *out, const cJSON *records, const char *workload,
+                           const char *baseline, const char *candidate, const cJSON *peaks)
+{
+    int any = 0;
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, records)
+    {
+        if (strcmp(str(rec, "type", ""), "shape") == 0 &&
+            strcmp(str(rec, "workload", ""), workload) == 0 &&
+            isfinite(num(rec, "speed_of_light_s")))
+            any = 1;
+    }
+    if (!any)
+        return;
+    fprintf(out,
+            "Speed of light = max(FLOPs / peak compute, bytes / peak bandwidth); peaks %s.\n\n",
+            str(peaks, "source", "?"));
+    fprintf(out,
+            "| shape | speed of light | %s %% of it | %s %% of it | max speedup over %s | "
+            "over %s |\n|---|---:|---:|---:|---:|---:|\n",
+            baseline, candidate, baseline, candidate);
+    cJSON_ArrayForEach(rec, records)
+    {
+        if (strcmp(str(rec, "type", ""), "shape") != 0 ||
+            strcmp(str(rec, "workload", ""), workload) != 0)
+            continue;
+        double sol = num(rec, "speed_of_light_s");
+        if (!isfinite(sol))
+            continue;
+        char t[32], cells[4][32];
+        format_time(t, sizeof t, sol);
+        static const char *const roles[] = {"baseline", "candidate"};
+        for (int i = 0; i < 2; i++) {
+            const cJSON *set = cJSON_GetObjectItemCaseSensitive(rec, roles[i]);
+            double median = kg_summary_median(cJSON_GetObjectItemCaseSensitive(set, "samples_s"));
+            if (isfinite(median) && median > 0) {
+                snprintf(cells[i], sizeof cells[i], "%.3g%%", 100 * sol / median);
+                snprintf(cells[2 + i], sizeof cells[2 + i], "%.3gx", median / sol);
+            } else {
+                snprintf(cells[i], sizeof cells[i], "—");
+                snprintf(cells[2 + i], sizeof cells[2 + i], "—");
+            }
+        }
+        fprintf(out, "| %s | %s | %s | %s | %s | %s |\n", str(rec, "shape", "?"), t, cells[0],
+                cells[1], cells[2], cells[3]);
+    }
+    fputc('\n', out);
+}
+
+/* Claims about the workload, against the bound over its `reference` set. */
+static void claims(FILE *out, const cJSON *records, const char *workload, const cJSON *peaks)
+{
+    cJSON *list = kg_claims_for_workload(KG_SOURCE_DIR "/reports/claims", workload);
+    cJSON *shapes = cJSON_CreateArray();
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, records)
+    {
+        if (strcmp(str(rec, "type", ""), "shape") == 0 &&
+            strcmp(str(rec, "workload", ""), workload) == 0)
+            cJSON_AddItemReferenceToArray(shapes, (cJSON *)rec);
+    }
+    kg_claims_report(out, list, shapes,
+                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(peaks, "measured")));
+    cJSON_Delete(shapes);
+    cJSON_Delete(list);
+}
+
 static void geomean_line(FILE *out, const cJSON *g)
 {
     char r[64];
@@ -145,6 +216,7 @@ void kg_report_markdown(FILE *out, const cJSON *records)
     const cJSON *head = find_type(records, "run");
     const cJSON *device = cJSON_GetObjectItemCaseSensitive(head, "device");
     const cJSON *settings = cJSON_GetObjectItemCaseSensitive(head, "settings");
+    const cJSON *peaks = cJSON_GetObjectItemCaseSensitive(head, "peaks");
     const cJSON *profile = cJSON_GetObjectItemCaseSensitive(head, "profile");
     if (!cJSON_IsObject(profile))
         profile = NULL;
@@ -192,6 +264,8 @@ void kg_report_markdown(FILE *out, const cJSON *records)
                 shape_notes(out, rec);
         }
         geomean_line(out, g);
+        speed_of_light(out, records, name, baseline, candidate, peaks);
+        claims(out, records, name, peaks);
     }
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)

@@ -9,6 +9,7 @@
 #include "markdown.h"
 #include "measure.h"
 #include "results.h"
+#include "peaks.h"
 #include "profiles.h"
 #include "summary.h"
 #include "tensors.h"
@@ -96,6 +97,8 @@ typedef struct run_context {
     size_t shape_index, shape_total;
     const char *progress_label;
     int candidate_failures;
+    kg_peaks peaks; /* for the speed-of-light bound; have_peaks = 0 if unknown */
+    int have_peaks;
 } run_context;
 
 static void fail_set(set_eval *s, const char *status, const kg_error *err)
@@ -346,6 +349,12 @@ static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *
     kg_eval_for_shape(w->bytes, shape, w->name, "bytes", &bytes, NULL);
     cJSON_AddNumberToObject(rec, "flops", (double)flops);
     cJSON_AddNumberToObject(rec, "bytes", (double)bytes);
+    if (ctx->have_peaks) {
+        double sol = kg_peaks_speed_of_light(&ctx->peaks, (double)flops, (double)bytes,
+                                             kg_dtype_name(w->tensors[w->output_index].dtype));
+        if (isfinite(sol))
+            cJSON_AddNumberToObject(rec, "speed_of_light_s", sol);
+    }
     cJSON_AddNumberToObject(rec, "input_seed", (double)(input_seed >> 11));
     cJSON_AddNumberToObject(rec, "recheck_seed", (double)(recheck_seed >> 11));
     cJSON_AddItemToObject(rec, "baseline", set_json(&sets[0], names[0]));
@@ -668,8 +677,18 @@ static int run_run(const kg_command *self, int argc, char **argv)
         exit_code = usage_fail(&err);
         goto out;
     }
+    memset(&err, 0, sizeof err);
+    if (!o.quiet)
+        fprintf(stderr, "kgrade: %s\n",
+                profile ? "peaks from the device's profile"
+                        : "measuring peak bandwidth and FLOP/s");
+    ctx.have_peaks = kg_peaks_find(de->backend, dev, &de->info, profile, &ctx.peaks, &err) == KG_OK;
+    if (!ctx.have_peaks)
+        fprintf(stderr, "kgrade run: no speed-of-light bounds: %s\n", err.message);
     cJSON *header = run_header(&o, &de->info, profile, cls, &m, o.out);
     profile = NULL;
+    if (ctx.have_peaks)
+        cJSON_AddItemToObject(header, "peaks", kg_peaks_json(&ctx.peaks));
     int rc = kg_results_append(ctx.results, header, &err);
     cJSON_AddItemToArray(ctx.records, header);
     if (!o.quiet)

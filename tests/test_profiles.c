@@ -4,6 +4,7 @@
  * the way the CUDA backend would report them.
  */
 #include "kg_test.h"
+#include "peaks.h"
 #include "profiles.h"
 
 #include <math.h>
@@ -69,6 +70,19 @@ int main(void)
     KG_CHECK_NEAR(kg_profile_compute_peak(p, "f32"), 67, 0);
     KG_CHECK_NEAR(kg_profile_compute_peak(p, "bf16"), 989.4, 0);
     KG_CHECK_NEAR(kg_profile_compute_peak(p, "f16"), 989.4, 0);
+    cJSON_Delete(p);
+
+    /* Speed of light from the H100 profile: 1 TFLOP of bf16 at 989.4 TFLOPS
+     * is compute-bound (1.01 ms); 33.5 GB at 3350 GB/s is memory-bound
+     * (10 ms). */
+    p = kg_profile_find(dir, &h100, &err);
+    kg_peaks peaks;
+    KG_CHECK_INT(kg_peaks_find(NULL, NULL, &h100, p, &peaks, &err), KG_OK);
+    KG_CHECK(!peaks.measured);
+    KG_CHECK_CONTAINS(peaks.source, "h100-sxm.json");
+    KG_CHECK_NEAR(kg_peaks_speed_of_light(&peaks, 1e12, 1e6, "bf16"), 1e12 / 989.4e12, 1e-15);
+    KG_CHECK_NEAR(kg_peaks_speed_of_light(&peaks, 1e6, 33.5e9, "bf16"), 0.01, 1e-12);
+    KG_CHECK_NEAR(kg_peaks_speed_of_light(&peaks, 67e12, 0, "f32"), 1.0, 1e-12);
     cJSON_Delete(p);
 
     /* Malformed profiles name the file and the field. */

@@ -78,6 +78,12 @@ foreach(workload ${KG_WORKLOAD_NAMES})
     endif()
   endforeach()
 endforeach()
+# Extend attention's report sets the published claims (reports/claims/)
+# against the speed-of-light bound over its reference tier.
+kg_integration_test(smoke_extend_attention_claims 0
+  "Qwen3.7-Max: 10x .*is (within|beyond) what is possible on this device"
+  -- run --workload extend_attention --size-class smoke --max-time 0.3 --quiet
+     --baseline naive --candidate reference --out ${KG_RESULTS_DIR}/smoke_claims.jsonl)
 # The default run (tuned against naive, every workload) skips, and reports,
 # a workload without a tuned tier instead of failing.
 kg_integration_test(smoke_default_run 0 "geomean speedup"

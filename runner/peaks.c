@@ -1,0 +1,206 @@
+/* The device's peak bandwidth and compute, from its profile or measured. */
+#include "peaks.h"
+#include "profiles.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Probe kernels in the portable dialect. `stream_read` reads a buffer once
+ * with float4 loads (one partial sum per work-item, written so that nothing
+ * is optimised away); `fma_chains` runs 8 independent float4 multiply-add
+ * chains per work-item: explicit vectors, because on PoCL scalar chains in
+ * a loop reached 15 GFLOP/s where float4 chains reached 95 (2-core VM). */
+static const char probe_source[] =
+    "KG_KERNEL void stream_read(KG_GLOBAL const float *KG_RESTRICT x,\n"
+    "                           KG_GLOBAL float *KG_RESTRICT partial, int n4, int per_item,\n"
+    "                           int chunked)\n"
+    "{\n"
+    "    int i = kg_global_id(0);\n"
+    "    int items = kg_num_groups(0) * kg_local_size(0);\n"
+    "    float4 s = kg_splat4(0.0f);\n"
+    "    for (int k = 0; k < per_item; k++) {\n"
+    "        int at = chunked ? i * per_item + k : k * items + i;\n"
+    "        if (at < n4)\n"
+    "            s = kg_add4(s, kg_load_float4(x, at));\n"
+    "    }\n"
+    "    partial[i] = kg_hsum4(s);\n"
+    "}\n"
+    "KG_KERNEL void fma_chains(KG_GLOBAL float *out, int iterations, float a, float b)\n"
+    "{\n"
+    "    float4 a4 = kg_splat4(a), b4 = kg_splat4(b);\n"
+    "    float4 c0 = kg_splat4((float)kg_global_id(0)), c1 = kg_add4(c0, a4);\n"
+    "    float4 c2 = kg_add4(c1, a4), c3 = kg_add4(c2, a4), c4 = kg_add4(c3, a4);\n"
+    "    float4 c5 = kg_add4(c4, a4), c6 = kg_add4(c5, a4), c7 = kg_add4(c6, a4);\n"
+    "    for (int k = 0; k < iterations; k++) {\n"
+    "        c0 = kg_fma4(c0, a4, b4); c1 = kg_fma4(c1, a4, b4);\n"
+    "        c2 = kg_fma4(c2, a4, b4); c3 = kg_fma4(c3, a4, b4);\n"
+    "        c4 = kg_fma4(c4, a4, b4); c5 = kg_fma4(c5, a4, b4);\n"
+    "        c6 = kg_fma4(c6, a4, b4); c7 = kg_fma4(c7, a4, b4);\n"
+    "    }\n"
+    "    float4 s = kg_add4(kg_add4(kg_add4(c0, c1), kg_add4(c2, c3)),\n"
+    "                       kg_add4(kg_add4(c4, c5), kg_add4(c6, c7)));\n"
+    "    out[kg_global_id(0)] = kg_hsum4(s);\n"
+    "}\n";
+
+#define PROBE_FLOPS_PER_ITERATION (8 * 4 * 2) /* chains x lanes x (mul + add) */
+#define PROBE_REPS                5
+
+/* Best of PROBE_REPS timed runs of one launch, each after a cache flush so
+ * that the bandwidth probe reads DRAM, not a cache the fill left warm. */
+static int time_launch(const kg_backend *b, kg_device *dev, kg_kernel *k, const kg_launch *l,
+                       double *best, kg_error *err)
+{
+    *best = INFINITY;
+    int rc = b->launch(dev, k, l, err); /* warm-up: JIT, first touch */
+    if (!rc)
+        rc = b->synchronize(dev, err);
+    for (int r = 0; r < PROBE_REPS && !rc; r++) {
+        double t = 0;
+        if ((rc = b->flush_cache(dev, err)) || (rc = b->timer_start(dev, err)))
+            break;
+        if ((rc = b->launch(dev, k, l, err))) {
+            b->timer_stop(dev, &t, NULL);
+            break;
+        }
+        if ((rc = b->timer_stop(dev, &t, err)))
+            break;
+        if (t > 0 && t < *best)
+            *best = t;
+    }
+    return rc;
+}
+
+static int measure(const kg_backend *b, kg_device *dev, const kg_device_info *info, kg_peaks *out,
+                   kg_error *err)
+{
+    kg_build_request req = {.language = KG_LANG_PORTABLE,
+                            .source = probe_source,
+                            .source_name = "kgrade-peak-probes.kc"};
+    kg_program *prog = NULL;
+    kg_kernel *stream = NULL, *fma = NULL;
+    kg_buffer *x = NULL, *partial = NULL;
+    int rc = b->program_build(dev, &req, &prog, NULL, err);
+    if (!rc)
+        rc = b->kernel_create(prog, "stream_read", &stream, err);
+    if (!rc)
+        rc = b->kernel_create(prog, "fma_chains", &fma, err);
+
+    /* Bandwidth: read 256 MiB (or what one allocation allows), far more
+     * than any last-level cache a profile-less device reports sensibly. */
+    size_t bytes = (size_t)256 << 20;
+    if (info->max_alloc_bytes && bytes > info->max_alloc_bytes / 2)
+        bytes = (size_t)(info->max_alloc_bytes / 2);
+    bytes -= bytes % 16;
+    uint32_t group = info->max_group_size >= 256 ? 256 : info->max_group_size;
+    /* A GPU needs many groups in flight; a CPU runs them a few at a time. */
+    uint64_t groups = info->type == KG_DEVICE_GPU ? 4096 : 256;
+    size_t items = (size_t)(groups * group);
+    if (!rc)
+        rc = b->buffer_alloc(dev, bytes, &x, err);
+    if (!rc)
+        rc = b->buffer_alloc(dev, items * sizeof(float), &partial, err);
+    if (!rc) {
+        float one = 1.0f;
+        rc = b->buffer_fill(dev, x, 0, &one, sizeof one, bytes, err);
+    }
+    double t_read = INFINITY, t_fma = INFINITY;
+    int n4 = (int)(bytes / 16);
+    int per_item = (int)((bytes / 16 + items - 1) / items);
+    if (!rc) {
+        /* GPU threads read in grid-stride order (coalesced); a CPU's work-
+         * items each stream their own contiguous chunk (prefetcher-friendly). */
+        kg_arg args[] = {kg_arg_buffer(x), kg_arg_buffer(partial), kg_arg_i32(n4),
+                         kg_arg_i32(per_item), kg_arg_i32(info->type != KG_DEVICE_GPU)};
+        kg_launch l = {
+            .grid = {groups, 1, 1}, .block = {group, 1, 1}, .args = args, .arg_count = 5};
+        rc = time_launch(b, dev, stream, &l, &t_read, err);
+    }
+    /* Compute: enough work for the timer to be exact (about 10^10 FLOP on a
+     * GPU, scaled down by compute units for a CPU). */
+    int iterations = info->type == KG_DEVICE_GPU ? 4096 : 256;
+    if (!rc) {
+        kg_arg args[] = {kg_arg_buffer(partial), kg_arg_i32(iterations), kg_arg_f32(0.999f),
+                         kg_arg_f32(0.001f)};
+        kg_launch l = {
+            .grid = {groups, 1, 1}, .block = {group, 1, 1}, .args = args, .arg_count = 4};
+        rc = time_launch(b, dev, fma, &l, &t_fma, err);
+    }
+    if (!rc) {
+        out->dram_gbs = (double)bytes / t_read * 1e-9;
+        double flops = (double)PROBE_FLOPS_PER_ITERATION * iterations * (double)items;
+        out->compute_tflops_f32 = flops / t_fma * 1e-12;
+        /* Without a profile there is no tensor-core figure: every dtype is
+         * held to the measured FMA rate. */
+        out->compute_tflops_f16 = out->compute_tflops_f32;
+        out->compute_tflops_bf16 = out->compute_tflops_f32;
+    }
+    if (stream)
+        b->kernel_free(stream);
+    if (fma)
+        b->kernel_free(fma);
+    if (prog)
+        b->program_free(prog);
+    if (x)
+        b->buffer_free(x);
+    if (partial)
+        b->buffer_free(partial);
+    return rc;
+}
+
+int kg_peaks_find(const kg_backend *backend, kg_device *dev, const kg_device_info *info,
+                  const cJSON *profile, kg_peaks *out, kg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (profile) {
+        const cJSON *dram = cJSON_GetObjectItemCaseSensitive(profile, "dram_gbs");
+        const cJSON *file = cJSON_GetObjectItemCaseSensitive(profile, "file");
+        out->dram_gbs = cJSON_IsNumber(dram) ? dram->valuedouble : NAN;
+        out->compute_tflops_f32 = kg_profile_compute_peak(profile, "f32");
+        out->compute_tflops_f16 = kg_profile_compute_peak(profile, "f16");
+        out->compute_tflops_bf16 = kg_profile_compute_peak(profile, "bf16");
+        snprintf(out->source, sizeof out->source, "datasheet (hardware/profiles/%s)",
+                 cJSON_IsString(file) ? file->valuestring : "?");
+        out->measured = 0;
+        return KG_OK;
+    }
+    int rc = measure(backend, dev, info, out, err);
+    if (rc)
+        return rc;
+    snprintf(out->source, sizeof out->source,
+             "measured by kgrade's probe kernels (no profile for this device)");
+    out->measured = 1;
+    return KG_OK;
+}
+
+double kg_peaks_compute_tflops(const kg_peaks *p, const char *dtype)
+{
+    if (strcmp(dtype, "bf16") == 0)
+        return p->compute_tflops_bf16;
+    if (strcmp(dtype, "f16") == 0)
+        return p->compute_tflops_f16;
+    return p->compute_tflops_f32;
+}
+
+double kg_peaks_speed_of_light(const kg_peaks *p, double flops, double bytes, const char *dtype)
+{
+    double tflops = kg_peaks_compute_tflops(p, dtype);
+    double t_compute = tflops > 0 ? flops / (tflops * 1e12) : 0;
+    double t_memory = p->dram_gbs > 0 ? bytes / (p->dram_gbs * 1e9) : 0;
+    double t = t_compute > t_memory ? t_compute : t_memory;
+    return t > 0 && isfinite(t) ? t : NAN;
+}
+
+cJSON *kg_peaks_json(const kg_peaks *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "source", p->source);
+    cJSON_AddBoolToObject(o, "measured", p->measured);
+    cJSON_AddNumberToObject(o, "dram_gbs", p->dram_gbs);
+    cJSON *c = cJSON_AddObjectToObject(o, "compute_tflops");
+    cJSON_AddNumberToObject(c, "f32", p->compute_tflops_f32);
+    cJSON_AddNumberToObject(c, "f16", p->compute_tflops_f16);
+    cJSON_AddNumberToObject(c, "bf16", p->compute_tflops_bf16);
+    return o;
+}
