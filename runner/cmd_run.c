@@ -12,6 +12,7 @@
 #include "peaks.h"
 #include "profiles.h"
 #include "summary.h"
+#include "sweep.h"
 #include "tensors.h"
 #include "workload.h"
 
@@ -83,6 +84,7 @@ typedef struct set_eval {
     int checked, rechecked;
     kg_check_result check, recheck;
     kg_sample_set samples;
+    cJSON *sweep; /* the autotune sweep's record, for sets that sweep */
 } set_eval;
 
 typedef struct run_context {
@@ -191,7 +193,7 @@ static void add_clocks(cJSON *o, const kg_sample_set *samples)
     }
 }
 
-static cJSON *set_json(const set_eval *s, const char *set_name)
+static cJSON *set_json(set_eval *s, const char *set_name)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "set", set_name);
@@ -222,6 +224,9 @@ static cJSON *set_json(const set_eval *s, const char *set_name)
     cJSON_AddItemToObject(o, "host_samples_s",
                           cJSON_CreateDoubleArray(s->samples.host_s, (int)s->samples.count));
     add_clocks(o, &s->samples);
+    if (s->sweep)
+        cJSON_AddItemToObject(o, "sweep", s->sweep); /* the record owns it now */
+    s->sweep = NULL;
     return o;
 }
 
@@ -262,9 +267,22 @@ static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *
         set_eval *s = &sets[i];
         s->entry = entries[i];
         s->status = "ok";
-        progress_line(ctx, "building %s", names[i]);
         memset(&e, 0, sizeof e);
-        rc = kg_prepare(ctx->cache, w, s->entry, shape, tensors, &s->prep, &s->build, &e);
+        kg_symtab chosen;
+        const kg_symtab *overrides = NULL;
+        if (s->entry->sweep_count) {
+            progress_line(ctx, "sweeping %s's block sizes", names[i]);
+            kg_sweep_settings sweep = {.samples = 3, .max_time_s = 2.0, .hot = ctx->measure.hot};
+            if (kg_sweep_run(ctx->cache, w, s->entry, shape, tensors, &sweep, &chosen, &s->sweep,
+                             &e) != KG_OK) {
+                fail_set(s, "setup_failed", &e);
+                continue;
+            }
+            overrides = chosen.count ? &chosen : NULL;
+        }
+        progress_line(ctx, "building %s", names[i]);
+        rc = kg_prepare(ctx->cache, w, s->entry, shape, overrides, tensors, &s->prep, &s->build,
+                        &e);
         if (rc) {
             fail_set(s, rc == KG_ERR_BUILD ? "build_failed" : "setup_failed", &e);
             continue;

@@ -298,8 +298,9 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
 }
 
 int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *entry,
-               const kg_shape *workload_shape, const kg_host_tensor *tensors, kg_prepared **out,
-               kg_build_info *build, kg_error *err)
+               const kg_shape *workload_shape, const kg_symtab *overrides,
+               const kg_host_tensor *tensors, kg_prepared **out, kg_build_info *build,
+               kg_error *err)
 {
     kg_shape with_defines = *workload_shape;
     const kg_shape *shape = &with_defines;
@@ -311,7 +312,7 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
                           cache->device_symbols.values[i]) != 0)
             return kg_error_set(err, KG_ERR_INVALID, "%s: too many symbols", w->name);
     kg_shape_defines defs;
-    int rc = kg_entry_eval_defines(w, entry, &with_defines, &defs, err);
+    int rc = kg_entry_eval_defines(w, entry, &with_defines, overrides, &defs, err);
     if (rc)
         return rc;
     snprintf(build->defines, sizeof build->defines, "%s", defs.joined);

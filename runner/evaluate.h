@@ -35,13 +35,14 @@ typedef struct kg_build_info {
 
 typedef struct kg_prepared kg_prepared;
 
-/* Builds and sets up `entry` for `shape` on the cache's device, uploading
+/* Builds and sets up `entry` for `shape` on the cache's device (with the
+ * define values in `overrides`, which may be NULL: a sweep's configuration), uploading
  * `tensors` (inputs and the output's initial contents). On a build failure
  * returns KG_ERR_BUILD with *build filled (log included) and *out NULL. On
  * success *out is freed with kg_prepared_free. */
 int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *entry,
-               const kg_shape *shape, const kg_host_tensor *tensors, kg_prepared **out,
-               kg_build_info *build, kg_error *err);
+               const kg_shape *shape, const kg_symtab *overrides, const kg_host_tensor *tensors,
+               kg_prepared **out, kg_build_info *build, kg_error *err);
 void kg_prepared_free(kg_prepared *p);
 
 /* Enqueues every launch of the set once, in order (asynchronous). */

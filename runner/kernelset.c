@@ -24,6 +24,8 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
     }
     free(e->define_names);
     free(e->define_values);
+    for (size_t i = 0; i < e->sweep_count; i++)
+        free(e->sweep_names[i]);
     for (size_t i = 0; i < e->launch_count; i++) {
         kg_launch_spec *l = &e->launches[i];
         free(l->entry);
@@ -247,6 +249,48 @@ static int parse_defines(const kg_workload *w, kg_kernel_entry *e, const kg_json
     return KG_OK;
 }
 
+/* "sweep": {"BLOCK_M": [16, 32, 64], ...}: each name a define of the
+ * entry, each value a positive integer, at most 256 combinations. */
+static int parse_sweep(kg_kernel_entry *e, const kg_json_where *ew, const cJSON *obj,
+                       kg_error *err)
+{
+    const cJSON *sweep = NULL;
+    int rc = kg_json_object(ew, obj, "sweep", 0, &sweep, err);
+    if (rc || !sweep)
+        return rc;
+    kg_json_where at = kg_json_at_key(ew, "sweep");
+    size_t combinations = 1;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, sweep)
+    {
+        kg_json_where iw = kg_json_at_key(&at, item->string);
+        if (e->sweep_count == KG_MAX_SWEEP_DEFINES)
+            return kg_json_fail(&at, err, "at most %d defines can be swept", KG_MAX_SWEEP_DEFINES);
+        if (!is_define(e, item->string))
+            return kg_json_fail(&iw, err, "'%s' is not one of this entry's defines",
+                                item->string);
+        size_t n = (size_t)cJSON_GetArraySize(item);
+        if (!cJSON_IsArray(item) || n == 0 || n > KG_MAX_SWEEP_VALUES)
+            return kg_json_fail(&iw, err, "expected an array of 1 to %d integers",
+                                KG_MAX_SWEEP_VALUES);
+        size_t k = e->sweep_count;
+        e->sweep_names[k] = strdup(item->string);
+        e->sweep_count++;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, item)
+        {
+            if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
+                v->valuedouble < 1)
+                return kg_json_fail(&iw, err, "expected positive integers");
+            e->sweep_values[k][e->sweep_value_count[k]++] = (int64_t)v->valuedouble;
+        }
+        combinations *= n;
+    }
+    if (combinations > 256)
+        return kg_json_fail(&at, err, "%zu combinations; at most 256", combinations);
+    return KG_OK;
+}
+
 static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_json_where *ew,
                           const cJSON *obj, kg_error *err)
 {
@@ -333,7 +377,7 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
 {
     *out = NULL;
     static const char *const keys[] = {"description", "source",  "language", "defines",
-                                       "launches",    "scratch", NULL};
+                                       "launches",    "scratch", "sweep",    NULL};
     if (!cJSON_IsObject(obj))
         return kg_json_fail(where, err, "expected a kernel entry object");
     kg_kernel_entry *e = calloc(1, sizeof *e);
@@ -363,7 +407,8 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
     kg_json_where sw = kg_json_at_key(where, "source");
     if ((rc = resolve_source(&sw, manifest_dir, source, &e->source_path, err)) ||
         (rc = parse_defines(w, e, where, obj, err)) ||
-        (rc = parse_scratch(w, e, where, obj, err)) || (rc = parse_launches(w, e, where, obj, err)))
+        (rc = parse_scratch(w, e, where, obj, err)) ||
+        (rc = parse_launches(w, e, where, obj, err)) || (rc = parse_sweep(e, where, obj, err)))
         goto fail;
     *out = e;
     return KG_OK;
@@ -418,7 +463,7 @@ done:
 }
 
 int kg_entry_eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_shape *shape,
-                          kg_shape_defines *out, kg_error *err)
+                          const kg_symtab *overrides, kg_shape_defines *out, kg_error *err)
 {
     memset(out, 0, sizeof *out);
     if (e->define_count > KG_MAX_DEFINES)
@@ -428,7 +473,9 @@ int kg_entry_eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_sha
         int64_t v;
         char what[96];
         snprintf(what, sizeof what, "%s: defines.%s", e->set, e->define_names[i]);
-        int rc = kg_eval_for_shape(e->define_values[i], shape, w->name, what, &v, err);
+        int rc = overrides && kg_symtab_get(overrides, e->define_names[i], &v)
+                     ? KG_OK
+                     : kg_eval_for_shape(e->define_values[i], shape, w->name, what, &v, err);
         if (rc)
             return rc;
         if (kg_symtab_set(&shape->symbols, e->define_names[i], v) != 0)

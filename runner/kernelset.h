@@ -40,6 +40,9 @@ typedef struct kg_scratch_spec {
     kg_expr *count;
 } kg_scratch_spec;
 
+#define KG_MAX_SWEEP_DEFINES 4
+#define KG_MAX_SWEEP_VALUES 8
+
 typedef struct kg_kernel_entry {
     char *set;      /* "naive", or the submission folder as given */
     char *manifest; /* path of the kernels.json it came from */
@@ -54,6 +57,12 @@ typedef struct kg_kernel_entry {
     size_t launch_count;
     kg_scratch_spec *scratch;
     size_t scratch_count;
+    /* "sweep": for each listed define, the values an autotune sweep tries
+     * (every combination; kgrade keeps the fastest per shape). */
+    size_t sweep_count;
+    char *sweep_names[KG_MAX_SWEEP_DEFINES];
+    int64_t sweep_values[KG_MAX_SWEEP_DEFINES][KG_MAX_SWEEP_VALUES];
+    size_t sweep_value_count[KG_MAX_SWEEP_DEFINES];
 } kg_kernel_entry;
 
 /* Returns 1 when `set` names a submission folder (contains '/' or is an
@@ -90,9 +99,10 @@ typedef struct kg_shape_defines {
 
 /* Evaluates e's defines for `shape` in order, adding each to shape->symbols
  * (pass a copy of the workload's shape) so that later defines and the
- * launch expressions can use it. */
+ * launch expressions can use it. A define named in `overrides` (may be
+ * NULL) takes the value given there instead: one configuration of a sweep. */
 int kg_entry_eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_shape *shape,
-                          kg_shape_defines *out, kg_error *err);
+                          const kg_symtab *overrides, kg_shape_defines *out, kg_error *err);
 
 /* Symbols describing the device, usable in every expression of a kernel
  * manifest (block-size tables by architecture):

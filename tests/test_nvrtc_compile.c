@@ -59,7 +59,7 @@ static void compile_entry(const kg_workload *w, const kg_kernel_entry *e)
                 snprintf(gpu.arch, sizeof gpu.arch, "%s", arches[a]);
                 KG_CHECK_INT(kg_device_symbols(&gpu, &shape.symbols), 0);
                 kg_shape_defines defs;
-                int rc = kg_entry_eval_defines(w, e, &shape, &defs, &err);
+                int rc = kg_entry_eval_defines(w, e, &shape, NULL, &defs, &err);
                 KG_CHECK_MSG(rc == KG_OK, "%s: %s", e->manifest, err.message);
                 if (rc)
                     continue;
