@@ -25,17 +25,15 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Every workload's tuned tier against naive (extend attention has no tuned
-# tier yet and is listed as not graded), then extend attention's reference
-# tier (the port of SGLang's Triton kernel) against naive.
+# Every workload's tuned tier against naive; then extend attention's tuned
+# tier against its reference tier (the port of SGLang's Triton kernel), whose
+# report sets the published claims against the speed-of-light bound.
 demo: build
 	@mkdir -p results
 	@$(BUILD_DIR)/kgrade run --out results/demo.jsonl $(DEMO_ARGS)
-	@$(BUILD_DIR)/kgrade run --workload extend_attention --baseline naive --candidate reference \
+	@$(BUILD_DIR)/kgrade run --workload extend_attention --baseline reference --candidate tuned \
 		--out results/demo.jsonl $(DEMO_ARGS)
 
-# The whole suite twice: the release build, then the same tests built with
-# AddressSanitizer + UBSan (any report fails the test).
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory asan

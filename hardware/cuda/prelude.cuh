@@ -8,6 +8,7 @@
 #define KG_LOCAL __shared__
 #define KG_LOCAL_PTR /* CUDA pointers into shared memory are generic */
 #define KG_RESTRICT __restrict__
+#define KG_ALIGNED(n) __align__(n)
 
 typedef long long kg_i64;
 typedef unsigned int kg_u32;

@@ -8,6 +8,7 @@
 #define KG_LOCAL __local
 #define KG_LOCAL_PTR __local /* a pointer parameter into local memory */
 #define KG_RESTRICT restrict
+#define KG_ALIGNED(n) __attribute__((aligned(n)))
 
 typedef long kg_i64;
 typedef uint kg_u32;
