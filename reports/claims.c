@@ -7,20 +7,12 @@
 #include <math.h>
 #include <string.h>
 
-static int is_json_file(const char *dir, const char *name, void *user)
-{
-    (void)dir;
-    (void)user;
-    size_t len = strlen(name);
-    return len > 5 && strcmp(name + len - 5, ".json") == 0;
-}
-
 cJSON *kg_claims_for_workload(const char *dir, const char *workload)
 {
     cJSON *list = cJSON_CreateArray();
     char **names;
     size_t n;
-    if (kg_dir_list(dir, is_json_file, NULL, &names, &n) != 0)
+    if (kg_dir_list(dir, kg_dir_is_json, NULL, &names, &n) != 0)
         return list;
     for (size_t i = 0; i < n; i++) {
         char path[4096];

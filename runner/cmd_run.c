@@ -281,8 +281,8 @@ static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *
             overrides = chosen.count ? &chosen : NULL;
         }
         progress_line(ctx, "building %s", names[i]);
-        rc = kg_prepare(ctx->cache, w, s->entry, shape, overrides, tensors, &s->prep, &s->build,
-                        &e);
+        rc =
+            kg_prepare(ctx->cache, w, s->entry, shape, overrides, tensors, &s->prep, &s->build, &e);
         if (rc) {
             fail_set(s, rc == KG_ERR_BUILD ? "build_failed" : "setup_failed", &e);
             continue;

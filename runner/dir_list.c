@@ -42,3 +42,11 @@ void kg_dir_list_free(char **names, size_t count)
         free(names[i]);
     free(names);
 }
+
+int kg_dir_is_json(const char *dir, const char *name, void *user)
+{
+    (void)dir;
+    (void)user;
+    size_t len = strlen(name);
+    return len > 5 && strcmp(name + len - 5, ".json") == 0;
+}

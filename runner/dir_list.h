@@ -15,4 +15,7 @@ int kg_dir_list(const char *dir, int (*keep)(const char *dir, const char *name, 
                 void *user, char ***names, size_t *count);
 void kg_dir_list_free(char **names, size_t count);
 
+/* A `keep` filter for kg_dir_list: names ending in ".json". */
+int kg_dir_is_json(const char *dir, const char *name, void *user);
+
 #endif

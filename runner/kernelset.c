@@ -251,8 +251,7 @@ static int parse_defines(const kg_workload *w, kg_kernel_entry *e, const kg_json
 
 /* "sweep": {"BLOCK_M": [16, 32, 64], ...}: each name a define of the
  * entry, each value a positive integer, at most 256 combinations. */
-static int parse_sweep(kg_kernel_entry *e, const kg_json_where *ew, const cJSON *obj,
-                       kg_error *err)
+static int parse_sweep(kg_kernel_entry *e, const kg_json_where *ew, const cJSON *obj, kg_error *err)
 {
     const cJSON *sweep = NULL;
     int rc = kg_json_object(ew, obj, "sweep", 0, &sweep, err);
@@ -267,8 +266,7 @@ static int parse_sweep(kg_kernel_entry *e, const kg_json_where *ew, const cJSON 
         if (e->sweep_count == KG_MAX_SWEEP_DEFINES)
             return kg_json_fail(&at, err, "at most %d defines can be swept", KG_MAX_SWEEP_DEFINES);
         if (!is_define(e, item->string))
-            return kg_json_fail(&iw, err, "'%s' is not one of this entry's defines",
-                                item->string);
+            return kg_json_fail(&iw, err, "'%s' is not one of this entry's defines", item->string);
         size_t n = (size_t)cJSON_GetArraySize(item);
         if (!cJSON_IsArray(item) || n == 0 || n > KG_MAX_SWEEP_VALUES)
             return kg_json_fail(&iw, err, "expected an array of 1 to %d integers",

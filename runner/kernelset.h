@@ -41,7 +41,7 @@ typedef struct kg_scratch_spec {
 } kg_scratch_spec;
 
 #define KG_MAX_SWEEP_DEFINES 4
-#define KG_MAX_SWEEP_VALUES 8
+#define KG_MAX_SWEEP_VALUES  8
 
 typedef struct kg_kernel_entry {
     char *set;      /* "naive", or the submission folder as given */

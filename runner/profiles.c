@@ -8,14 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_json_file(const char *dir, const char *name, void *user)
-{
-    (void)dir;
-    (void)user;
-    size_t len = strlen(name);
-    return len > 5 && strcmp(name + len - 5, ".json") == 0;
-}
-
 /* Every listed substring present (`want` = 1) or absent (0). */
 static int substrings(const kg_json_where *w, const cJSON *match, const char *key, const char *name,
                       int want, int *ok, kg_error *err)
@@ -125,7 +117,7 @@ cJSON *kg_profile_find(const char *dir, const kg_device_info *info, kg_error *er
 {
     char **names;
     size_t n;
-    if (kg_dir_list(dir, is_json_file, NULL, &names, &n) != 0)
+    if (kg_dir_list(dir, kg_dir_is_json, NULL, &names, &n) != 0)
         return NULL;
     cJSON *found = NULL;
     int failed = 0;
