@@ -123,6 +123,11 @@ static void shape_notes(FILE *out, const cJSON *rec)
         if (strcmp(str(set, "status", "ok"), "ok") != 0)
             fprintf(out, "- %s `%s` on %s: %s: %s\n", roles[i], str(set, "set", "?"),
                     str(rec, "shape", "?"), str(set, "status", "?"), str(set, "error", ""));
+        const cJSON *sweep = cJSON_GetObjectItemCaseSensitive(set, "sweep");
+        if (sweep)
+            fprintf(out, "- %s `%s` on %s: the sweep chose %s of %d configurations\n", roles[i],
+                    str(set, "set", "?"), str(rec, "shape", "?"), str(sweep, "chosen", "none"),
+                    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sweep, "tried")));
         double throttled = num(set, "throttled_samples");
         if (throttled > 0)
             fprintf(out,

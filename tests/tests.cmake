@@ -71,7 +71,13 @@ foreach(workload ${KG_WORKLOAD_NAMES})
     string(JSON tier MEMBER "${manifest_text}" tiers ${i})
     if(NOT tier STREQUAL "naive")
       list(APPEND KG_WORKLOAD_TIERS "${workload}:${tier}")
-      kg_integration_test(smoke_${workload}_${tier} 0 "geomean speedup"
+      # A swept tier must also say which configuration its sweep chose.
+      set(expect "geomean speedup")
+      string(JSON sweep ERROR_VARIABLE no_sweep GET "${manifest_text}" tiers ${tier} sweep)
+      if(NOT no_sweep)
+        set(expect "the sweep chose [A-Z_]+=[0-9]+")
+      endif()
+      kg_integration_test(smoke_${workload}_${tier} 0 "${expect}"
         -- run --workload ${workload} --size-class smoke --max-time 2 --quiet
            --baseline naive --candidate ${tier}
            --out ${KG_RESULTS_DIR}/smoke_${workload}_${tier}.jsonl)
