@@ -9,6 +9,7 @@
 static const kg_command *const commands[] = {
     &kg_command_devices,
     &kg_command_run,
+    &kg_command_report,
     NULL,
 };
 

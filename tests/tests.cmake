@@ -144,3 +144,12 @@ if("cuda" IN_LIST KG_BACKENDS_BUILT)
     -- run --device cuda:0 --workload softmax --size-class smoke --max-time 0.5 --quiet
        --candidate ${KG_BAD}/bad-build --out ${KG_RESULTS_DIR}/cuda_bad_build.jsonl)
 endif()
+
+# `kgrade report` prints, from the file, exactly what the run printed.
+add_test(NAME report_matches_run COMMAND ${CMAKE_SOURCE_DIR}/tests/report_matches_run.sh
+         ${KG_RESULTS_DIR}/report_matches_run.jsonl --workload softmax,rmsnorm --size-class smoke
+         --max-time 0.3 --quiet)
+set_tests_properties(report_matches_run PROPERTIES LABELS integration TIMEOUT 300
+                     ENVIRONMENT "KGRADE=${KG_BIN}")
+kg_integration_test(report_bad_file 2 "README.md:1: not a JSON object"
+  -- report ${CMAKE_SOURCE_DIR}/README.md)
