@@ -9,6 +9,7 @@ endfunction()
 
 kg_unit_test(test_expr)
 kg_unit_test(test_stats)
+kg_unit_test(test_stats_coverage)
 kg_unit_test(test_manifests)
 kg_unit_test(test_check)
 kg_unit_test(test_cli)

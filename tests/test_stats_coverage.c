@@ -1,0 +1,102 @@
+/*
+ * The intervals are validated, not assumed: timing samples are simulated
+ * with a known true speedup — log-normal noise, a slow drift shared by both
+ * sets (they are sampled alternately), occasional outliers — and the 95%
+ * intervals must cover the truth in at least 93% of 1,000 simulated runs,
+ * for the per-shape interval and for the geometric-mean interval.
+ * Also measures the time to compute the statistics of a 100-shape run.
+ */
+#include "kg_test.h"
+#include "rng.h"
+#include "stats.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <time.h>
+
+#define RUNS      1000
+#define SAMPLES   30
+#define RESAMPLES 2000
+#define SHAPES    8
+
+/* SAMPLES timings of a kernel whose noiseless time is `t`. */
+static void simulate(kg_rng *rng, double t, double *out)
+{
+    for (int i = 0; i < SAMPLES; i++) {
+        double drift = 1.0 + 0.02 * i / (SAMPLES - 1);           /* +2% over the run */
+        double noise = exp(0.05 * kg_rng_normal(rng));           /* log-normal, 5% */
+        double outlier = kg_rng_uniform(rng) < 0.03 ? 1.5 : 1.0; /* preemption */
+        out[i] = t * drift * noise * outlier;
+    }
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+int main(void)
+{
+    kg_rng rng;
+    kg_rng_seed(&rng, 20261125);
+    double b[SHAPES][SAMPLES], c[SHAPES][SAMPLES];
+
+    /* Per shape: true speedup 1.7. */
+    int covered = 0;
+    for (int run = 0; run < RUNS; run++) {
+        simulate(&rng, 1e-3, b[0]);
+        simulate(&rng, 1e-3 / 1.7, c[0]);
+        double s, lo, hi;
+        KG_CHECK_INT(
+            kg_speedup_ci(b[0], SAMPLES, c[0], SAMPLES, RESAMPLES, (uint64_t)run, &s, &lo, &hi), 0);
+        covered += lo <= 1.7 && 1.7 <= hi;
+    }
+    printf("per-shape 95%% interval covered the true speedup in %d of %d runs\n", covered, RUNS);
+    KG_CHECK_MSG(covered >= RUNS * 93 / 100, "coverage %d / %d", covered, RUNS);
+
+    /* Geometric mean over SHAPES shapes with different true speedups. */
+    const double truth[SHAPES] = {0.8, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 10.0};
+    double log_sum = 0;
+    for (int i = 0; i < SHAPES; i++)
+        log_sum += log(truth[i]);
+    double true_geomean = exp(log_sum / SHAPES);
+    covered = 0;
+    double t0 = now();
+    for (int run = 0; run < RUNS; run++) {
+        kg_sample_pair pairs[SHAPES];
+        for (int i = 0; i < SHAPES; i++) {
+            double base = 1e-4 * (1 + i); /* shapes of different sizes */
+            simulate(&rng, base, b[i]);
+            simulate(&rng, base / truth[i], c[i]);
+            pairs[i] = (kg_sample_pair){b[i], SAMPLES, c[i], SAMPLES};
+        }
+        double g, lo, hi;
+        KG_CHECK_INT(kg_geomean_speedup_ci(pairs, SHAPES, RESAMPLES, (uint64_t)run, &g, &lo, &hi),
+                     0);
+        covered += lo <= true_geomean && true_geomean <= hi;
+    }
+    printf("geomean 95%% interval covered the true geomean (%.4g) in %d of %d runs (%.1f s)\n",
+           true_geomean, covered, RUNS, now() - t0);
+    KG_CHECK_MSG(covered >= RUNS * 93 / 100, "coverage %d / %d", covered, RUNS);
+
+    /* The statistics of a 100-shape run with the default 10,000 resamples. */
+    static double bb[100][SAMPLES], cc[100][SAMPLES];
+    kg_sample_pair pairs[100];
+    for (int i = 0; i < 100; i++) {
+        simulate(&rng, 1e-3, bb[i]);
+        simulate(&rng, 1e-3 / 1.3, cc[i]);
+        pairs[i] = (kg_sample_pair){bb[i], SAMPLES, cc[i], SAMPLES};
+    }
+    t0 = now();
+    for (int i = 0; i < 100; i++) {
+        double s, lo, hi;
+        kg_speedup_ci(bb[i], SAMPLES, cc[i], SAMPLES, 10000, (uint64_t)i, &s, &lo, &hi);
+    }
+    double g, lo, hi;
+    kg_geomean_speedup_ci(pairs, 100, 10000, 1, &g, &lo, &hi);
+    printf("100 shapes x %d samples, 10000 resamples: per-shape and geomean intervals in %.2f s\n",
+           SAMPLES, now() - t0);
+    return kg_test_finish("test_stats_coverage");
+}
