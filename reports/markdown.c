@@ -208,12 +208,32 @@ static void claims(FILE *out, const cJSON *records, const char *workload, const 
     cJSON_Delete(list);
 }
 
+/* The geometric mean under the default policy (a failed candidate counts
+ * as 1x), the other two policies when anything failed, and fast_p. */
 static void geomean_line(FILE *out, const cJSON *g)
 {
     char r[64];
     format_ratio(r, sizeof r, g, "geomean");
-    fprintf(out, "geomean speedup %s over %.0f of %.0f shapes (candidate passed %.0f)\n\n", r,
-            num(g, "compared"), num(g, "shapes"), num(g, "candidate_passed"));
+    double failed = num(g, "candidate_failed");
+    fprintf(out, "geomean speedup %s over %.0f of %.0f shapes (candidate passed %.0f", r,
+            num(g, "compared") + (isfinite(failed) ? failed : 0), num(g, "shapes"),
+            num(g, "candidate_passed"));
+    const cJSON *pol = cJSON_GetObjectItemCaseSensitive(g, "policies");
+    if (failed > 0) {
+        char excluded[64];
+        format_ratio(excluded, sizeof excluded,
+                     cJSON_GetObjectItemCaseSensitive(pol, "failures_excluded"), "geomean");
+        fprintf(out, "; failures counted as 1x; excluding failures %s; failures as 0: 0", excluded);
+    }
+    fprintf(out, ")");
+    const cJSON *fast = cJSON_GetObjectItemCaseSensitive(g, "fast_p");
+    static const char *const ps[] = {"1", "1.5", "2"};
+    for (int k = 0; k < 3; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(fast, ps[k]);
+        if (cJSON_IsNumber(v))
+            fprintf(out, "%s fast_%s %.0f%%", k ? "," : " ·", ps[k], 100 * v->valuedouble);
+    }
+    fprintf(out, "\n\n");
 }
 
 void kg_report_markdown(FILE *out, const cJSON *records)

@@ -72,10 +72,16 @@ int kg_summary_add_speedup(cJSON *rec, size_t resamples, uint64_t seed)
 typedef struct group {
     const char *workload; /* NULL = every workload */
     size_t shapes, candidate_ok, compared;
-    kg_sample_pair *pairs;
+    size_t candidate_failed; /* baseline passed, candidate did not */
+    kg_sample_pair *pairs;   /* the compared shapes */
+    double *ratios;          /* their point speedups (median ratio) */
     double **owned;
     size_t owned_count;
 } group;
+
+/* A failed candidate under the default policy: a shape whose speedup is 1
+ * in every bootstrap resample (the user falls back to the baseline). */
+static const double unit_sample = 1.0;
 
 static void group_add(group *g, const cJSON *rec)
 {
@@ -84,6 +90,8 @@ static void group_add(group *g, const cJSON *rec)
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
     if (c && set_usable(c))
         g->candidate_ok++;
+    if (b && set_usable(b) && !(c && set_usable(c)))
+        g->candidate_failed++;
     if (!b || !c || !set_usable(b) || !set_usable(c))
         return;
     kg_sample_pair *p = &g->pairs[g->compared];
@@ -95,7 +103,55 @@ static void group_add(group *g, const cJSON *rec)
         return;
     p->baseline = vb;
     p->candidate = vc;
+    g->ratios[g->compared] = kg_median(vb, p->n_baseline) / kg_median(vc, p->n_candidate);
     g->compared++;
+}
+
+static void add_interval(cJSON *o, const kg_sample_pair *pairs, size_t n, size_t resamples,
+                         uint64_t seed)
+{
+    double gm, lo, hi;
+    if (n && kg_geomean_speedup_ci(pairs, n, resamples, seed, &gm, &lo, &hi) == 0) {
+        cJSON_AddNumberToObject(o, "geomean", gm);
+        cJSON_AddNumberToObject(o, "lo", lo);
+        cJSON_AddNumberToObject(o, "hi", hi);
+    }
+}
+
+/* The three ways a failed candidate can enter the geometric mean: as 1x
+ * (the default: fall back to the baseline), excluded (KernelBench's
+ * geomean), or as 0 (fast_p semantics: any failure zeroes the mean). */
+static void add_policies(cJSON *o, group *g, size_t resamples, uint64_t seed)
+{
+    cJSON *pol = cJSON_AddObjectToObject(o, "policies");
+    kg_sample_pair *with_ones = calloc(g->compared + g->candidate_failed + 1, sizeof *with_ones);
+    if (with_ones) {
+        memcpy(with_ones, g->pairs, g->compared * sizeof *with_ones);
+        for (size_t i = 0; i < g->candidate_failed; i++)
+            with_ones[g->compared + i] = (kg_sample_pair){&unit_sample, 1, &unit_sample, 1};
+        add_interval(cJSON_AddObjectToObject(pol, "failures_as_1x"), with_ones,
+                     g->compared + g->candidate_failed, resamples, seed);
+        free(with_ones);
+    }
+    add_interval(cJSON_AddObjectToObject(pol, "failures_excluded"), g->pairs, g->compared,
+                 resamples, seed);
+    cJSON *zero = cJSON_AddObjectToObject(pol, "failures_as_0");
+    if (g->candidate_failed)
+        cJSON_AddNumberToObject(zero, "geomean", 0);
+    else
+        add_interval(zero, g->pairs, g->compared, resamples, seed);
+    /* fast_p: the share of the shapes the baseline passed on which the
+     * candidate is correct and more than p times faster. */
+    size_t eligible = g->compared + g->candidate_failed;
+    cJSON *fast = cJSON_AddObjectToObject(o, "fast_p");
+    static const double ps[] = {0, 1, 1.5, 2};
+    static const char *const names[] = {"0", "1", "1.5", "2"};
+    for (size_t k = 0; k < 4 && eligible; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < g->compared; i++)
+            n += ps[k] == 0 || g->ratios[i] > ps[k];
+        cJSON_AddNumberToObject(fast, names[k], (double)n / (double)eligible);
+    }
 }
 
 static cJSON *group_json(group *g, size_t resamples, uint64_t seed)
@@ -106,12 +162,17 @@ static cJSON *group_json(group *g, size_t resamples, uint64_t seed)
     cJSON_AddNumberToObject(o, "shapes", (double)g->shapes);
     cJSON_AddNumberToObject(o, "candidate_passed", (double)g->candidate_ok);
     cJSON_AddNumberToObject(o, "compared", (double)g->compared);
-    double gm, lo, hi;
-    if (g->compared &&
-        kg_geomean_speedup_ci(g->pairs, g->compared, resamples, seed, &gm, &lo, &hi) == 0) {
-        cJSON_AddNumberToObject(o, "geomean", gm);
-        cJSON_AddNumberToObject(o, "lo", lo);
-        cJSON_AddNumberToObject(o, "hi", hi);
+    cJSON_AddNumberToObject(o, "candidate_failed", (double)g->candidate_failed);
+    add_policies(o, g, resamples, seed);
+    /* The headline numbers follow the default policy, named in "policy". */
+    cJSON_AddStringToObject(o, "policy", "failures_as_1x");
+    const cJSON *chosen = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(o, "policies"), "failures_as_1x");
+    static const char *const keys[] = {"geomean", "lo", "hi"};
+    for (int k = 0; k < 3; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(chosen, keys[k]);
+        if (cJSON_IsNumber(v))
+            cJSON_AddNumberToObject(o, keys[k], v->valuedouble);
     }
     return o;
 }
@@ -122,6 +183,7 @@ static void group_free(group *g)
         free(g->owned[i]);
     free(g->owned);
     free(g->pairs);
+    free(g->ratios);
 }
 
 static int is_shape(const cJSON *rec)
@@ -141,6 +203,7 @@ static void group_init(group *g, const char *workload, size_t n)
     memset(g, 0, sizeof *g);
     g->workload = workload;
     g->pairs = calloc(n ? n : 1, sizeof *g->pairs);
+    g->ratios = calloc(n ? n : 1, sizeof *g->ratios);
     g->owned = calloc(2 * (n ? n : 1), sizeof *g->owned);
 }
 
@@ -149,7 +212,9 @@ cJSON *kg_summary_compute(const cJSON *records, size_t resamples, uint64_t seed)
     size_t n = (size_t)cJSON_GetArraySize(records);
     cJSON *summary = cJSON_CreateObject();
     cJSON_AddStringToObject(summary, "type", "summary");
-    cJSON_AddStringToObject(summary, "geomean_over", "shapes where baseline and candidate passed");
+    cJSON_AddStringToObject(summary, "geomean_over",
+                            "shapes the baseline passed; a failed candidate counts as 1x (policy "
+                            "failures_as_1x; the others are under \"policies\")");
     cJSON_AddNumberToObject(summary, "resamples", (double)resamples);
     cJSON *per = cJSON_AddArrayToObject(summary, "workloads");
     group all;

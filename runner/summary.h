@@ -20,8 +20,11 @@ int kg_summary_add_speedup(cJSON *shape_record, size_t resamples, uint64_t seed)
 
 /* A new "type": "summary" record over every "shape" record in `records`:
  * per workload and overall, the number of shapes, how many the candidate
- * passed, and the geometric mean speedup with its interval over the shapes
- * where both sets passed. The caller owns the result. */
+ * passed, the geometric mean speedup with its interval under each failure
+ * policy ("policies": failures_as_1x — the default, also in "geomean",
+ * "lo", "hi" — failures_excluded, failures_as_0) and fast_p for p in
+ * {0, 1, 1.5, 2}. Shapes the baseline failed are never compared. The caller
+ * owns the result. */
 cJSON *kg_summary_compute(const cJSON *records, size_t resamples, uint64_t seed);
 
 /* Median of a JSON array of numbers (NAN when empty). */
