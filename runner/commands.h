@@ -7,5 +7,6 @@
 extern const kg_command kg_command_devices;
 extern const kg_command kg_command_run;
 extern const kg_command kg_command_report;
+extern const kg_command kg_command_verify;
 
 #endif

@@ -7,10 +7,7 @@
 #include <string.h>
 
 static const kg_command *const commands[] = {
-    &kg_command_devices,
-    &kg_command_run,
-    &kg_command_report,
-    NULL,
+    &kg_command_devices, &kg_command_run, &kg_command_report, &kg_command_verify, NULL,
 };
 
 static void usage(FILE *out)

@@ -11,6 +11,7 @@ kg_unit_test(test_expr)
 kg_unit_test(test_stats)
 kg_unit_test(test_stats_coverage)
 kg_unit_test(test_summary)
+kg_unit_test(test_verify)
 kg_unit_test(test_manifests)
 kg_unit_test(test_check)
 kg_unit_test(test_cli)
@@ -155,3 +156,10 @@ set_tests_properties(report_matches_run PROPERTIES LABELS integration TIMEOUT 30
                      ENVIRONMENT "KGRADE=${KG_BIN}")
 kg_integration_test(report_bad_file 2 "README.md:1: not a JSON object"
   -- report ${CMAKE_SOURCE_DIR}/README.md)
+# verify: the shipped claims against a results file; they are refused (the
+# smoke run is not their size class): exit 1 with the reason.
+kg_integration_test(verify_refuses_mismatch 1 "refused\\*\\*: no run of these results matches the claim"
+  -- verify ${CMAKE_SOURCE_DIR}/tests/data/smoke-extend-attention.jsonl
+     ${CMAKE_SOURCE_DIR}/reports/claims/qwen3.7-max.json)
+kg_integration_test(verify_bad_input 2 "expected a results file and at least one claim"
+  -- verify ${CMAKE_SOURCE_DIR}/README.md)

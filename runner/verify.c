@@ -1,0 +1,230 @@
+/* Claims against measured results. */
+#include "verify.h"
+#include "summary.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *kg_verdict_name(kg_verdict v)
+{
+    switch (v) {
+    case KG_VERDICT_REPRODUCED:
+        return "reproduced";
+    case KG_VERDICT_REFUTED:
+        return "refuted";
+    case KG_VERDICT_INCONCLUSIVE:
+        return "inconclusive";
+    case KG_VERDICT_IMPOSSIBLE:
+        return "physically impossible on this device";
+    case KG_VERDICT_UNGRADED:
+        return "not graded";
+    default:
+        return "refused";
+    }
+}
+
+static const char *text(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int is_type(const cJSON *rec, const char *type)
+{
+    const char *t = text(rec, "type");
+    return t && strcmp(t, type) == 0;
+}
+
+/* The last path component: a submission "kernels/qwen/" matches "qwen". */
+static int same_set(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    while (la > 1 && a[la - 1] == '/')
+        la--;
+    while (lb > 1 && b[lb - 1] == '/')
+        lb--;
+    const char *sa = a + la, *sb = b + lb;
+    while (sa > a && sa[-1] != '/')
+        sa--;
+    while (sb > b && sb[-1] != '/')
+        sb--;
+    return (size_t)(a + la - sa) == (size_t)(b + lb - sb) &&
+           strncmp(sa, sb, (size_t)(a + la - sa)) == 0;
+}
+
+/* One run of the file: its header and the records up to the next header. */
+typedef struct run_view {
+    const cJSON *header;
+    cJSON *records; /* references */
+} run_view;
+
+static int matches_run(const cJSON *claim, const run_view *run, char *why, size_t size)
+{
+    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(run->header, "settings");
+    const char *workload = text(claim, "workload");
+    const char *baseline = text(claim, "kgrade_baseline");
+    const char *size_class = text(claim, "kgrade_size_class");
+    int has_workload = 0;
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, run->records)
+    {
+        if (is_type(rec, "shape") && text(rec, "workload") &&
+            strcmp(text(rec, "workload"), workload) == 0)
+            has_workload = 1;
+    }
+    const char *run_baseline = text(settings, "baseline");
+    const char *run_class = text(settings, "size_class");
+    if (!has_workload)
+        snprintf(why, size, "no shape of workload '%s'", workload);
+    else if (!run_baseline || !same_set(run_baseline, baseline))
+        snprintf(why, size, "the baseline is '%s', the claim's is '%s'",
+                 run_baseline ? run_baseline : "?", baseline);
+    else if (size_class && (!run_class || strcmp(run_class, size_class) != 0))
+        snprintf(why, size, "size class '%s', the claim's shapes are '%s'",
+                 run_class ? run_class : "?", size_class);
+    else
+        return 1;
+    return 0;
+}
+
+/* Geometric mean over the workload's shapes of baseline median / speed of
+ * light: the largest geomean speedup possible over the baseline. */
+static double bound_over_baseline(const cJSON *records, const char *workload)
+{
+    double log_sum = 0;
+    int n = 0;
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, records)
+    {
+        if (!is_type(rec, "shape") || strcmp(text(rec, "workload"), workload) != 0)
+            continue;
+        const cJSON *sol = cJSON_GetObjectItemCaseSensitive(rec, "speed_of_light_s");
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
+        const char *status = text(b, "status");
+        if (!cJSON_IsNumber(sol) || sol->valuedouble <= 0 || !status || strcmp(status, "ok"))
+            return NAN; /* every shape must have a bound */
+        double median = kg_summary_median(cJSON_GetObjectItemCaseSensitive(b, "samples_s"));
+        if (!(median > 0))
+            return NAN;
+        log_sum += log(median / sol->valuedouble);
+        n++;
+    }
+    return n ? exp(log_sum / n) : NAN;
+}
+
+/* The run's summary entry for the workload (recomputed when the run was
+ * interrupted before writing its summary). */
+static void measured_geomean(const run_view *run, const char *workload, kg_claim_grade *out)
+{
+    const cJSON *summary = NULL, *rec;
+    cJSON_ArrayForEach(rec, run->records)
+    {
+        if (is_type(rec, "summary"))
+            summary = rec;
+    }
+    cJSON *computed = summary ? NULL : kg_summary_compute(run->records, KG_DEFAULT_RESAMPLES, 1);
+    const cJSON *g;
+    cJSON_ArrayForEach(g,
+                       cJSON_GetObjectItemCaseSensitive(summary ? summary : computed, "workloads"))
+    {
+        if (text(g, "workload") && strcmp(text(g, "workload"), workload) == 0) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, "geomean");
+            const cJSON *lo = cJSON_GetObjectItemCaseSensitive(g, "lo");
+            const cJSON *hi = cJSON_GetObjectItemCaseSensitive(g, "hi");
+            if (cJSON_IsNumber(v) && cJSON_IsNumber(lo) && cJSON_IsNumber(hi)) {
+                out->geomean = v->valuedouble;
+                out->lo = lo->valuedouble;
+                out->hi = hi->valuedouble;
+            }
+        }
+    }
+    cJSON_Delete(computed);
+}
+
+static void refuse(kg_claim_grade *out, const char *fmt, const char *a, const char *b)
+{
+    out->verdict = KG_VERDICT_REFUSED;
+    snprintf(out->reason, sizeof out->reason, fmt, a ? a : "", b ? b : "");
+}
+
+void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *out)
+{
+    memset(out, 0, sizeof *out);
+    out->geomean = out->lo = out->hi = out->bound = NAN;
+    const cJSON *speedup = cJSON_GetObjectItemCaseSensitive(claim, "speedup");
+    const char *workload = text(claim, "workload");
+    const char *statistic = text(claim, "statistic");
+    const char *baseline = text(claim, "kgrade_baseline");
+    const char *candidate = text(claim, "kgrade_candidate");
+    out->claimed = cJSON_IsNumber(speedup) ? speedup->valuedouble : NAN;
+    if (!workload || !(out->claimed > 0)) {
+        refuse(out, "the claim has no workload or no positive speedup%s%s", NULL, NULL);
+        return;
+    }
+    if (!statistic || strcmp(statistic, "geometric mean") != 0) {
+        refuse(out, "statistic '%s' is not a geometric mean; only that can be graded%s",
+               statistic ? statistic : "(none)", NULL);
+        return;
+    }
+    if (!baseline) {
+        refuse(out,
+               "no kgrade_baseline: which kgrade set stands for the claim's baseline "
+               "'%s' is not said%s",
+               text(claim, "baseline"), NULL);
+        return;
+    }
+
+    /* Split the file into runs; use the first that matches. */
+    char why[256] = "no run in the results";
+    run_view run = {0};
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, records)
+    {
+        if (is_type(rec, "run")) {
+            if (run.header && matches_run(claim, &run, why, sizeof why))
+                break;
+            cJSON_Delete(run.records);
+            run.header = rec;
+            run.records = cJSON_CreateArray();
+        }
+        if (run.records)
+            cJSON_AddItemReferenceToArray(run.records, (cJSON *)rec);
+    }
+    if (!run.header || !matches_run(claim, &run, why, sizeof why)) {
+        cJSON_Delete(run.records);
+        refuse(out, "no run of these results matches the claim (last: %s)%s", why, NULL);
+        return;
+    }
+    const cJSON *device = cJSON_GetObjectItemCaseSensitive(run.header, "device");
+    snprintf(out->device, sizeof out->device, "%s",
+             text(device, "name") ? text(device, "name") : "?");
+    out->bound = bound_over_baseline(run.records, workload);
+    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(run.header, "settings");
+    const char *run_candidate = text(settings, "candidate");
+    if (candidate && run_candidate && same_set(run_candidate, candidate))
+        measured_geomean(&run, workload, out);
+    cJSON_Delete(run.records);
+
+    if (isfinite(out->bound) && out->claimed > out->bound) {
+        out->verdict = KG_VERDICT_IMPOSSIBLE;
+        snprintf(out->reason, sizeof out->reason,
+                 "the largest geomean speedup possible over the baseline on %s is %.3gx",
+                 out->device, out->bound);
+    } else if (!isfinite(out->geomean)) {
+        out->verdict = KG_VERDICT_UNGRADED;
+        snprintf(out->reason, sizeof out->reason,
+                 "the results hold no measurement of the claimed kernel (%s)%s",
+                 candidate ? candidate : "no kgrade_candidate in the claim",
+                 isfinite(out->bound) ? "; the claim is within the speed-of-light bound" : "");
+    } else if (out->lo >= out->claimed) {
+        out->verdict = KG_VERDICT_REPRODUCED;
+    } else if (out->hi < out->claimed) {
+        out->verdict = KG_VERDICT_REFUTED;
+    } else {
+        out->verdict = KG_VERDICT_INCONCLUSIVE;
+    }
+    if (out->verdict >= KG_VERDICT_REPRODUCED && out->verdict <= KG_VERDICT_INCONCLUSIVE)
+        snprintf(out->reason, sizeof out->reason, "measured %.3gx [%.3g, %.3g] on %s", out->geomean,
+                 out->lo, out->hi, out->device);
+}

@@ -1,0 +1,48 @@
+/*
+ * Grading a published claim against measured results (`kgrade verify`).
+ *
+ * A claim (a JSON file of reports/claims/) names a workload, a factor, a
+ * statistic and a baseline; kgrade-specific fields say which kgrade sets
+ * stand for its baseline and candidate (`kgrade_baseline`, `kgrade_candidate`) and which
+ * size class its shapes are (`kgrade_size_class`). The verdicts:
+ *   reproduced      the measured geomean's 95% lower bound >= the claim
+ *   refuted         the upper bound < the claim
+ *   inconclusive    otherwise
+ *   impossible      the claim exceeds the speed-of-light bound over the
+ *                   baseline on the measured device (decided even without
+ *                   the claimed kernel)
+ * A claim that does not match the results (workload, baseline, size class,
+ * statistic) is refused with the reason; one whose kernel is not in the
+ * results cannot be graded beyond the speed-of-light test.
+ */
+#ifndef KG_VERIFY_H
+#define KG_VERIFY_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+typedef enum kg_verdict {
+    KG_VERDICT_REFUSED = 0, /* the claim does not match these results */
+    KG_VERDICT_UNGRADED,    /* matched, but the claimed kernel is not in the results */
+    KG_VERDICT_REPRODUCED,
+    KG_VERDICT_REFUTED,
+    KG_VERDICT_INCONCLUSIVE,
+    KG_VERDICT_IMPOSSIBLE,
+} kg_verdict;
+
+typedef struct kg_claim_grade {
+    kg_verdict verdict;
+    char reason[512]; /* why refused / ungraded, or what was compared */
+    double claimed;
+    double geomean, lo, hi; /* measured (NAN when not measured) */
+    double bound;           /* speed-of-light geomean bound over the baseline (NAN if none) */
+    char device[256];
+} kg_claim_grade;
+
+/* "reproduced", "refuted", ... */
+const char *kg_verdict_name(kg_verdict v);
+
+/* Grades `claim` against the records of a results file (every run in it). */
+void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *out);
+
+#endif

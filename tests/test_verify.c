@@ -1,0 +1,98 @@
+/*
+ * `kgrade verify`'s verdicts against hand-built results with known
+ * numbers: a measured geomean of 10x [9, 11] over `reference` and a
+ * speed-of-light bound of 100x, and claims on each side of them.
+ */
+#include "kg_test.h"
+#include "verify.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char results_text[] =
+    "[{\"type\": \"run\", \"device\": {\"name\": \"Test GPU\"},"
+    "  \"settings\": {\"baseline\": \"reference\", \"candidate\": \"kernels/qwen/\","
+    "                \"size_class\": \"full\"}},"
+    " {\"type\": \"shape\", \"workload\": \"extend_attention\", \"speed_of_light_s\": 0.01,"
+    "  \"baseline\": {\"status\": \"ok\", \"samples_s\": [1, 1, 1]},"
+    "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [0.1, 0.1, 0.1]}},"
+    " {\"type\": \"shape\", \"workload\": \"extend_attention\", \"speed_of_light_s\": 0.01,"
+    "  \"baseline\": {\"status\": \"ok\", \"samples_s\": [1, 1, 1]},"
+    "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [0.1, 0.1, 0.1]}},"
+    " {\"type\": \"summary\", \"workloads\": [{\"workload\": \"extend_attention\","
+    "   \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]";
+
+static kg_claim_grade grade(const cJSON *records, const char *claim_text)
+{
+    cJSON *claim = cJSON_Parse(claim_text);
+    kg_claim_grade g;
+    kg_verify_claim(claim, records, &g);
+    cJSON_Delete(claim);
+    return g;
+}
+
+/* A claim of `x` on the standard fields, with `extra` JSON members. */
+static kg_claim_grade claim(const cJSON *records, double x, const char *extra)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"workload\": \"extend_attention\", \"speedup\": %g, \"statistic\": \"geometric "
+             "mean\", \"baseline\": \"reference Triton implementation\", \"kgrade_baseline\": "
+             "\"reference\", \"kgrade_size_class\": \"full\"%s}",
+             x, extra);
+    return grade(records, text);
+}
+
+int main(void)
+{
+    cJSON *records = cJSON_Parse(results_text);
+    KG_CHECK(records != NULL);
+    const char *qwen = ", \"kgrade_candidate\": \"qwen\"";
+
+    kg_claim_grade g = claim(records, 8, qwen);
+    KG_CHECK_INT(g.verdict, KG_VERDICT_REPRODUCED); /* lower bound 9 >= 8 */
+    KG_CHECK_NEAR(g.geomean, 10, 0);
+    KG_CHECK_NEAR(g.bound, 100, 1e-9); /* baseline 1 s / speed of light 0.01 s */
+    KG_CHECK_CONTAINS(g.reason, "Test GPU");
+
+    KG_CHECK_INT(claim(records, 12, qwen).verdict, KG_VERDICT_REFUTED);      /* 11 < 12 */
+    KG_CHECK_INT(claim(records, 10, qwen).verdict, KG_VERDICT_INCONCLUSIVE); /* 9 <= 10 <= 11 */
+    KG_CHECK_INT(claim(records, 9, qwen).verdict, KG_VERDICT_REPRODUCED);    /* lo == claim */
+
+    g = claim(records, 200, qwen); /* beyond the speed of light, measured or not */
+    KG_CHECK_INT(g.verdict, KG_VERDICT_IMPOSSIBLE);
+    KG_CHECK_CONTAINS(g.reason, "100x");
+    g = claim(records, 200, ", \"kgrade_candidate\": null");
+    KG_CHECK_INT(g.verdict, KG_VERDICT_IMPOSSIBLE);
+
+    g = claim(records, 5, ", \"kgrade_candidate\": \"kimi\""); /* kernels not measured */
+    KG_CHECK_INT(g.verdict, KG_VERDICT_UNGRADED);
+    KG_CHECK_CONTAINS(g.reason, "within the speed-of-light bound");
+
+    /* Refusals name what does not match. */
+    g = grade(records, "{\"workload\": \"gemm\", \"speedup\": 2, \"statistic\": \"geometric "
+                       "mean\", \"kgrade_baseline\": \"reference\"}");
+    KG_CHECK_INT(g.verdict, KG_VERDICT_REFUSED);
+    KG_CHECK_CONTAINS(g.reason, "no shape of workload 'gemm'");
+    g = grade(records, "{\"workload\": \"extend_attention\", \"speedup\": 2, \"statistic\": "
+                       "\"geometric mean\", \"kgrade_baseline\": \"naive\"}");
+    KG_CHECK_INT(g.verdict, KG_VERDICT_REFUSED);
+    KG_CHECK_CONTAINS(g.reason, "the baseline is 'reference', the claim's is 'naive'");
+    g = grade(records, "{\"workload\": \"extend_attention\", \"speedup\": 2, \"statistic\": "
+                       "\"geometric mean\", \"kgrade_baseline\": \"reference\", "
+                       "\"kgrade_size_class\": \"small\"}");
+    KG_CHECK_INT(g.verdict, KG_VERDICT_REFUSED);
+    KG_CHECK_CONTAINS(g.reason, "size class 'full', the claim's shapes are 'small'");
+    g = grade(records, "{\"workload\": \"extend_attention\", \"speedup\": 2, \"statistic\": "
+                       "\"mean\", \"kgrade_baseline\": \"reference\"}");
+    KG_CHECK_INT(g.verdict, KG_VERDICT_REFUSED);
+    KG_CHECK_CONTAINS(g.reason, "statistic 'mean' is not a geometric mean");
+    g = grade(records, "{\"workload\": \"extend_attention\", \"speedup\": 2, \"statistic\": "
+                       "\"geometric mean\", \"baseline\": \"x\"}");
+    KG_CHECK_INT(g.verdict, KG_VERDICT_REFUSED);
+    KG_CHECK_CONTAINS(g.reason, "no kgrade_baseline");
+
+    cJSON_Delete(records);
+    return kg_test_finish("test_verify");
+}
