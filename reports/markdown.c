@@ -138,6 +138,15 @@ static void shape_notes(FILE *out, const cJSON *rec)
     }
 }
 
+/* A shape record of this workload measured against this baseline set. */
+static int in_section(const cJSON *rec, const char *workload, const char *baseline)
+{
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
+    return strcmp(str(rec, "type", ""), "shape") == 0 &&
+           strcmp(str(rec, "workload", ""), workload) == 0 &&
+           strcmp(str(b, "set", ""), baseline) == 0;
+}
+
 /* The speed-of-light table of one workload: the roofline time of each
  * shape, each set's share of it, and the largest speedup physically possible
  * over each set (its median / the roofline time). */
@@ -148,9 +157,7 @@ static void speed_of_light(FILE *out, const cJSON *records, const char *workload
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
-        if (strcmp(str(rec, "type", ""), "shape") == 0 &&
-            strcmp(str(rec, "workload", ""), workload) == 0 &&
-            isfinite(num(rec, "speed_of_light_s")))
+        if (in_section(rec, workload, baseline) && isfinite(num(rec, "speed_of_light_s")))
             any = 1;
     }
     if (!any)
@@ -164,8 +171,7 @@ static void speed_of_light(FILE *out, const cJSON *records, const char *workload
             baseline, candidate, baseline, candidate);
     cJSON_ArrayForEach(rec, records)
     {
-        if (strcmp(str(rec, "type", ""), "shape") != 0 ||
-            strcmp(str(rec, "workload", ""), workload) != 0)
+        if (!in_section(rec, workload, baseline))
             continue;
         double sol = num(rec, "speed_of_light_s");
         if (!isfinite(sol))
@@ -191,15 +197,15 @@ static void speed_of_light(FILE *out, const cJSON *records, const char *workload
 }
 
 /* Claims about the workload, against the bound over its `reference` set. */
-static void claims(FILE *out, const cJSON *records, const char *workload, const cJSON *peaks)
+static void claims(FILE *out, const cJSON *records, const char *workload, const char *baseline,
+                   const cJSON *peaks)
 {
     cJSON *list = kg_claims_for_workload(KG_SOURCE_DIR "/reports/claims", workload);
     cJSON *shapes = cJSON_CreateArray();
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
-        if (strcmp(str(rec, "type", ""), "shape") == 0 &&
-            strcmp(str(rec, "workload", ""), workload) == 0)
+        if (in_section(rec, workload, baseline))
             cJSON_AddItemReferenceToArray(shapes, (cJSON *)rec);
     }
     kg_claims_report(out, list, shapes,
@@ -264,33 +270,37 @@ void kg_report_markdown(FILE *out, const cJSON *records)
     if (!summary)
         summary = computed =
             kg_summary_compute(records, KG_DEFAULT_RESAMPLES, (uint64_t)num(settings, "seed"));
+    const cJSON *by_baseline = cJSON_GetObjectItemCaseSensitive(summary, "overall_by_baseline");
+    int several_baselines = cJSON_GetArraySize(by_baseline) > 1;
     const cJSON *g;
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(summary, "workloads"))
     {
         const char *name = str(g, "workload", "?");
-        fprintf(out, "## %s\n\n", name);
+        const char *against = str(g, "baseline", baseline);
+        if (several_baselines)
+            fprintf(out, "## %s, against `%s`\n\n", name, against);
+        else
+            fprintf(out, "## %s\n\n", name);
         fprintf(out,
                 "| shape | %s median | %s median | speedup [95%% CI] | %s rate | %s rate | "
                 "check | samples, stop |\n",
-                baseline, candidate, baseline, candidate);
+                against, candidate, against, candidate);
         fprintf(out, "|---|---:|---:|---:|---:|---:|---|---|\n");
         const cJSON *rec;
         cJSON_ArrayForEach(rec, records)
         {
-            if (strcmp(str(rec, "type", ""), "shape") == 0 &&
-                strcmp(str(rec, "workload", ""), name) == 0)
+            if (in_section(rec, name, against))
                 shape_row(out, rec, profile);
         }
         fputc('\n', out);
         cJSON_ArrayForEach(rec, records)
         {
-            if (strcmp(str(rec, "type", ""), "shape") == 0 &&
-                strcmp(str(rec, "workload", ""), name) == 0)
+            if (in_section(rec, name, against))
                 shape_notes(out, rec);
         }
         geomean_line(out, g);
-        speed_of_light(out, records, name, baseline, candidate, peaks);
-        claims(out, records, name, peaks);
+        speed_of_light(out, records, name, against, candidate, peaks);
+        claims(out, records, name, against, peaks);
     }
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
@@ -299,8 +309,25 @@ void kg_report_markdown(FILE *out, const cJSON *records)
             fprintf(out, "Not graded: %s (%s)\n\n", str(rec, "workload", "?"),
                     str(rec, "reason", ""));
     }
-    fprintf(out, "## Overall\n\n");
-    geomean_line(out, cJSON_GetObjectItemCaseSensitive(summary, "overall"));
+    if (several_baselines) {
+        /* Baseline sensitivity: the same candidate against each baseline. */
+        fprintf(out, "## Overall, against each baseline\n\n");
+        fprintf(out,
+                "| baseline | geomean speedup of `%s` [95%% CI] | shapes compared |\n"
+                "|---|---:|---:|\n",
+                candidate);
+        cJSON_ArrayForEach(g, by_baseline)
+        {
+            char r[64];
+            format_ratio(r, sizeof r, g, "geomean");
+            fprintf(out, "| `%s` | %s | %.0f of %.0f |\n", str(g, "baseline", "?"), r,
+                    num(g, "compared") + num(g, "candidate_failed"), num(g, "shapes"));
+        }
+        fputc('\n', out);
+    } else {
+        fprintf(out, "## Overall\n\n");
+        geomean_line(out, cJSON_GetObjectItemCaseSensitive(summary, "overall"));
+    }
     fprintf(out,
             "Speedup = %s median / %s median (device timer, %s cache); intervals are 95%% "
             "bootstrap intervals (%.0f resamples).\n",

@@ -53,7 +53,8 @@ static const kg_option run_options_table[] = {
         "smoke, small or full (default: full on a GPU, small otherwise)"),
     OPT("device", KG_OPT_STRING, device, "DEVICE",
         "position from `kgrade devices`, BACKEND:N, or part of the name (default: best)"),
-    OPT("baseline", KG_OPT_STRING, baseline, "SET", "baseline kernel set (default: naive)"),
+    OPT("baseline", KG_OPT_STRING, baseline, "SET[,SET...]",
+        "baseline kernel set, or several to grade the candidate against each (default: naive)"),
     OPT("candidate", KG_OPT_STRING, candidate, "SET",
         "candidate kernel set: a tier or a submission folder (default: tuned)"),
     OPT("seed", KG_OPT_U64, seed, "N", "seed for inputs, sampled checks and bootstrap (default 1)"),
@@ -87,6 +88,8 @@ typedef struct set_eval {
     cJSON *sweep; /* the autotune sweep's record, for sets that sweep */
 } set_eval;
 
+#define KG_MAX_BASELINES 8
+
 typedef struct run_context {
     const run_options *opts;
     const kg_backend *backend;
@@ -99,7 +102,8 @@ typedef struct run_context {
     size_t shape_index, shape_total;
     const char *progress_label;
     int candidate_failures;
-    kg_peaks peaks; /* for the speed-of-light bound; have_peaks = 0 if unknown */
+    const char *baseline; /* the baseline set being graded (one of --baseline's list) */
+    kg_peaks peaks;       /* for the speed-of-light bound; have_peaks = 0 if unknown */
     int have_peaks;
 } run_context;
 
@@ -254,7 +258,7 @@ static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *
                        kg_size_class cls, size_t shape_no, cJSON **record, kg_error *err)
 {
     const kg_shape *shape = &w->shapes[cls][shape_no];
-    const char *names[2] = {ctx->opts->baseline, ctx->opts->candidate};
+    const char *names[2] = {ctx->baseline, ctx->opts->candidate};
     uint64_t input_seed = derive_seed(ctx->opts->seed, w->name, shape_no, 1);
     uint64_t recheck_seed = derive_seed(ctx->opts->seed, w->name, shape_no, 2);
     kg_host_tensor *tensors;
@@ -542,7 +546,7 @@ static int check_sets(const run_options *o, kg_workload *const *workloads, size_
 static int grade_workload(run_context *ctx, const kg_workload *w, kg_size_class cls, kg_error *err)
 {
     kg_kernel_entry *entries[2] = {NULL, NULL};
-    const char *sets[2] = {ctx->opts->baseline, ctx->opts->candidate};
+    const char *sets[2] = {ctx->baseline, ctx->opts->candidate};
     for (int i = 0; i < 2; i++) {
         int rc = kg_kernel_entry_load(w, sets[i], &entries[i], err);
         if (rc == KG_ERR_UNAVAILABLE && missing_set_skips(ctx->opts, sets[i])) {
@@ -654,9 +658,22 @@ static int run_run(const kg_command *self, int argc, char **argv)
         exit_code = usage_fail(&err);
         goto out;
     }
-    if (check_sets(&o, workloads, nw, &err)) {
-        exit_code = usage_fail(&err);
-        goto out;
+    /* --baseline may list several sets: the candidate is graded against
+     * each in turn (baseline sensitivity; tiers side by side). */
+    char baseline_list[512];
+    const char *baselines[KG_MAX_BASELINES];
+    size_t nb = 0;
+    snprintf(baseline_list, sizeof baseline_list, "%s", o.baseline);
+    for (char *save = NULL, *tok = strtok_r(baseline_list, ",", &save);
+         tok && nb < KG_MAX_BASELINES; tok = strtok_r(NULL, ",", &save))
+        baselines[nb++] = tok;
+    for (size_t b = 0; b < nb; b++) {
+        run_options one = o;
+        one.baseline = baselines[b];
+        if (check_sets(&one, workloads, nw, &err)) {
+            exit_code = usage_fail(&err);
+            goto out;
+        }
     }
     const kg_device_entry *de = &devices.items[di];
     memset(&err, 0, sizeof err);
@@ -690,7 +707,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
         ctx.measure.progress_user = &ctx;
     }
     for (size_t i = 0; i < nw; i++)
-        ctx.shape_total += workloads[i]->shape_count[cls];
+        ctx.shape_total += nb * workloads[i]->shape_count[cls];
     if (kg_results_open(o.out, &ctx.results, &err)) {
         exit_code = usage_fail(&err);
         goto out;
@@ -713,8 +730,11 @@ static int run_run(const kg_command *self, int argc, char **argv)
         fprintf(stderr, "kgrade: %s vs %s on %s (%s), size class %s, %zu shapes -> %s\n",
                 o.candidate, o.baseline, de->info.name, de->info.backend, kg_size_class_name(cls),
                 ctx.shape_total, o.out);
-    for (size_t i = 0; i < nw && !rc; i++)
-        rc = grade_workload(&ctx, workloads[i], cls, &err);
+    for (size_t b = 0; b < nb && !rc; b++) {
+        ctx.baseline = baselines[b];
+        for (size_t i = 0; i < nw && !rc; i++)
+            rc = grade_workload(&ctx, workloads[i], cls, &err);
+    }
     if (rc) {
         fprintf(stderr, "%skgrade run: %s\n", ctx.progress ? "\r\033[K" : "", err.message);
         exit_code = KG_EXIT_USAGE;

@@ -71,6 +71,7 @@ int kg_summary_add_speedup(cJSON *rec, size_t resamples, uint64_t seed)
 
 typedef struct group {
     const char *workload; /* NULL = every workload */
+    const char *baseline; /* the baseline set of its shapes */
     size_t shapes, candidate_ok, compared;
     size_t candidate_failed; /* baseline passed, candidate did not */
     kg_sample_pair *pairs;   /* the compared shapes */
@@ -159,6 +160,8 @@ static cJSON *group_json(group *g, size_t resamples, uint64_t seed)
     cJSON *o = cJSON_CreateObject();
     if (g->workload)
         cJSON_AddStringToObject(o, "workload", g->workload);
+    if (g->baseline)
+        cJSON_AddStringToObject(o, "baseline", g->baseline);
     cJSON_AddNumberToObject(o, "shapes", (double)g->shapes);
     cJSON_AddNumberToObject(o, "candidate_passed", (double)g->candidate_ok);
     cJSON_AddNumberToObject(o, "compared", (double)g->compared);
@@ -207,50 +210,78 @@ static void group_init(group *g, const char *workload, size_t n)
     g->owned = calloc(2 * (n ? n : 1), sizeof *g->owned);
 }
 
+static const char *baseline_of(const cJSON *rec)
+{
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
+    const cJSON *set = b ? cJSON_GetObjectItemCaseSensitive(b, "set") : NULL;
+    return cJSON_IsString(set) ? set->valuestring : "";
+}
+
+/* Shapes of `workload` (NULL: any) measured against `baseline`. */
+static int in_group(const cJSON *rec, const char *workload, const char *baseline)
+{
+    return is_shape(rec) && (!workload || strcmp(workload_of(rec), workload) == 0) &&
+           strcmp(baseline_of(rec), baseline) == 0;
+}
+
+/* 1 when an earlier shape record already opened this group. */
+static int seen_before(const cJSON *records, const cJSON *rec, const char *workload,
+                       const char *baseline)
+{
+    const cJSON *prev;
+    cJSON_ArrayForEach(prev, records)
+    {
+        if (prev == rec)
+            return 0;
+        if (in_group(prev, workload, baseline))
+            return 1;
+    }
+    return 0;
+}
+
+static cJSON *summarise_group(const cJSON *records, const char *workload, const char *baseline,
+                              size_t resamples, uint64_t seed)
+{
+    group g;
+    group_init(&g, workload, (size_t)cJSON_GetArraySize(records));
+    g.baseline = baseline;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, records)
+    {
+        if (in_group(r, workload, baseline))
+            group_add(&g, r);
+    }
+    cJSON *o = group_json(&g, resamples, seed);
+    group_free(&g);
+    return o;
+}
+
 cJSON *kg_summary_compute(const cJSON *records, size_t resamples, uint64_t seed)
 {
-    size_t n = (size_t)cJSON_GetArraySize(records);
     cJSON *summary = cJSON_CreateObject();
     cJSON_AddStringToObject(summary, "type", "summary");
     cJSON_AddStringToObject(summary, "geomean_over",
                             "shapes the baseline passed; a failed candidate counts as 1x (policy "
                             "failures_as_1x; the others are under \"policies\")");
     cJSON_AddNumberToObject(summary, "resamples", (double)resamples);
+    /* One group per (workload, baseline) and one overall per baseline, in
+     * order of first appearance; "overall" is the first baseline's. */
     cJSON *per = cJSON_AddArrayToObject(summary, "workloads");
-    group all;
-    group_init(&all, NULL, n);
-    /* Workloads in order of first appearance. */
+    cJSON *overall = cJSON_CreateArray();
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
         if (!is_shape(rec))
             continue;
-        const char *name = workload_of(rec);
-        int seen = 0;
-        const cJSON *prev;
-        cJSON_ArrayForEach(prev, records)
-        {
-            if (prev == rec)
-                break;
-            if (is_shape(prev) && strcmp(workload_of(prev), name) == 0)
-                seen = 1;
-        }
-        if (seen)
-            continue;
-        group g;
-        group_init(&g, name, n);
-        const cJSON *r;
-        cJSON_ArrayForEach(r, records)
-        {
-            if (is_shape(r) && strcmp(workload_of(r), name) == 0) {
-                group_add(&g, r);
-                group_add(&all, r);
-            }
-        }
-        cJSON_AddItemToArray(per, group_json(&g, resamples, seed));
-        group_free(&g);
+        const char *w = workload_of(rec), *b = baseline_of(rec);
+        if (!seen_before(records, rec, w, b))
+            cJSON_AddItemToArray(per, summarise_group(records, w, b, resamples, seed));
+        if (!seen_before(records, rec, NULL, b))
+            cJSON_AddItemToArray(overall, summarise_group(records, NULL, b, resamples, seed));
     }
-    cJSON_AddItemToObject(summary, "overall", group_json(&all, resamples, seed));
-    group_free(&all);
+    if (cJSON_GetArraySize(overall) == 0)
+        cJSON_AddItemToArray(overall, summarise_group(records, NULL, "", resamples, seed));
+    cJSON_AddItemToObject(summary, "overall", cJSON_Duplicate(cJSON_GetArrayItem(overall, 0), 1));
+    cJSON_AddItemToObject(summary, "overall_by_baseline", overall);
     return summary;
 }

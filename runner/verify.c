@@ -53,6 +53,18 @@ static int same_set(const char *a, const char *b)
            strncmp(sa, sb, (size_t)(a + la - sa)) == 0;
 }
 
+/* `set` is one of the comma-separated sets of `list` (--baseline a,b). */
+static int in_list(const char *list, const char *set)
+{
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", list);
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save))
+        if (same_set(tok, set))
+            return 1;
+    return 0;
+}
+
 /* One run of the file: its header and the records up to the next header. */
 typedef struct run_view {
     const cJSON *header;
@@ -77,7 +89,7 @@ static int matches_run(const cJSON *claim, const run_view *run, char *why, size_
     const char *run_class = text(settings, "size_class");
     if (!has_workload)
         snprintf(why, size, "no shape of workload '%s'", workload);
-    else if (!run_baseline || !same_set(run_baseline, baseline))
+    else if (!run_baseline || !in_list(run_baseline, baseline))
         snprintf(why, size, "the baseline is '%s', the claim's is '%s'",
                  run_baseline ? run_baseline : "?", baseline);
     else if (size_class && (!run_class || strcmp(run_class, size_class) != 0))
@@ -90,7 +102,7 @@ static int matches_run(const cJSON *claim, const run_view *run, char *why, size_
 
 /* Geometric mean over the workload's shapes of baseline median / speed of
  * light: the largest geomean speedup possible over the baseline. */
-static double bound_over_baseline(const cJSON *records, const char *workload)
+static double bound_over_baseline(const cJSON *records, const char *workload, const char *baseline)
 {
     double log_sum = 0;
     int n = 0;
@@ -101,6 +113,8 @@ static double bound_over_baseline(const cJSON *records, const char *workload)
             continue;
         const cJSON *sol = cJSON_GetObjectItemCaseSensitive(rec, "speed_of_light_s");
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
+        if (!text(b, "set") || !same_set(text(b, "set"), baseline))
+            continue;
         const char *status = text(b, "status");
         if (!cJSON_IsNumber(sol) || sol->valuedouble <= 0 || !status || strcmp(status, "ok"))
             return NAN; /* every shape must have a bound */
@@ -115,7 +129,8 @@ static double bound_over_baseline(const cJSON *records, const char *workload)
 
 /* The run's summary entry for the workload (recomputed when the run was
  * interrupted before writing its summary). */
-static void measured_geomean(const run_view *run, const char *workload, kg_claim_grade *out)
+static void measured_geomean(const run_view *run, const char *workload, const char *baseline,
+                             kg_claim_grade *out)
 {
     const cJSON *summary = NULL, *rec;
     cJSON_ArrayForEach(rec, run->records)
@@ -128,7 +143,10 @@ static void measured_geomean(const run_view *run, const char *workload, kg_claim
     cJSON_ArrayForEach(g,
                        cJSON_GetObjectItemCaseSensitive(summary ? summary : computed, "workloads"))
     {
-        if (text(g, "workload") && strcmp(text(g, "workload"), workload) == 0) {
+        /* Summaries before several-baseline runs have no "baseline". */
+        const char *against = text(g, "baseline");
+        if (text(g, "workload") && strcmp(text(g, "workload"), workload) == 0 &&
+            (!against || same_set(against, baseline))) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, "geomean");
             const cJSON *lo = cJSON_GetObjectItemCaseSensitive(g, "lo");
             const cJSON *hi = cJSON_GetObjectItemCaseSensitive(g, "hi");
@@ -199,11 +217,11 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
     const cJSON *device = cJSON_GetObjectItemCaseSensitive(run.header, "device");
     snprintf(out->device, sizeof out->device, "%s",
              text(device, "name") ? text(device, "name") : "?");
-    out->bound = bound_over_baseline(run.records, workload);
+    out->bound = bound_over_baseline(run.records, workload, baseline);
     const cJSON *settings = cJSON_GetObjectItemCaseSensitive(run.header, "settings");
     const char *run_candidate = text(settings, "candidate");
     if (candidate && run_candidate && same_set(run_candidate, candidate))
-        measured_geomean(&run, workload, out);
+        measured_geomean(&run, workload, baseline, out);
     cJSON_Delete(run.records);
 
     if (isfinite(out->bound) && out->claimed > out->bound) {

@@ -15,10 +15,10 @@ static const char results_text[] =
     "  \"settings\": {\"baseline\": \"reference\", \"candidate\": \"kernels/qwen/\","
     "                \"size_class\": \"full\"}},"
     " {\"type\": \"shape\", \"workload\": \"extend_attention\", \"speed_of_light_s\": 0.01,"
-    "  \"baseline\": {\"status\": \"ok\", \"samples_s\": [1, 1, 1]},"
+    "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\", \"samples_s\": [1, 1, 1]},"
     "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [0.1, 0.1, 0.1]}},"
     " {\"type\": \"shape\", \"workload\": \"extend_attention\", \"speed_of_light_s\": 0.01,"
-    "  \"baseline\": {\"status\": \"ok\", \"samples_s\": [1, 1, 1]},"
+    "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\", \"samples_s\": [1, 1, 1]},"
     "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [0.1, 0.1, 0.1]}},"
     " {\"type\": \"summary\", \"workloads\": [{\"workload\": \"extend_attention\","
     "   \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]";
@@ -93,6 +93,30 @@ int main(void)
     KG_CHECK_INT(g.verdict, KG_VERDICT_REFUSED);
     KG_CHECK_CONTAINS(g.reason, "no kgrade_baseline");
 
+    cJSON_Delete(records);
+
+    /* A run against several baselines: the claim's baseline is picked out
+     * of the list, and so are its summary entry and its shapes. */
+    records = cJSON_Parse(
+        "[{\"type\": \"run\", \"device\": {\"name\": \"Test GPU\"},"
+        "  \"settings\": {\"baseline\": \"naive,reference\", \"candidate\": \"qwen\","
+        "                \"size_class\": \"full\"}},"
+        " {\"type\": \"shape\", \"workload\": \"extend_attention\", \"speed_of_light_s\": 0.5,"
+        "  \"baseline\": {\"set\": \"naive\", \"status\": \"ok\", \"samples_s\": [100]},"
+        "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [1]}},"
+        " {\"type\": \"shape\", \"workload\": \"extend_attention\", \"speed_of_light_s\": 0.5,"
+        "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\", \"samples_s\": [2]},"
+        "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [1]}},"
+        " {\"type\": \"summary\", \"workloads\": ["
+        "   {\"workload\": \"extend_attention\", \"baseline\": \"naive\", \"geomean\": 100,"
+        "    \"lo\": 90, \"hi\": 110},"
+        "   {\"workload\": \"extend_attention\", \"baseline\": \"reference\", \"geomean\": 2,"
+        "    \"lo\": 1.8, \"hi\": 2.2}]}]");
+    g = claim(records, 3, qwen);
+    KG_CHECK_INT(g.verdict, KG_VERDICT_REFUTED); /* against reference: 2x [1.8, 2.2] */
+    KG_CHECK_NEAR(g.geomean, 2, 0);
+    KG_CHECK_NEAR(g.bound, 4, 1e-12); /* reference 2 s / speed of light 0.5 s */
+    KG_CHECK_INT(claim(records, 5, qwen).verdict, KG_VERDICT_IMPOSSIBLE);
     cJSON_Delete(records);
     return kg_test_finish("test_verify");
 }

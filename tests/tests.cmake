@@ -163,3 +163,8 @@ kg_integration_test(verify_refuses_mismatch 1 "refused\\*\\*: no run of these re
      ${CMAKE_SOURCE_DIR}/reports/claims/qwen3.7-max.json)
 kg_integration_test(verify_bad_input 2 "expected a results file and at least one claim"
   -- verify ${CMAKE_SOURCE_DIR}/README.md)
+
+# Several baselines in one run: the candidate against each, side by side.
+kg_integration_test(several_baselines 0 "Overall, against each baseline"
+  -- run --workload softmax --size-class smoke --max-time 0.3 --quiet
+     --baseline naive,tuned --candidate tuned --out ${KG_RESULTS_DIR}/several_baselines.jsonl)
