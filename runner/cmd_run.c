@@ -224,9 +224,9 @@ static cJSON *set_json(set_eval *s, const char *set_name)
     cJSON_AddNumberToObject(o, "warmup_runs", (double)s->samples.warmup_runs);
     cJSON_AddNumberToObject(o, "throttled_samples", (double)s->samples.throttled);
     cJSON_AddItemToObject(o, "samples_s",
-                          cJSON_CreateDoubleArray(s->samples.device_s, (int)s->samples.count));
+                          kg_results_exact_array(s->samples.device_s, s->samples.count));
     cJSON_AddItemToObject(o, "host_samples_s",
-                          cJSON_CreateDoubleArray(s->samples.host_s, (int)s->samples.count));
+                          kg_results_exact_array(s->samples.host_s, s->samples.count));
     add_clocks(o, &s->samples);
     if (s->sweep)
         cJSON_AddItemToObject(o, "sweep", s->sweep); /* the record owns it now */
@@ -743,7 +743,18 @@ static int run_run(const kg_command *self, int argc, char **argv)
     cJSON *summary = kg_summary_compute(ctx.records, o.resamples, o.seed);
     kg_results_append(ctx.results, summary, &err);
     cJSON_AddItemToArray(ctx.records, summary);
-    kg_report_markdown(stdout, ctx.records);
+    /* The report is made from the file as written, so what the run prints
+     * is exactly what `kgrade report` will print from it later. */
+    cJSON *written = NULL;
+    memset(&err, 0, sizeof err);
+    if (kg_results_read_last_run(o.out, &written, &err) == KG_OK) {
+        kg_report_markdown(stdout, written);
+        cJSON_Delete(written);
+    } else {
+        fprintf(stderr, "kgrade run: reading the results back failed (%s); report from memory\n",
+                err.message);
+        kg_report_markdown(stdout, ctx.records);
+    }
     printf("\nResults: %s\n", o.out);
     if (ctx.candidate_failures)
         exit_code = KG_EXIT_FAILED;

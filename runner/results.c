@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,5 +115,47 @@ int kg_results_read(const char *path, cJSON **records, kg_error *err)
     }
     free(text);
     *records = arr;
+    return KG_OK;
+}
+
+cJSON *kg_results_exact_array(const double *values, size_t n)
+{
+    cJSON *array = cJSON_CreateArray();
+    for (size_t i = 0; array && i < n; i++) {
+        char text[40];
+        if (isfinite(values[i]))
+            snprintf(text, sizeof text, "%.17g", values[i]);
+        else
+            snprintf(text, sizeof text, "null"); /* JSON has no NaN or infinity */
+        cJSON_AddItemToArray(array, cJSON_CreateRaw(text));
+    }
+    return array;
+}
+
+int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err)
+{
+    *records = NULL;
+    cJSON *all;
+    int rc = kg_results_read(path, &all, err);
+    if (rc)
+        return rc;
+    int last = -1, i = 0;
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, all)
+    {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "type");
+        if (cJSON_IsString(type) && strcmp(type->valuestring, "run") == 0)
+            last = i;
+        i++;
+    }
+    if (last < 0) {
+        cJSON_Delete(all);
+        return kg_error_set(err, KG_ERR_INVALID, "%s: no run header", path);
+    }
+    cJSON *out = cJSON_CreateArray();
+    while (cJSON_GetArraySize(all) > last)
+        cJSON_AddItemToArray(out, cJSON_DetachItemFromArray(all, last));
+    cJSON_Delete(all);
+    *records = out;
     return KG_OK;
 }

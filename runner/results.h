@@ -21,6 +21,15 @@ int kg_results_open(const char *path, kg_results_file **out, kg_error *err);
 int kg_results_append(kg_results_file *f, const cJSON *record, kg_error *err);
 void kg_results_close(kg_results_file *f);
 
+/* A JSON array of the n values, each written with 17 significant digits so
+ * that reading the file gives back exactly the doubles that were measured
+ * (cJSON's own printing can drop the last bit). The caller owns it. */
+cJSON *kg_results_exact_array(const double *values, size_t n);
+
+/* The records of the last run in a results file (its header and what
+ * follows), as a new cJSON array the caller deletes. */
+int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err);
+
 /* Reads every record of a results file into a cJSON array the caller
  * deletes. A malformed line is an error naming the line, except a
  * truncated last line (a crash mid-write), which is skipped. */
