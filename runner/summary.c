@@ -19,8 +19,16 @@ static double *numbers(const cJSON *arr, size_t *n)
     const cJSON *x;
     cJSON_ArrayForEach(x, arr)
     {
+        /* Samples are raw 17-digit numbers in a record being written
+         * (kg_results_exact_array) and plain numbers once read back. */
         if (cJSON_IsNumber(x))
             v[(*n)++] = x->valuedouble;
+        else if (cJSON_IsRaw(x) && x->valuestring) {
+            char *end;
+            double d = strtod(x->valuestring, &end);
+            if (end != x->valuestring && *end == '\0')
+                v[(*n)++] = d;
+        }
     }
     return v;
 }

@@ -75,7 +75,7 @@ foreach(workload ${KG_WORKLOAD_NAMES})
     if(NOT tier STREQUAL "naive")
       list(APPEND KG_WORKLOAD_TIERS "${workload}:${tier}")
       # A swept tier must also say which configuration its sweep chose.
-      set(expect "geomean speedup")
+      set(expect "geomean speedup [0-9][0-9.e+-]*x")
       string(JSON sweep ERROR_VARIABLE no_sweep GET "${manifest_text}" tiers ${tier} sweep)
       if(NOT no_sweep)
         set(expect "the sweep chose [A-Z_]+=[0-9]+")
@@ -95,10 +95,10 @@ kg_integration_test(smoke_extend_attention_claims 0
      --baseline naive --candidate reference --out ${KG_RESULTS_DIR}/smoke_claims.jsonl)
 # The default run (tuned against naive, every workload) skips, and reports,
 # a workload without a tuned tier instead of failing.
-kg_integration_test(smoke_default_run 0 "geomean speedup"
+kg_integration_test(smoke_default_run 0 "geomean speedup [0-9][0-9.e+-]*x"
   -- run --size-class smoke --max-time 0.3 --quiet --out ${KG_RESULTS_DIR}/smoke_default.jsonl)
 
-kg_integration_test(example_opencl_softmax 0 "geomean speedup"
+kg_integration_test(example_opencl_softmax 0 "geomean speedup [0-9][0-9.e+-]*x"
   -- run --workload softmax --size-class smoke --max-time 2 --quiet
      --candidate ${CMAKE_SOURCE_DIR}/kernels/examples/opencl-softmax
      --out ${KG_RESULTS_DIR}/example_opencl_softmax.jsonl)
@@ -134,7 +134,7 @@ if("cuda" IN_LIST KG_BACKENDS_BUILT)
     string(REPLACE ":" ";" parts ${pair})
     list(GET parts 0 workload)
     list(GET parts 1 tier)
-    kg_gpu_test(cuda cuda_smoke_${workload}_${tier} 0 "geomean speedup"
+    kg_gpu_test(cuda cuda_smoke_${workload}_${tier} 0 "geomean speedup [0-9][0-9.e+-]*x"
       -- run --device cuda:0 --workload ${workload} --size-class smoke --max-time 2 --quiet
          --baseline naive --candidate ${tier}
          --out ${KG_RESULTS_DIR}/cuda_smoke_${workload}_${tier}.jsonl)
