@@ -73,28 +73,41 @@ static void *open_first(const char *const *names, size_t count, const char **loa
     return NULL;
 }
 
+/* Opens the first of `names` that loads and resolves `entries` into the
+ * table (whose first member is the handle). Returns 1 when no name loaded
+ * (the caller says what was missing), else KG_OK or resolve's error; on any
+ * failure the table is left zeroed and nothing stays open. */
+static int load(const char *const *names, size_t count, const symbol_entry *entries, size_t n,
+                void *table, size_t table_size, void **handle, const char **loaded, kg_error *err)
+{
+    memset(table, 0, table_size);
+    *handle = open_first(names, count, loaded);
+    if (!*handle)
+        return 1;
+    const char *slash = strrchr(*loaded, '/');
+    int rc = resolve(*handle, slash ? slash + 1 : *loaded, entries, n, table, err);
+    if (rc)
+        kg_dynlink_unload(handle, table, table_size);
+    return rc;
+}
+
 int kg_cuda_driver_load(kg_cuda_driver *d, kg_error *err)
 {
-    memset(d, 0, sizeof *d);
     /* KGRADE_CUDA_DRIVER names another libcuda (a path or a soname): for a
      * driver outside the loader's path, and for testing the no-driver path
      * on a machine that has one. */
     const char *override = getenv("KGRADE_CUDA_DRIVER");
     const char *names[] = {override && override[0] ? override : "libcuda.so.1"};
     const char *loaded = NULL;
-    d->handle = open_first(names, 1, &loaded);
-    if (!d->handle)
+    int rc = load(names, 1, driver_symbols, sizeof driver_symbols / sizeof driver_symbols[0], d,
+                  sizeof *d, &d->handle, &loaded, err);
+    if (rc == 1)
         return kg_error_set(err, KG_ERR_UNAVAILABLE, "driver not found (%s)", names[0]);
-    int rc = resolve(d->handle, loaded, driver_symbols,
-                     sizeof driver_symbols / sizeof driver_symbols[0], d, err);
-    if (rc)
-        kg_dynlink_unload(&d->handle, d, sizeof *d);
     return rc;
 }
 
 int kg_nvrtc_load(kg_nvrtc *n, kg_error *err)
 {
-    memset(n, 0, sizeof *n);
     static const char *const bases[] = {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"};
     enum { nbases = sizeof bases / sizeof bases[0] };
     const char *names[2 * nbases];
@@ -113,30 +126,25 @@ int kg_nvrtc_load(kg_nvrtc *n, kg_error *err)
     (void)in_toolkit;
 #endif
     const char *loaded = NULL;
-    n->handle = open_first(names, count, &loaded);
-    if (!n->handle)
+    int rc = load(names, count, nvrtc_symbols, sizeof nvrtc_symbols / sizeof nvrtc_symbols[0], n,
+                  sizeof *n, &n->handle, &loaded, err);
+    if (rc == 1)
         return kg_error_set(err, KG_ERR_UNAVAILABLE,
                             "NVRTC not found (tried libnvrtc.so.13, libnvrtc.so.12, libnvrtc.so)");
-    const char *slash = strrchr(loaded, '/');
-    snprintf(n->library, sizeof n->library, "%s", slash ? slash + 1 : loaded);
-    int rc = resolve(n->handle, n->library, nvrtc_symbols,
-                     sizeof nvrtc_symbols / sizeof nvrtc_symbols[0], n, err);
-    if (rc)
-        kg_dynlink_unload(&n->handle, n, sizeof *n);
+    if (rc == KG_OK) {
+        const char *slash = strrchr(loaded, '/');
+        snprintf(n->library, sizeof n->library, "%s", slash ? slash + 1 : loaded);
+    }
     return rc;
 }
 
 int kg_nvml_load(kg_nvml *m, kg_error *err)
 {
-    memset(m, 0, sizeof *m);
     static const char *const names[] = {"libnvidia-ml.so.1"};
     const char *loaded = NULL;
-    m->handle = open_first(names, 1, &loaded);
-    if (!m->handle)
+    int rc = load(names, 1, nvml_symbols, sizeof nvml_symbols / sizeof nvml_symbols[0], m,
+                  sizeof *m, &m->handle, &loaded, err);
+    if (rc == 1)
         return kg_error_set(err, KG_ERR_UNAVAILABLE, "NVML not found (libnvidia-ml.so.1)");
-    int rc = resolve(m->handle, loaded, nvml_symbols, sizeof nvml_symbols / sizeof nvml_symbols[0],
-                     m, err);
-    if (rc)
-        kg_dynlink_unload(&m->handle, m, sizeof *m);
     return rc;
 }
