@@ -6,14 +6,18 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: all deps configure build demo test asan clean help
+# Seconds each fuzz target runs under `make fuzz` (the issue asks >= 60 in CI).
+KG_FUZZ_SECONDS ?= 60
+
+.PHONY: all deps configure build demo test asan fuzz clean help
 
 all: build
 
 help:
 	@echo "make demo    install deps, build, run the default grading, print the report"
-	@echo "make test    install deps, build, run every test through CTest"
+	@echo "make test    install deps, build, run every test through CTest, then asan and fuzz"
 	@echo "make asan    the test suite under AddressSanitizer + UBSan (build-asan/)"
+	@echo "make fuzz    the libFuzzer targets, KG_FUZZ_SECONDS (60) each, in parallel (build-fuzz/, clang)"
 	@echo "make clean   remove build directories"
 
 deps:
@@ -37,6 +41,7 @@ demo: build
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz
 
 asan: deps
 	@cmake -S . -B build-asan -DKG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
@@ -46,5 +51,13 @@ asan: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
 
+# The parsers of workload.json and kernels.json and the expression evaluator
+# under libFuzzer + ASan + UBSan (docs/fuzzing.md). No backend is needed.
+fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -DKG_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
+		-DKG_OPENCL=OFF -DKG_CUDA=OFF -DKG_FUZZ_SECONDS=$(KG_FUZZ_SECONDS) $(CMAKE_ARGS)
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_workload fuzz_kernels fuzz_expr
+	@cd build-fuzz && ctest -L fuzz --output-on-failure -j 3
+
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

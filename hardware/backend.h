@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KG_BACKEND_API_VERSION 1
+#define KG_BACKEND_API_VERSION 2
 
 typedef enum kg_status {
     KG_OK = 0,
@@ -237,7 +237,20 @@ typedef struct kg_backend {
     /* OPTIONAL: current clock and throttle state. `throttled` is set to 1
      * when the device reports any throttle reason. */
     int (*read_clocks)(kg_device *dev, uint32_t *sm_clock_mhz, int *throttled, kg_error *err);
+
+    /* OPTIONAL (api 2): a buffer aliasing bytes [offset, offset + bytes) of
+     * `parent`, usable wherever a buffer is (kernel arguments, transfers),
+     * freed with buffer_free before its parent. `offset` is a multiple of
+     * KG_BUFFER_VIEW_ALIGN. The runner hands kernels such views of larger
+     * allocations and checks the guard zones around them after each run
+     * (out-of-bounds writes). */
+    int (*buffer_view)(kg_device *dev, kg_buffer *parent, size_t offset, size_t bytes,
+                       kg_buffer **out, kg_error *err);
 } kg_backend;
+
+/* Alignment of buffer_view offsets: at least every device's base-address
+ * alignment (OpenCL's CL_DEVICE_MEM_BASE_ADDR_ALIGN is 128 bytes on most). */
+#define KG_BUFFER_VIEW_ALIGN 4096
 
 /* ---- Registry and NULL-checking wrappers (backend.c) ---- */
 

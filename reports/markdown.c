@@ -116,6 +116,12 @@ static void shape_row(FILE *out, const cJSON *rec, const cJSON *profile)
 static void shape_notes(FILE *out, const cJSON *rec)
 {
     static const char *const roles[] = {"baseline", "candidate"};
+    const char *degenerate = str(rec, "degenerate_reference", NULL);
+    if (degenerate)
+        fprintf(out,
+                "- %s: degenerate reference: %s, so a kernel that computes nothing passes this "
+                "shape's check (the other shapes' checks still apply)\n",
+                str(rec, "shape", "?"), degenerate);
     for (int i = 0; i < 2; i++) {
         const cJSON *set = cJSON_GetObjectItemCaseSensitive(rec, roles[i]);
         if (!set)

@@ -1,23 +1,25 @@
-/* `kgrade run`: grade a candidate kernel set against a baseline on one device. */
+/* `kgrade run`: grade a candidate kernel set against a baseline on one device.
+ * Each evaluation (one shape, both sets) runs in a worker process
+ * (worker.h); this process plans, keeps the results file and reports. */
 #include "check.h"
 #include "commands.h"
 #include "device_select.h"
 #include "dir_list.h"
-#include "evaluate.h"
 #include "fingerprint.h"
+#include "grade_shape.h"
 #include "kernelset.h"
 #include "markdown.h"
 #include "measure.h"
-#include "results.h"
 #include "peaks.h"
 #include "profiles.h"
+#include "results.h"
+#include "sol_check.h"
 #include "summary.h"
-#include "sweep.h"
-#include "tensors.h"
 #include "workload.h"
+#include "worker.h"
 
-#include <stdarg.h>
 #include <math.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,8 @@ typedef struct run_options {
     size_t min_samples, max_samples;
     double min_time, max_time, target;
     size_t resamples;
+    double timeout;
+    const char *resume;
     int quiet;
 } run_options;
 
@@ -60,6 +64,9 @@ static const kg_option run_options_table[] = {
     OPT("seed", KG_OPT_U64, seed, "N", "seed for inputs, sampled checks and bootstrap (default 1)"),
     OPT("out", KG_OPT_STRING, out, "FILE",
         "results file, JSON lines, appended (default: results/kgrade-<UTC time>.jsonl)"),
+    OPT("resume", KG_OPT_STRING, resume, "FILE",
+        "continue the interrupted run in FILE: finished evaluations are kept, the rest run; "
+        "refused if other options differ from the run's"),
     OPT("baselines", KG_OPT_STRING, baselines_dir, "DIR",
         "folder of workloads (default: the source tree's baselines/)"),
     OPT("hot", KG_OPT_FLAG, hot, NULL, "do not flush the cache between samples (recorded)"),
@@ -71,332 +78,28 @@ static const kg_option run_options_table[] = {
     OPT("target", KG_OPT_DOUBLE, target, "FRACTION",
         "stop when the median's 95% interval is within +-this (0.01)"),
     OPT("resamples", KG_OPT_SIZE, resamples, "N", "bootstrap resamples (10000)"),
+    OPT("timeout", KG_OPT_DOUBLE, timeout, "SECONDS",
+        "wall-time limit of one evaluation (a shape, both sets) before its worker is killed "
+        "and it is recorded as `timeout` (600)"),
     OPT("quiet", KG_OPT_FLAG, quiet, NULL, "no progress on stderr"),
 };
-
-/* One kernel set's evaluation on the current shape. */
-typedef struct set_eval {
-    const char *role;
-    kg_kernel_entry *entry;
-    kg_prepared *prep;
-    kg_build_info build;
-    const char *status; /* "ok" or why not */
-    char error[1200];
-    int checked, rechecked;
-    kg_check_result check, recheck;
-    kg_sample_set samples;
-    cJSON *sweep; /* the autotune sweep's record, for sets that sweep */
-} set_eval;
 
 #define KG_MAX_BASELINES 8
 
 typedef struct run_context {
     const run_options *opts;
-    const kg_backend *backend;
-    kg_device *dev;
-    kg_build_cache *cache;
+    const kg_device_entry *device;
+    kg_size_class cls;
     kg_results_file *results;
-    cJSON *records;
-    kg_measure_settings measure;
     int progress;
-    size_t shape_index, shape_total;
-    const char *progress_label;
-    int candidate_failures;
+    size_t shape_index, shape_total, done_before, graded;
     const char *baseline; /* the baseline set being graded (one of --baseline's list) */
     kg_peaks peaks;       /* for the speed-of-light bound; have_peaks = 0 if unknown */
     int have_peaks;
+    const cJSON *finished; /* resuming: the records already in the file */
+    const cJSON *settings; /* the run header's settings, handed to each worker */
+    int candidate_failures;
 } run_context;
-
-static void fail_set(set_eval *s, const char *status, const kg_error *err)
-{
-    s->status = status;
-    if (err->vendor_name[0])
-        snprintf(s->error, sizeof s->error, "%s [%s %d]", err->message, err->vendor_name,
-                 err->vendor_code);
-    else
-        snprintf(s->error, sizeof s->error, "%s", err->message);
-}
-
-/* One status line, rewritten in place; only on a TTY. */
-static void progress_line(run_context *ctx, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void progress_line(run_context *ctx, const char *fmt, ...)
-{
-    if (!ctx->progress)
-        return;
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\r\033[K[%zu/%zu] %s: %s", ctx->shape_index, ctx->shape_total,
-            ctx->progress_label, msg);
-    fflush(stderr);
-}
-
-static void on_progress(void *user, size_t samples, double worst, double elapsed)
-{
-    run_context *ctx = user;
-    progress_line(ctx, "timing: %zu samples each, median within +-%.2f%%, %.1f s", samples,
-                  isfinite(worst) ? worst * 100 : 100.0, elapsed);
-}
-
-/* Poison the output, run once, read it back, compare with the reference. */
-static int run_and_check(set_eval *s, const kg_workload *w, const kg_shape *shape,
-                         const kg_host_tensor *tensors, uint64_t seed, kg_check_result *result,
-                         kg_error *err)
-{
-    size_t bytes = kg_tensor_bytes(&tensors[w->output_index]);
-    void *got = malloc(bytes ? bytes : 1);
-    if (!got)
-        return kg_error_set(err, KG_ERR_MEMORY, "out of memory for the output copy");
-    const kg_backend *b = kg_prepared_backend(s->prep);
-    int rc;
-    if ((rc = kg_prepared_poison_output(s->prep, err)) ||
-        (rc = kg_prepared_enqueue(s->prep, err)) ||
-        (rc = b->synchronize(kg_prepared_device(s->prep), err)) ||
-        (rc = kg_prepared_read_output(s->prep, got, err)) ||
-        (rc = kg_check_output(w, shape, tensors, got, seed, result, err))) {
-        free(got);
-        return rc;
-    }
-    free(got);
-    return KG_OK;
-}
-
-static cJSON *check_json(const kg_check_result *c)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "passed", c->passed);
-    cJSON_AddNumberToObject(o, "checked", (double)c->checked);
-    cJSON_AddNumberToObject(o, "mismatches", (double)c->mismatches);
-    cJSON_AddBoolToObject(o, "sampled", c->sampled);
-    cJSON_AddNumberToObject(o, "max_abs_err", c->max_abs_err);
-    cJSON_AddNumberToObject(o, "max_rel_err", isfinite(c->max_rel_err) ? c->max_rel_err : -1);
-    if (!c->passed)
-        cJSON_AddStringToObject(o, "message", c->message);
-    return o;
-}
-
-/* Per-sample SM clock and throttle flag, where the backend reads clocks. */
-static void add_clocks(cJSON *o, const kg_sample_set *samples)
-{
-    int known = 0;
-    for (size_t i = 0; i < samples->count && !known; i++)
-        known = samples->clock_mhz[i] != 0;
-    if (!known)
-        return;
-    cJSON *clocks = cJSON_AddArrayToObject(o, "sm_clock_mhz");
-    cJSON *flags = cJSON_AddArrayToObject(o, "throttled");
-    for (size_t i = 0; i < samples->count; i++) {
-        cJSON_AddItemToArray(clocks, cJSON_CreateNumber(samples->clock_mhz[i]));
-        cJSON_AddItemToArray(flags, cJSON_CreateBool(samples->throttled_flags[i]));
-    }
-}
-
-static cJSON *set_json(set_eval *s, const char *set_name)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "set", set_name);
-    cJSON_AddStringToObject(o, "status", s->status);
-    if (s->error[0])
-        cJSON_AddStringToObject(o, "error", s->error);
-    if (s->entry) {
-        cJSON_AddStringToObject(o, "manifest", s->entry->manifest);
-        cJSON_AddStringToObject(o, "source", s->entry->source_path);
-        cJSON_AddStringToObject(o, "language", kg_language_name(s->entry->language));
-        cJSON_AddStringToObject(o, "description", s->entry->description);
-    }
-    cJSON_AddStringToObject(o, "source_sha256", s->build.source_sha256);
-    cJSON_AddStringToObject(o, "defines", s->build.defines);
-    cJSON_AddNumberToObject(o, "build_seconds", s->build.seconds);
-    cJSON_AddBoolToObject(o, "build_cached", s->build.cached);
-    if (s->prep)
-        cJSON_AddItemToObject(o, "launches", kg_prepared_launches_json(s->prep));
-    cJSON_AddStringToObject(o, "build_log", s->build.log ? s->build.log : "");
-    if (s->checked)
-        cJSON_AddItemToObject(o, "check", check_json(&s->check));
-    if (s->rechecked)
-        cJSON_AddItemToObject(o, "recheck", check_json(&s->recheck));
-    cJSON_AddNumberToObject(o, "warmup_runs", (double)s->samples.warmup_runs);
-    cJSON_AddNumberToObject(o, "throttled_samples", (double)s->samples.throttled);
-    cJSON_AddItemToObject(o, "samples_s",
-                          kg_results_exact_array(s->samples.device_s, s->samples.count));
-    cJSON_AddItemToObject(o, "host_samples_s",
-                          kg_results_exact_array(s->samples.host_s, s->samples.count));
-    add_clocks(o, &s->samples);
-    if (s->sweep)
-        cJSON_AddItemToObject(o, "sweep", s->sweep); /* the record owns it now */
-    s->sweep = NULL;
-    return o;
-}
-
-/* A different, reproducible seed per (workload, shape, purpose). */
-static uint64_t derive_seed(uint64_t seed, const char *workload, size_t shape, uint64_t purpose)
-{
-    uint64_t h = seed * 0x9e3779b97f4a7c15ull + purpose;
-    for (const char *p = workload; *p; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-    h ^= shape * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 31;
-    return h;
-}
-
-/* Formats through a local buffer: the message lives in the same struct as
- * the destination, which snprintf's restrict contract forbids. */
-static void set_error(set_eval *s, const char *prefix, const char *message)
-{
-    char text[sizeof s->error];
-    snprintf(text, sizeof text, "%s%s", prefix, message);
-    memcpy(s->error, text, sizeof text);
-}
-
-static int grade_shape(run_context *ctx, const kg_workload *w, kg_kernel_entry *entries[2],
-                       kg_size_class cls, size_t shape_no, cJSON **record, kg_error *err)
-{
-    const kg_shape *shape = &w->shapes[cls][shape_no];
-    const char *names[2] = {ctx->baseline, ctx->opts->candidate};
-    uint64_t input_seed = derive_seed(ctx->opts->seed, w->name, shape_no, 1);
-    uint64_t recheck_seed = derive_seed(ctx->opts->seed, w->name, shape_no, 2);
-    kg_host_tensor *tensors;
-    int rc = kg_tensors_create(w, shape, input_seed, &tensors, err);
-    if (rc)
-        return rc;
-    set_eval sets[2] = {{.role = "baseline"}, {.role = "candidate"}};
-    kg_error e;
-    for (int i = 0; i < 2; i++) {
-        set_eval *s = &sets[i];
-        s->entry = entries[i];
-        s->status = "ok";
-        memset(&e, 0, sizeof e);
-        kg_symtab chosen;
-        const kg_symtab *overrides = NULL;
-        if (s->entry->sweep_count) {
-            progress_line(ctx, "sweeping %s's block sizes", names[i]);
-            kg_sweep_settings sweep = {.samples = 3, .max_time_s = 2.0, .hot = ctx->measure.hot};
-            if (kg_sweep_run(ctx->cache, w, s->entry, shape, tensors, &sweep, &chosen, &s->sweep,
-                             &e) != KG_OK) {
-                fail_set(s, "setup_failed", &e);
-                continue;
-            }
-            overrides = chosen.count ? &chosen : NULL;
-        }
-        progress_line(ctx, "building %s", names[i]);
-        rc =
-            kg_prepare(ctx->cache, w, s->entry, shape, overrides, tensors, &s->prep, &s->build, &e);
-        if (rc) {
-            fail_set(s, rc == KG_ERR_BUILD ? "build_failed" : "setup_failed", &e);
-            continue;
-        }
-        progress_line(ctx, "checking %s", names[i]);
-        rc = run_and_check(s, w, shape, tensors, derive_seed(input_seed, names[i], 0, 3), &s->check,
-                           &e);
-        s->checked = rc == KG_OK;
-        if (rc)
-            fail_set(s, "launch_failed", &e);
-        else if (!s->check.passed) {
-            s->status = "check_failed";
-            set_error(s, "", s->check.message);
-        }
-    }
-
-    /* Time the sets that computed the right answer, alternately. */
-    kg_prepared *timed[2];
-    set_eval *timed_sets[2];
-    size_t n_timed = 0;
-    for (int i = 0; i < 2; i++)
-        if (strcmp(sets[i].status, "ok") == 0) {
-            timed[n_timed] = sets[i].prep;
-            timed_sets[n_timed++] = &sets[i];
-        }
-    kg_measure_outcome outcome = {.stop_reason = "not_timed", .worst_rel_halfwidth = NAN};
-    if (n_timed) {
-        kg_sample_set samples[2] = {{0}};
-        memset(&e, 0, sizeof e);
-        rc = kg_measure(timed, n_timed, &ctx->measure, samples, &outcome, &e);
-        for (size_t i = 0; i < n_timed; i++) {
-            timed_sets[i]->samples = samples[i];
-            if (rc)
-                fail_set(timed_sets[i], "timing_failed", &e);
-        }
-    }
-
-    /* Fresh inputs the kernels could not have seen: catches results cached
-     * between calls and outputs that depend on the timed inputs. */
-    kg_tensors_fill_inputs(w, shape, tensors, recheck_seed);
-    for (int i = 0; i < 2; i++) {
-        set_eval *s = &sets[i];
-        if (strcmp(s->status, "ok") != 0)
-            continue;
-        progress_line(ctx, "re-checking %s on fresh inputs", names[i]);
-        memset(&e, 0, sizeof e);
-        rc = kg_prepared_upload_inputs(s->prep, tensors, &e);
-        if (rc == KG_OK)
-            rc = run_and_check(s, w, shape, tensors, derive_seed(recheck_seed, names[i], 0, 4),
-                               &s->recheck, &e);
-        s->rechecked = rc == KG_OK;
-        if (rc)
-            fail_set(s, "launch_failed", &e);
-        else if (!s->recheck.passed) {
-            s->status = "recheck_failed";
-            set_error(s, "on fresh inputs: ", s->recheck.message);
-        }
-    }
-
-    cJSON *rec = cJSON_CreateObject();
-    cJSON_AddStringToObject(rec, "type", "shape");
-    cJSON_AddStringToObject(rec, "workload", w->name);
-    cJSON_AddStringToObject(rec, "size_class", kg_size_class_name(cls));
-    cJSON_AddStringToObject(rec, "shape", shape->name);
-    cJSON_AddStringToObject(rec, "output_dtype", kg_dtype_name(w->tensors[w->output_index].dtype));
-    cJSON *shapes = cJSON_AddArrayToObject(rec, "tensors");
-    for (size_t i = 0; i < w->tensor_count; i++) {
-        cJSON *t = cJSON_CreateObject();
-        cJSON_AddStringToObject(t, "name", tensors[i].name);
-        cJSON_AddStringToObject(t, "dtype", kg_dtype_name(tensors[i].dtype));
-        cJSON_AddStringToObject(t, "role", w->tensors[i].is_output ? "output" : "input");
-        cJSON *dims = cJSON_AddArrayToObject(t, "shape");
-        for (int d = 0; d < tensors[i].rank; d++)
-            cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)tensors[i].dims[d]));
-        cJSON_AddItemToArray(shapes, t);
-    }
-    cJSON *sym = cJSON_AddObjectToObject(rec, "symbols");
-    for (size_t i = 0; i < shape->symbols.count; i++)
-        cJSON_AddNumberToObject(sym, shape->symbols.names[i], (double)shape->symbols.values[i]);
-    int64_t flops = 0, bytes = 0;
-    kg_eval_for_shape(w->flops, shape, w->name, "flops", &flops, NULL);
-    kg_eval_for_shape(w->bytes, shape, w->name, "bytes", &bytes, NULL);
-    cJSON_AddNumberToObject(rec, "flops", (double)flops);
-    cJSON_AddNumberToObject(rec, "bytes", (double)bytes);
-    if (ctx->have_peaks) {
-        double sol = kg_peaks_speed_of_light(&ctx->peaks, (double)flops, (double)bytes,
-                                             kg_dtype_name(w->tensors[w->output_index].dtype));
-        if (isfinite(sol))
-            cJSON_AddNumberToObject(rec, "speed_of_light_s", sol);
-    }
-    cJSON_AddNumberToObject(rec, "input_seed", (double)(input_seed >> 11));
-    cJSON_AddNumberToObject(rec, "recheck_seed", (double)(recheck_seed >> 11));
-    cJSON_AddItemToObject(rec, "baseline", set_json(&sets[0], names[0]));
-    cJSON_AddItemToObject(rec, "candidate", set_json(&sets[1], names[1]));
-    cJSON_AddStringToObject(rec, "stop_reason", outcome.stop_reason);
-    cJSON_AddNumberToObject(rec, "sampling_wall_s", outcome.sampling_wall_s);
-    if (isfinite(outcome.worst_rel_halfwidth))
-        cJSON_AddNumberToObject(rec, "worst_rel_halfwidth", outcome.worst_rel_halfwidth);
-    kg_summary_add_speedup(rec, ctx->opts->resamples, ctx->opts->seed);
-
-    if (strcmp(sets[1].status, "ok") != 0)
-        ctx->candidate_failures++;
-    for (int i = 0; i < 2; i++) {
-        kg_prepared_free(sets[i].prep);
-        kg_sample_set_free(&sets[i].samples);
-    }
-    kg_tensors_free(tensors, w->tensor_count);
-    *record = rec;
-    return KG_OK;
-}
 
 static int name_in_list(const char *list, const char *name)
 {
@@ -450,8 +153,12 @@ static int load_workloads(const char *dir, const char *filter, kg_workload ***ou
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         rc = kg_workload_load(path, &list[*count], err);
-        if (!rc)
+        if (!rc) {
             (*count)++;
+            /* Rejected here, before anything is graded: a reference under
+             * which zeros pass would let a kernel that does nothing pass. */
+            rc = kg_check_reference_not_degenerate(list[*count - 1], 1, err);
+        }
     }
     kg_dir_list_free(names, n);
     if (!rc && *count == 0)
@@ -495,6 +202,8 @@ static cJSON *run_header(const run_options *o, const kg_device_info *info, cJSON
     cJSON_AddNumberToObject(s, "target_rel_halfwidth", m->target);
     cJSON_AddNumberToObject(s, "warmup_s", m->warmup_s);
     cJSON_AddNumberToObject(s, "bootstrap_resamples", (double)o->resamples);
+    cJSON_AddNumberToObject(s, "timeout_s", o->timeout);
+    cJSON_AddStringToObject(s, "baselines_dir", o->baselines_dir);
     cJSON_AddStringToObject(s, "timer", "device events around the launches; host clock recorded");
     cJSON_AddStringToObject(s, "results_file", out_path);
     return h;
@@ -542,14 +251,170 @@ static int check_sets(const run_options *o, kg_workload *const *workloads, size_
     return KG_OK;
 }
 
-/* Grades every shape of one workload; records go to the file as they end. */
-static int grade_workload(run_context *ctx, const kg_workload *w, kg_size_class cls, kg_error *err)
+/* Has the resumed file already got this evaluation (or this skip)? */
+static int already_done(const run_context *ctx, const char *type, const char *workload,
+                        long shape_index)
 {
-    kg_kernel_entry *entries[2] = {NULL, NULL};
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, ctx->finished)
+    {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "type");
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(rec, "workload");
+        if (!cJSON_IsString(t) || strcmp(t->valuestring, type) != 0 || !cJSON_IsString(w) ||
+            strcmp(w->valuestring, workload) != 0)
+            continue;
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
+        const cJSON *set = cJSON_IsObject(b) ? cJSON_GetObjectItemCaseSensitive(b, "set") : b;
+        if (!cJSON_IsString(set) || strcmp(set->valuestring, ctx->baseline) != 0)
+            continue;
+        const cJSON *i = cJSON_GetObjectItemCaseSensitive(rec, "shape_index");
+        if (shape_index < 0 || (cJSON_IsNumber(i) && (long)i->valuedouble == shape_index))
+            return 1;
+    }
+    return 0;
+}
+
+/* The job a worker gets: what to grade, on which device, and the run's
+ * settings exactly as the header records them. */
+static cJSON *worker_job(const run_context *ctx, const kg_workload *w, size_t shape_no,
+                         const char *label)
+{
+    const run_options *o = ctx->opts;
+    cJSON *job = cJSON_CreateObject();
+    cJSON_AddStringToObject(job, "baselines_dir", o->baselines_dir);
+    cJSON_AddStringToObject(job, "workload", w->name);
+    cJSON_AddStringToObject(job, "baseline", ctx->baseline);
+    cJSON_AddStringToObject(job, "candidate", o->candidate);
+    cJSON_AddStringToObject(job, "size_class", kg_size_class_name(ctx->cls));
+    cJSON_AddNumberToObject(job, "shape_index", (double)shape_no);
+    cJSON_AddStringToObject(job, "backend", ctx->device->backend->name);
+    cJSON_AddNumberToObject(job, "device_index", ctx->device->info.index);
+    /* A decimal string: a JSON number cannot hold every 64-bit seed. */
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+    cJSON_AddStringToObject(job, "seed", seed);
+    cJSON_AddItemToObject(job, "settings", cJSON_Duplicate(ctx->settings, 1));
+    cJSON_AddBoolToObject(job, "progress", ctx->progress);
+    cJSON_AddStringToObject(job, "label", label);
+    cJSON_AddNumberToObject(job, "index", (double)ctx->shape_index);
+    cJSON_AddNumberToObject(job, "total", (double)ctx->shape_total);
+    return job;
+}
+
+/* The record of an evaluation whose worker died or was killed: the set it
+ * was working on is charged with it ("both", while timing, charges the
+ * candidate: the baseline tiers are ours and tested), the other keeps the
+ * status its checks had reached. */
+static cJSON *lost_record(const run_context *ctx, const kg_workload *w, size_t shape_no,
+                          const kg_worker_result *r)
+{
+    const kg_shape *shape = &w->shapes[ctx->cls][shape_no];
+    const char *status = r->outcome == KG_WORKER_TIMEOUT ? "timeout" : "crashed";
+    int charged = strcmp(r->role, "baseline") == 0 ? 0 : 1;
+    cJSON *rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "type", "shape");
+    cJSON_AddStringToObject(rec, "workload", w->name);
+    cJSON_AddStringToObject(rec, "size_class", kg_size_class_name(ctx->cls));
+    cJSON_AddStringToObject(rec, "shape", shape->name);
+    cJSON_AddNumberToObject(rec, "shape_index", (double)shape_no);
+    cJSON_AddStringToObject(rec, "output_dtype", kg_dtype_name(w->tensors[w->output_index].dtype));
+    cJSON *sym = cJSON_AddObjectToObject(rec, "symbols");
+    for (size_t i = 0; i < shape->symbols.count; i++)
+        cJSON_AddNumberToObject(sym, shape->symbols.names[i], (double)shape->symbols.values[i]);
+    static const char *const roles[] = {"baseline", "candidate"};
+    const char *names[] = {ctx->baseline, ctx->opts->candidate};
+    for (int i = 0; i < 2; i++) {
+        cJSON *set = cJSON_AddObjectToObject(rec, roles[i]);
+        cJSON_AddStringToObject(set, "set", names[i]);
+        const char *own = i == charged           ? status
+                          : r->done_status[i][0] ? r->done_status[i]
+                                                 : "not_run";
+        cJSON_AddStringToObject(set, "status", own);
+        if (i == charged)
+            cJSON_AddStringToObject(set, "error", r->message);
+        cJSON *flags = cJSON_AddArrayToObject(set, "flags");
+        if (i == charged)
+            cJSON_AddItemToArray(flags, cJSON_CreateString(status));
+        cJSON_AddItemToObject(set, "samples_s", cJSON_CreateArray());
+    }
+    cJSON *worker = cJSON_AddObjectToObject(rec, "worker");
+    cJSON_AddStringToObject(worker, "outcome", status);
+    cJSON_AddStringToObject(worker, "phase_role", r->role);
+    cJSON_AddStringToObject(worker, "phase_step", r->step);
+    if (r->signal) {
+        cJSON_AddNumberToObject(worker, "signal", r->signal);
+        cJSON_AddStringToObject(worker, "signal_name", strsignal(r->signal));
+    } else if (r->exit_status >= 0)
+        cJSON_AddNumberToObject(worker, "exit_status", r->exit_status);
+    cJSON_AddNumberToObject(worker, "wall_s", r->wall_s);
+    cJSON_AddStringToObject(worker, "output_tail", r->output_tail);
+    cJSON_AddStringToObject(rec, "stop_reason", "not_timed");
+    return rec;
+}
+
+static void print_outcome(const run_context *ctx, const char *label, const cJSON *rec)
+{
+    if (!ctx->progress && ctx->opts->quiet)
+        return;
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(rec, "speedup");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(c, "status");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(c, "error");
+    const char *clear = ctx->progress ? "\r\033[K" : "";
+    if (sp)
+        fprintf(stderr, "%s[%zu/%zu] %s: %.3gx [%.3g, %.3g]\n", clear, ctx->shape_index,
+                ctx->shape_total, label, cJSON_GetObjectItemCaseSensitive(sp, "value")->valuedouble,
+                cJSON_GetObjectItemCaseSensitive(sp, "lo")->valuedouble,
+                cJSON_GetObjectItemCaseSensitive(sp, "hi")->valuedouble);
+    else
+        fprintf(stderr, "%s[%zu/%zu] %s: candidate %s%s%.200s\n", clear, ctx->shape_index,
+                ctx->shape_total, label, cJSON_IsString(status) ? status->valuestring : "?",
+                cJSON_IsString(error) ? ": " : "", cJSON_IsString(error) ? error->valuestring : "");
+}
+
+/* One evaluation, in a worker; its record is appended as soon as it ends.
+ * Returns KG_ERR_UNAVAILABLE when the run was interrupted. */
+static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg_error *err)
+{
+    char label[256];
+    snprintf(label, sizeof label, "%s %s", w->name, w->shapes[ctx->cls][shape_no].name);
+    cJSON *job = worker_job(ctx, w, shape_no, label);
+    kg_worker_result r;
+    int rc = kg_worker_run(kg_worker_self_exe(), job, ctx->opts->timeout, 1, &r, err);
+    cJSON_Delete(job);
+    if (rc)
+        return rc;
+    if (r.outcome == KG_WORKER_INTERRUPTED)
+        return kg_error_set(err, KG_ERR_UNAVAILABLE, "interrupted");
+    if (r.outcome == KG_WORKER_ERROR)
+        return kg_error_set(err, KG_ERR_INVALID, "%s", r.message);
+    cJSON *rec = r.record ? r.record : lost_record(ctx, w, shape_no, &r);
+    if (r.record && ctx->have_peaks)
+        kg_sol_check(rec, &ctx->peaks);
+    kg_summary_add_speedup(rec, ctx->opts->resamples, ctx->opts->seed);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(c, "status");
+    if (!cJSON_IsString(status) || strcmp(status->valuestring, "ok") != 0)
+        ctx->candidate_failures++;
+    rc = kg_results_append(ctx->results, rec, err);
+    ctx->graded++;
+    print_outcome(ctx, label, rec);
+    cJSON_Delete(rec);
+    return rc;
+}
+
+/* Grades every shape of one workload against ctx->baseline. */
+static int grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
+{
     const char *sets[2] = {ctx->baseline, ctx->opts->candidate};
     for (int i = 0; i < 2; i++) {
-        int rc = kg_kernel_entry_load(w, sets[i], &entries[i], err);
+        kg_kernel_entry *entry = NULL;
+        int rc = kg_kernel_entry_load(w, sets[i], &entry, err);
+        kg_kernel_entry_free(entry);
         if (rc == KG_ERR_UNAVAILABLE && missing_set_skips(ctx->opts, sets[i])) {
+            ctx->shape_index += w->shape_count[ctx->cls];
+            if (already_done(ctx, "skipped", w->name, -1))
+                return KG_OK;
             if (ctx->progress || !ctx->opts->quiet)
                 fprintf(stderr, "%s%s: skipped, the %s set %s has no kernel for it\n",
                         ctx->progress ? "\r\033[K" : "", w->name, i ? "candidate" : "baseline",
@@ -558,48 +423,161 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_size_class 
             cJSON *skip = cJSON_CreateObject();
             cJSON_AddStringToObject(skip, "type", "skipped");
             cJSON_AddStringToObject(skip, "workload", w->name);
+            cJSON_AddStringToObject(skip, "baseline", ctx->baseline);
             cJSON_AddStringToObject(skip, "reason", err->message);
             int written = kg_results_append(ctx->results, skip, err);
-            cJSON_AddItemToArray(ctx->records, skip);
-            kg_kernel_entry_free(entries[0]);
-            ctx->shape_index += w->shape_count[cls];
+            cJSON_Delete(skip);
             return written;
         }
-        if (rc) {
-            kg_kernel_entry_free(entries[0]);
-            return rc;
-        }
-    }
-    int rc = KG_OK;
-    for (size_t s = 0; s < w->shape_count[cls] && !rc; s++) {
-        ctx->shape_index++;
-        char label[256];
-        snprintf(label, sizeof label, "%s %s", w->name, w->shapes[cls][s].name);
-        ctx->progress_label = label;
-        cJSON *rec = NULL;
-        rc = grade_shape(ctx, w, entries, cls, s, &rec, err);
         if (rc)
-            break;
-        rc = kg_results_append(ctx->results, rec, err);
-        if (ctx->progress || !ctx->opts->quiet) {
-            const cJSON *sp = cJSON_GetObjectItemCaseSensitive(rec, "speedup");
-            const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
-            const char *status = cJSON_GetObjectItemCaseSensitive(c, "status")->valuestring;
-            if (sp)
-                fprintf(stderr, "%s[%zu/%zu] %s: %.3gx [%.3g, %.3g]\n",
-                        ctx->progress ? "\r\033[K" : "", ctx->shape_index, ctx->shape_total, label,
-                        cJSON_GetObjectItemCaseSensitive(sp, "value")->valuedouble,
-                        cJSON_GetObjectItemCaseSensitive(sp, "lo")->valuedouble,
-                        cJSON_GetObjectItemCaseSensitive(sp, "hi")->valuedouble);
-            else
-                fprintf(stderr, "%s[%zu/%zu] %s: candidate %s\n", ctx->progress ? "\r\033[K" : "",
-                        ctx->shape_index, ctx->shape_total, label, status);
-        }
-        cJSON_AddItemToArray(ctx->records, rec);
+            return rc;
     }
-    kg_kernel_entry_free(entries[0]);
-    kg_kernel_entry_free(entries[1]);
-    return rc;
+    for (size_t s = 0; s < w->shape_count[ctx->cls]; s++) {
+        ctx->shape_index++;
+        if (already_done(ctx, "shape", w->name, (long)s)) {
+            ctx->done_before++;
+            continue;
+        }
+        int rc = grade_one(ctx, w, s, err);
+        if (rc)
+            return rc;
+    }
+    return KG_OK;
+}
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    kg_worker_interrupted = 1;
+}
+
+/* SIGINT and SIGTERM stop the run between (or inside) evaluations, with
+ * what was finished kept; no SA_RESTART, so waits return at once. */
+static void catch_interrupts(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Settings that must match for a run to be resumed. */
+static const char *const resume_keys[] = {
+    "baseline",   "candidate",     "size_class",           "workloads",
+    "seed",       "hot",           "min_samples",          "max_samples",
+    "min_time_s", "max_time_s",    "target_rel_halfwidth", "bootstrap_resamples",
+    "timeout_s",  "baselines_dir",
+};
+
+/* Names the first setting (or the device) that differs between the run in
+ * the file and this invocation; "" when they agree. */
+static void resume_difference(const cJSON *old_header, const cJSON *new_header, char *out,
+                              size_t size)
+{
+    out[0] = '\0';
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(old_header, "settings");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(new_header, "settings");
+    for (size_t i = 0; i < sizeof resume_keys / sizeof resume_keys[0]; i++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, resume_keys[i]);
+        const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, resume_keys[i]);
+        if (!cJSON_Compare(x, y, 1)) {
+            char *xs = x ? cJSON_PrintUnformatted(x) : NULL;
+            char *ys = y ? cJSON_PrintUnformatted(y) : NULL;
+            snprintf(out, size, "%s: the file's run has %s, this invocation %s", resume_keys[i],
+                     xs ? xs : "nothing", ys ? ys : "nothing");
+            free(xs);
+            free(ys);
+            return;
+        }
+    }
+    static const char *const device_keys[] = {"backend", "name", "index"};
+    const cJSON *da = cJSON_GetObjectItemCaseSensitive(old_header, "device");
+    const cJSON *db = cJSON_GetObjectItemCaseSensitive(new_header, "device");
+    for (size_t i = 0; i < 3; i++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(da, device_keys[i]);
+        const cJSON *y = cJSON_GetObjectItemCaseSensitive(db, device_keys[i]);
+        if (!cJSON_Compare(x, y, 1)) {
+            snprintf(out, size, "device %s: the file's run used %s, this invocation %s",
+                     device_keys[i], cJSON_IsString(x) ? x->valuestring : "another",
+                     cJSON_IsString(y) ? y->valuestring : "another");
+            return;
+        }
+    }
+}
+
+/* Takes the run's options from the resumed file's header, so that
+ * `kgrade run --resume FILE` alone continues it. Strings point into
+ * `header`, which must outlive the options. */
+static void options_from_header(run_options *o, const cJSON *header)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(header, "settings");
+#define STR(key, field)                                                                            \
+    do {                                                                                           \
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, key);                                 \
+        if (cJSON_IsString(v))                                                                     \
+            o->field = v->valuestring;                                                             \
+    } while (0)
+#define NUM(key, field, type)                                                                      \
+    do {                                                                                           \
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, key);                                 \
+        if (cJSON_IsNumber(v))                                                                     \
+            o->field = (type)v->valuedouble;                                                       \
+    } while (0)
+    STR("baseline", baseline);
+    STR("candidate", candidate);
+    STR("size_class", size_class);
+    STR("baselines_dir", baselines_dir);
+    const cJSON *wl = cJSON_GetObjectItemCaseSensitive(s, "workloads");
+    if (cJSON_IsString(wl) && strcmp(wl->valuestring, "all") != 0)
+        o->workloads = wl->valuestring;
+    NUM("seed", seed, uint64_t);
+    NUM("min_samples", min_samples, size_t);
+    NUM("max_samples", max_samples, size_t);
+    NUM("min_time_s", min_time, double);
+    NUM("max_time_s", max_time, double);
+    NUM("target_rel_halfwidth", target, double);
+    NUM("bootstrap_resamples", resamples, size_t);
+    NUM("timeout_s", timeout, double);
+    o->hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "hot"));
+#undef STR
+#undef NUM
+    /* The device it ran on, by backend and index. */
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(header, "device");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(d, "backend");
+    const cJSON *i = cJSON_GetObjectItemCaseSensitive(d, "index");
+    static char device[64];
+    if (cJSON_IsString(b) && cJSON_IsNumber(i)) {
+        snprintf(device, sizeof device, "%s:%d", b->valuestring, (int)i->valuedouble);
+        o->device = device;
+    }
+}
+
+static int record_is(const cJSON *rec, const char *type)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "type");
+    return cJSON_IsString(t) && strcmp(t->valuestring, type) == 0;
+}
+
+/* Reads the run to resume: its records (header first) or an error. */
+static int load_resumed(const char *path, cJSON **records, kg_error *err)
+{
+    /* The torn last line of a killed run is not an error to read past. */
+    int rc = kg_results_read_last_run(path, records, err);
+    if (rc)
+        return rc;
+    const cJSON *last = cJSON_GetArrayItem(*records, cJSON_GetArraySize(*records) - 1);
+    if (record_is(last, "summary")) {
+        cJSON_Delete(*records);
+        *records = NULL;
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "%s: the run finished (it has its summary); nothing to resume "
+                            "(`kgrade report %s` prints it)",
+                            path, path);
+    }
+    return KG_OK;
 }
 
 static int run_run(const kg_command *self, int argc, char **argv)
@@ -608,7 +586,8 @@ static int run_run(const kg_command *self, int argc, char **argv)
                      .candidate = "tuned",
                      .seed = 1,
                      .baselines_dir = KG_SOURCE_DIR "/baselines",
-                     .resamples = KG_DEFAULT_RESAMPLES};
+                     .resamples = KG_DEFAULT_RESAMPLES,
+                     .timeout = 600};
     kg_measure_settings m = kg_measure_defaults();
     o.min_samples = m.min_samples;
     o.max_samples = m.max_samples;
@@ -621,11 +600,26 @@ static int run_run(const kg_command *self, int argc, char **argv)
     if (prc)
         return prc > 0 ? KG_EXIT_OK : KG_EXIT_USAGE;
     kg_error err = {0};
+    cJSON *resumed = NULL; /* the resumed run's records; its header's strings back `o` */
+    if (o.resume) {
+        if (load_resumed(o.resume, &resumed, &err))
+            return usage_fail(&err);
+        /* The file's settings first, then whatever the command line says,
+         * which must agree (checked below, once the header is built). */
+        const char *path = o.resume;
+        run_options from_file = o;
+        options_from_header(&from_file, cJSON_GetArrayItem(resumed, 0));
+        o = from_file;
+        kg_cli_parse(self, &o, argc, argv, pos, 0, &npos);
+        o.resume = o.out = path;
+    }
     if (o.min_samples < 1 || o.max_samples < o.min_samples || o.target <= 0 || o.max_time <= 0 ||
-        o.resamples < 100)
+        o.resamples < 100 || !(o.timeout > 0)) {
+        cJSON_Delete(resumed);
         return usage_fail(&(kg_error){.message = "need 1 <= --min-samples <= --max-samples, "
                                                  "--target > 0, --max-time > 0, --resamples >= "
-                                                 "100"});
+                                                 "100, --timeout > 0"});
+    }
     m.min_samples = o.min_samples;
     m.max_samples = o.max_samples;
     m.min_time_s = o.min_time;
@@ -636,21 +630,25 @@ static int run_run(const kg_command *self, int argc, char **argv)
     if (o.size_class && (cls_given = kg_size_class_parse(o.size_class)) < 0) {
         kg_error_set(&err, KG_ERR_INVALID, "--size-class: expected smoke, small or full, got '%s'",
                      o.size_class);
+        cJSON_Delete(resumed);
         return usage_fail(&err);
     }
 
     kg_workload **workloads;
     size_t nw;
-    if (load_workloads(o.baselines_dir, o.workloads, &workloads, &nw, &err))
+    if (load_workloads(o.baselines_dir, o.workloads, &workloads, &nw, &err)) {
+        cJSON_Delete(resumed);
         return usage_fail(&err);
+    }
 
     int exit_code = KG_EXIT_OK;
     cJSON *profile = NULL; /* owned here until the run header takes it */
+    cJSON *header = NULL;
     kg_device_list devices;
     kg_devices_enumerate(&devices);
     size_t di;
     kg_device *dev = NULL;
-    run_context ctx = {.opts = &o, .measure = m};
+    run_context ctx = {.opts = &o};
     if (kg_devices_select(&devices, o.device, &di, &err)) {
         for (size_t i = 0; i < devices.failure_count; i++)
             fprintf(stderr, "kgrade run: %s: %s\n", devices.failures[i].backend->name,
@@ -682,14 +680,9 @@ static int run_run(const kg_command *self, int argc, char **argv)
         exit_code = usage_fail(&err);
         goto out;
     }
-    kg_size_class cls = cls_given >= 0                   ? (kg_size_class)cls_given
-                        : de->info.type == KG_DEVICE_GPU ? KG_SIZE_FULL
-                                                         : KG_SIZE_SMALL;
-    if (de->backend->device_open(de->info.index, &dev, &err)) {
-        fprintf(stderr, "kgrade run: cannot open %s: %s\n", de->info.name, err.message);
-        exit_code = KG_EXIT_FAILED;
-        goto out;
-    }
+    ctx.cls = cls_given >= 0                   ? (kg_size_class)cls_given
+              : de->info.type == KG_DEVICE_GPU ? KG_SIZE_FULL
+                                               : KG_SIZE_SMALL;
     char default_out[128];
     if (!o.out) {
         char now[32];
@@ -697,72 +690,134 @@ static int run_run(const kg_command *self, int argc, char **argv)
         snprintf(default_out, sizeof default_out, "results/kgrade-%s.jsonl", now);
         o.out = default_out;
     }
-    ctx.backend = de->backend;
-    ctx.dev = dev;
-    ctx.cache = kg_build_cache_create(de->backend, dev, &de->info);
-    ctx.records = cJSON_CreateArray();
-    ctx.progress = !o.quiet && isatty(STDERR_FILENO);
-    if (ctx.progress) {
-        ctx.measure.progress = on_progress;
-        ctx.measure.progress_user = &ctx;
+    header = run_header(&o, &de->info, profile, ctx.cls, &m, o.out);
+    profile = NULL;
+    if (resumed) {
+        char diff[600];
+        resume_difference(cJSON_GetArrayItem(resumed, 0), header, diff, sizeof diff);
+        if (diff[0]) {
+            kg_error_set(&err, KG_ERR_INVALID, "--resume %s: refused, the settings differ: %s",
+                         o.resume, diff);
+            exit_code = usage_fail(&err);
+            goto out;
+        }
+        ctx.finished = resumed;
     }
+    ctx.device = de;
+    ctx.settings = cJSON_GetObjectItemCaseSensitive(header, "settings");
+    ctx.progress = !o.quiet && isatty(STDERR_FILENO);
     for (size_t i = 0; i < nw; i++)
-        ctx.shape_total += nb * workloads[i]->shape_count[cls];
+        ctx.shape_total += nb * workloads[i]->shape_count[ctx.cls];
     if (kg_results_open(o.out, &ctx.results, &err)) {
         exit_code = usage_fail(&err);
         goto out;
     }
+    if (kg_results_torn_bytes(ctx.results))
+        fprintf(stderr,
+                "kgrade run: %s: cut a torn last line (%zu bytes, the record being "
+                "written when the run stopped)\n",
+                o.out, kg_results_torn_bytes(ctx.results));
     memset(&err, 0, sizeof err);
+    if (resumed) {
+        /* The peaks the run started with, so bounds stay comparable. */
+        const cJSON *pk = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(resumed, 0), "peaks");
+        ctx.have_peaks = pk && kg_peaks_from_json(pk, &ctx.peaks) == KG_OK;
+    } else {
+        /* Peaks are probed here, with our own kernels, before any worker
+         * starts; then this process lets the device go. */
+        if (de->backend->device_open(de->info.index, &dev, &err)) {
+            fprintf(stderr, "kgrade run: cannot open %s: %s\n", de->info.name, err.message);
+            exit_code = KG_EXIT_FAILED;
+            goto out;
+        }
+        const cJSON *known = cJSON_GetObjectItemCaseSensitive(header, "profile");
+        if (cJSON_IsNull(known))
+            known = NULL;
+        if (!o.quiet)
+            fprintf(stderr, "kgrade: %s\n",
+                    known ? "peaks from the device's profile"
+                          : "measuring peak bandwidth and FLOP/s");
+        ctx.have_peaks =
+            kg_peaks_find(de->backend, dev, &de->info, known, &ctx.peaks, &err) == KG_OK;
+        if (!ctx.have_peaks)
+            fprintf(stderr, "kgrade run: no speed-of-light bounds: %s\n", err.message);
+        de->backend->device_close(dev);
+        dev = NULL;
+        if (ctx.have_peaks)
+            cJSON_AddItemToObject(header, "peaks", kg_peaks_json(&ctx.peaks));
+    }
+    int rc;
+    if (resumed) {
+        cJSON *mark = cJSON_CreateObject();
+        char now[32];
+        kg_utc_now(now, sizeof now);
+        cJSON_AddStringToObject(mark, "type", "resumed");
+        cJSON_AddStringToObject(mark, "at", now);
+        cJSON_AddItemToObject(mark, "kgrade", kg_fingerprint_kgrade());
+        rc = kg_results_append(ctx.results, mark, &err);
+        cJSON_Delete(mark);
+    } else {
+        rc = kg_results_append(ctx.results, header, &err);
+    }
+    catch_interrupts();
     if (!o.quiet)
-        fprintf(stderr, "kgrade: %s\n",
-                profile ? "peaks from the device's profile"
-                        : "measuring peak bandwidth and FLOP/s");
-    ctx.have_peaks = kg_peaks_find(de->backend, dev, &de->info, profile, &ctx.peaks, &err) == KG_OK;
-    if (!ctx.have_peaks)
-        fprintf(stderr, "kgrade run: no speed-of-light bounds: %s\n", err.message);
-    cJSON *header = run_header(&o, &de->info, profile, cls, &m, o.out);
-    profile = NULL;
-    if (ctx.have_peaks)
-        cJSON_AddItemToObject(header, "peaks", kg_peaks_json(&ctx.peaks));
-    int rc = kg_results_append(ctx.results, header, &err);
-    cJSON_AddItemToArray(ctx.records, header);
-    if (!o.quiet)
-        fprintf(stderr, "kgrade: %s vs %s on %s (%s), size class %s, %zu shapes -> %s\n",
-                o.candidate, o.baseline, de->info.name, de->info.backend, kg_size_class_name(cls),
-                ctx.shape_total, o.out);
+        fprintf(stderr, "kgrade: %s %s vs %s on %s (%s), size class %s, %zu shapes -> %s\n",
+                resumed ? "resuming" : "grading", o.candidate, o.baseline, de->info.name,
+                de->info.backend, kg_size_class_name(ctx.cls), ctx.shape_total, o.out);
     for (size_t b = 0; b < nb && !rc; b++) {
         ctx.baseline = baselines[b];
         for (size_t i = 0; i < nw && !rc; i++)
-            rc = grade_workload(&ctx, workloads[i], cls, &err);
+            rc = grade_workload(&ctx, workloads[i], &err);
+    }
+    if (rc == KG_ERR_UNAVAILABLE && kg_worker_interrupted) {
+        fprintf(stderr,
+                "%skgrade run: interrupted. %zu of %zu evaluations are finished and saved in %s "
+                "(%zu from before this invocation); the one in progress was dropped.\n"
+                "Continue with: kgrade run --resume %s\n",
+                ctx.progress ? "\r\033[K" : "", ctx.done_before + ctx.graded, ctx.shape_total,
+                o.out, ctx.done_before, o.out);
+        exit_code = 130;
+        goto out;
     }
     if (rc) {
         fprintf(stderr, "%skgrade run: %s\n", ctx.progress ? "\r\033[K" : "", err.message);
         exit_code = KG_EXIT_USAGE;
         goto out;
     }
-    cJSON *summary = kg_summary_compute(ctx.records, o.resamples, o.seed);
-    kg_results_append(ctx.results, summary, &err);
-    cJSON_AddItemToArray(ctx.records, summary);
-    /* The report is made from the file as written, so what the run prints
-     * is exactly what `kgrade report` will print from it later. */
+    /* The summary and the report come from the file as written (with the
+     * records of earlier invocations when resuming), so what the run
+     * prints is exactly what `kgrade report` will print from it later. */
     cJSON *written = NULL;
     memset(&err, 0, sizeof err);
-    if (kg_results_read_last_run(o.out, &written, &err) == KG_OK) {
-        kg_report_markdown(stdout, written);
-        cJSON_Delete(written);
-    } else {
-        fprintf(stderr, "kgrade run: reading the results back failed (%s); report from memory\n",
-                err.message);
-        kg_report_markdown(stdout, ctx.records);
+    if (kg_results_read_last_run(o.out, &written, &err) != KG_OK) {
+        fprintf(stderr, "kgrade run: reading the results back failed: %s\n", err.message);
+        exit_code = KG_EXIT_USAGE;
+        goto out;
     }
+    cJSON *summary = kg_summary_compute(written, o.resamples, o.seed);
+    kg_results_append(ctx.results, summary, &err);
+    cJSON_AddItemToArray(written, summary);
+    kg_report_markdown(stdout, written);
+    /* Failures of earlier invocations count for the exit code too. */
+    ctx.candidate_failures = 0;
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, written)
+    {
+        if (!record_is(rec, "shape"))
+            continue;
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rec, "candidate"), "status");
+        ctx.candidate_failures += !cJSON_IsString(st) || strcmp(st->valuestring, "ok") != 0;
+    }
+    cJSON_Delete(written);
     printf("\nResults: %s\n", o.out);
     if (ctx.candidate_failures)
         exit_code = KG_EXIT_FAILED;
 out:
     cJSON_Delete(profile);
+    cJSON_Delete(header);
+    cJSON_Delete(resumed);
     kg_results_close(ctx.results);
-    cJSON_Delete(ctx.records);
-    kg_build_cache_free(ctx.cache);
     if (dev)
         devices.items[di].backend->device_close(dev);
     kg_devices_release(&devices);
@@ -777,20 +832,29 @@ const kg_command kg_command_run = {
     .summary = "Build, check and time a candidate kernel set against a baseline.",
     .usage = "kgrade run [options]",
     .description =
-        "For every shape of the size class: generate seeded inputs, build both sets, check each\n"
-        "output against the double-precision CPU reference (outputs poisoned with NaN first),\n"
-        "time baseline and candidate alternately with a cold cache until the median's 95%\n"
-        "interval is within +-1% (or a cap), check again on fresh inputs, and append the\n"
-        "record to the results file (JSON lines, synced as each shape ends). A Markdown\n"
-        "summary goes to stdout, progress to stderr.\n\n"
+        "For every shape of the size class, in a fresh worker process with a time limit:\n"
+        "generate seeded inputs, build both sets, check each output against the\n"
+        "double-precision CPU reference (outputs poisoned first, guard zones around every\n"
+        "buffer, inputs compared after the run, a second run that must agree), time\n"
+        "baseline and candidate alternately with a cold cache until the median's 95%\n"
+        "interval is within +-1% (or a cap), check again on fresh and on heavy-tailed\n"
+        "inputs, and append the record to the results file (JSON lines, synced as each\n"
+        "shape ends). A crash or a hang fails that evaluation (`crashed`, `timeout`) and\n"
+        "the run goes on. A Markdown summary goes to stdout, progress to stderr.\n"
+        "docs/integrity.md lists every check and flag.\n\n"
         "Kernel sets: a baseline tier by name (naive, tuned, ...), found in\n"
         "baselines/<workload>/kernels.json, or a submission folder holding kernels.json\n"
         "(e.g. kernels/examples/opencl-softmax). A submission is graded on the workloads it\n"
         "covers.\n\n"
+        "Ctrl-C (or SIGTERM) stops the run, keeping every finished evaluation;\n"
+        "`kgrade run --resume FILE` continues it with the same settings.\n\n"
+        "exit status: 0 every candidate evaluation passed, 1 some failed, 2 bad usage or\n"
+        "input, 130 interrupted.\n\n"
         "examples:\n"
         "  kgrade run                                    # tuned vs naive, every workload\n"
         "  kgrade run --workload softmax --size-class smoke\n"
-        "  kgrade run --candidate kernels/examples/opencl-softmax --out my.jsonl",
+        "  kgrade run --candidate kernels/examples/opencl-softmax --out my.jsonl\n"
+        "  kgrade run --resume my.jsonl                  # after Ctrl-C, a crash or a reboot",
     .options = run_options_table,
     .option_count = sizeof run_options_table / sizeof run_options_table[0],
     .run = run_run,

@@ -23,6 +23,7 @@ typedef struct cache_item {
 struct kg_build_cache {
     const kg_backend *backend;
     kg_device *dev;
+    uint64_t global_mem_bytes, max_alloc_bytes; /* 0 = unknown */
     kg_symtab device_symbols;
     cache_item *items;
     size_t count, cap;
@@ -35,6 +36,8 @@ kg_build_cache *kg_build_cache_create(const kg_backend *backend, kg_device *dev,
     if (c) {
         c->backend = backend;
         c->dev = dev;
+        c->global_mem_bytes = info->global_mem_bytes;
+        c->max_alloc_bytes = info->max_alloc_bytes;
         kg_symtab_init(&c->device_symbols);
         kg_device_symbols(info, &c->device_symbols);
     }
@@ -61,12 +64,20 @@ typedef struct resolved_launch {
     kg_arg *args;
 } resolved_launch;
 
+/* A buffer a kernel sees: with guard zones, a view into the middle of a
+ * larger allocation whose guards are checked after each checked run. */
+typedef struct guarded_buffer {
+    kg_buffer *view;   /* what kernels and transfers use */
+    kg_buffer *parent; /* guard, view, guard; NULL when the backend has no views */
+    size_t bytes;      /* of the view */
+} guarded_buffer;
+
 struct kg_prepared {
     const kg_backend *backend;
     kg_device *dev;
     const kg_workload *w;
-    kg_buffer **tensor_buffers; /* w->tensor_count */
-    kg_buffer **scratch_buffers;
+    guarded_buffer *tensors; /* w->tensor_count */
+    guarded_buffer *scratch;
     size_t *scratch_bytes;
     size_t scratch_count;
     const kg_kernel_entry *entry;
@@ -86,8 +97,8 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
                         kg_build_info *build, kg_program **program, kg_error *err)
 {
     char key[1024];
-    snprintf(key, sizeof key, "%s|%s|%s", e->source_path, kg_language_name(e->language),
-             build->defines);
+    snprintf(key, sizeof key, "%s|%s|%s|%s", e->source_path, kg_language_name(e->language),
+             build->defines, e->options);
     for (size_t i = 0; i < c->count; i++) {
         cache_item *it = &c->items[i];
         if (strcmp(it->key, key) != 0)
@@ -125,7 +136,8 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
                                 .source_size = size,
                                 .source_name = e->source_path,
                                 .defines = defs->list,
-                                .define_count = defs->count};
+                                .define_count = defs->count,
+                                .options = e->options};
         double t0 = now_seconds();
         it->status = c->backend->program_build(c->dev, &req, &it->program, &it->log, &it->error);
         it->seconds = now_seconds() - t0;
@@ -144,6 +156,15 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
     return KG_OK;
 }
 
+static void guarded_free(const kg_backend *b, guarded_buffer *g)
+{
+    if (g->view)
+        b->buffer_free(g->view);
+    if (g->parent)
+        b->buffer_free(g->parent);
+    g->view = g->parent = NULL;
+}
+
 void kg_prepared_free(kg_prepared *p)
 {
     if (!p)
@@ -154,45 +175,111 @@ void kg_prepared_free(kg_prepared *p)
         free(p->launches[i].args);
     }
     free(p->launches);
-    if (p->tensor_buffers)
+    if (p->tensors)
         for (size_t i = 0; i < p->w->tensor_count; i++)
-            if (p->tensor_buffers[i])
-                p->backend->buffer_free(p->tensor_buffers[i]);
-    if (p->scratch_buffers)
+            guarded_free(p->backend, &p->tensors[i]);
+    if (p->scratch)
         for (size_t i = 0; i < p->scratch_count; i++)
-            if (p->scratch_buffers[i])
-                p->backend->buffer_free(p->scratch_buffers[i]);
-    free(p->tensor_buffers);
-    free(p->scratch_buffers);
+            guarded_free(p->backend, &p->scratch[i]);
+    free(p->tensors);
+    free(p->scratch);
     free(p->scratch_bytes);
     free(p);
 }
 
+/* Allocates guard + bytes + guard and hands out a view of the middle, the
+ * guards filled with KG_GUARD_BYTE. Without views: a plain buffer. */
+static int guarded_alloc(kg_prepared *p, size_t bytes, guarded_buffer *g, kg_error *err)
+{
+    const kg_backend *b = p->backend;
+    g->bytes = bytes ? bytes : 1;
+    if (!b->buffer_view)
+        return b->buffer_alloc(p->dev, g->bytes, &g->view, err);
+    size_t total = KG_GUARD_BYTES + g->bytes + KG_GUARD_BYTES;
+    static const unsigned char guard = KG_GUARD_BYTE;
+    int rc;
+    if ((rc = b->buffer_alloc(p->dev, total, &g->parent, err)) ||
+        (rc = b->buffer_fill(p->dev, g->parent, 0, &guard, 1, total, err)) ||
+        (rc = b->buffer_view(p->dev, g->parent, KG_GUARD_BYTES, g->bytes, &g->view, err)))
+        return rc;
+    return KG_OK;
+}
+
+/* Counts bytes of the two guard zones that no longer hold KG_GUARD_BYTE. */
+static int guard_damage(kg_prepared *p, const guarded_buffer *g, unsigned char *scratch,
+                        size_t *damaged, kg_error *err)
+{
+    *damaged = 0;
+    if (!g->parent)
+        return KG_OK;
+    size_t offsets[2] = {0, KG_GUARD_BYTES + g->bytes};
+    for (int z = 0; z < 2; z++) {
+        int rc =
+            p->backend->buffer_read(p->dev, g->parent, offsets[z], scratch, KG_GUARD_BYTES, err);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < KG_GUARD_BYTES; i++)
+            *damaged += scratch[i] != KG_GUARD_BYTE;
+    }
+    return KG_OK;
+}
+
 static int alloc_buffers(kg_prepared *p, const kg_kernel_entry *e, const kg_shape *shape,
-                         const kg_host_tensor *tensors, kg_error *err)
+                         const kg_host_tensor *tensors, uint64_t global_mem, uint64_t max_alloc,
+                         kg_error *err)
 {
     int rc;
-    for (size_t i = 0; i < p->w->tensor_count; i++) {
-        size_t bytes = kg_tensor_bytes(&tensors[i]);
-        if ((rc = p->backend->buffer_alloc(p->dev, bytes ? bytes : 1, &p->tensor_buffers[i], err)))
-            return rc;
-        if (bytes && (rc = p->backend->buffer_write(p->dev, p->tensor_buffers[i], 0,
-                                                    tensors[i].data, bytes, err)))
-            return rc;
-    }
-    p->output_bytes = kg_tensor_bytes(&tensors[p->w->output_index]);
+    /* Sizes first, so a shape the device cannot hold is refused before
+     * anything is allocated. */
+    uint64_t need = 0;
+    for (size_t i = 0; i < p->w->tensor_count; i++)
+        need += kg_tensor_bytes(&tensors[i]) + 2 * KG_GUARD_BYTES;
     for (size_t i = 0; i < e->scratch_count; i++) {
         int64_t count;
         char what[96];
         snprintf(what, sizeof what, "%s: scratch %s count", e->set, e->scratch[i].name);
         if ((rc = kg_eval_for_shape(e->scratch[i].count, shape, p->w->name, what, &count, err)))
             return rc;
-        if (count < 0)
-            return kg_error_set(err, KG_ERR_INVALID, "%s: %s is negative (%lld)", p->w->name, what,
-                                (long long)count);
-        size_t bytes = (size_t)count * kg_dtype_size(e->scratch[i].dtype);
-        p->scratch_bytes[i] = bytes;
-        if ((rc = p->backend->buffer_alloc(p->dev, bytes ? bytes : 1, &p->scratch_buffers[i], err)))
+        if (count < 0 || (uint64_t)count > SIZE_MAX / 16)
+            return kg_error_set(err, KG_ERR_INVALID, "%s: %s is out of range (%lld)", p->w->name,
+                                what, (long long)count);
+        p->scratch_bytes[i] = (size_t)count * kg_dtype_size(e->scratch[i].dtype);
+        need += p->scratch_bytes[i] + 2 * KG_GUARD_BYTES;
+    }
+    if (global_mem && need > global_mem)
+        return kg_error_set(err, KG_ERR_MEMORY,
+                            "%s: shape %s needs %.1f MiB of device memory (tensors, scratch and "
+                            "guard zones), more than the device's %.1f MiB; refused before "
+                            "allocating",
+                            p->w->name, shape->name, (double)need / 1048576.0,
+                            (double)global_mem / 1048576.0);
+    for (size_t i = 0; i < p->w->tensor_count; i++) {
+        size_t bytes = kg_tensor_bytes(&tensors[i]);
+        if (max_alloc && bytes + 2 * KG_GUARD_BYTES > max_alloc)
+            return kg_error_set(err, KG_ERR_MEMORY,
+                                "%s: shape %s: tensor %s (%.1f MiB) exceeds the device's largest "
+                                "allocation (%.1f MiB); refused before allocating",
+                                p->w->name, shape->name, tensors[i].name, (double)bytes / 1048576.0,
+                                (double)max_alloc / 1048576.0);
+    }
+    for (size_t i = 0; i < p->w->tensor_count; i++) {
+        size_t bytes = kg_tensor_bytes(&tensors[i]);
+        if ((rc = guarded_alloc(p, bytes, &p->tensors[i], err)))
+            return rc;
+        if (bytes && (rc = p->backend->buffer_write(p->dev, p->tensors[i].view, 0, tensors[i].data,
+                                                    bytes, err)))
+            return rc;
+    }
+    p->output_bytes = kg_tensor_bytes(&tensors[p->w->output_index]);
+    for (size_t i = 0; i < e->scratch_count; i++) {
+        if ((rc = guarded_alloc(p, p->scratch_bytes[i], &p->scratch[i], err)))
+            return rc;
+        /* Scratch starts with a fixed canary, not whatever the allocator
+         * left: runs are reproducible, and a kernel that reads scratch it
+         * never wrote sees the same garbage every time. */
+        static const unsigned char canary = 0x5a;
+        if ((rc = p->backend->buffer_fill(p->dev, p->scratch[i].view, 0, &canary, 1,
+                                          p->scratch[i].bytes, err)))
             return rc;
     }
     return KG_OK;
@@ -260,11 +347,11 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
         switch (as->source) {
         case KG_ARGSRC_TENSOR:
             arg->kind = KG_ARG_BUFFER;
-            arg->value.buffer = p->tensor_buffers[as->index];
+            arg->value.buffer = p->tensors[as->index].view;
             break;
         case KG_ARGSRC_SCRATCH:
             arg->kind = KG_ARG_BUFFER;
-            arg->value.buffer = p->scratch_buffers[as->index];
+            arg->value.buffer = p->scratch[as->index].view;
             break;
         case KG_ARGSRC_PARAM:
             arg->kind = KG_ARG_F32;
@@ -325,18 +412,19 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
     p->backend = cache->backend;
     p->dev = cache->dev;
     p->w = w;
-    p->tensor_buffers = calloc(w->tensor_count, sizeof *p->tensor_buffers);
+    p->tensors = calloc(w->tensor_count, sizeof *p->tensors);
     p->scratch_count = entry->scratch_count;
-    p->scratch_buffers = calloc(entry->scratch_count + 1, sizeof *p->scratch_buffers);
+    p->scratch = calloc(entry->scratch_count + 1, sizeof *p->scratch);
     p->scratch_bytes = calloc(entry->scratch_count + 1, sizeof *p->scratch_bytes);
     p->entry = entry;
     p->launch_count = entry->launch_count;
     p->launches = calloc(entry->launch_count, sizeof *p->launches);
-    if (!p->tensor_buffers || !p->scratch_buffers || !p->scratch_bytes || !p->launches) {
+    if (!p->tensors || !p->scratch || !p->scratch_bytes || !p->launches) {
         kg_prepared_free(p);
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     }
-    if ((rc = alloc_buffers(p, entry, shape, tensors, err))) {
+    if ((rc = alloc_buffers(p, entry, shape, tensors, cache->global_mem_bytes,
+                            cache->max_alloc_bytes, err))) {
         kg_prepared_free(p);
         return rc;
     }
@@ -359,24 +447,13 @@ int kg_prepared_enqueue(kg_prepared *p, kg_error *err)
     return KG_OK;
 }
 
-int kg_prepared_poison_output(kg_prepared *p, kg_error *err)
+int kg_prepared_poison_output(kg_prepared *p, kg_poison poison, kg_error *err)
 {
     if (p->output_bytes == 0)
         return KG_OK;
-    kg_dtype t = p->w->tensors[p->w->output_index].dtype;
-    uint32_t nan32 = 0x7fc00000u;
-    uint16_t nan16 = t == KG_DTYPE_BF16 ? 0x7fc0 : 0x7e00;
-    uint8_t canary = 0x5a;
-    const void *pattern = &canary;
-    size_t size = 1;
-    if (t == KG_DTYPE_F32) {
-        pattern = &nan32;
-        size = 4;
-    } else if (t == KG_DTYPE_F16 || t == KG_DTYPE_BF16) {
-        pattern = &nan16;
-        size = 2;
-    }
-    return p->backend->buffer_fill(p->dev, p->tensor_buffers[p->w->output_index], 0, pattern, size,
+    unsigned char pattern[4];
+    size_t size = kg_poison_pattern(p->w->tensors[p->w->output_index].dtype, poison, pattern);
+    return p->backend->buffer_fill(p->dev, p->tensors[p->w->output_index].view, 0, pattern, size,
                                    p->output_bytes, err);
 }
 
@@ -386,7 +463,7 @@ int kg_prepared_upload_inputs(kg_prepared *p, const kg_host_tensor *tensors, kg_
         if (p->w->tensors[i].is_output)
             continue;
         size_t bytes = kg_tensor_bytes(&tensors[i]);
-        int rc = bytes ? p->backend->buffer_write(p->dev, p->tensor_buffers[i], 0, tensors[i].data,
+        int rc = bytes ? p->backend->buffer_write(p->dev, p->tensors[i].view, 0, tensors[i].data,
                                                   bytes, err)
                        : KG_OK;
         if (rc)
@@ -399,8 +476,52 @@ int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err)
 {
     if (p->output_bytes == 0)
         return KG_OK;
-    return p->backend->buffer_read(p->dev, p->tensor_buffers[p->w->output_index], 0, dst,
+    return p->backend->buffer_read(p->dev, p->tensors[p->w->output_index].view, 0, dst,
                                    p->output_bytes, err);
+}
+
+int kg_prepared_verify(kg_prepared *p, const kg_host_tensor *tensors, kg_integrity *out,
+                       kg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->guarded = p->backend->buffer_view != NULL;
+    unsigned char *zone = malloc(KG_GUARD_BYTES);
+    if (!zone)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    int rc = KG_OK;
+    for (size_t i = 0; i < p->w->tensor_count + p->scratch_count && !rc; i++) {
+        int is_tensor = i < p->w->tensor_count;
+        const guarded_buffer *g = is_tensor ? &p->tensors[i] : &p->scratch[i - p->w->tensor_count];
+        size_t damaged;
+        rc = guard_damage(p, g, zone, &damaged, err);
+        if (!rc && damaged && !out->guard_bytes_damaged) {
+            snprintf(out->first_damaged, sizeof out->first_damaged, "%s %s",
+                     is_tensor ? "tensor" : "scratch",
+                     is_tensor ? p->w->tensors[i].name
+                               : p->entry->scratch[i - p->w->tensor_count].name);
+        }
+        out->guard_bytes_damaged += damaged;
+    }
+    free(zone);
+    /* Inputs: byte for byte against the host copy they were uploaded from. */
+    for (size_t i = 0; i < p->w->tensor_count && !rc; i++) {
+        if (p->w->tensors[i].is_output)
+            continue;
+        size_t bytes = kg_tensor_bytes(&tensors[i]);
+        unsigned char *copy = malloc(bytes ? bytes : 1);
+        if (!copy)
+            return kg_error_set(err, KG_ERR_MEMORY, "out of memory reading back %s",
+                                tensors[i].name);
+        rc = bytes ? p->backend->buffer_read(p->dev, p->tensors[i].view, 0, copy, bytes, err)
+                   : KG_OK;
+        if (!rc && bytes && memcmp(copy, tensors[i].data, bytes) != 0) {
+            if (!out->inputs_modified)
+                snprintf(out->first_modified, sizeof out->first_modified, "%s", tensors[i].name);
+            out->inputs_modified++;
+        }
+        free(copy);
+    }
+    return rc;
 }
 
 const kg_backend *kg_prepared_backend(const kg_prepared *p)

@@ -8,6 +8,7 @@
 #define KG_EVALUATE_H
 
 #include "backend.h"
+#include "check.h"
 #include "kernelset.h"
 #include "workload.h"
 
@@ -45,12 +46,33 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
                kg_prepared **out, kg_build_info *build, kg_error *err);
 void kg_prepared_free(kg_prepared *p);
 
+/* Guard zones around every buffer a kernel sees (tensors and scratch), on
+ * backends with buffer views: this many bytes on each side, each byte
+ * KG_GUARD_BYTE, checked after every checked run. */
+#define KG_GUARD_BYTES ((size_t)KG_BUFFER_VIEW_ALIGN)
+#define KG_GUARD_BYTE  0xc3
+
+/* What kg_prepared_verify found after a run. */
+typedef struct kg_integrity {
+    int guarded;                /* 0 when the backend cannot place guards */
+    size_t guard_bytes_damaged; /* over every buffer's two zones */
+    char first_damaged[96];     /* "tensor y" or "scratch partial" */
+    size_t inputs_modified;     /* input tensors whose device copy changed */
+    char first_modified[64];
+} kg_integrity;
+
+/* Reads back every guard zone and every input tensor, and compares them
+ * with what was written (the guard pattern; `tensors`, the host copy the
+ * inputs were uploaded from). Synchronous. */
+int kg_prepared_verify(kg_prepared *p, const kg_host_tensor *tensors, kg_integrity *out,
+                       kg_error *err);
+
 /* Enqueues every launch of the set once, in order (asynchronous). */
 int kg_prepared_enqueue(kg_prepared *p, kg_error *err);
 
-/* Fills the output buffer with NaN (integer outputs: a 0x5A canary) so
- * that an output the kernel does not write cannot pass. */
-int kg_prepared_poison_output(kg_prepared *p, kg_error *err);
+/* Fills the output buffer with a poison pattern (check.h) so that an
+ * output the kernel does not write cannot pass. */
+int kg_prepared_poison_output(kg_prepared *p, kg_poison poison, kg_error *err);
 
 /* Copies the host tensors' inputs into the device buffers again (after the
  * inputs were regenerated with a new seed). */

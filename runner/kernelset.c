@@ -2,6 +2,7 @@
 #include "kernelset.h"
 #include "tensors.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
     free(e->description);
     free(e->source_path);
     free(e->source_file);
+    free(e->options);
     free(e);
 }
 
@@ -277,9 +279,10 @@ static int parse_sweep(kg_kernel_entry *e, const kg_json_where *ew, const cJSON 
         const cJSON *v;
         cJSON_ArrayForEach(v, item)
         {
-            if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
-                v->valuedouble < 1)
-                return kg_json_fail(&iw, err, "expected positive integers");
+            /* Range first: casting a double beyond int64 is undefined. */
+            if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 9e15 ||
+                v->valuedouble != (double)(int64_t)v->valuedouble)
+                return kg_json_fail(&iw, err, "expected positive integers up to 9e15");
             e->sweep_values[k][e->sweep_value_count[k]++] = (int64_t)v->valuedouble;
         }
         combinations *= n;
@@ -346,26 +349,281 @@ static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_jso
     return KG_OK;
 }
 
-/* Resolves `file` against the manifest's folder and refuses anything that
- * leaves it: a kernel set is self-contained. */
+/* 1 when `path` has a component that is exactly "..": "a..b.cl" is a
+ * file name, "x/../k.cl" leaves the folder it names. */
+static int has_dotdot_component(const char *path)
+{
+    for (const char *s = path;;) {
+        const char *slash = strchr(s, '/');
+        size_t len = slash ? (size_t)(slash - s) : strlen(s);
+        if (len == 2 && s[0] == '.' && s[1] == '.')
+            return 1;
+        if (!slash)
+            return 0;
+        s = slash + 1;
+    }
+}
+
+/* 1 when real path `file` lies under real path `dir`; the '/' boundary
+ * keeps "/x/set2/k.cl" out of "/x/set". */
+static int path_inside(const char *dir, const char *file)
+{
+    size_t len = strlen(dir);
+    if (len > 0 && dir[len - 1] == '/')
+        len--;
+    return strncmp(file, dir, len) == 0 && file[len] == '/';
+}
+
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Resolves `file` against the manifest's folder. Kernel sets are written by
+ * the party being graded, so the source must stay in the set's folder (no
+ * absolute path, no '..' component, no symlink out: real paths are
+ * compared), and be a regular file of bounded size, so that the build can
+ * neither read the grader's files nor hang on a FIFO or /dev/zero. */
 static int resolve_source(const kg_json_where *sw, const char *manifest_dir, const char *file,
                           char **out, kg_error *err)
 {
-    if (file[0] == '/' || strstr(file, ".."))
-        return kg_json_fail(sw, err, "source '%s' must be a path inside the kernel set's folder",
-                            file);
+    static const char expected[] = "expected a relative path to a file inside the kernel set's "
+                                   "folder";
+    if (!file[0])
+        return kg_json_fail(sw, err, "source is empty; %s", expected);
+    if (file[0] == '/')
+        return kg_json_fail(sw, err, "source '%s' is an absolute path; %s", file, expected);
+    if (has_dotdot_component(file))
+        return kg_json_fail(sw, err, "source '%s' has a '..' component; %s", file, expected);
     size_t len = strlen(manifest_dir) + strlen(file) + 2;
     char *path = malloc(len);
     if (!path)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     snprintf(path, len, "%s/%s", manifest_dir, file);
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int rc = kg_json_fail(sw, err, "source file '%s' not found (looked for %s)", file, path);
+    char real_dir[PATH_MAX], real_file[PATH_MAX];
+    int rc = KG_OK;
+    if (stat(path, &st) != 0)
+        rc = errno == ENOENT || errno == ENOTDIR
+                 ? kg_json_fail(sw, err, "source file '%s' not found (looked for %s)", file, path)
+                 : kg_json_fail(sw, err, "source '%s' cannot be read (%s): %s", file, path,
+                                strerror(errno));
+    else if (!realpath(manifest_dir, real_dir) || !realpath(path, real_file))
+        rc = kg_json_fail(sw, err, "source '%s' cannot be resolved (%s): %s", file, path,
+                          strerror(errno));
+    else if (!path_inside(real_dir, real_file))
+        rc = kg_json_fail(sw, err,
+                          "source '%s' resolves to %s, outside the kernel set's folder %s; "
+                          "expected a file inside it (a symlink may not leave the folder)",
+                          file, real_file, real_dir);
+    else if (!S_ISREG(st.st_mode))
+        rc = kg_json_fail(sw, err, "source '%s' is %s; expected a regular file", file,
+                          file_kind(st.st_mode));
+    else if (st.st_size > KG_MAX_SOURCE_BYTES)
+        rc = kg_json_fail(sw, err, "source '%s' is %lld bytes; expected at most %d MiB", file,
+                          (long long)st.st_size, KG_MAX_SOURCE_BYTES >> 20);
+    if (rc) {
         free(path);
         return rc;
     }
     *out = path;
+    return KG_OK;
+}
+
+/* The compiler options a manifest may ask for. Anything else is refused:
+ * an option can read files (-I, -include), write them (-o), or change the
+ * code in ways a reader of the manifest would not see; defines have their
+ * own field. Fast-math options are allowed and recorded with the results. */
+typedef enum option_value {
+    OPTION_FLAG,   /* exactly the name */
+    OPTION_INT,    /* name=N, min <= N <= max */
+    OPTION_CHOICE, /* name=one of `choices` ("|"-separated) */
+} option_value;
+
+typedef struct option_rule {
+    const char *name;
+    unsigned languages; /* LANG_BIT(KG_LANG_...) */
+    option_value value;
+    const char *choices;
+    int min, max;
+} option_rule;
+
+#define LANG_BIT(lang) (1u << (lang))
+#define OPENCL         LANG_BIT(KG_LANG_OPENCL)
+#define CUDA           LANG_BIT(KG_LANG_CUDA)
+#define HIP            LANG_BIT(KG_LANG_HIP)
+
+static const option_rule option_rules[] = {
+    {"-cl-mad-enable", OPENCL, OPTION_FLAG, NULL, 0, 0},
+    {"-cl-no-signed-zeros", OPENCL, OPTION_FLAG, NULL, 0, 0},
+    {"-cl-unsafe-math-optimizations", OPENCL, OPTION_FLAG, NULL, 0, 0},
+    {"-cl-finite-math-only", OPENCL, OPTION_FLAG, NULL, 0, 0},
+    {"-cl-fast-relaxed-math", OPENCL, OPTION_FLAG, NULL, 0, 0},
+    {"-cl-denorms-are-zero", OPENCL, OPTION_FLAG, NULL, 0, 0},
+    {"--use_fast_math", CUDA, OPTION_FLAG, NULL, 0, 0},
+    {"-lineinfo", CUDA, OPTION_FLAG, NULL, 0, 0},
+    {"--maxrregcount", CUDA, OPTION_INT, NULL, 16, 255},
+    {"--extra-device-vectorization", CUDA, OPTION_FLAG, NULL, 0, 0},
+    {"-ftz", CUDA, OPTION_CHOICE, "true|false", 0, 0},
+    {"-prec-div", CUDA, OPTION_CHOICE, "true|false", 0, 0},
+    {"-prec-sqrt", CUDA, OPTION_CHOICE, "true|false", 0, 0},
+    {"-fmad", CUDA, OPTION_CHOICE, "true|false", 0, 0},
+    {"-std", CUDA, OPTION_CHOICE, "c++17|c++20", 0, 0},
+    {"-ffast-math", HIP, OPTION_FLAG, NULL, 0, 0},
+    {"-O3", HIP, OPTION_FLAG, NULL, 0, 0},
+};
+#define OPTION_RULE_COUNT (sizeof option_rules / sizeof option_rules[0])
+
+/* "-ftz=true|false, --maxrregcount=N (16 to 255), ..." for `lang`. */
+static void allowed_options(kg_language lang, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < OPTION_RULE_COUNT && len < size; i++) {
+        const option_rule *r = &option_rules[i];
+        if (!(r->languages & LANG_BIT(lang)))
+            continue;
+        const char *sep = len ? ", " : "";
+        int n =
+            r->value == OPTION_FLAG ? snprintf(out + len, size - len, "%s%s", sep, r->name)
+            : r->value == OPTION_INT
+                ? snprintf(out + len, size - len, "%s%s=N (%d to %d)", sep, r->name, r->min, r->max)
+                : snprintf(out + len, size - len, "%s%s=%s", sep, r->name, r->choices);
+        len += n > 0 ? (size_t)n : 0;
+    }
+}
+
+/* 1 when `value` is one of the "|"-separated `choices`. */
+static int is_choice(const char *value, const char *choices)
+{
+    size_t len = strlen(value);
+    for (const char *c = choices;;) {
+        const char *bar = strchr(c, '|');
+        size_t clen = bar ? (size_t)(bar - c) : strlen(c);
+        if (len && clen == len && strncmp(c, value, len) == 0)
+            return 1;
+        if (!bar)
+            return 0;
+        c = bar + 1;
+    }
+}
+
+/* An integer of 1 to 6 digits, nothing else (no sign, space or suffix). */
+static int parse_small_int(const char *s, int *out)
+{
+    int v = 0;
+    size_t i = 0;
+    for (; s[i] >= '0' && s[i] <= '9' && i < 6; i++)
+        v = v * 10 + (s[i] - '0');
+    *out = v;
+    return i > 0 && s[i] == '\0';
+}
+
+static const option_rule *find_option_rule(kg_language lang, const char *name, size_t name_len)
+{
+    for (size_t i = 0; i < OPTION_RULE_COUNT; i++) {
+        const option_rule *r = &option_rules[i];
+        if ((r->languages & LANG_BIT(lang)) && strlen(r->name) == name_len &&
+            strncmp(r->name, name, name_len) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+int kg_compiler_option_check(kg_language lang, const char *option, char *why, size_t why_size)
+{
+    char allowed[512];
+    allowed_options(lang, allowed, sizeof allowed);
+    if (lang == KG_LANG_PORTABLE) {
+        snprintf(why, why_size,
+                 "compiler options are not allowed for language portable: a portable source is "
+                 "built by every backend, each with its own compiler (use language opencl or "
+                 "cuda to pass options)");
+        return -1;
+    }
+    if (!allowed[0]) {
+        snprintf(why, why_size, "language %s takes no compiler options", kg_language_name(lang));
+        return -1;
+    }
+    const char *eq = strchr(option, '=');
+    size_t name_len = eq ? (size_t)(eq - option) : strlen(option);
+    const option_rule *r = find_option_rule(lang, option, name_len);
+    if (r && r->value == OPTION_FLAG && !eq)
+        return 0;
+    if (r && r->value == OPTION_INT && eq) {
+        int v;
+        if (parse_small_int(eq + 1, &v) && v >= r->min && v <= r->max)
+            return 0;
+        snprintf(why, why_size, "'%s': expected %s=N with N an integer from %d to %d", option,
+                 r->name, r->min, r->max);
+        return -1;
+    }
+    if (r && r->value == OPTION_CHOICE && eq) {
+        if (is_choice(eq + 1, r->choices))
+            return 0;
+        snprintf(why, why_size, "'%s': expected %s=%s", option, r->name, r->choices);
+        return -1;
+    }
+    if (r) {
+        snprintf(why, why_size, "'%s': expected %s%s%s", option, r->name,
+                 r->value == OPTION_FLAG ? "" : "=",
+                 r->value == OPTION_FLAG  ? " (no value)"
+                 : r->value == OPTION_INT ? "N"
+                                          : r->choices);
+        return -1;
+    }
+    snprintf(why, why_size, "'%s' is not an allowed compiler option for %s%s; allowed: %s", option,
+             kg_language_name(lang),
+             strncmp(option, "-D", 2) == 0 ? " (defines go in \"defines\")" : "", allowed);
+    return -1;
+}
+
+/* "options": ["-cl-mad-enable", ...], each on the allowlist, each option
+ * at most once; joined into e->options. */
+static int parse_options(kg_kernel_entry *e, const kg_json_where *ew, const cJSON *obj,
+                         kg_error *err)
+{
+    const cJSON *arr = NULL;
+    int rc = kg_json_array(ew, obj, "options", 0, &arr, err);
+    if (rc)
+        return rc;
+    size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
+    kg_json_where at = kg_json_at_key(ew, "options");
+    if (n > KG_MAX_OPTIONS)
+        return kg_json_fail(&at, err, "%zu options; expected at most %d", n, KG_MAX_OPTIONS);
+    char joined[1024] = "";
+    size_t len = 0, i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr)
+    {
+        kg_json_where iw = kg_json_at_index(&at, i++);
+        if (!cJSON_IsString(item))
+            return kg_json_fail(&iw, err, "expected a compiler option (a string)");
+        const char *opt = item->valuestring;
+        char why[768];
+        if (kg_compiler_option_check(e->language, opt, why, sizeof why) != 0)
+            return kg_json_fail(&iw, err, "%s", why);
+        size_t name_len = strcspn(opt, "=");
+        for (const cJSON *prev = arr->child; prev != item; prev = prev->next)
+            if (strcspn(prev->valuestring, "=") == name_len &&
+                strncmp(prev->valuestring, opt, name_len) == 0)
+                return kg_json_fail(&iw, err, "option '%.*s' is given twice", (int)name_len, opt);
+        int w = snprintf(joined + len, sizeof joined - len, "%s%s", len ? " " : "", opt);
+        if (w < 0 || (size_t)w >= sizeof joined - len)
+            return kg_json_fail(&at, err, "options too long");
+        len += (size_t)w;
+    }
+    e->options = strdup(joined);
+    if (!e->options)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     return KG_OK;
 }
 
@@ -374,8 +632,8 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
                           kg_kernel_entry **out, kg_error *err)
 {
     *out = NULL;
-    static const char *const keys[] = {"description", "source",  "language", "defines",
-                                       "launches",    "scratch", "sweep",    NULL};
+    static const char *const keys[] = {"description", "source", "language", "defines", "launches",
+                                       "scratch",     "sweep",  "options",  NULL};
     if (!cJSON_IsObject(obj))
         return kg_json_fail(where, err, "expected a kernel entry object");
     kg_kernel_entry *e = calloc(1, sizeof *e);
@@ -406,7 +664,8 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
     if ((rc = resolve_source(&sw, manifest_dir, source, &e->source_path, err)) ||
         (rc = parse_defines(w, e, where, obj, err)) ||
         (rc = parse_scratch(w, e, where, obj, err)) ||
-        (rc = parse_launches(w, e, where, obj, err)) || (rc = parse_sweep(e, where, obj, err)))
+        (rc = parse_launches(w, e, where, obj, err)) || (rc = parse_sweep(e, where, obj, err)) ||
+        (rc = parse_options(e, where, obj, err)))
         goto fail;
     *out = e;
     return KG_OK;
@@ -427,6 +686,17 @@ int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry 
         dir[--len] = '\0';
     if (snprintf(manifest, sizeof manifest, "%s/kernels.json", dir) >= (int)sizeof manifest)
         return kg_error_set(err, KG_ERR_INVALID, "%s: path too long", dir);
+    /* Read only a regular file of bounded size: a submission's kernels.json
+     * could be a FIFO (reading blocks) or a symlink to /dev/zero. A missing
+     * one is left to kg_json_load's message. */
+    struct stat st;
+    int exists = stat(manifest, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode))
+        return kg_error_set(err, KG_ERR_INVALID, "%s: is %s; expected a JSON file", manifest,
+                            file_kind(st.st_mode));
+    if (exists && st.st_size > KG_MAX_SOURCE_BYTES)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: %lld bytes; expected at most %d MiB",
+                            manifest, (long long)st.st_size, KG_MAX_SOURCE_BYTES >> 20);
     cJSON *doc;
     int rc = kg_json_load(manifest, &doc, err);
     if (rc)

@@ -63,7 +63,17 @@ typedef struct kg_kernel_entry {
     char *sweep_names[KG_MAX_SWEEP_DEFINES];
     int64_t sweep_values[KG_MAX_SWEEP_DEFINES][KG_MAX_SWEEP_VALUES];
     size_t sweep_value_count[KG_MAX_SWEEP_DEFINES];
+    /* "options": compiler options from the manifest, each on the allowlist
+     * for the entry's language, joined by single spaces; "" when none (never
+     * NULL). For kg_build_request.options, and recorded with the results:
+     * fast-math options change what a speedup compares. */
+    char *options;
 } kg_kernel_entry;
+
+/* Limits on what a kernel set may ask kgrade to read or pass on: kernel sets
+ * are written by the party being graded. */
+#define KG_MAX_SOURCE_BYTES (16 * 1024 * 1024) /* a source file, and kernels.json */
+#define KG_MAX_OPTIONS      16                 /* entries of "options" */
 
 /* Returns 1 when `set` names a submission folder (contains '/' or is an
  * existing directory), 0 when it names a baseline tier. */
@@ -84,6 +94,13 @@ int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry 
 int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, const cJSON *obj,
                           const char *set, const char *manifest, const char *manifest_dir,
                           kg_kernel_entry **out, kg_error *err);
+
+/* Checks one compiler option against the allowlist for `lang` (a table in
+ * kernelset.c; docs/formats.md lists it). Returns 0 when allowed; otherwise
+ * -1 with `why` (of `why_size` bytes) saying what is wrong and what is
+ * allowed. Options of the portable language are refused: a portable source
+ * is built by every backend, each with its own compiler. */
+int kg_compiler_option_check(kg_language lang, const char *option, char *why, size_t why_size);
 
 /* Frees an entry; NULL is allowed. */
 void kg_kernel_entry_free(kg_kernel_entry *e);

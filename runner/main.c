@@ -41,6 +41,8 @@ int main(int argc, char **argv)
     for (const kg_command *const *c = commands; *c; c++)
         if (strcmp(argv[1], (*c)->name) == 0)
             return (*c)->run(*c, argc - 1, argv + 1);
+    if (strcmp(argv[1], kg_command_worker.name) == 0)
+        return kg_command_worker.run(&kg_command_worker, argc - 1, argv + 1);
     fprintf(stderr, "kgrade: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return KG_EXIT_USAGE;

@@ -44,6 +44,11 @@ static const char probe_source[] =
     "    out[kg_global_id(0)] = kg_hsum4(s);\n"
     "}\n";
 
+const char *kg_peaks_probe_source(void)
+{
+    return probe_source;
+}
+
 #define PROBE_FLOPS_PER_ITERATION (8 * 4 * 2) /* chains x lanes x (mul + add) */
 #define PROBE_REPS                5
 
@@ -203,4 +208,25 @@ cJSON *kg_peaks_json(const kg_peaks *p)
     cJSON_AddNumberToObject(c, "f16", p->compute_tflops_f16);
     cJSON_AddNumberToObject(c, "bf16", p->compute_tflops_bf16);
     return o;
+}
+
+int kg_peaks_from_json(const cJSON *o, kg_peaks *out)
+{
+    memset(out, 0, sizeof *out);
+    const cJSON *source = cJSON_GetObjectItemCaseSensitive(o, "source");
+    const cJSON *dram = cJSON_GetObjectItemCaseSensitive(o, "dram_gbs");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "compute_tflops");
+    if (!cJSON_IsString(source) || !cJSON_IsNumber(dram) || !cJSON_IsObject(c))
+        return KG_ERR_INVALID;
+    snprintf(out->source, sizeof out->source, "%s", source->valuestring);
+    out->measured = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "measured"));
+    out->dram_gbs = dram->valuedouble;
+    const cJSON *v;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(c, "f32")))
+        out->compute_tflops_f32 = v->valuedouble;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(c, "f16")))
+        out->compute_tflops_f16 = v->valuedouble;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(c, "bf16")))
+        out->compute_tflops_bf16 = v->valuedouble;
+    return KG_OK;
 }

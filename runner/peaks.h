@@ -42,4 +42,10 @@ double kg_peaks_speed_of_light(const kg_peaks *p, double flops, double bytes, co
 /* For the run header: {"source", "measured", "dram_gbs", "compute_tflops": {...}}. */
 cJSON *kg_peaks_json(const kg_peaks *p);
 
+/* The probe kernels' source, in the portable dialect (for compile tests). */
+const char *kg_peaks_probe_source(void);
+
+/* The reverse, for a resumed run: KG_ERR_INVALID when `o` is not one. */
+int kg_peaks_from_json(const cJSON *o, kg_peaks *out);
+
 #endif

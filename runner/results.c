@@ -14,6 +14,7 @@
 struct kg_results_file {
     int fd;
     char *path;
+    size_t torn_bytes; /* cut from a torn last line when opened */
 };
 
 static void make_parents(const char *path)
@@ -29,23 +30,73 @@ static void make_parents(const char *path)
     }
 }
 
+/* A crash or power loss in the middle of an append leaves a last line with
+ * no newline; anything appended after it would be glued to it. Cut it off
+ * (it is the record that was being written, and is written again). */
+static int drop_torn_tail(int fd, size_t *dropped)
+{
+    *dropped = 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size == 0)
+        return 0;
+    off_t end = st.st_size, pos = end;
+    char chunk[4096];
+    while (pos > 0) {
+        size_t n = pos > (off_t)sizeof chunk ? sizeof chunk : (size_t)pos;
+        pos -= (off_t)n;
+        if (pread(fd, chunk, n, pos) != (ssize_t)n)
+            return -1;
+        for (size_t i = n; i-- > 0;)
+            if (chunk[i] == '\n') {
+                off_t keep = pos + (off_t)i + 1;
+                *dropped = (size_t)(end - keep);
+                return keep == end ? 0 : ftruncate(fd, keep);
+            }
+    }
+    *dropped = (size_t)end;
+    return ftruncate(fd, 0);
+}
+
 int kg_results_open(const char *path, kg_results_file **out, kg_error *err)
 {
     *out = NULL;
     make_parents(path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    struct stat st;
+    int existed = stat(path, &st) == 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (fd < 0)
         return kg_error_set(err, KG_ERR_INVALID, "%s: cannot open for writing: %s", path,
                             strerror(errno));
     kg_results_file *f = calloc(1, sizeof *f);
-    if (!f) {
+    if (!f || drop_torn_tail(fd, &f->torn_bytes) != 0) {
+        int e = errno;
         close(fd);
-        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+        free(f);
+        return kg_error_set(err, KG_ERR_INVALID, "%s: cannot repair a torn last line: %s", path,
+                            strerror(e));
+    }
+    if (!existed) {
+        /* The new directory entry must survive a power loss too. */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
     }
     f->fd = fd;
     f->path = strdup(path);
     *out = f;
     return KG_OK;
+}
+
+size_t kg_results_torn_bytes(const kg_results_file *f)
+{
+    return f ? f->torn_bytes : 0;
 }
 
 int kg_results_append(kg_results_file *f, const cJSON *record, kg_error *err)

@@ -14,9 +14,12 @@
 
 typedef struct kg_results_file kg_results_file;
 
-/* Opens (creating, appending) `path`; creates missing parent folders.
- * Free with kg_results_close (NULL allowed). */
+/* Opens (creating, appending) `path`; creates missing parent folders. A
+ * torn last line (no newline: the process died mid-append) is cut off
+ * first; kg_results_torn_bytes says how much. Free with kg_results_close
+ * (NULL allowed). */
 int kg_results_open(const char *path, kg_results_file **out, kg_error *err);
+size_t kg_results_torn_bytes(const kg_results_file *f);
 /* Writes `record` as one line and syncs it to disk. */
 int kg_results_append(kg_results_file *f, const cJSON *record, kg_error *err);
 void kg_results_close(kg_results_file *f);

@@ -2,9 +2,11 @@
 #include "tensors.h"
 #include "rng.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int kg_eval_for_shape(const kg_expr *e, const kg_shape *shape, const char *workload,
                       const char *what, int64_t *value, kg_error *err)
@@ -31,8 +33,20 @@ static uint64_t tensor_seed(uint64_t seed, const char *name)
     return seed ^ h;
 }
 
+/* Student's t with 2 degrees of freedom: infinite variance, so a few
+ * elements of every tensor are tens or hundreds of standard deviations out.
+ * Clamped at 1000 so that f16 sums stay finite. */
+static double heavy_tailed(kg_rng *rng)
+{
+    double z = kg_rng_normal(rng);
+    double u = kg_rng_uniform(rng);
+    double chi2 = -2.0 * log(1.0 - u); /* chi-squared with 2 dof */
+    double t = z / sqrt(chi2 / 2.0 + 1e-300);
+    return t > 1000 ? 1000 : t < -1000 ? -1000 : t;
+}
+
 static void fill_one(const kg_workload *w, const kg_shape *shape, const kg_tensor_spec *spec,
-                     kg_host_tensor *t, uint64_t seed)
+                     kg_host_tensor *t, uint64_t seed, int heavy)
 {
     if (spec->dist == KG_DIST_WORKLOAD) {
         /* Checked at load: the reference has a fill function. */
@@ -42,9 +56,11 @@ static void fill_one(const kg_workload *w, const kg_shape *shape, const kg_tenso
     kg_rng rng;
     kg_rng_seed(&rng, tensor_seed(seed, spec->name));
     for (size_t i = 0; i < t->count; i++) {
-        double v = spec->dist == KG_DIST_NORMAL
-                       ? spec->dist_a + spec->dist_b * kg_rng_normal(&rng)
-                       : spec->dist_a + (spec->dist_b - spec->dist_a) * kg_rng_uniform(&rng);
+        double v;
+        if (spec->dist == KG_DIST_NORMAL)
+            v = spec->dist_a + spec->dist_b * (heavy ? heavy_tailed(&rng) : kg_rng_normal(&rng));
+        else
+            v = spec->dist_a + (spec->dist_b - spec->dist_a) * kg_rng_uniform(&rng);
         kg_dtype_store(t->dtype, t->data, i, v);
     }
 }
@@ -54,7 +70,15 @@ void kg_tensors_fill_inputs(const kg_workload *w, const kg_shape *shape, kg_host
 {
     for (size_t i = 0; i < w->tensor_count; i++)
         if (!w->tensors[i].is_output)
-            fill_one(w, shape, &w->tensors[i], &tensors[i], seed);
+            fill_one(w, shape, &w->tensors[i], &tensors[i], seed, 0);
+}
+
+void kg_tensors_fill_heavy_tailed(const kg_workload *w, const kg_shape *shape,
+                                  kg_host_tensor *tensors, uint64_t seed)
+{
+    for (size_t i = 0; i < w->tensor_count; i++)
+        if (!w->tensors[i].is_output)
+            fill_one(w, shape, &w->tensors[i], &tensors[i], seed, 1);
 }
 
 void kg_tensors_free(kg_host_tensor *tensors, size_t count)
@@ -98,13 +122,32 @@ int kg_tensors_create(const kg_workload *w, const kg_shape *shape, uint64_t seed
             }
         }
         t->count = count;
+    }
+    /* Refused before allocating: with overcommit a huge calloc succeeds and
+     * the process is killed later, while filling it. */
+    uint64_t total = 0;
+    for (size_t i = 0; i < w->tensor_count; i++)
+        total += kg_tensor_bytes(&ts[i]);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t host = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    if (host && total > host / 2) {
+        kg_tensors_free(ts, w->tensor_count);
+        return kg_error_set(err, KG_ERR_MEMORY,
+                            "%s: shape %s needs %.1f MiB of host memory for its tensors, more than "
+                            "half of this machine's %.1f MiB; refused before allocating",
+                            w->name, shape->name, (double)total / 1048576.0,
+                            (double)host / 1048576.0);
+    }
+    for (size_t i = 0; i < w->tensor_count; i++) {
+        kg_host_tensor *t = &ts[i];
+        size_t count = t->count;
         /* At least one byte so that an empty tensor still has a buffer. */
         t->data = calloc(count ? count : 1, kg_dtype_size(t->dtype));
         if (!t->data) {
             kg_tensors_free(ts, w->tensor_count);
             return kg_error_set(err, KG_ERR_MEMORY,
                                 "%s: shape %s: cannot allocate %zu bytes on the host for %s",
-                                w->name, shape->name, count * kg_dtype_size(t->dtype), spec->name);
+                                w->name, shape->name, count * kg_dtype_size(t->dtype), t->name);
         }
     }
     kg_tensors_fill_inputs(w, shape, ts, seed);

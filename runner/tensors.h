@@ -25,6 +25,14 @@ int kg_tensors_create(const kg_workload *w, const kg_shape *shape, uint64_t seed
 void kg_tensors_fill_inputs(const kg_workload *w, const kg_shape *shape, kg_host_tensor *tensors,
                             uint64_t seed);
 
+/* Like kg_tensors_fill_inputs, but every normally distributed input is
+ * drawn from a heavy-tailed distribution instead (Student's t with 2
+ * degrees of freedom, same centre and scale): large magnitudes expose
+ * precision downgrades and shortcuts that only hold near the mean. Uniform
+ * inputs (bounded by meaning, e.g. weights in [0.5, 1.5]) keep theirs. */
+void kg_tensors_fill_heavy_tailed(const kg_workload *w, const kg_shape *shape,
+                                  kg_host_tensor *tensors, uint64_t seed);
+
 /* Frees what kg_tensors_create allocated; NULL is allowed. */
 void kg_tensors_free(kg_host_tensor *tensors, size_t count);
 

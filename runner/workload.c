@@ -115,11 +115,13 @@ int kg_is_identifier(const char *s)
 {
     if (!s || !*s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
         return 0;
+    const char *start = s;
     for (; *s; s++)
         if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
               *s == '_'))
             return 0;
-    return strlen(s) < KG_SYMBOL_NAME_MAX;
+    /* Measured from the start: `s` is at the terminator by now. */
+    return (size_t)(s - start) < KG_SYMBOL_NAME_MAX;
 }
 
 /* "symbols" (each shape gives them) then "derived_symbols" (the reference

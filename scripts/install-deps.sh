@@ -3,8 +3,11 @@
 # Uses sudo when not root; prints what it installs; fails clearly otherwise.
 set -euo pipefail
 
+# clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes, only
+# recommended by clang, so not pulled in below) are for `make fuzz`.
 packages=(cmake make gcc libc6-dev pkg-config git libcjson-dev
-          ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo)
+          ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
+          clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int kg_test_failures;
@@ -60,5 +61,19 @@ static inline int kg_test_finish(const char *name)
 }
 
 #define KG_TEST_SKIP 77
+
+/* Writes `text` to <dir>/<name> (test fixtures); exits on failure. */
+static inline void kg_test_write_file(const char *dir, const char *name, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}
 
 #endif

@@ -110,6 +110,65 @@ int main(void)
     KG_CHECK_INT(r.mismatches, KG_CHECK_SAMPLE_UNITS);
     kg_tensors_free(ts, w->tensor_count);
 
+    /* Poison: the NaN pattern left in place is counted as never written;
+     * the repeat run's finite poison is not mistaken for a disagreement
+     * where both runs left the element alone. */
+    KG_CHECK_INT(kg_tensors_create(w, &shape, 7, &ts, &err), KG_OK);
+    exact_softmax(ts, 5, 37);
+    size_t n = ts[1].count;
+    float *first = malloc(n * sizeof *first), *second = malloc(n * sizeof *second);
+    unsigned char nan_bits[4], finite_bits[4];
+    KG_CHECK_INT(kg_poison_pattern(KG_DTYPE_F32, KG_POISON_NAN, nan_bits), 4);
+    KG_CHECK_INT(kg_poison_pattern(KG_DTYPE_F32, KG_POISON_FINITE, finite_bits), 4);
+    memcpy(first, ts[1].data, n * sizeof *first);
+    memcpy(second, ts[1].data, n * sizeof *second);
+    for (size_t i = 0; i < 37; i++) { /* row 0 never written */
+        memcpy(&first[i], nan_bits, 4);
+        memcpy(&second[i], finite_bits, 4);
+    }
+    KG_CHECK(isnan(first[0]) && isfinite(second[0]) && second[0] > 1e29f);
+    kg_check_output(w, &shape, ts, first, 1, &r, &err);
+    KG_CHECK_INT(r.mismatches, 37);
+    KG_CHECK_INT(r.unwritten, 37);
+    KG_CHECK_CONTAINS(r.message, "never written");
+    size_t at;
+    KG_CHECK_INT(kg_check_agreement(w, first, second, n, &at), 0);
+    /* A computed NaN is not the poison; a changed element disagrees. */
+    first[40] = NAN;
+    kg_check_output(w, &shape, ts, first, 1, &r, &err);
+    KG_CHECK_INT(r.unwritten, 37);
+    second[41] *= 1.01f;
+    KG_CHECK_INT(kg_check_agreement(w, first, second, n, &at), 2);
+    KG_CHECK_INT(at, 40);
+    free(first);
+    free(second);
+    kg_tensors_free(ts, w->tensor_count);
+
+    /* Degenerate references: softmax's smoke shapes are not (zeros fail
+     * everywhere; the one-column shape is constant, the others are not). */
+    KG_CHECK_INT(kg_check_reference_not_degenerate(w, 1, &err), KG_OK);
+    /* With a tolerance wider than every output, zeros would pass. */
+    kg_tolerance saved = w->tolerance[KG_DTYPE_F32];
+    w->tolerance[KG_DTYPE_F32].atol = 2.0;
+    KG_CHECK_INT(kg_check_reference_not_degenerate(w, 1, &err), KG_ERR_INVALID);
+    KG_CHECK_CONTAINS(err.message, "an all-zeros output would pass");
+    w->tolerance[KG_DTYPE_F32] = saved;
+    /* Heavy-tailed inputs: same seed, same values; larger magnitudes. */
+    kg_shape wide = make_shape(64, 1000);
+    kg_host_tensor *normal, *heavy;
+    KG_CHECK_INT(kg_tensors_create(w, &wide, 9, &normal, &err), KG_OK);
+    KG_CHECK_INT(kg_tensors_create(w, &wide, 9, &heavy, &err), KG_OK);
+    kg_tensors_fill_heavy_tailed(w, &wide, heavy, 9);
+    float max_normal = 0, max_heavy = 0;
+    for (size_t i = 0; i < normal[0].count; i++) {
+        max_normal = fmaxf(max_normal, fabsf(((float *)normal[0].data)[i]));
+        max_heavy = fmaxf(max_heavy, fabsf(((float *)heavy[0].data)[i]));
+    }
+    KG_CHECK_MSG(max_normal < 6 && max_heavy > 50, "max |x|: normal %g, heavy-tailed %g",
+                 max_normal, max_heavy);
+    kg_tensors_free(normal, w->tensor_count);
+    kg_tensors_free(heavy, w->tensor_count);
+
     kg_workload_free(w);
     return kg_test_finish("test_check");
 }

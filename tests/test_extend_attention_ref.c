@@ -168,5 +168,21 @@ int main(void)
     char why[128] = "";
     KG_CHECK(ref->derive(&bad, why, sizeof why) != 0);
     KG_CHECK_CONTAINS(why, "needs B, N_CTX");
+
+    /* A huge N_CTX is refused, not summed into an int64 overflow (also
+     * tests/fuzz/corpus/fuzz_workload/regress-extend-attention-n-ctx-9e15.json). */
+    kg_symtab huge;
+    kg_symtab_init(&huge);
+    kg_symtab_set(&huge, "B", 1024);
+    kg_symtab_set(&huge, "N_CTX", INT64_C(9000000000000000));
+    kg_symtab_set(&huge, "Hq", 1);
+    kg_symtab_set(&huge, "Hkv", 1);
+    kg_symtab_set(&huge, "D", 1);
+    kg_symtab_set(&huge, "shuffle", 0);
+    kg_symtab_set(&huge, "length_seed", 1);
+    KG_CHECK(ref->derive(&huge, why, sizeof why) != 0);
+    KG_CHECK_CONTAINS(why, "must be in [4, 2097152]");
+    kg_symtab_set(&huge, "N_CTX", 2097152); /* the largest allowed: every sum fits */
+    KG_CHECK_MSG(ref->derive(&huge, why, sizeof why) == 0, "%s", why);
     return kg_test_finish("test_extend_attention_ref");
 }

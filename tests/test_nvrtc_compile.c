@@ -9,8 +9,10 @@
  */
 #include "kernelset.h"
 #include "kg_test.h"
-#include "nvrtc_compile.h"
 #include "json_file.h"
+#include "nvrtc_compile.h"
+#include "peaks.h"
+#include "scrub.h"
 #include "workload.h"
 
 #include <dirent.h>
@@ -64,7 +66,8 @@ static void compile_entry(const kg_workload *w, const kg_kernel_entry *e)
                 if (rc)
                     continue;
                 char key[1024];
-                snprintf(key, sizeof key, "%s|%s|%s", e->source_path, arches[a], defs.joined);
+                snprintf(key, sizeof key, "%s|%s|%s|%s", e->source_path, arches[a], defs.joined,
+                         e->options);
                 if (seen(key))
                     continue;
                 kg_build_request req = {.language = e->language,
@@ -72,7 +75,8 @@ static void compile_entry(const kg_workload *w, const kg_kernel_entry *e)
                                         .source_size = size,
                                         .source_name = e->source_path,
                                         .defines = defs.list,
-                                        .define_count = defs.count};
+                                        .define_count = defs.count,
+                                        .options = e->options};
                 void *cubin = NULL;
                 size_t cubin_size = 0;
                 char *log = NULL;
@@ -185,6 +189,21 @@ int main(void)
         return kg_test_finish("test_nvrtc_compile");
     printf("%s\n", kg_nvrtc_description());
 
+    /* kgrade's own kernels: the peak probes and the local-memory scrubber. */
+    const char *own[][2] = {{"kgrade-peak-probes.kc", kg_peaks_probe_source()},
+                            {"kgrade-scrub-local.kc", kg_scrub_source()}};
+    for (size_t i = 0; i < 2; i++)
+        for (size_t a = 0; a < sizeof arches / sizeof arches[0]; a++) {
+            kg_build_request req = {.language = KG_LANG_PORTABLE,
+                                    .source = own[i][1],
+                                    .source_size = strlen(own[i][1]),
+                                    .source_name = own[i][0]};
+            rc = kg_nvrtc_compile(&req, arches[a], &cubin, &size, NULL, &err);
+            KG_CHECK_MSG(rc == KG_OK, "%s for %s: %s", own[i][0], arches[a], err.message);
+            free(cubin);
+            compiles++;
+        }
+
     /* A compile error is reported with the file, the line and NVRTC's log. */
     kg_build_request broken = {.language = KG_LANG_PORTABLE,
                                .source = "KG_KERNEL void k(int n)\n{\n    n = undeclared;\n}\n",
@@ -200,6 +219,34 @@ int main(void)
     unsafe.defines = bad_define;
     unsafe.define_count = 1;
     KG_CHECK_INT(kg_nvrtc_compile(&unsafe, "sm_90", &cubin, &size, NULL, &err), KG_ERR_INVALID);
+
+    /* Every CUDA option of the manifest allowlist is one NVRTC accepts, and
+     * the request's options reach it (a value NVRTC refuses fails the build;
+     * "-std=c++20" replaces the default C++17 rather than repeating -std). */
+    static const char *const allowed[] = {
+        "--use_fast_math", "-lineinfo",       "--maxrregcount=32", "--extra-device-vectorization",
+        "-ftz=true",       "-prec-div=false", "-prec-sqrt=false",  "-fmad=true",
+        "-std=c++20"};
+    char joined[512] = "";
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
+        char why[512];
+        KG_CHECK_MSG(kg_compiler_option_check(KG_LANG_CUDA, allowed[i], why, sizeof why) == 0, "%s",
+                     why);
+        size_t len = strlen(joined);
+        snprintf(joined + len, sizeof joined - len, "%s%s", len ? " " : "", allowed[i]);
+    }
+    kg_build_request with_options = probe;
+    with_options.options = joined;
+    rc = kg_nvrtc_compile(&with_options, "sm_90", &cubin, &size, &log, &err);
+    KG_CHECK_MSG(rc == KG_OK, "%s: %s", joined, err.message);
+    free(cubin);
+    free(log);
+    log = NULL;
+    kg_build_request bad_option = probe;
+    bad_option.options = "-ftz=maybe";
+    KG_CHECK_INT(kg_nvrtc_compile(&bad_option, "sm_90", &cubin, &size, &log, &err), KG_ERR_BUILD);
+    free(log);
+    log = NULL;
 
     for (size_t i = 0; i < nw; i++)
         compile_tiers(workloads[i]);

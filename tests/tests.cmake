@@ -13,13 +13,16 @@ kg_unit_test(test_stats_coverage)
 kg_unit_test(test_summary)
 kg_unit_test(test_verify)
 kg_unit_test(test_manifests)
+kg_unit_test(test_hostile_manifests)
 kg_unit_test(test_check)
+kg_unit_test(test_sol_check)
 kg_unit_test(test_cli)
 kg_unit_test(test_dtype)
 kg_unit_test(test_profiles)
 kg_unit_test(test_extend_attention_ref)
 if("opencl" IN_LIST KG_BACKENDS_BUILT)
   kg_unit_test(test_opencl_backend)
+  kg_unit_test(test_evaluate)
 endif()
 if("cuda" IN_LIST KG_BACKENDS_BUILT)
   # NVRTC compiles of every kernel: no GPU needed, so always run where the
@@ -168,3 +171,22 @@ kg_integration_test(verify_bad_input 2 "expected a results file and at least one
 kg_integration_test(several_baselines 0 "Overall, against each baseline"
   -- run --workload softmax --size-class smoke --max-time 0.3 --quiet
      --baseline naive,tuned --candidate tuned --out ${KG_RESULTS_DIR}/several_baselines.jsonl)
+
+# Integrity (docs/integrity.md): every adversarial example must be caught
+# for its own reason, and the correct example must raise no flag.
+add_executable(check_expectations tests/check_expectations.c)
+target_link_libraries(check_expectations PRIVATE kgrade_core)
+file(GLOB KG_ADVERSARIAL LIST_DIRECTORIES true ${CMAKE_SOURCE_DIR}/kernels/examples/adversarial/*)
+foreach(dir ${KG_ADVERSARIAL} ${CMAKE_SOURCE_DIR}/kernels/examples/opencl-softmax)
+  if(EXISTS ${dir}/expect.json)
+    get_filename_component(name ${dir} NAME)
+    add_test(NAME integrity_${name} COMMAND ${CMAKE_SOURCE_DIR}/tests/adversarial.sh ${dir}
+             ${KG_RESULTS_DIR}/integrity_${name}.jsonl)
+    set_tests_properties(integrity_${name} PROPERTIES LABELS "integration;integrity" TIMEOUT 300
+      ENVIRONMENT "KGRADE=${KG_BIN};CHECK_EXPECTATIONS=$<TARGET_FILE:check_expectations>")
+  endif()
+endforeach()
+add_test(NAME resume_after_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/resume.sh
+         ${KG_RESULTS_DIR}/resume_after_kill.jsonl)
+set_tests_properties(resume_after_kill PROPERTIES LABELS "integration;integrity" TIMEOUT 600
+                     ENVIRONMENT "KGRADE=${KG_BIN}")

@@ -24,6 +24,9 @@
 #include <string.h>
 
 #define MAX_BATCH 1024
+/* Lengths stay below 2^20 and B <= 2^10, so every token count fits the
+ * int32 index tensors and every sum of products fits int64. */
+#define MAX_N_CTX (1 << 21)
 
 /* The symbols this file reads, with the bounds the lengths need. */
 typedef struct batch {
@@ -50,11 +53,11 @@ static int read_batch(const kg_symtab *t, batch *b, char *why, size_t why_size)
         snprintf(why, why_size, "B = %lld must be in [1, %d]", (long long)b->B, MAX_BATCH);
         return -1;
     }
-    if (b->n_ctx < 4) {
+    if (b->n_ctx < 4 || b->n_ctx > MAX_N_CTX) {
         snprintf(why, why_size,
-                 "N_CTX = %lld must be at least 4 (lengths are drawn from "
+                 "N_CTX = %lld must be in [4, %d] (lengths are drawn from "
                  "[1, N_CTX/2))",
-                 (long long)b->n_ctx);
+                 (long long)b->n_ctx, MAX_N_CTX);
         return -1;
     }
     if (b->Hkv < 1 || b->Hq < b->Hkv || b->Hq % b->Hkv != 0 || b->D < 1) {

@@ -73,6 +73,7 @@ struct kg_buffer {
     kg_device *dev;
     CUdeviceptr ptr;
     size_t bytes;
+    int is_view; /* aliases part of another buffer: nothing to free */
 };
 
 /* ---- errors --------------------------------------------------------------- */
@@ -553,10 +554,35 @@ static int cu_buffer_alloc(kg_device *dev, size_t bytes, kg_buffer **out, kg_err
     return KG_OK;
 }
 
+static int cu_buffer_view(kg_device *dev, kg_buffer *parent, size_t offset, size_t bytes,
+                          kg_buffer **out, kg_error *err)
+{
+    (void)dev;
+    *out = NULL;
+    if (!parent || offset > parent->bytes || bytes > parent->bytes - offset)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "buffer_view of %zu bytes at %zu is outside the "
+                            "%zu-byte parent",
+                            bytes, offset, parent ? parent->bytes : 0);
+    kg_buffer *b = calloc(1, sizeof *b);
+    if (!b)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    b->dev = parent->dev;
+    b->ptr = parent->ptr + offset;
+    b->bytes = bytes;
+    b->is_view = 1;
+    *out = b;
+    return KG_OK;
+}
+
 static void cu_buffer_free(kg_buffer *b)
 {
     if (!b)
         return;
+    if (b->is_view) {
+        free(b);
+        return;
+    }
     cu.drv.cuCtxSetCurrent(b->dev->context);
     cu.drv.cuMemFree(b->ptr);
     free(b);
@@ -854,6 +880,7 @@ const kg_backend kg_cuda_backend = {
     .kernel_free = cu_kernel_free,
     .buffer_alloc = cu_buffer_alloc,
     .buffer_free = cu_buffer_free,
+    .buffer_view = cu_buffer_view,
     .buffer_write = cu_buffer_write,
     .buffer_read = cu_buffer_read,
     .buffer_fill = cu_buffer_fill,

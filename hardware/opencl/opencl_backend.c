@@ -671,6 +671,33 @@ static void kg_cl_buffer_free(kg_buffer *buf)
     free(buf);
 }
 
+/* A sub-buffer: the runner's guard zones sit around it in the parent. */
+static int kg_cl_buffer_view(kg_device *dev, kg_buffer *parent, size_t offset, size_t bytes,
+                             kg_buffer **out, kg_error *err)
+{
+    (void)dev;
+    *out = NULL;
+    if (!parent || bytes == 0 || offset > parent->bytes || bytes > parent->bytes - offset)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "buffer_view of %zu bytes at %zu is outside the "
+                            "%zu-byte parent",
+                            bytes, offset, parent ? parent->bytes : 0);
+    kg_buffer *view = calloc(1, sizeof *view);
+    if (!view)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of host memory");
+    cl_buffer_region region = {.origin = offset, .size = bytes};
+    cl_int rc;
+    view->mem = clCreateSubBuffer(parent->mem, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
+                                  &region, &rc);
+    if (rc != CL_SUCCESS) {
+        free(view);
+        return kg_cl_fail(err, KG_ERR_DEVICE, rc, "clCreateSubBuffer failed");
+    }
+    view->bytes = bytes;
+    *out = view;
+    return KG_OK;
+}
+
 /* Range checks happen here, not in the driver, so the message names the
  * buffer size instead of a bare CL_INVALID_VALUE. */
 static int kg_cl_check_range(const kg_buffer *buf, size_t offset, size_t bytes, const char *op,
@@ -1087,6 +1114,7 @@ const kg_backend kg_opencl_backend = {
     .kernel_free = kg_cl_kernel_free,
     .buffer_alloc = kg_cl_buffer_alloc,
     .buffer_free = kg_cl_buffer_free,
+    .buffer_view = kg_cl_buffer_view,
     .buffer_write = kg_cl_buffer_write,
     .buffer_read = kg_cl_buffer_read,
     .buffer_fill = kg_cl_buffer_fill,

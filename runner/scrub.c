@@ -1,0 +1,98 @@
+/* Filling local memory with a pattern between runs. */
+#include "scrub.h"
+
+#include <stdlib.h>
+
+/* The read after the barrier, under a condition the compiler cannot decide
+ * (the pattern is never negative), keeps the stores from being dropped. */
+static const char scrub_source[] =
+    "KG_KERNEL void kg_scrub_local(KG_GLOBAL float *sink, int words, float base\n"
+    "                              KG_DYNAMIC_LOCAL_PARAM(float, buf))\n"
+    "{\n"
+    "    KG_DYNAMIC_LOCAL(float, buf);\n"
+    "    for (int i = kg_local_id(0); i < words; i += kg_local_size(0))\n"
+    "        buf[i] = base + (float)i;\n"
+    "    kg_barrier();\n"
+    "    int j = (kg_local_id(0) * 7) % words;\n"
+    "    if (buf[j] < 0.0f)\n"
+    "        sink[0] = buf[(j + 1) % words];\n"
+    "}\n";
+
+const char *kg_scrub_source(void)
+{
+    return scrub_source;
+}
+
+/* CUDA needs an opt-in above 48 KiB of dynamic shared memory; 48 KiB covers
+ * what most kernels declare. */
+#define SCRUB_MAX_BYTES (48u * 1024u)
+
+struct kg_scrubber {
+    const kg_backend *b;
+    kg_device *dev;
+    kg_program *prog;
+    kg_kernel *kernel;
+    kg_buffer *sink;
+    uint32_t group, words;
+    uint64_t groups;
+};
+
+void kg_scrubber_free(kg_scrubber *s)
+{
+    if (!s)
+        return;
+    if (s->kernel)
+        s->b->kernel_free(s->kernel);
+    if (s->prog)
+        s->b->program_free(s->prog);
+    if (s->sink)
+        s->b->buffer_free(s->sink);
+    free(s);
+}
+
+int kg_scrubber_create(const kg_backend *b, kg_device *dev, const kg_device_info *info,
+                       kg_scrubber **out, kg_error *err)
+{
+    *out = NULL;
+    kg_scrubber *s = calloc(1, sizeof *s);
+    if (!s)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    s->b = b;
+    s->dev = dev;
+    uint64_t bytes = info->local_mem_bytes ? info->local_mem_bytes : 16384;
+    if (bytes > SCRUB_MAX_BYTES)
+        bytes = SCRUB_MAX_BYTES;
+    s->words = (uint32_t)(bytes / 4);
+    s->group =
+        info->max_group_size >= 256 ? 256 : (info->max_group_size ? info->max_group_size : 1);
+    /* Several groups per compute unit, so that every one runs some. */
+    s->groups = 16 * (uint64_t)(info->compute_units ? info->compute_units : 1);
+    kg_build_request req = {.language = KG_LANG_PORTABLE,
+                            .source = scrub_source,
+                            .source_size = sizeof scrub_source - 1,
+                            .source_name = "kgrade-scrub-local.kc"};
+    int rc = b->program_build(dev, &req, &s->prog, NULL, err);
+    if (!rc)
+        rc = b->kernel_create(s->prog, "kg_scrub_local", &s->kernel, err);
+    if (!rc)
+        rc = b->buffer_alloc(dev, 16, &s->sink, err);
+    if (rc) {
+        kg_scrubber_free(s);
+        return rc;
+    }
+    *out = s;
+    return KG_OK;
+}
+
+int kg_scrubber_run(kg_scrubber *s, int which, kg_error *err)
+{
+    kg_arg args[3] = {kg_arg_buffer(s->sink), kg_arg_i32((int32_t)s->words),
+                      kg_arg_f32(1.0e6f * (float)which)};
+    kg_launch l = {.grid = {s->groups, 1, 1},
+                   .block = {s->group, 1, 1},
+                   .dynamic_local_bytes = (size_t)s->words * 4,
+                   .args = args,
+                   .arg_count = 3};
+    int rc = s->b->launch(s->dev, s->kernel, &l, err);
+    return rc ? rc : s->b->synchronize(s->dev, err);
+}
