@@ -389,6 +389,8 @@ static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg
     if (r.outcome == KG_WORKER_ERROR)
         return kg_error_set(err, KG_ERR_INVALID, "%s", r.message);
     cJSON *rec = r.record ? r.record : lost_record(ctx, w, shape_no, &r);
+    if (r.record) /* the whole evaluation: start-up, builds, checks, timing */
+        cJSON_AddNumberToObject(rec, "worker_wall_s", r.wall_s);
     if (r.record && ctx->have_peaks)
         kg_sol_check(rec, &ctx->peaks);
     kg_summary_add_speedup(rec, ctx->opts->resamples, ctx->opts->seed);
