@@ -78,7 +78,8 @@ int kg_device_symbols(const kg_device_info *info, kg_symtab *t)
             cc = major * 10 + minor;
     }
     if (kg_symtab_set(t, "cuda_cc", cc) != 0 ||
-        kg_symtab_set(t, "is_gpu", info->type == KG_DEVICE_GPU) != 0)
+        kg_symtab_set(t, "is_gpu", info->type == KG_DEVICE_GPU) != 0 ||
+        kg_symtab_set(t, "warp_size", info->subgroup_width) != 0)
         return -1;
     return 0;
 }

@@ -56,6 +56,21 @@ static int matches(const kg_json_where *root, const cJSON *doc, const kg_device_
         if (strcmp(arch, info->arch) != 0)
             *ok = 0;
     }
+    /* SMs (CUDA) or compute units (HIP) the device reports, compared
+     * exactly: tells an MI250X GCD (110) from an MI250 GCD (104) under the
+     * shared name "AMD Instinct MI250X / MI250", and keeps partitions of an
+     * MI300X (38, 76 or 152 of its 304 CUs) out of whole-GPU profiles. */
+    double units = NAN;
+    if ((rc = kg_json_number(&w, match, "compute_units", 0, &units, err)))
+        return rc;
+    if (!isnan(units)) {
+        if (units < 1 || units != floor(units)) {
+            kg_json_where at = kg_json_at_key(&w, "compute_units");
+            return kg_json_fail(&at, err, "expected a positive whole number, got %g", units);
+        }
+        if ((double)info->compute_units != units)
+            *ok = 0;
+    }
     double gib = (double)info->global_mem_bytes / (1024.0 * 1024.0 * 1024.0);
     double lo = -INFINITY, hi = INFINITY;
     if ((rc = kg_json_number(&w, match, "min_memory_gib", 0, &lo, err)) ||

@@ -18,9 +18,11 @@
 cJSON *kg_profile_find(const char *dir, const kg_device_info *info, kg_error *err);
 
 /* The peak (TFLOPS) a workload whose output has dtype `dtype` ("f32",
- * "f16", "bf16") is measured against: fp32 on CUDA cores for f32 (a TF32
- * tensor-core result would fail an f32 tolerance), the tensor-core peak of
- * the type otherwise. NAN when the profile lacks it. */
+ * "f16", "bf16") is measured against: the full-precision fp32 peak for f32
+ * (CUDA cores on NVIDIA; on AMD the packed/matrix fp32 rate, which keeps
+ * full precision; a TF32 result would fail an f32 tolerance), the
+ * tensor/matrix-core peak of the type otherwise. NAN when the profile
+ * lacks it. */
 double kg_profile_compute_peak(const cJSON *profile, const char *dtype);
 
 #endif

@@ -7,7 +7,7 @@ set -euo pipefail
 # recommended by clang, so not pulled in below) are for `make fuzz`.
 packages=(cmake make gcc libc6-dev pkg-config git libcjson-dev
           ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
-          clang libclang-rt-14-dev)
+          clang libclang-rt-14-dev libamdhip64-dev)
 
 missing=()
 for p in "${packages[@]}"; do

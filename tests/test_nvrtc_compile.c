@@ -7,6 +7,7 @@
  * Kernels: each tier of baselines/<workload>/kernels.json, and each
  * workload entry of every kernels.json under kernels/.
  */
+#include "kernel_walk.h"
 #include "kernelset.h"
 #include "kg_test.h"
 #include "json_file.h"
@@ -15,11 +16,9 @@
 #include "scrub.h"
 #include "workload.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const arches[] = {"sm_80", "sm_90"};
 
@@ -41,8 +40,9 @@ static int seen(const char *key)
     return 0;
 }
 
-static void compile_entry(const kg_workload *w, const kg_kernel_entry *e)
+static void compile_entry(const kg_workload *w, const kg_kernel_entry *e, void *user)
 {
+    (void)user;
     if (e->language != KG_LANG_PORTABLE && e->language != KG_LANG_CUDA)
         return;
     char *source = NULL;
@@ -94,85 +94,10 @@ static void compile_entry(const kg_workload *w, const kg_kernel_entry *e)
     free(source);
 }
 
-/* The tier names of a baseline manifest, in file order. */
-static void compile_tiers(const kg_workload *w)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/kernels.json", w->dir);
-    cJSON *doc = NULL;
-    kg_error err = {0};
-    if (kg_json_load(path, &doc, &err) != KG_OK)
-        return; /* a workload without baseline tiers */
-    const cJSON *tiers = cJSON_GetObjectItemCaseSensitive(doc, "tiers");
-    const cJSON *tier;
-    cJSON_ArrayForEach(tier, tiers)
-    {
-        kg_kernel_entry *e = NULL;
-        KG_CHECK_MSG(kg_kernel_entry_load(w, tier->string, &e, &err) == KG_OK, "%s", err.message);
-        if (e)
-            compile_entry(w, e);
-        kg_kernel_entry_free(e);
-    }
-    cJSON_Delete(doc);
-}
-
-/* Every folder under `dir` holding a kernels.json is a submission. */
-static void compile_submissions(char *dir, size_t cap, kg_workload **workloads, size_t nw)
-{
-    size_t len = strlen(dir);
-    snprintf(dir + len, cap - len, "/kernels.json");
-    struct stat st;
-    if (stat(dir, &st) == 0) {
-        dir[len] = '\0';
-        for (size_t i = 0; i < nw; i++) {
-            kg_kernel_entry *e = NULL;
-            kg_error err = {0};
-            int rc = kg_kernel_entry_load(workloads[i], dir, &e, &err);
-            KG_CHECK_MSG(rc == KG_OK || rc == KG_ERR_UNAVAILABLE, "%s", err.message);
-            if (e)
-                compile_entry(workloads[i], e);
-            kg_kernel_entry_free(e);
-        }
-    }
-    dir[len] = '\0';
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *ent;
-    while ((ent = readdir(d))) {
-        if (ent->d_name[0] == '.')
-            continue;
-        snprintf(dir + len, cap - len, "/%s", ent->d_name);
-        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-            compile_submissions(dir, cap, workloads, nw);
-        dir[len] = '\0';
-    }
-    closedir(d);
-}
-
 int main(void)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/baselines", KG_SOURCE_DIR);
-    DIR *d = opendir(path);
-    KG_CHECK(d != NULL);
     kg_workload *workloads[64];
-    size_t nw = 0;
-    struct dirent *ent;
-    while (d && (ent = readdir(d)) && nw < 64) {
-        if (ent->d_name[0] == '.')
-            continue;
-        char dir[4400];
-        snprintf(dir, sizeof dir, "%s/%s", path, ent->d_name);
-        kg_error err = {0};
-        kg_workload *w = NULL;
-        if (kg_workload_load(dir, &w, &err) == KG_OK)
-            workloads[nw++] = w;
-        else
-            KG_CHECK_MSG(0, "%s", err.message);
-    }
-    if (d)
-        closedir(d);
+    size_t nw = kg_walk_load_workloads(workloads, 64);
     KG_CHECK(nw >= 3);
 
     /* NVRTC must load: this test exists to prove CUDA builds in CI. */
@@ -248,10 +173,7 @@ int main(void)
     free(log);
     log = NULL;
 
-    for (size_t i = 0; i < nw; i++)
-        compile_tiers(workloads[i]);
-    snprintf(path, sizeof path, "%s/kernels", KG_SOURCE_DIR);
-    compile_submissions(path, sizeof path, workloads, nw);
+    kg_walk_every_kernel(workloads, nw, compile_entry, NULL);
     printf("%zu NVRTC compiles\n", compiles);
     /* 3 workloads x 2 tiers x 2 arches at least. */
     KG_CHECK(compiles >= 12);

@@ -36,6 +36,14 @@ if("cuda" IN_LIST KG_BACKENDS_BUILT)
   set_tests_properties(test_cuda_backend PROPERTIES LABELS "unit;gpu")
 endif()
 
+if("hip" IN_LIST KG_BACKENDS_BUILT)
+  # hiprtc compiles of every kernel for gfx908, gfx90a and gfx1030: no GPU
+  # needed, only the ROCm compiler libraries.
+  kg_unit_test(test_hiprtc_compile)
+  target_include_directories(test_hiprtc_compile PRIVATE hardware/hip)
+  set_tests_properties(test_hiprtc_compile PROPERTIES TIMEOUT 900)
+endif()
+
 # Integration tests: the real binary on the real OpenCL device (PoCL on a
 # machine without a GPU). tests/expect_run.sh checks the exit code and
 # patterns in stdout and in the results file.
@@ -149,6 +157,29 @@ if("cuda" IN_LIST KG_BACKENDS_BUILT)
   kg_gpu_test(cuda cuda_bad_build 1 "broken.kc\\(3\\): error"
     -- run --device cuda:0 --workload softmax --size-class smoke --max-time 0.5 --quiet
        --candidate ${KG_BAD}/bad-build --out ${KG_RESULTS_DIR}/cuda_bad_build.jsonl)
+endif()
+
+# HIP: the no-runtime path everywhere (forced with KGRADE_HIP_RUNTIME); the
+# ROCm runtime without a GPU says so (or lists the GPUs where there are);
+# the workloads on an AMD GPU where there is one.
+if("hip" IN_LIST KG_BACKENDS_BUILT)
+  kg_integration_test(hip_no_runtime 0 "hip: runtime not found \\(/nonexistent/libamdhip64.so\\)" -- devices)
+  set_tests_properties(hip_no_runtime PROPERTIES ENVIRONMENT
+    "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};KGRADE_HIP_RUNTIME=/nonexistent/libamdhip64.so")
+  kg_integration_test(hip_devices_or_none 0 "hip: no AMD GPU|hip: runtime not found|hip:0  " -- devices)
+  foreach(pair ${KG_WORKLOAD_TIERS})
+    string(REPLACE ":" ";" parts ${pair})
+    list(GET parts 0 workload)
+    list(GET parts 1 tier)
+    kg_gpu_test(hip hip_smoke_${workload}_${tier} 0 "geomean speedup [0-9][0-9.e+-]*x"
+      -- run --device hip:0 --workload ${workload} --size-class smoke --max-time 2 --quiet
+         --baseline naive --candidate ${tier}
+         --out ${KG_RESULTS_DIR}/hip_smoke_${workload}_${tier}.jsonl)
+  endforeach()
+  kg_gpu_test(hip hip_wrong_softmax_fails 1 "check_failed"
+    -- run --device hip:0 --workload softmax --size-class smoke --max-time 2 --quiet
+       --candidate ${CMAKE_SOURCE_DIR}/kernels/examples/wrong-softmax
+       --out ${KG_RESULTS_DIR}/hip_wrong_softmax.jsonl)
 endif()
 
 # `kgrade report` prints, from the file, exactly what the run printed.

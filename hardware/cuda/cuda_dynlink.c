@@ -1,25 +1,18 @@
 /* dlopen/dlsym of libcuda, NVRTC and NVML into their function tables. */
 #include "cuda_dynlink.h"
 
-#include <dlfcn.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct symbol_entry {
-    const char *symbol;
-    const char *fallback;
-    size_t offset;
-} symbol_entry;
-
 #define KG_DRIVER_ENTRY(member, symbol, fallback)                                                  \
     {symbol, fallback, offsetof(kg_cuda_driver, member)},
 #define KG_NVRTC_ENTRY(member, symbol, fallback) {symbol, fallback, offsetof(kg_nvrtc, member)},
 
-static const symbol_entry driver_symbols[] = {KG_CUDA_DRIVER_FUNCTIONS(KG_DRIVER_ENTRY)};
-static const symbol_entry nvrtc_symbols[] = {KG_NVRTC_FUNCTIONS(KG_NVRTC_ENTRY)};
-static const symbol_entry nvml_symbols[] = {
+static const kg_dynlink_symbol driver_symbols[] = {KG_CUDA_DRIVER_FUNCTIONS(KG_DRIVER_ENTRY)};
+static const kg_dynlink_symbol nvrtc_symbols[] = {KG_NVRTC_FUNCTIONS(KG_NVRTC_ENTRY)};
+static const kg_dynlink_symbol nvml_symbols[] = {
     {"nvmlInit_v2", NULL, offsetof(kg_nvml, nvmlInit)},
     {"nvmlShutdown", NULL, offsetof(kg_nvml, nvmlShutdown)},
     {"nvmlErrorString", NULL, offsetof(kg_nvml, nvmlErrorString)},
@@ -33,64 +26,6 @@ static const symbol_entry nvml_symbols[] = {
      offsetof(kg_nvml, nvmlDeviceGetCurrentClocksEventReasons)},
 };
 
-void kg_dynlink_unload(void **handle, void *table_struct, size_t struct_size)
-{
-    if (*handle)
-        dlclose(*handle);
-    memset(table_struct, 0, struct_size);
-}
-
-/* Resolves every entry into `base`; on a missing symbol names it and the
- * library, and leaves the caller to unload. */
-static int resolve(void *handle, const char *library, const symbol_entry *entries, size_t count,
-                   void *base, kg_error *err)
-{
-    for (size_t i = 0; i < count; i++) {
-        void *fn = dlsym(handle, entries[i].symbol);
-        if (!fn && entries[i].fallback)
-            fn = dlsym(handle, entries[i].fallback);
-        if (!fn)
-            return kg_error_set(err, KG_ERR_UNAVAILABLE,
-                                "%s lacks %s: the library is older than this kgrade needs", library,
-                                entries[i].symbol);
-        /* POSIX guarantees a dlsym result converts to a function pointer;
-         * memcpy keeps the conversion free of aliasing warnings. */
-        memcpy((char *)base + entries[i].offset, &fn, sizeof fn);
-    }
-    return KG_OK;
-}
-
-/* dlopen the first name that loads; `loaded` receives it. */
-static void *open_first(const char *const *names, size_t count, const char **loaded)
-{
-    for (size_t i = 0; i < count; i++) {
-        void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (h) {
-            *loaded = names[i];
-            return h;
-        }
-    }
-    return NULL;
-}
-
-/* Opens the first of `names` that loads and resolves `entries` into the
- * table (whose first member is the handle). Returns 1 when no name loaded
- * (the caller says what was missing), else KG_OK or resolve's error; on any
- * failure the table is left zeroed and nothing stays open. */
-static int load(const char *const *names, size_t count, const symbol_entry *entries, size_t n,
-                void *table, size_t table_size, void **handle, const char **loaded, kg_error *err)
-{
-    memset(table, 0, table_size);
-    *handle = open_first(names, count, loaded);
-    if (!*handle)
-        return 1;
-    const char *slash = strrchr(*loaded, '/');
-    int rc = resolve(*handle, slash ? slash + 1 : *loaded, entries, n, table, err);
-    if (rc)
-        kg_dynlink_unload(handle, table, table_size);
-    return rc;
-}
-
 int kg_cuda_driver_load(kg_cuda_driver *d, kg_error *err)
 {
     /* KGRADE_CUDA_DRIVER names another libcuda (a path or a soname): for a
@@ -99,8 +34,9 @@ int kg_cuda_driver_load(kg_cuda_driver *d, kg_error *err)
     const char *override = getenv("KGRADE_CUDA_DRIVER");
     const char *names[] = {override && override[0] ? override : "libcuda.so.1"};
     const char *loaded = NULL;
-    int rc = load(names, 1, driver_symbols, sizeof driver_symbols / sizeof driver_symbols[0], d,
-                  sizeof *d, &d->handle, &loaded, err);
+    int rc =
+        kg_dynlink_load(names, 1, driver_symbols, sizeof driver_symbols / sizeof driver_symbols[0],
+                        d, sizeof *d, &d->handle, &loaded, err);
     if (rc == 1)
         return kg_error_set(err, KG_ERR_UNAVAILABLE, "driver not found (%s)", names[0]);
     return rc;
@@ -126,8 +62,9 @@ int kg_nvrtc_load(kg_nvrtc *n, kg_error *err)
     (void)in_toolkit;
 #endif
     const char *loaded = NULL;
-    int rc = load(names, count, nvrtc_symbols, sizeof nvrtc_symbols / sizeof nvrtc_symbols[0], n,
-                  sizeof *n, &n->handle, &loaded, err);
+    int rc =
+        kg_dynlink_load(names, count, nvrtc_symbols, sizeof nvrtc_symbols / sizeof nvrtc_symbols[0],
+                        n, sizeof *n, &n->handle, &loaded, err);
     if (rc == 1)
         return kg_error_set(err, KG_ERR_UNAVAILABLE,
                             "NVRTC not found (tried libnvrtc.so.13, libnvrtc.so.12, libnvrtc.so)");
@@ -142,8 +79,8 @@ int kg_nvml_load(kg_nvml *m, kg_error *err)
 {
     static const char *const names[] = {"libnvidia-ml.so.1"};
     const char *loaded = NULL;
-    int rc = load(names, 1, nvml_symbols, sizeof nvml_symbols / sizeof nvml_symbols[0], m,
-                  sizeof *m, &m->handle, &loaded, err);
+    int rc = kg_dynlink_load(names, 1, nvml_symbols, sizeof nvml_symbols / sizeof nvml_symbols[0],
+                             m, sizeof *m, &m->handle, &loaded, err);
     if (rc == 1)
         return kg_error_set(err, KG_ERR_UNAVAILABLE, "NVML not found (libnvidia-ml.so.1)");
     return rc;

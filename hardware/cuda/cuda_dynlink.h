@@ -13,6 +13,7 @@
 #define KG_CUDA_DYNLINK_H
 
 #include "backend.h"
+#include "dynlink.h"
 
 #include <cuda.h>
 #include <nvrtc.h>
@@ -66,8 +67,6 @@
     X(nvrtcGetCUBINSize, "nvrtcGetCUBINSize", NULL)                                                \
     X(nvrtcGetCUBIN, "nvrtcGetCUBIN", NULL)
 
-#define KG_DYNLINK_MEMBER(member, symbol, fallback) __typeof__(member) *member;
-
 typedef struct kg_cuda_driver {
     void *handle;
     KG_CUDA_DRIVER_FUNCTIONS(KG_DYNLINK_MEMBER)
@@ -115,8 +114,5 @@ int kg_cuda_driver_load(kg_cuda_driver *d, kg_error *err); /* KGRADE_CUDA_DRIVER
 int kg_nvrtc_load(kg_nvrtc *n, kg_error *err);
 /* libnvidia-ml.so.1; optional for the backend (no clocks without it). */
 int kg_nvml_load(kg_nvml *m, kg_error *err);
-
-/* dlclose and zero; safe on a zeroed struct. */
-void kg_dynlink_unload(void **handle, void *table_struct, size_t struct_size);
 
 #endif

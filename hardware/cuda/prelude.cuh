@@ -1,7 +1,17 @@
-/* kgrade portable dialect: CUDA C++ prelude (compiled by NVRTC).
- * Prepended to every .kc source built by the CUDA backend; defines the same
- * names as hardware/opencl/prelude.cl. See docs/portable.md. */
+/* kgrade portable dialect: the GPU C++ prelude, shared by the CUDA backend
+ * (NVRTC) and the HIP backend (hiprtc, which defines __HIPCC_RTC__).
+ * Prepended to every .kc source they build; defines the same names as
+ * hardware/opencl/prelude.cl. See docs/portable.md. */
+#if defined(__HIPCC_RTC__) || defined(__HIP__)
+#define KG_HIP 1
+#else
 #define KG_CUDA 1
+#endif
+/* Threads per warp (CUDA) or wavefront (HIP: 64 on CDNA, 32 on RDNA); the
+ * HIP backend passes the compile target's as -DKG_WARP_SIZE. */
+#ifndef KG_WARP_SIZE
+#define KG_WARP_SIZE 32
+#endif
 #define KG_KERNEL extern "C" __global__
 #define KG_DEVICE_FN static __device__ __forceinline__
 #define KG_GLOBAL
@@ -14,14 +24,9 @@ typedef long long kg_i64;
 typedef unsigned int kg_u32;
 typedef unsigned short kg_bf16_bits;
 
-KG_DEVICE_FN int kg_dim3_at(uint3 v, int d)
-{
-    return (int)(d == 0 ? v.x : d == 1 ? v.y : v.z);
-}
-KG_DEVICE_FN int kg_dim3_at(dim3 v, int d)
-{
-    return (int)(d == 0 ? v.x : d == 1 ? v.y : v.z);
-}
+/* The built-in index variables are uint3/dim3 in CUDA and proxy structs in
+ * HIP: read their members, which both have. */
+#define kg_dim3_at(v, d) ((int)((d) == 0 ? (v).x : (d) == 1 ? (v).y : (v).z))
 #define kg_group_id(d) kg_dim3_at(blockIdx, (d))
 #define kg_local_id(d) kg_dim3_at(threadIdx, (d))
 #define kg_local_size(d) kg_dim3_at(blockDim, (d))
