@@ -153,6 +153,13 @@ int main(void)
     KG_CHECK(log && strstr(log, "undeclared"));
     free(log);
 
+    kg_build_request broken_hip = {.language = KG_LANG_HIP,
+                                   .source = "extern \"C\" __global__ void k(int n)\n{\n"
+                                             "    n = undeclared;\n}\n",
+                                   .source_name = "broken.hip"};
+    KG_CHECK_INT(kg_hiprtc_compile(&broken_hip, "gfx90a", &code, &size, NULL, &err), KG_ERR_BUILD);
+    KG_CHECK_CONTAINS(err.message, "broken.hip:3");
+
     /* kgrade's own kernels. */
     const char *own[][2] = {{"kgrade-peak-probes.kc", kg_peaks_probe_source()},
                             {"kgrade-scrub-local.kc", kg_scrub_source()}};

@@ -146,7 +146,9 @@ int kg_hiprtc_compile(const kg_build_request *req, const char *arch, void **imag
         options[n_options++] = extra[i];
 
     kg_text source = {0};
-    kg_text_source(&source, req->language == KG_LANG_PORTABLE ? kg_cuda_prelude : NULL, name,
+    /* An empty prelude still adds the #line naming the file: hiprtc's own
+     * diagnostics name a temporary file instead. */
+    kg_text_source(&source, req->language == KG_LANG_PORTABLE ? kg_cuda_prelude : "", name,
                    req->source, req->source_size);
     if (source.failed) {
         free(source.data);
