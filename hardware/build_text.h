@@ -37,6 +37,28 @@ void kg_text_source(kg_text *t, const char *prelude, const char *name, const cha
  * quoting, so anything else could turn into other options. */
 int kg_define_is_safe(const char *define);
 
+/* The option list of a runtime compiler (NVRTC, hiprtc): "-D" + each of the
+ * request's defines (checked with kg_define_is_safe), then its options
+ * (already allowlisted by the runner) split at spaces. `list` points into
+ * the struct itself; a backend adds its own options with kg_build_options_add. */
+enum { KG_BUILD_MAX_DEFINES = 64, KG_BUILD_MAX_EXTRA = 16, KG_BUILD_MAX_OWN = 8 };
+typedef struct kg_build_options {
+    const char *list[KG_BUILD_MAX_OWN + KG_BUILD_MAX_DEFINES + KG_BUILD_MAX_EXTRA];
+    int count;
+    int has_std; /* the request's options name a language standard (-std=) */
+    char defines[KG_BUILD_MAX_DEFINES][160];
+    char extra[1024];
+} kg_build_options;
+
+/* Fills `o` from the request; `name` is the source's, for messages.
+ * Returns 0, or -1 with a message in `why` (too many defines or options,
+ * an unsafe define, options too long). */
+int kg_build_options_make(kg_build_options *o, const char *const *defines, size_t define_count,
+                          const char *options, const char *name, char *why, size_t why_size);
+/* Adds one of the backend's own options (a string that outlives `o`);
+ * at most KG_BUILD_MAX_OWN. */
+void kg_build_options_add(kg_build_options *o, const char *option);
+
 /* Copies into `out` the line of a compiler log most worth quoting in an
  * error message: the first line mentioning "error", else the first
  * non-empty line; "" for a NULL or empty log. */

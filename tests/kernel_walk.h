@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -96,6 +97,88 @@ static void kg_walk_submissions(char *dir, size_t cap, kg_workload **workloads, 
         dir[len] = '\0';
     }
     closedir(d);
+}
+
+/* Build keys already compiled (source | target | defines | options). */
+static char **kg_walk_done;
+static size_t kg_walk_done_count;
+
+static int kg_walk_seen(const char *key)
+{
+    for (size_t i = 0; i < kg_walk_done_count; i++)
+        if (strcmp(kg_walk_done[i], key) == 0)
+            return 1;
+    char **grown = realloc(kg_walk_done, (kg_walk_done_count + 1) * sizeof *grown);
+    if (!grown)
+        return 0;
+    kg_walk_done = grown;
+    kg_walk_done[kg_walk_done_count++] = strdup(key);
+    return 0;
+}
+
+static void kg_walk_forget(void)
+{
+    for (size_t i = 0; i < kg_walk_done_count; i++)
+        free(kg_walk_done[i]);
+    free(kg_walk_done);
+    kg_walk_done = NULL;
+    kg_walk_done_count = 0;
+}
+
+/* Fills the device a target stands for (backend, arch, warp size), for the
+ * device symbols of the manifest's expressions. */
+typedef void (*kg_walk_describe)(size_t target, kg_device_info *gpu);
+/* Compiles one request for one target; `what` labels it for the output. */
+typedef void (*kg_walk_compile)(const kg_build_request *req, size_t target, const char *what);
+
+/* For every shape of every size class and every target: the entry's
+ * defines as kgrade would evaluate them on that device, compiled once per
+ * distinct (source, target, defines, options). Entries in other languages
+ * than `lang_a` or `lang_b` are skipped. */
+static void kg_walk_define_sets(const kg_workload *w, const kg_kernel_entry *e, kg_language lang_a,
+                                kg_language lang_b, const char *const *targets, size_t n_targets,
+                                kg_walk_describe describe, kg_walk_compile compile)
+{
+    if (e->language != lang_a && e->language != lang_b)
+        return;
+    char *source = NULL;
+    size_t size = 0;
+    kg_error err = {0};
+    KG_CHECK_MSG(kg_read_file(e->source_path, &source, &size, &err) == KG_OK, "%s", err.message);
+    if (!source)
+        return;
+    const char *shown = e->source_path;
+    if (strncmp(shown, KG_SOURCE_DIR "/", strlen(KG_SOURCE_DIR) + 1) == 0)
+        shown += strlen(KG_SOURCE_DIR) + 1;
+    for (int cls = 0; cls < KG_SIZE_CLASS_COUNT; cls++)
+        for (size_t s = 0; s < w->shape_count[cls]; s++)
+            for (size_t t = 0; t < n_targets; t++) {
+                kg_shape shape = w->shapes[cls][s];
+                kg_device_info gpu = {.type = KG_DEVICE_GPU};
+                describe(t, &gpu);
+                KG_CHECK_INT(kg_device_symbols(&gpu, &shape.symbols), 0);
+                kg_shape_defines defs;
+                int rc = kg_entry_eval_defines(w, e, &shape, NULL, &defs, &err);
+                KG_CHECK_MSG(rc == KG_OK, "%s: %s", e->manifest, err.message);
+                if (rc)
+                    continue;
+                char key[1024];
+                snprintf(key, sizeof key, "%s|%s|%s|%s", e->source_path, targets[t], defs.joined,
+                         e->options);
+                if (kg_walk_seen(key))
+                    continue;
+                kg_build_request req = {.language = e->language,
+                                        .source = source,
+                                        .source_size = size,
+                                        .source_name = e->source_path,
+                                        .defines = defs.list,
+                                        .define_count = defs.count,
+                                        .options = e->options};
+                char what[1200];
+                snprintf(what, sizeof what, "%s [%s]", shown, defs.joined);
+                compile(&req, t, what);
+            }
+    free(source);
 }
 
 /* Visits every kernel entry of the repository. */

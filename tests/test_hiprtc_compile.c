@@ -25,21 +25,6 @@ static const char *const targets[] = {"gfx908", "gfx90a", "gfx1030"};
 
 static size_t compiles;
 static double seconds[N_TARGETS];
-static char **done;
-static size_t done_count;
-
-static int seen(const char *key)
-{
-    for (size_t i = 0; i < done_count; i++)
-        if (strcmp(done[i], key) == 0)
-            return 1;
-    char **grown = realloc(done, (done_count + 1) * sizeof *done);
-    if (!grown)
-        return 0;
-    done = grown;
-    done[done_count++] = strdup(key);
-    return 0;
-}
 
 static double now(void)
 {
@@ -66,53 +51,19 @@ static void compile_one(const kg_build_request *req, size_t t, const char *what)
     free(log);
 }
 
+/* The AMD GPU a target stands for. */
+static void describe(size_t t, kg_device_info *gpu)
+{
+    snprintf(gpu->backend, sizeof gpu->backend, "hip");
+    snprintf(gpu->arch, sizeof gpu->arch, "%s", targets[t]);
+    gpu->subgroup_width = (uint32_t)kg_hip_wavefront_size(targets[t]);
+}
+
 static void compile_entry(const kg_workload *w, const kg_kernel_entry *e, void *user)
 {
     (void)user;
-    if (e->language != KG_LANG_PORTABLE && e->language != KG_LANG_HIP)
-        return;
-    char *source = NULL;
-    size_t size = 0;
-    kg_error err = {0};
-    KG_CHECK_MSG(kg_read_file(e->source_path, &source, &size, &err) == KG_OK, "%s", err.message);
-    if (!source)
-        return;
-    for (int cls = 0; cls < KG_SIZE_CLASS_COUNT; cls++)
-        for (size_t s = 0; s < w->shape_count[cls]; s++)
-            for (size_t t = 0; t < N_TARGETS; t++) {
-                /* The defines as kgrade would evaluate them on that GPU. */
-                kg_shape shape = w->shapes[cls][s];
-                kg_device_info gpu = {.type = KG_DEVICE_GPU,
-                                      .subgroup_width =
-                                          (uint32_t)kg_hip_wavefront_size(targets[t])};
-                snprintf(gpu.backend, sizeof gpu.backend, "hip");
-                snprintf(gpu.arch, sizeof gpu.arch, "%s", targets[t]);
-                KG_CHECK_INT(kg_device_symbols(&gpu, &shape.symbols), 0);
-                kg_shape_defines defs;
-                int rc = kg_entry_eval_defines(w, e, &shape, NULL, &defs, &err);
-                KG_CHECK_MSG(rc == KG_OK, "%s: %s", e->manifest, err.message);
-                if (rc)
-                    continue;
-                char key[1024];
-                snprintf(key, sizeof key, "%s|%s|%s|%s", e->source_path, targets[t], defs.joined,
-                         e->options);
-                if (seen(key))
-                    continue;
-                kg_build_request req = {.language = e->language,
-                                        .source = source,
-                                        .source_size = size,
-                                        .source_name = e->source_path,
-                                        .defines = defs.list,
-                                        .define_count = defs.count,
-                                        .options = e->options};
-                char what[1200];
-                const char *shown = e->source_path;
-                if (strncmp(shown, KG_SOURCE_DIR "/", strlen(KG_SOURCE_DIR) + 1) == 0)
-                    shown += strlen(KG_SOURCE_DIR) + 1;
-                snprintf(what, sizeof what, "%s [%s]", shown, defs.joined);
-                compile_one(&req, t, what);
-            }
-    free(source);
+    kg_walk_define_sets(w, e, KG_LANG_PORTABLE, KG_LANG_HIP, targets, N_TARGETS, describe,
+                        compile_one);
 }
 
 int main(void)
@@ -183,8 +134,6 @@ int main(void)
     KG_CHECK(compiles >= 20);
     for (size_t i = 0; i < nw; i++)
         kg_workload_free(workloads[i]);
-    for (size_t i = 0; i < done_count; i++)
-        free(done[i]);
-    free(done);
+    kg_walk_forget();
     return kg_test_finish("test_hiprtc_compile");
 }

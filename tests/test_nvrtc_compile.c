@@ -22,76 +22,37 @@
 
 static const char *const arches[] = {"sm_80", "sm_90"};
 
-/* Builds already done, keyed by source + arch + defines. */
-static char **done;
-static size_t done_count;
+#define N_ARCHES (sizeof arches / sizeof arches[0])
 static size_t compiles;
 
-static int seen(const char *key)
+static void compile_one(const kg_build_request *req, size_t a, const char *what)
 {
-    for (size_t i = 0; i < done_count; i++)
-        if (strcmp(done[i], key) == 0)
-            return 1;
-    char **grown = realloc(done, (done_count + 1) * sizeof *done);
-    if (!grown)
-        return 0;
-    done = grown;
-    done[done_count++] = strdup(key);
-    return 0;
+    void *cubin = NULL;
+    size_t cubin_size = 0;
+    char *log = NULL;
+    kg_error err = {0};
+    int rc = kg_nvrtc_compile(req, arches[a], &cubin, &cubin_size, &log, &err);
+    compiles++;
+    KG_CHECK_MSG(rc == KG_OK && cubin_size > 0, "%s for %s: %s\n%s", what, arches[a], err.message,
+                 log ? log : "");
+    printf("  %s %7zu-byte cubin  %s\n", arches[a], cubin_size, what);
+    free(cubin);
+    free(log);
+}
+
+/* The NVIDIA GPU an architecture stands for. */
+static void describe(size_t a, kg_device_info *gpu)
+{
+    snprintf(gpu->backend, sizeof gpu->backend, "cuda");
+    snprintf(gpu->arch, sizeof gpu->arch, "%s", arches[a]);
+    gpu->subgroup_width = 32;
 }
 
 static void compile_entry(const kg_workload *w, const kg_kernel_entry *e, void *user)
 {
     (void)user;
-    if (e->language != KG_LANG_PORTABLE && e->language != KG_LANG_CUDA)
-        return;
-    char *source = NULL;
-    size_t size = 0;
-    kg_error err = {0};
-    KG_CHECK_MSG(kg_read_file(e->source_path, &source, &size, &err) == KG_OK, "%s", err.message);
-    if (!source)
-        return;
-    for (int cls = 0; cls < KG_SIZE_CLASS_COUNT; cls++)
-        for (size_t s = 0; s < w->shape_count[cls]; s++) {
-            for (size_t a = 0; a < sizeof arches / sizeof arches[0]; a++) {
-                /* The defines as kgrade would evaluate them on that GPU. */
-                kg_shape shape = w->shapes[cls][s];
-                kg_device_info gpu = {.type = KG_DEVICE_GPU};
-                snprintf(gpu.backend, sizeof gpu.backend, "cuda");
-                snprintf(gpu.arch, sizeof gpu.arch, "%s", arches[a]);
-                KG_CHECK_INT(kg_device_symbols(&gpu, &shape.symbols), 0);
-                kg_shape_defines defs;
-                int rc = kg_entry_eval_defines(w, e, &shape, NULL, &defs, &err);
-                KG_CHECK_MSG(rc == KG_OK, "%s: %s", e->manifest, err.message);
-                if (rc)
-                    continue;
-                char key[1024];
-                snprintf(key, sizeof key, "%s|%s|%s|%s", e->source_path, arches[a], defs.joined,
-                         e->options);
-                if (seen(key))
-                    continue;
-                kg_build_request req = {.language = e->language,
-                                        .source = source,
-                                        .source_size = size,
-                                        .source_name = e->source_path,
-                                        .defines = defs.list,
-                                        .define_count = defs.count,
-                                        .options = e->options};
-                void *cubin = NULL;
-                size_t cubin_size = 0;
-                char *log = NULL;
-                rc = kg_nvrtc_compile(&req, arches[a], &cubin, &cubin_size, &log, &err);
-                compiles++;
-                KG_CHECK_MSG(rc == KG_OK && cubin_size > 0, "%s (%s, %s, %s): %s\n%s",
-                             e->source_path, e->set, arches[a], defs.joined, err.message,
-                             log ? log : "");
-                printf("  %s %s %-40s %s: %zu-byte cubin\n", arches[a], e->set, defs.joined,
-                       strrchr(e->source_path, '/') + 1, cubin_size);
-                free(cubin);
-                free(log);
-            }
-        }
-    free(source);
+    kg_walk_define_sets(w, e, KG_LANG_PORTABLE, KG_LANG_CUDA, arches, N_ARCHES, describe,
+                        compile_one);
 }
 
 int main(void)
@@ -180,8 +141,6 @@ int main(void)
 
     for (size_t i = 0; i < nw; i++)
         kg_workload_free(workloads[i]);
-    for (size_t i = 0; i < done_count; i++)
-        free(done[i]);
-    free(done);
+    kg_walk_forget();
     return kg_test_finish("test_nvrtc_compile");
 }

@@ -11,6 +11,7 @@
  * on the stream around the launches.
  */
 #include "backend.h"
+#include "launch_params.h"
 #include "cuda_dynlink.h"
 #include "nvrtc_compile.h"
 
@@ -690,6 +691,12 @@ static int cu_buffer_copy(kg_device *dev, kg_buffer *dst, size_t dst_offset, kg_
 
 /* ---- launches, timing ----------------------------------------------------- */
 
+/* Where a buffer's device pointer lives, for kg_launch_params. */
+static void *buffer_slot(kg_buffer *b)
+{
+    return &b->ptr;
+}
+
 static int cu_launch(kg_device *dev, kg_kernel *k, const kg_launch *l, kg_error *err)
 {
     int rc = make_current(dev, err);
@@ -697,9 +704,6 @@ static int cu_launch(kg_device *dev, kg_kernel *k, const kg_launch *l, kg_error 
         return rc;
     if (!k || !l)
         return kg_error_set(err, KG_ERR_INVALID, "launch: NULL kernel or launch");
-    if (l->arg_count > KG_CU_MAX_ARGS)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: %zu arguments (at most %d)", k->entry,
-                            l->arg_count, KG_CU_MAX_ARGS);
     for (int d = 0; d < 3; d++)
         if (l->grid[d] > (d == 0 ? 0x7fffffffull : 65535ull))
             return kg_error_set(err, KG_ERR_INVALID, "%s: grid[%d] = %llu exceeds CUDA's limit",
@@ -718,29 +722,8 @@ static int cu_launch(kg_device *dev, kg_kernel *k, const kg_launch *l, kg_error 
         k->dynamic_local_limit = (int)l->dynamic_local_bytes;
     }
     void *params[KG_CU_MAX_ARGS];
-    for (size_t i = 0; i < l->arg_count; i++) {
-        const kg_arg *a = &l->args[i];
-        switch (a->kind) {
-        case KG_ARG_BUFFER:
-            if (!a->value.buffer)
-                return kg_error_set(err, KG_ERR_INVALID, "%s: argument %zu is a NULL buffer",
-                                    k->entry, i);
-            params[i] = &a->value.buffer->ptr;
-            break;
-        case KG_ARG_I32:
-            params[i] = (void *)&a->value.i32;
-            break;
-        case KG_ARG_I64:
-            params[i] = (void *)&a->value.i64;
-            break;
-        case KG_ARG_F32:
-            params[i] = (void *)&a->value.f32;
-            break;
-        default:
-            return kg_error_set(err, KG_ERR_INVALID, "%s: argument %zu has an unknown kind",
-                                k->entry, i);
-        }
-    }
+    if ((rc = kg_launch_params(l, k->entry, buffer_slot, params, KG_CU_MAX_ARGS, err)))
+        return rc;
     CUresult r = cu.drv.cuLaunchKernel(k->function, (unsigned)l->grid[0], (unsigned)l->grid[1],
                                        (unsigned)l->grid[2], l->block[0], l->block[1], l->block[2],
                                        (unsigned)l->dynamic_local_bytes, dev->stream,

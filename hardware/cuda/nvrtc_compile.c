@@ -73,48 +73,20 @@ int kg_nvrtc_compile(const kg_build_request *req, const char *arch, void **image
     if (rc)
         return rc;
 
-    /* Options: the exact architecture (a cubin, no JIT at load time), line
-     * info for profilers, C++17 unless the request names a standard, the
-     * defines, then the request's options (allowlisted by the runner,
-     * separated by spaces). */
-    enum { max_defines = 64, max_extra = 16 };
-    if (req->define_count > max_defines)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: at most %d defines", name, max_defines);
-    char extra_text[1024];
-    const char *extra[max_extra];
-    int n_extra = 0, has_std = 0;
-    if (snprintf(extra_text, sizeof extra_text, "%s", req->options ? req->options : "") >=
-        (int)sizeof extra_text)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: compiler options too long", name);
-    char *save = NULL;
-    for (char *tok = strtok_r(extra_text, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        if (n_extra == max_extra)
-            return kg_error_set(err, KG_ERR_INVALID, "%s: at most %d compiler options", name,
-                                max_extra);
-        has_std |= strncmp(tok, "-std=", 5) == 0;
-        extra[n_extra++] = tok;
-    }
+    /* Options: the defines and the request's allowlisted options, then the
+     * exact architecture (a cubin, no JIT at load time), line info for
+     * profilers, and C++17 unless the request names a standard. */
+    kg_build_options opts;
+    char why[512];
+    if (kg_build_options_make(&opts, req->defines, req->define_count, req->options, name, why,
+                              sizeof why) != 0)
+        return kg_error_set(err, KG_ERR_INVALID, "%s", why);
     char arch_option[48];
     snprintf(arch_option, sizeof arch_option, "--gpu-architecture=%s", arch);
-    char define_options[max_defines][160];
-    const char *options[3 + max_defines + max_extra];
-    int n_options = 0;
-    options[n_options++] = arch_option;
-    options[n_options++] = "-lineinfo";
-    if (!has_std)
-        options[n_options++] = "-std=c++17";
-    for (size_t i = 0; i < req->define_count; i++) {
-        if (!req->defines[i] || !kg_define_is_safe(req->defines[i]) ||
-            strlen(req->defines[i]) + 3 > sizeof define_options[i])
-            return kg_error_set(err, KG_ERR_INVALID,
-                                "%s: define '%s' is not NAME or NAME=VALUE without whitespace "
-                                "or quotes",
-                                name, req->defines[i] ? req->defines[i] : "(null)");
-        snprintf(define_options[i], sizeof define_options[i], "-D%s", req->defines[i]);
-        options[n_options++] = define_options[i];
-    }
-    for (int i = 0; i < n_extra; i++)
-        options[n_options++] = extra[i];
+    kg_build_options_add(&opts, arch_option);
+    kg_build_options_add(&opts, "-lineinfo");
+    if (!opts.has_std)
+        kg_build_options_add(&opts, "-std=c++17");
 
     kg_text source = {0};
     kg_text_source(&source, req->language == KG_LANG_PORTABLE ? kg_cuda_prelude : NULL, name,
@@ -128,7 +100,7 @@ int kg_nvrtc_compile(const kg_build_request *req, const char *arch, void **image
     free(source.data);
     if (nr != NVRTC_SUCCESS)
         return nvrtc_fail(err, KG_ERR_BUILD, nr, "nvrtcCreateProgram failed", name);
-    nr = nvrtc.nvrtcCompileProgram(prog, n_options, options);
+    nr = nvrtc.nvrtcCompileProgram(prog, opts.count, opts.list);
     char *text = program_log(prog);
     if (nr != NVRTC_SUCCESS) {
         char headline[512];

@@ -105,45 +105,19 @@ int kg_hiprtc_compile(const kg_build_request *req, const char *arch, void **imag
     if (rc)
         return rc;
 
-    /* Options: the exact target, -O3, the wavefront size as KG_WARP_SIZE,
-     * the defines, then the request's allowlisted options. */
-    enum { max_defines = 64, max_extra = 16 };
-    if (req->define_count > max_defines)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: at most %d defines", name, max_defines);
-    char extra_text[1024];
-    const char *extra[max_extra];
-    int n_extra = 0;
-    if (snprintf(extra_text, sizeof extra_text, "%s", req->options ? req->options : "") >=
-        (int)sizeof extra_text)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: compiler options too long", name);
-    char *save = NULL;
-    for (char *tok = strtok_r(extra_text, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        if (n_extra == max_extra)
-            return kg_error_set(err, KG_ERR_INVALID, "%s: at most %d compiler options", name,
-                                max_extra);
-        extra[n_extra++] = tok;
-    }
+    /* Options: the defines and the request's allowlisted options, then the
+     * exact target, -O3 and the wavefront size as KG_WARP_SIZE. */
+    kg_build_options opts;
+    char why[512];
+    if (kg_build_options_make(&opts, req->defines, req->define_count, req->options, name, why,
+                              sizeof why) != 0)
+        return kg_error_set(err, KG_ERR_INVALID, "%s", why);
     char arch_option[96], warp_option[32];
     snprintf(arch_option, sizeof arch_option, "--offload-arch=%s", arch);
     snprintf(warp_option, sizeof warp_option, "-DKG_WARP_SIZE=%d", kg_hip_wavefront_size(arch));
-    char define_options[max_defines][160];
-    const char *options[3 + max_defines + max_extra];
-    int n_options = 0;
-    options[n_options++] = arch_option;
-    options[n_options++] = "-O3";
-    options[n_options++] = warp_option;
-    for (size_t i = 0; i < req->define_count; i++) {
-        if (!req->defines[i] || !kg_define_is_safe(req->defines[i]) ||
-            strlen(req->defines[i]) + 3 > sizeof define_options[i])
-            return kg_error_set(err, KG_ERR_INVALID,
-                                "%s: define '%s' is not NAME or NAME=VALUE without whitespace "
-                                "or quotes",
-                                name, req->defines[i] ? req->defines[i] : "(null)");
-        snprintf(define_options[i], sizeof define_options[i], "-D%s", req->defines[i]);
-        options[n_options++] = define_options[i];
-    }
-    for (int i = 0; i < n_extra; i++)
-        options[n_options++] = extra[i];
+    kg_build_options_add(&opts, arch_option);
+    kg_build_options_add(&opts, "-O3");
+    kg_build_options_add(&opts, warp_option);
 
     kg_text source = {0};
     /* An empty prelude still adds the #line naming the file: hiprtc's own
@@ -161,7 +135,7 @@ int kg_hiprtc_compile(const kg_build_request *req, const char *arch, void **imag
         return kg_error_set_vendor(err, KG_ERR_BUILD, (int)hr, rtc.hiprtcGetErrorString(hr),
                                    "%s: hiprtcCreateProgram failed: %s", name,
                                    rtc.hiprtcGetErrorString(hr));
-    hr = rtc.hiprtcCompileProgram(prog, n_options, options);
+    hr = rtc.hiprtcCompileProgram(prog, opts.count, opts.list);
     char *text = program_log(prog);
     size_t size = 0;
     if (hr == HIPRTC_SUCCESS && (rtc.hiprtcGetCodeSize(prog, &size) != HIPRTC_SUCCESS || !size))
