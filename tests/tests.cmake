@@ -134,6 +134,24 @@ kg_integration_test(bad_submission_build_fails 1 "broken.kc:3:[0-9]+: .*undeclar
 kg_integration_test(bad_submission_covers_nothing 2 "no selected workload has both kernel sets"
   -- run --workload gemm --size-class smoke --candidate ${KG_BAD}/bad-tensor)
 
+# On a GPU backend's first device: every workload x tier at smoke size, and
+# the wrong example rejected. Skipped (77) where the backend has no device.
+function(kg_gpu_workload_tests backend)
+  foreach(pair ${KG_WORKLOAD_TIERS})
+    string(REPLACE ":" ";" parts ${pair})
+    list(GET parts 0 workload)
+    list(GET parts 1 tier)
+    kg_gpu_test(${backend} ${backend}_smoke_${workload}_${tier} 0 "geomean speedup [0-9][0-9.e+-]*x"
+      -- run --device ${backend}:0 --workload ${workload} --size-class smoke --max-time 2 --quiet
+         --baseline naive --candidate ${tier}
+         --out ${KG_RESULTS_DIR}/${backend}_smoke_${workload}_${tier}.jsonl)
+  endforeach()
+  kg_gpu_test(${backend} ${backend}_wrong_softmax_fails 1 "check_failed"
+    -- run --device ${backend}:0 --workload softmax --size-class smoke --max-time 2 --quiet
+       --candidate ${CMAKE_SOURCE_DIR}/kernels/examples/wrong-softmax
+       --out ${KG_RESULTS_DIR}/${backend}_wrong_softmax.jsonl)
+endfunction()
+
 # CUDA: the no-driver path everywhere (forced with KGRADE_CUDA_DRIVER, so it
 # also runs on GPU machines); the workloads on the GPU where there is one.
 if("cuda" IN_LIST KG_BACKENDS_BUILT)
@@ -141,19 +159,7 @@ if("cuda" IN_LIST KG_BACKENDS_BUILT)
   set_tests_properties(cuda_no_driver PROPERTIES ENVIRONMENT
     "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};KGRADE_CUDA_DRIVER=/nonexistent/libcuda.so.1")
   kg_gpu_test(cuda cuda_devices 0 "cuda:0  NVIDIA" -- devices)
-  foreach(pair ${KG_WORKLOAD_TIERS})
-    string(REPLACE ":" ";" parts ${pair})
-    list(GET parts 0 workload)
-    list(GET parts 1 tier)
-    kg_gpu_test(cuda cuda_smoke_${workload}_${tier} 0 "geomean speedup [0-9][0-9.e+-]*x"
-      -- run --device cuda:0 --workload ${workload} --size-class smoke --max-time 2 --quiet
-         --baseline naive --candidate ${tier}
-         --out ${KG_RESULTS_DIR}/cuda_smoke_${workload}_${tier}.jsonl)
-  endforeach()
-  kg_gpu_test(cuda cuda_wrong_softmax_fails 1 "check_failed"
-    -- run --device cuda:0 --workload softmax --size-class smoke --max-time 2 --quiet
-       --candidate ${CMAKE_SOURCE_DIR}/kernels/examples/wrong-softmax
-       --out ${KG_RESULTS_DIR}/cuda_wrong_softmax.jsonl)
+  kg_gpu_workload_tests(cuda)
   kg_gpu_test(cuda cuda_bad_build 1 "broken.kc\\(3\\): error"
     -- run --device cuda:0 --workload softmax --size-class smoke --max-time 0.5 --quiet
        --candidate ${KG_BAD}/bad-build --out ${KG_RESULTS_DIR}/cuda_bad_build.jsonl)
@@ -167,19 +173,7 @@ if("hip" IN_LIST KG_BACKENDS_BUILT)
   set_tests_properties(hip_no_runtime PROPERTIES ENVIRONMENT
     "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};KGRADE_HIP_RUNTIME=/nonexistent/libamdhip64.so")
   kg_integration_test(hip_devices_or_none 0 "hip: no AMD GPU|hip: runtime not found|hip:0  " -- devices)
-  foreach(pair ${KG_WORKLOAD_TIERS})
-    string(REPLACE ":" ";" parts ${pair})
-    list(GET parts 0 workload)
-    list(GET parts 1 tier)
-    kg_gpu_test(hip hip_smoke_${workload}_${tier} 0 "geomean speedup [0-9][0-9.e+-]*x"
-      -- run --device hip:0 --workload ${workload} --size-class smoke --max-time 2 --quiet
-         --baseline naive --candidate ${tier}
-         --out ${KG_RESULTS_DIR}/hip_smoke_${workload}_${tier}.jsonl)
-  endforeach()
-  kg_gpu_test(hip hip_wrong_softmax_fails 1 "check_failed"
-    -- run --device hip:0 --workload softmax --size-class smoke --max-time 2 --quiet
-       --candidate ${CMAKE_SOURCE_DIR}/kernels/examples/wrong-softmax
-       --out ${KG_RESULTS_DIR}/hip_wrong_softmax.jsonl)
+  kg_gpu_workload_tests(hip)
 endif()
 
 # `kgrade report` prints, from the file, exactly what the run printed.
