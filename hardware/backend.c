@@ -135,3 +135,15 @@ int kg_backend_read_clocks(const kg_backend *b, kg_device *dev, uint32_t *sm_clo
         return kg_error_set(err, KG_ERR_UNSUPPORTED, "%s backend cannot read clocks", b->name);
     return b->read_clocks(dev, sm_clock_mhz, throttled, err);
 }
+
+int kg_buffer_range_check(int has_buffer, size_t buffer_bytes, size_t offset, size_t bytes,
+                          const char *op, kg_error *err)
+{
+    if (!has_buffer)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: NULL buffer", op);
+    if (offset > buffer_bytes || bytes > buffer_bytes - offset)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "%s of %zu bytes at offset %zu is outside a %zu-byte buffer", op, bytes,
+                            offset, buffer_bytes);
+    return KG_OK;
+}

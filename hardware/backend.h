@@ -283,6 +283,13 @@ int kg_error_set_vendor(kg_error *err, int status, int vendor_code, const char *
 #endif
     ;
 
+/* For backends' buffer operations: KG_OK when [offset, offset + bytes) lies
+ * inside a buffer of `buffer_bytes` (has_buffer 0: the buffer was NULL),
+ * else KG_ERR_INVALID with a message naming `op` and the sizes, so that a
+ * bad range is reported as such rather than as a bare driver code. */
+int kg_buffer_range_check(int has_buffer, size_t buffer_bytes, size_t offset, size_t bytes,
+                          const char *op, kg_error *err);
+
 /* Optional-member wrapper: KG_ERR_UNSUPPORTED when the backend lacks it. */
 int kg_backend_read_clocks(const kg_backend *b, kg_device *dev, uint32_t *sm_clock_mhz,
                            int *throttled, kg_error *err);

@@ -560,11 +560,10 @@ static int cu_buffer_view(kg_device *dev, kg_buffer *parent, size_t offset, size
 {
     (void)dev;
     *out = NULL;
-    if (!parent || offset > parent->bytes || bytes > parent->bytes - offset)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "buffer_view of %zu bytes at %zu is outside the "
-                            "%zu-byte parent",
-                            bytes, offset, parent ? parent->bytes : 0);
+    int status = kg_buffer_range_check(parent != NULL, parent ? parent->bytes : 0, offset, bytes,
+                                       "buffer_view", err);
+    if (status)
+        return status;
     kg_buffer *b = calloc(1, sizeof *b);
     if (!b)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
@@ -592,13 +591,7 @@ static void cu_buffer_free(kg_buffer *b)
 static int check_range(const kg_buffer *b, size_t offset, size_t bytes, const char *what,
                        kg_error *err)
 {
-    if (!b)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: NULL buffer", what);
-    if (offset > b->bytes || bytes > b->bytes - offset)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "%s: range [%zu, %zu) is outside the %zu-byte buffer", what, offset,
-                            offset + bytes, b->bytes);
-    return KG_OK;
+    return kg_buffer_range_check(b != NULL, b ? b->bytes : 0, offset, bytes, what, err);
 }
 
 /* Transfers go through the runner's stream order: wait for it first, since

@@ -475,10 +475,10 @@ static int hip_buffer_view(kg_device *dev, kg_buffer *parent, size_t offset, siz
 {
     (void)dev;
     *out = NULL;
-    if (!parent || offset > parent->bytes || bytes > parent->bytes - offset)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "buffer_view of %zu bytes at %zu is outside the %zu-byte parent", bytes,
-                            offset, parent ? parent->bytes : 0);
+    int status = kg_buffer_range_check(parent != NULL, parent ? parent->bytes : 0, offset, bytes,
+                                       "buffer_view", err);
+    if (status)
+        return status;
     kg_buffer *b = calloc(1, sizeof *b);
     if (!b)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
@@ -504,13 +504,7 @@ static void hip_buffer_free(kg_buffer *b)
 static int check_range(const kg_buffer *b, size_t offset, size_t bytes, const char *what,
                        kg_error *err)
 {
-    if (!b)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: NULL buffer", what);
-    if (offset > b->bytes || bytes > b->bytes - offset)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "%s: range [%zu, %zu) is outside the %zu-byte buffer", what, offset,
-                            offset + bytes, b->bytes);
-    return KG_OK;
+    return kg_buffer_range_check(b != NULL, b ? b->bytes : 0, offset, bytes, what, err);
 }
 
 /* Synchronous copies: the stream is drained first, so they are ordered

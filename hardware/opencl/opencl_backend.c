@@ -677,11 +677,12 @@ static int kg_cl_buffer_view(kg_device *dev, kg_buffer *parent, size_t offset, s
 {
     (void)dev;
     *out = NULL;
-    if (!parent || bytes == 0 || offset > parent->bytes || bytes > parent->bytes - offset)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "buffer_view of %zu bytes at %zu is outside the "
-                            "%zu-byte parent",
-                            bytes, offset, parent ? parent->bytes : 0);
+    if (bytes == 0)
+        return kg_error_set(err, KG_ERR_INVALID, "buffer_view: an OpenCL sub-buffer needs bytes");
+    int status = kg_buffer_range_check(parent != NULL, parent ? parent->bytes : 0, offset, bytes,
+                                       "buffer_view", err);
+    if (status)
+        return status;
     kg_buffer *view = calloc(1, sizeof *view);
     if (!view)
         return kg_error_set(err, KG_ERR_MEMORY, "out of host memory");
@@ -703,13 +704,7 @@ static int kg_cl_buffer_view(kg_device *dev, kg_buffer *parent, size_t offset, s
 static int kg_cl_check_range(const kg_buffer *buf, size_t offset, size_t bytes, const char *op,
                              kg_error *err)
 {
-    if (!buf)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: NULL buffer", op);
-    if (offset > buf->bytes || bytes > buf->bytes - offset)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "%s of %zu bytes at offset %zu is outside a %zu-byte buffer", op, bytes,
-                            offset, buf->bytes);
-    return KG_OK;
+    return kg_buffer_range_check(buf != NULL, buf ? buf->bytes : 0, offset, bytes, op, err);
 }
 
 /* Blocking, so the host buffer may be reused as soon as this returns. */
