@@ -60,7 +60,7 @@ static const kg_option run_options_table[] = {
     OPT("baseline", KG_OPT_STRING, baseline, "SET[,SET...]",
         "baseline kernel set, or several to grade the candidate against each (default: naive)"),
     OPT("candidate", KG_OPT_STRING, candidate, "SET",
-        "candidate kernel set: a tier or a submission folder (default: tuned)"),
+        "candidate kernel set: a tier name, or a submission folder as a path (./mine) (default: tuned)"),
     OPT("seed", KG_OPT_U64, seed, "N", "seed for inputs, sampled checks and bootstrap (default 1)"),
     OPT("out", KG_OPT_STRING, out, "FILE",
         "results file, JSON lines, appended (default: results/kgrade-<UTC time>.jsonl)"),
@@ -230,20 +230,34 @@ static int missing_set_skips(const run_options *o, const char *set)
 static int check_sets(const run_options *o, kg_workload *const *workloads, size_t n, kg_error *err)
 {
     const char *sets[2] = {o->baseline, o->candidate};
-    size_t covered = 0;
+    size_t covered = 0, found[2] = {0, 0};
+    kg_error missing[2] = {{0}, {0}};
     for (size_t wi = 0; wi < n; wi++) {
         int rc = KG_OK;
         for (int i = 0; i < 2 && !rc; i++) {
             kg_kernel_entry *e = NULL;
             rc = kg_kernel_entry_load(workloads[wi], sets[i], &e, err);
             kg_kernel_entry_free(e);
-            if (rc == KG_ERR_UNAVAILABLE && missing_set_skips(o, sets[i]))
-                break;
+            if (rc == KG_ERR_UNAVAILABLE) {
+                missing[i] = *err;
+                if (missing_set_skips(o, sets[i]))
+                    break;
+            }
             if (rc)
                 return rc;
+            found[i]++;
             covered += i == 1;
         }
     }
+    /* A bare word is a tier name (kg_set_is_submission): one that no
+     * selected workload has is a mistake, not a set to skip everywhere. */
+    for (int i = 0; i < 2; i++)
+        if (!found[i] && !kg_set_is_submission(sets[i]) && missing[i].message[0]) {
+            *err = missing[i];
+            return kg_error_set(err, KG_ERR_INVALID,
+                                "--%s %s: no selected workload has a tier of that name (%s)",
+                                i ? "candidate" : "baseline", sets[i], missing[i].message);
+        }
     if (covered == 0)
         return kg_error_set(err, KG_ERR_INVALID,
                             "%s against %s: no selected workload has both kernel sets",
@@ -845,9 +859,11 @@ const kg_command kg_command_run = {
         "the run goes on. A Markdown summary goes to stdout, progress to stderr.\n"
         "docs/integrity.md lists every check and flag.\n\n"
         "Kernel sets: a baseline tier by name (naive, tuned, ...), found in\n"
-        "baselines/<workload>/kernels.json, or a submission folder holding kernels.json\n"
-        "(e.g. kernels/examples/opencl-softmax). A submission is graded on the workloads it\n"
-        "covers.\n\n"
+        "baselines/<workload>/kernels.json, or a submission folder holding kernels.json,\n"
+        "always written as a path (kernels/examples/opencl-softmax, ./mine): a bare word is\n"
+        "a tier even where a folder of that name exists. A submission is graded on the\n"
+        "workloads it covers; one that lacks a workload named with --workload fails its\n"
+        "shapes.\n\n"
         "Ctrl-C (or SIGTERM) stops the run, keeping every finished evaluation;\n"
         "`kgrade run --resume FILE` continues it with the same settings.\n\n"
         "exit status: 0 every candidate evaluation passed, 1 some failed, 2 bad usage or\n"

@@ -11,8 +11,9 @@
 
 int kg_set_is_submission(const char *set)
 {
-    struct stat st;
-    return strchr(set, '/') != NULL || (stat(set, &st) == 0 && S_ISDIR(st.st_mode));
+    /* Only the spelling decides, never the file system: a folder named
+     * like a tier (./naive) must not shadow the tier. */
+    return strchr(set, '/') != NULL;
 }
 
 void kg_kernel_entry_free(kg_kernel_entry *e)
@@ -719,8 +720,14 @@ int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry 
         goto done;
     const cJSON *entry = cJSON_GetObjectItemCaseSensitive(table, key);
     if (!entry) {
-        rc = kg_error_set(err, KG_ERR_UNAVAILABLE, "%s: no %s '%s' in \"%s\"", manifest,
-                          submission ? "workload" : "tier", key, group);
+        struct stat dir_st;
+        int is_folder = !submission && stat(set, &dir_st) == 0 && S_ISDIR(dir_st.st_mode);
+        rc = kg_error_set(err, KG_ERR_UNAVAILABLE, "%s: no %s '%s' in \"%s\"%s%s%s", manifest,
+                          submission ? "workload" : "tier", key, group,
+                          is_folder ? " (a folder of that name exists: a submission is given as a "
+                                      "path, e.g. ./"
+                                    : "",
+                          is_folder ? set : "", is_folder ? ")" : "");
         goto done;
     }
     kg_json_where ew = kg_json_at_key(&root, group);

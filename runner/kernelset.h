@@ -75,8 +75,10 @@ typedef struct kg_kernel_entry {
 #define KG_MAX_SOURCE_BYTES (16 * 1024 * 1024) /* a source file, and kernels.json */
 #define KG_MAX_OPTIONS      16                 /* entries of "options" */
 
-/* Returns 1 when `set` names a submission folder (contains '/' or is an
- * existing directory), 0 when it names a baseline tier. */
+/* Returns 1 when `set` names a submission folder, 0 when it names a
+ * baseline tier. A submission is always a path (it contains a '/':
+ * "./mine", "kernels/x"); a bare word is a tier name even where a folder of
+ * that name exists, so that tier names cannot be shadowed. */
 int kg_set_is_submission(const char *set);
 
 /* Loads the entry of kernel set `set` for workload `w`: for a tier, from
