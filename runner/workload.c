@@ -51,19 +51,37 @@ int kg_workload_has_symbol(const kg_workload *w, const char *name)
     return 0;
 }
 
+int kg_workload_symbol_is_public(const kg_workload *w, const char *name)
+{
+    if (!w->public_symbols)
+        return kg_workload_has_symbol(w, name);
+    for (size_t i = 0; i < w->public_count; i++)
+        if (strcmp(w->public_symbols[i], name) == 0)
+            return 1;
+    return 0;
+}
+
 struct symbol_check {
     const kg_workload *w;
     const char *const *extra;
     size_t extra_count;
+    int public_only; /* a kernel manifest's expression */
     const char *bad;
     size_t position;
+    int is_private;
 };
 
 static int check_symbol(const char *name, size_t position, void *user)
 {
     struct symbol_check *c = user;
-    if (kg_workload_has_symbol(c->w, name))
-        return 0;
+    if (kg_workload_has_symbol(c->w, name)) {
+        if (!c->public_only || kg_workload_symbol_is_public(c->w, name))
+            return 0;
+        c->bad = name;
+        c->position = position;
+        c->is_private = 1;
+        return 1;
+    }
     for (size_t i = 0; i < c->extra_count; i++)
         if (strcmp(c->extra[i], name) == 0)
             return 0;
@@ -72,15 +90,26 @@ static int check_symbol(const char *name, size_t position, void *user)
     return 1;
 }
 
+static int parse_expr(const kg_workload *w, const char *const *extra, size_t extra_count,
+                      int public_only, const kg_json_where *where, const cJSON *item,
+                      kg_expr **out, kg_error *err);
+
 int kg_workload_parse_expr(const kg_workload *w, const kg_json_where *where, const cJSON *item,
                            kg_expr **out, kg_error *err)
 {
-    return kg_workload_parse_expr_with(w, NULL, 0, where, item, out, err);
+    return parse_expr(w, NULL, 0, 0, where, item, out, err);
 }
 
 int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra, size_t extra_count,
                                 const kg_json_where *where, const cJSON *item, kg_expr **out,
                                 kg_error *err)
+{
+    return parse_expr(w, extra, extra_count, 1, where, item, out, err);
+}
+
+static int parse_expr(const kg_workload *w, const char *const *extra, size_t extra_count,
+                      int public_only, const kg_json_where *where, const cJSON *item,
+                      kg_expr **out, kg_error *err)
 {
     *out = NULL;
     char text[64];
@@ -98,10 +127,17 @@ int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra, 
     kg_expr *e;
     if (kg_expr_parse(src, &e, &xe) != 0)
         return kg_json_fail(where, err, "bad expression \"%s\": %s", src, xe.message);
-    struct symbol_check c = {.w = w, .extra = extra, .extra_count = extra_count};
+    struct symbol_check c = {
+        .w = w, .extra = extra, .extra_count = extra_count, .public_only = public_only};
     if (kg_expr_visit_symbols(e, check_symbol, &c)) {
-        int rc = kg_json_fail(where, err, "unknown symbol '%s' at position %zu in \"%s\"", c.bad,
-                              c.position, src);
+        int rc = c.is_private
+                     ? kg_json_fail(where, err,
+                                    "symbol '%s' (position %zu in \"%s\") is private to workload "
+                                    "%s: it describes how kgrade draws the inputs, which a kernel "
+                                    "may not assume (not in \"public_symbols\" of %s)",
+                                    c.bad, c.position, src, w->name, w->file)
+                     : kg_json_fail(where, err, "unknown symbol '%s' at position %zu in \"%s\"",
+                                    c.bad, c.position, src);
         kg_expr_free(e);
         return rc;
     }
@@ -162,6 +198,46 @@ static int parse_symbols(kg_workload *w, const kg_json_where *root, const cJSON 
     if (!rc)
         rc = parse_symbol_list(w, root, doc, "derived_symbols", 0, err);
     return rc;
+}
+
+/* "public_symbols": the symbols kernel manifests may read. The others
+ * describe how kgrade draws the inputs (a layout seed, whether the cache is
+ * shuffled), which a kernel may not specialise to. Absent, every symbol is
+ * public; a workload that fills tensors itself (index tensors) or derives
+ * symbols has a layout, so it must say. */
+static int parse_public_symbols(kg_workload *w, const kg_json_where *root, const cJSON *doc,
+                                kg_error *err)
+{
+    const cJSON *arr = NULL;
+    int rc = kg_json_array(root, doc, "public_symbols", 0, &arr, err);
+    if (rc)
+        return rc;
+    int has_layout = w->symbol_count > w->given_symbol_count;
+    for (size_t i = 0; i < w->tensor_count; i++)
+        has_layout |= w->tensors[i].dist == KG_DIST_WORKLOAD;
+    if (!arr && has_layout)
+        return kg_json_fail(root, err,
+                            "\"public_symbols\" is required: the workload fills tensors or "
+                            "derives symbols itself, so it must say which symbols kernels may read");
+    if (!arr)
+        return KG_OK;
+    kg_json_where at = kg_json_at_key(root, "public_symbols");
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    w->public_symbols = calloc(n ? n : 1, sizeof *w->public_symbols);
+    if (!w->public_symbols)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr)
+    {
+        kg_json_where iw = kg_json_at_index(&at, i++);
+        if (!cJSON_IsString(item) || !kg_workload_has_symbol(w, item->valuestring))
+            return kg_json_fail(&iw, err, "expected the name of one of the workload's symbols");
+        if (kg_workload_symbol_is_public(w, item->valuestring))
+            return kg_json_fail(&iw, err, "'%s' listed twice", item->valuestring);
+        w->public_symbols[w->public_count++] = strdup(item->valuestring);
+    }
+    return KG_OK;
 }
 
 static int parse_params(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
@@ -508,9 +584,10 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
         return rc;
     }
     kg_json_where root = {.file = w->file};
-    static const char *const keys[] = {"kgrade_workload", "name",   "description", "symbols",
-                                       "derived_symbols", "params", "tensors",     "shapes",
-                                       "tolerance",       "flops",  "bytes",       NULL};
+    static const char *const keys[] = {
+        "kgrade_workload", "name",      "description", "symbols", "derived_symbols",
+        "public_symbols",  "params",    "tensors",     "shapes",  "tolerance",
+        "flops",           "bytes",     NULL};
     double version = 0;
     const char *name, *description = "";
     if ((rc = kg_json_only_keys(&root, doc, keys, err)) ||
@@ -533,7 +610,9 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
         goto done;
     }
     if ((rc = parse_symbols(w, &root, doc, err)) || (rc = parse_params(w, &root, doc, err)) ||
-        (rc = parse_tensors(w, &root, doc, err)) || (rc = parse_shapes(w, &root, doc, err)) ||
+        (rc = parse_tensors(w, &root, doc, err)) ||
+        (rc = parse_public_symbols(w, &root, doc, err)) ||
+        (rc = parse_shapes(w, &root, doc, err)) ||
         (rc = parse_tolerance(w, &root, doc, err)))
         goto done;
     const cJSON *flops = cJSON_GetObjectItemCaseSensitive(doc, "flops");
@@ -565,6 +644,9 @@ void kg_workload_free(kg_workload *w)
     for (size_t i = 0; i < w->symbol_count; i++)
         free(w->symbols[i]);
     free(w->symbols);
+    for (size_t i = 0; i < w->public_count; i++)
+        free(w->public_symbols[i]);
+    free(w->public_symbols);
     for (size_t i = 0; i < w->param_count; i++)
         free((char *)w->params[i].name);
     free(w->params);

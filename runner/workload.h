@@ -60,6 +60,8 @@ typedef struct kg_workload {
     char **symbols; /* given by each shape, then the derived ones */
     size_t symbol_count;
     size_t given_symbol_count; /* symbols[given_symbol_count..] are derived */
+    char **public_symbols; /* what kernel manifests may read; NULL: every symbol */
+    size_t public_count;
     kg_param_value *params;    /* names owned by the workload */
     size_t param_count;
     kg_tensor_spec *tensors;
@@ -86,6 +88,8 @@ void kg_workload_free(kg_workload *w);
 int kg_workload_tensor_index(const kg_workload *w, const char *name);
 int kg_workload_param_index(const kg_workload *w, const char *name);
 int kg_workload_has_symbol(const kg_workload *w, const char *name);
+/* 1 when kernel manifests may read symbol `name` ("public_symbols"). */
+int kg_workload_symbol_is_public(const kg_workload *w, const char *name);
 /* 1 when `s` is a C identifier shorter than KG_SYMBOL_NAME_MAX: the rule for
  * symbols, tensors, parameters and defines, which become kernel arguments,
  * macros and expression symbols. */
@@ -97,8 +101,9 @@ int kg_is_identifier(const char *s);
 int kg_workload_parse_expr(const kg_workload *w, const kg_json_where *where, const cJSON *item,
                            kg_expr **out, kg_error *err);
 
-/* The same, also accepting the `extra_count` names in `extra` (a kernel
- * entry's defines, which its launch expressions may use). */
+/* For kernel manifests: the same, also accepting the `extra_count` names in
+ * `extra` (a kernel entry's defines, which its launch expressions may use),
+ * and refusing symbols that are not public. */
 int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra, size_t extra_count,
                                 const kg_json_where *where, const cJSON *item, kg_expr **out,
                                 kg_error *err);

@@ -114,6 +114,8 @@ static const bad_case bad_workloads[] = {
     {"\"name\": \"y\"", "\"name\": \"yy\"",
      "the CPU reference writes 'y' but the output tensor is 'yy'"},
     {"\"name\": \"x\"", "\"name\": \"xx\"", "the CPU reference reads 'x'"},
+    {"\"params\"", "\"public_symbols\": [\"rowz\"],\n  \"params\"",
+     "public_symbols[0]: expected the name of one of the workload's symbols"},
 };
 
 static void test_bad_workloads(void)
@@ -254,6 +256,53 @@ static void test_bad_kernels(kg_workload *w)
     }
 }
 
+/* A symbol the workload does not list in "public_symbols" cannot reach a
+ * kernel: not through a define, a launch dimension or an argument. */
+static void test_private_symbols(void)
+{
+    char *text = variant(VALID_WORKLOAD, "\"params\"", "\"public_symbols\": [\"rows\"],\n  \"params\"");
+    kg_test_write_file(wdir, "workload.json", text);
+    free(text);
+    kg_workload *w = NULL;
+    kg_error err = {0};
+    KG_CHECK_INT(kg_workload_load(wdir, &w, &err), KG_OK);
+    if (!w)
+        return;
+    KG_CHECK(kg_workload_symbol_is_public(w, "rows"));
+    KG_CHECK(!kg_workload_symbol_is_public(w, "cols"));
+    kg_test_write_file(wdir, "kernels.json", VALID_KERNELS); /* BLOCK reads cols */
+    kg_kernel_entry *e = NULL;
+    KG_CHECK_INT(kg_kernel_entry_load(w, "naive", &e, &err), KG_ERR_INVALID);
+    KG_CHECK_CONTAINS(err.message, "tiers.naive.defines.BLOCK: symbol 'cols'");
+    KG_CHECK_CONTAINS(err.message, "is private to workload softmax");
+    kg_kernel_entry_free(e);
+    kg_workload_free(w);
+}
+
+/* A bare word is a tier even where a folder of that name exists: a
+ * submission cannot ship its own slow "naive" and have it graded as ours. */
+static void test_tier_names_reserved(kg_workload *w)
+{
+    kg_test_write_file(wdir, "kernels.json", VALID_KERNELS);
+    char cwd[4096];
+    KG_CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    KG_CHECK_INT(chdir(root), 0);
+    mkdir("naive", 0700);
+    mkdir("tuned", 0700);
+    kg_test_write_file("naive", "kernels.json", "{\"kgrade_kernels\": 1, \"workloads\": {}}");
+    KG_CHECK(!kg_set_is_submission("naive"));
+    KG_CHECK(kg_set_is_submission("./naive"));
+    kg_kernel_entry *e = NULL;
+    kg_error err = {0};
+    KG_CHECK_INT(kg_kernel_entry_load(w, "naive", &e, &err), KG_OK);
+    KG_CHECK(e && strstr(e->manifest, wdir) == e->manifest); /* the tier's manifest */
+    kg_kernel_entry_free(e);
+    e = NULL;
+    KG_CHECK_INT(kg_kernel_entry_load(w, "tuned", &e, &err), KG_ERR_UNAVAILABLE);
+    KG_CHECK_CONTAINS(err.message, "a submission is given as a path, e.g. ./tuned");
+    KG_CHECK_INT(chdir(cwd), 0);
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/kgrade-test-manifests-XXXXXX");
@@ -270,8 +319,10 @@ int main(void)
     if (w) {
         test_valid_kernels(w);
         test_bad_kernels(w);
+        test_tier_names_reserved(w);
     }
     kg_workload_free(w);
+    test_private_symbols();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)
