@@ -60,7 +60,8 @@ static const kg_option run_options_table[] = {
     OPT("baseline", KG_OPT_STRING, baseline, "SET[,SET...]",
         "baseline kernel set, or several to grade the candidate against each (default: naive)"),
     OPT("candidate", KG_OPT_STRING, candidate, "SET",
-        "candidate kernel set: a tier name, or a submission folder as a path (./mine) (default: tuned)"),
+        "candidate kernel set: a tier name, or a submission folder as a path (./mine) (default: "
+        "tuned)"),
     OPT("seed", KG_OPT_U64, seed, "N", "seed for inputs, sampled checks and bootstrap (default 1)"),
     OPT("out", KG_OPT_STRING, out, "FILE",
         "results file, JSON lines, appended (default: results/kgrade-<UTC time>.jsonl)"),

@@ -1,7 +1,7 @@
 /* Building, allocating and launching one kernel set for one shape. */
 #include "evaluate.h"
 #include "json_file.h"
-#include "sha256.h"
+#include "source_text.h"
 #include "tensors.h"
 
 #include <math.h>
@@ -15,6 +15,8 @@ typedef struct cache_item {
     kg_program *program;
     char *log;
     char sha256[65];
+    cJSON *files; /* every file the build read (source_text.h) */
+    int refused;
     double seconds;
     int status;
     kg_error error;
@@ -53,6 +55,7 @@ void kg_build_cache_free(kg_build_cache *c)
             c->backend->program_free(c->items[i].program);
         free(c->items[i].key);
         free(c->items[i].log);
+        cJSON_Delete(c->items[i].files);
     }
     free(c->items);
     free(c);
@@ -93,6 +96,17 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* What a cache item tells about a build, copied into *build. */
+static void describe_build(const cache_item *it, int cached, kg_build_info *build)
+{
+    memcpy(build->source_sha256, it->sha256, sizeof it->sha256);
+    build->log = it->log ? it->log : "";
+    build->seconds = cached ? 0 : it->seconds;
+    build->cached = cached;
+    build->source_files = it->files;
+    build->source_refused = it->refused;
+}
+
 static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_shape_defines *defs,
                         kg_build_info *build, kg_program **program, kg_error *err)
 {
@@ -103,10 +117,7 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
         cache_item *it = &c->items[i];
         if (strcmp(it->key, key) != 0)
             continue;
-        memcpy(build->source_sha256, it->sha256, sizeof it->sha256);
-        build->log = it->log ? it->log : "";
-        build->seconds = 0;
-        build->cached = 1;
+        describe_build(it, 1, build);
         if (it->status != KG_OK) {
             if (err)
                 *err = it->error;
@@ -126,14 +137,24 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
     cache_item *it = &c->items[c->count++];
     memset(it, 0, sizeof *it);
     it->key = strdup(key);
-    char *source;
-    size_t size;
-    it->status = kg_read_file(e->source_path, &source, &size, &it->error);
+    /* The source as the compiler reads it: includes inside the set's
+     * folder inlined, anything else refused; the hash covers it all. */
+    char set_dir[4096];
+    snprintf(set_dir, sizeof set_dir, "%s", e->manifest);
+    char *slash = strrchr(set_dir, '/');
+    if (slash)
+        *slash = '\0';
+    kg_source_text src;
+    it->status =
+        kg_source_text_load(e->source_path, slash ? set_dir : ".", e->language, &src, &it->error);
+    it->refused = src.refused;
+    it->files = src.files;
+    src.files = NULL;
     if (it->status == KG_OK) {
-        kg_sha256_hex(source, size, it->sha256);
+        memcpy(it->sha256, src.sha256, sizeof src.sha256);
         kg_build_request req = {.language = e->language,
-                                .source = source,
-                                .source_size = size,
+                                .source = src.text,
+                                .source_size = src.size,
                                 .source_name = e->source_path,
                                 .defines = defs->list,
                                 .define_count = defs->count,
@@ -141,12 +162,9 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
         double t0 = now_seconds();
         it->status = c->backend->program_build(c->dev, &req, &it->program, &it->log, &it->error);
         it->seconds = now_seconds() - t0;
-        free(source);
     }
-    memcpy(build->source_sha256, it->sha256, sizeof it->sha256);
-    build->log = it->log ? it->log : "";
-    build->seconds = it->seconds;
-    build->cached = 0;
+    kg_source_text_free(&src);
+    describe_build(it, 0, build);
     if (it->status != KG_OK) {
         if (err)
             *err = it->error;

@@ -27,11 +27,15 @@ void kg_build_cache_free(kg_build_cache *cache);
 
 /* What building a set for a shape produced, for the results file. */
 typedef struct kg_build_info {
-    char source_sha256[65];
+    char source_sha256[65]; /* of the source as compiled: includes inlined */
     char defines[512]; /* "-DBLOCK=256 -DTILE=32" as passed */
     const char *log;   /* compiler log, owned by the cache; may be "" */
     double seconds;    /* compile time (0 when it came from the cache) */
     int cached;
+    /* Every file the build read, [{"path", "sha256", "bytes"}], owned by
+     * the cache; NULL before the source was read. */
+    const cJSON *source_files;
+    int source_refused; /* the source broke a rule of source_text.h */
 } kg_build_info;
 
 typedef struct kg_prepared kg_prepared;

@@ -23,6 +23,7 @@ typedef enum flag {
     FLAG_WRONG,
     FLAG_FRESH_INPUTS,
     FLAG_HEAVY_TAILED,
+    FLAG_SOURCE_REFUSED,
     FLAG_COUNT
 } flag;
 
@@ -37,6 +38,7 @@ static const struct {
     [FLAG_WRONG] = {"wrong_output", "check_failed"},
     [FLAG_FRESH_INPUTS] = {"fresh_inputs_failed", "recheck_failed"},
     [FLAG_HEAVY_TAILED] = {"heavy_tailed_failed", "recheck_failed"},
+    [FLAG_SOURCE_REFUSED] = {"source_refused", "build_failed"},
 };
 
 /* One kernel set's evaluation on the shape. */
@@ -218,6 +220,8 @@ static int build_set(grader *g, set_eval *s)
                  : rc == KG_ERR_MEMORY ? "refused"
                                        : "setup_failed",
                  &e);
+        if (s->build.source_refused)
+            s->flags |= 1u << FLAG_SOURCE_REFUSED;
         return -1;
     }
     return 0;
@@ -374,6 +378,8 @@ static cJSON *set_json(set_eval *s, int scrubbed)
         cJSON_AddStringToObject(o, "description", s->entry->description);
     }
     cJSON_AddStringToObject(o, "source_sha256", s->build.source_sha256);
+    if (s->build.source_files)
+        cJSON_AddItemToObject(o, "source_files", cJSON_Duplicate(s->build.source_files, 1));
     cJSON_AddStringToObject(o, "defines", s->build.defines);
     if (s->entry)
         cJSON_AddStringToObject(o, "options", s->entry->options);

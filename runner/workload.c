@@ -91,8 +91,8 @@ static int check_symbol(const char *name, size_t position, void *user)
 }
 
 static int parse_expr(const kg_workload *w, const char *const *extra, size_t extra_count,
-                      int public_only, const kg_json_where *where, const cJSON *item,
-                      kg_expr **out, kg_error *err);
+                      int public_only, const kg_json_where *where, const cJSON *item, kg_expr **out,
+                      kg_error *err);
 
 int kg_workload_parse_expr(const kg_workload *w, const kg_json_where *where, const cJSON *item,
                            kg_expr **out, kg_error *err)
@@ -108,8 +108,8 @@ int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra, 
 }
 
 static int parse_expr(const kg_workload *w, const char *const *extra, size_t extra_count,
-                      int public_only, const kg_json_where *where, const cJSON *item,
-                      kg_expr **out, kg_error *err)
+                      int public_only, const kg_json_where *where, const cJSON *item, kg_expr **out,
+                      kg_error *err)
 {
     *out = NULL;
     char text[64];
@@ -216,9 +216,10 @@ static int parse_public_symbols(kg_workload *w, const kg_json_where *root, const
     for (size_t i = 0; i < w->tensor_count; i++)
         has_layout |= w->tensors[i].dist == KG_DIST_WORKLOAD;
     if (!arr && has_layout)
-        return kg_json_fail(root, err,
-                            "\"public_symbols\" is required: the workload fills tensors or "
-                            "derives symbols itself, so it must say which symbols kernels may read");
+        return kg_json_fail(
+            root, err,
+            "\"public_symbols\" is required: the workload fills tensors or "
+            "derives symbols itself, so it must say which symbols kernels may read");
     if (!arr)
         return KG_OK;
     kg_json_where at = kg_json_at_key(root, "public_symbols");
@@ -585,9 +586,9 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
     }
     kg_json_where root = {.file = w->file};
     static const char *const keys[] = {
-        "kgrade_workload", "name",      "description", "symbols", "derived_symbols",
-        "public_symbols",  "params",    "tensors",     "shapes",  "tolerance",
-        "flops",           "bytes",     NULL};
+        "kgrade_workload", "name",   "description", "symbols", "derived_symbols",
+        "public_symbols",  "params", "tensors",     "shapes",  "tolerance",
+        "flops",           "bytes",  NULL};
     double version = 0;
     const char *name, *description = "";
     if ((rc = kg_json_only_keys(&root, doc, keys, err)) ||
@@ -612,8 +613,7 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
     if ((rc = parse_symbols(w, &root, doc, err)) || (rc = parse_params(w, &root, doc, err)) ||
         (rc = parse_tensors(w, &root, doc, err)) ||
         (rc = parse_public_symbols(w, &root, doc, err)) ||
-        (rc = parse_shapes(w, &root, doc, err)) ||
-        (rc = parse_tolerance(w, &root, doc, err)))
+        (rc = parse_shapes(w, &root, doc, err)) || (rc = parse_tolerance(w, &root, doc, err)))
         goto done;
     const cJSON *flops = cJSON_GetObjectItemCaseSensitive(doc, "flops");
     const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(doc, "bytes");

@@ -260,7 +260,8 @@ static void test_bad_kernels(kg_workload *w)
  * kernel: not through a define, a launch dimension or an argument. */
 static void test_private_symbols(void)
 {
-    char *text = variant(VALID_WORKLOAD, "\"params\"", "\"public_symbols\": [\"rows\"],\n  \"params\"");
+    char *text =
+        variant(VALID_WORKLOAD, "\"params\"", "\"public_symbols\": [\"rows\"],\n  \"params\"");
     kg_test_write_file(wdir, "workload.json", text);
     free(text);
     kg_workload *w = NULL;
