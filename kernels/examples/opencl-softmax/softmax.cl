@@ -44,9 +44,12 @@ __kernel void softmax_online(__global const float *restrict x, __global float *r
         if (i < n4) {
             float4 v = vload4(i, xr);
             float4 mn = fmax(m4, v);
-            /* exp(-inf - -inf) is NaN: lanes still at -inf contribute 0. */
+            /* exp(-inf - -inf) is NaN: lanes still at -inf (masked
+             * inputs so far) contribute 0, both the old sum and the new
+             * element. */
             float4 scale = select(exp(m4 - mn), (float4)(0.0f), isinf(m4));
-            s4 = s4 * scale + exp(v - mn);
+            float4 term = select(exp(v - mn), (float4)(0.0f), isinf(mn));
+            s4 = s4 * scale + term;
             m4 = mn;
         }
     }
