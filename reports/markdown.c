@@ -227,17 +227,20 @@ static void geomean_line(FILE *out, const cJSON *g)
     char r[64];
     format_ratio(r, sizeof r, g, "geomean");
     double failed = num(g, "candidate_failed");
-    fprintf(out, "geomean speedup %s over %.0f of %.0f shapes (candidate passed %.0f", r,
-            num(g, "compared") + (isfinite(failed) ? failed : 0), num(g, "shapes"),
-            num(g, "candidate_passed"));
     const cJSON *pol = cJSON_GetObjectItemCaseSensitive(g, "policies");
     if (failed > 0) {
+        /* Failures first: a failed shape is not a 1x shape to the reader. */
         char excluded[64];
         format_ratio(excluded, sizeof excluded,
                      cJSON_GetObjectItemCaseSensitive(pol, "failures_excluded"), "geomean");
-        fprintf(out, "; failures counted as 1x; excluding failures %s; failures as 0: 0", excluded);
+        fprintf(out,
+                "**candidate failed %.0f of %.0f shapes**: geomean speedup with failures as 0: 0; "
+                "with failures as 1x: %s; excluding failures: %s",
+                failed, num(g, "compared") + failed, r, excluded);
+    } else {
+        fprintf(out, "geomean speedup %s over %.0f of %.0f shapes (candidate passed %.0f)", r,
+                num(g, "compared"), num(g, "shapes"), num(g, "candidate_passed"));
     }
-    fprintf(out, ")");
     const cJSON *fast = cJSON_GetObjectItemCaseSensitive(g, "fast_p");
     static const char *const ps[] = {"1", "1.5", "2"};
     for (int k = 0; k < 3; k++) {
@@ -246,6 +249,124 @@ static void geomean_line(FILE *out, const cJSON *g)
             fprintf(out, "%s fast_%s %.0f%%", k ? "," : " ·", ps[k], 100 * v->valuedouble);
     }
     fprintf(out, "\n\n");
+}
+
+/* "9f86d081884c7d65": the first 16 hex digits of a hash. */
+static const char *short_hash(const char *hex, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.16s", hex && hex[0] ? hex : "?");
+    return buf;
+}
+
+/* Which files each set of the section turned out to be: the manifest by
+ * its real path and hash, the source (with every file it included) by the
+ * hash of what the compiler read, and the compiler options, so a reader
+ * can tell a shadowed tier or a changed source from the report alone. */
+static void kernel_sets(FILE *out, const cJSON *records, const char *workload, const char *baseline)
+{
+    static const char *const roles[] = {"baseline", "candidate"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *rec, *set = NULL;
+        cJSON_ArrayForEach(rec, records)
+        {
+            const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, roles[i]);
+            if (in_section(rec, workload, baseline) && str(s, "manifest", NULL)) {
+                set = s;
+                break;
+            }
+        }
+        if (!set)
+            continue;
+        char h1[20], h2[20], with[48] = "";
+        int included =
+            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(set, "source_files")) - 1;
+        if (included > 0)
+            snprintf(with, sizeof with, " (+%d included file%s)", included,
+                     included > 1 ? "s" : "");
+        const char *options = str(set, "options", "");
+        const char *source = str(set, "source", "?");
+        const char *slash = strrchr(source, '/');
+        fprintf(out,
+                "- %s `%s`: %s (sha256 %s...); source %s%s, %s, sha256 %s... as compiled; "
+                "compiler options: %s\n",
+                roles[i], str(set, "set", "?"), str(set, "manifest", "?"),
+                short_hash(str(set, "manifest_sha256", NULL), h1, sizeof h1),
+                slash ? slash + 1 : source, with, str(set, "language", "?"),
+                short_hash(str(set, "source_sha256", NULL), h2, sizeof h2),
+                options[0] ? options : "none");
+    }
+    fputc('\n', out);
+}
+
+/* The first lines a reader sees, failures first: how many shapes the
+ * candidate failed and how (a crash, a wrong answer, a missing kernel), the
+ * geometric mean with failures as 0 beside the 1x view, and what was not
+ * graded. A candidate that fails where it would be slow must not look
+ * better than one that is honestly slow there. */
+static void headline(FILE *out, const cJSON *records, const cJSON *summary, const char *candidate)
+{
+    const cJSON *g;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(summary, "overall_by_baseline"))
+    {
+        const char *against = str(g, "baseline", "?");
+        double shapes = num(g, "shapes"), failed = num(g, "candidate_failed");
+        /* How the failures went, by status, in order of first appearance. */
+        const char *statuses[16];
+        int counts[16], kinds = 0, baseline_failed = 0;
+        const cJSON *rec;
+        cJSON_ArrayForEach(rec, records)
+        {
+            const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
+            if (strcmp(str(rec, "type", ""), "shape") != 0 || strcmp(str(b, "set", ""), against))
+                continue;
+            const char *bs = str(b, "status", "");
+            const char *cs = str(cJSON_GetObjectItemCaseSensitive(rec, "candidate"), "status", "");
+            if (strcmp(cs, "missing") != 0 && strcmp(bs, "ok") != 0) {
+                baseline_failed++;
+                continue;
+            }
+            if (strcmp(cs, "ok") == 0)
+                continue;
+            int k = 0;
+            while (k < kinds && strcmp(statuses[k], cs) != 0)
+                k++;
+            if (k == kinds && kinds < 16) {
+                statuses[kinds] = cs;
+                counts[kinds++] = 0;
+            }
+            if (k < kinds)
+                counts[k]++;
+        }
+        char r1[64], rx[64];
+        format_ratio(r1, sizeof r1, g, "geomean");
+        const cJSON *pol = cJSON_GetObjectItemCaseSensitive(g, "policies");
+        format_ratio(rx, sizeof rx, cJSON_GetObjectItemCaseSensitive(pol, "failures_excluded"),
+                     "geomean");
+        if (failed > 0) {
+            fprintf(out, "**`%s` against `%s`: failed %.0f of %.0f shapes** (", candidate, against,
+                    failed, shapes - baseline_failed);
+            for (int k = 0; k < kinds; k++)
+                fprintf(out, "%s%s %d", k ? ", " : "", statuses[k], counts[k]);
+            fprintf(out,
+                    "). Geomean speedup with failures as 0: **0**; with failures as 1x: %s; "
+                    "excluding them: %s.",
+                    r1, rx);
+        } else {
+            fprintf(out, "**`%s` against `%s`: passed all %.0f shapes.** Geomean speedup %s.",
+                    candidate, against, shapes - baseline_failed, r1);
+        }
+        if (baseline_failed)
+            fprintf(out, " %d shape%s not compared: the baseline failed %s.", baseline_failed,
+                    baseline_failed > 1 ? "s" : "", baseline_failed > 1 ? "them" : "it");
+        fputs("\n\n", out);
+    }
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, records)
+    {
+        if (strcmp(str(rec, "type", ""), "skipped") == 0)
+            fprintf(out, "**Not graded**: workload `%s` against `%s`: %s\n\n",
+                    str(rec, "workload", "?"), str(rec, "baseline", "?"), str(rec, "reason", ""));
+    }
 }
 
 void kg_report_markdown(FILE *out, const cJSON *records)
@@ -276,6 +397,7 @@ void kg_report_markdown(FILE *out, const cJSON *records)
     if (!summary)
         summary = computed =
             kg_summary_compute(records, KG_DEFAULT_RESAMPLES, (uint64_t)num(settings, "seed"));
+    headline(out, records, summary, candidate);
     const cJSON *by_baseline = cJSON_GetObjectItemCaseSensitive(summary, "overall_by_baseline");
     int several_baselines = cJSON_GetArraySize(by_baseline) > 1;
     const cJSON *g;
@@ -305,15 +427,9 @@ void kg_report_markdown(FILE *out, const cJSON *records)
                 shape_notes(out, rec);
         }
         geomean_line(out, g);
+        kernel_sets(out, records, name, against);
         speed_of_light(out, records, name, against, candidate, peaks);
         claims(out, records, name, against, peaks);
-    }
-    const cJSON *rec;
-    cJSON_ArrayForEach(rec, records)
-    {
-        if (strcmp(str(rec, "type", ""), "skipped") == 0)
-            fprintf(out, "Not graded: %s (%s)\n\n", str(rec, "workload", "?"),
-                    str(rec, "reason", ""));
     }
     if (several_baselines) {
         /* Baseline sensitivity: the same candidate against each baseline. */
