@@ -92,6 +92,14 @@ typedef struct group {
  * in every bootstrap resample (the user falls back to the baseline). */
 static const double unit_sample = 1.0;
 
+/* A candidate without a kernel for a workload the user named: a failure
+ * of the candidate whatever the baseline did (it was not run). */
+static int candidate_missing(const cJSON *c)
+{
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(c, "status");
+    return cJSON_IsString(status) && strcmp(status->valuestring, "missing") == 0;
+}
+
 static void group_add(group *g, const cJSON *rec)
 {
     g->shapes++;
@@ -99,7 +107,7 @@ static void group_add(group *g, const cJSON *rec)
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
     if (c && set_usable(c))
         g->candidate_ok++;
-    if (b && set_usable(b) && !(c && set_usable(c)))
+    if ((b && set_usable(b) && !(c && set_usable(c))) || candidate_missing(c))
         g->candidate_failed++;
     if (!b || !c || !set_usable(b) || !set_usable(c))
         return;

@@ -23,7 +23,9 @@ int kg_summary_add_speedup(cJSON *shape_record, size_t resamples, uint64_t seed)
  * passed, the geometric mean speedup with its interval under each failure
  * policy ("policies": failures_as_1x — the default, also in "geomean",
  * "lo", "hi" — failures_excluded, failures_as_0) and fast_p for p in
- * {0, 1, 1.5, 2}. Shapes the baseline failed are never compared. The caller
+ * {0, 1, 1.5, 2}. Shapes the baseline failed are never compared; a shape
+ * whose candidate is "missing" (no kernel for a workload the user named)
+ * counts as a failed candidate whatever the baseline did. The caller
  * owns the result. */
 cJSON *kg_summary_compute(const cJSON *records, size_t resamples, uint64_t seed);
 

@@ -127,6 +127,27 @@ static double bound_over_baseline(const cJSON *records, const char *workload, co
     return n ? exp(log_sum / n) : NAN;
 }
 
+/* Shapes of the workload measured against `baseline`, and how many of
+ * them were not a clean comparison: the candidate failed (or had no
+ * kernel), or the baseline did. */
+static void count_failures(const run_view *run, const char *workload, const char *baseline,
+                           kg_claim_grade *out)
+{
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, run->records)
+    {
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
+        if (!is_type(rec, "shape") || !text(rec, "workload") ||
+            strcmp(text(rec, "workload"), workload) != 0 || !text(b, "set") ||
+            !same_set(text(b, "set"), baseline))
+            continue;
+        out->shapes++;
+        const char *cs = text(c, "status"), *bs = text(b, "status");
+        out->failed_shapes += !cs || strcmp(cs, "ok") != 0 || !bs || strcmp(bs, "ok") != 0;
+    }
+}
+
 /* The run's summary entry for the workload (recomputed when the run was
  * interrupted before writing its summary). */
 static void measured_geomean(const run_view *run, const char *workload, const char *baseline,
@@ -220,8 +241,10 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
     out->bound = bound_over_baseline(run.records, workload, baseline);
     const cJSON *settings = cJSON_GetObjectItemCaseSensitive(run.header, "settings");
     const char *run_candidate = text(settings, "candidate");
-    if (candidate && run_candidate && same_set(run_candidate, candidate))
+    if (candidate && run_candidate && same_set(run_candidate, candidate)) {
         measured_geomean(&run, workload, baseline, out);
+        count_failures(&run, workload, baseline, out);
+    }
     cJSON_Delete(run.records);
 
     if (isfinite(out->bound) && out->claimed > out->bound) {
@@ -235,6 +258,10 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
                  "the results hold no measurement of the claimed kernel (%s)%s",
                  candidate ? candidate : "no kgrade_candidate in the claim",
                  isfinite(out->bound) ? "; the claim is within the speed-of-light bound" : "");
+    } else if (out->lo >= out->claimed && out->failed_shapes) {
+        /* A candidate that failed a shape where it would have been slow
+         * (or crashed on purpose) must not be graded on the rest alone. */
+        out->verdict = KG_VERDICT_INCONCLUSIVE;
     } else if (out->lo >= out->claimed) {
         out->verdict = KG_VERDICT_REPRODUCED;
     } else if (out->hi < out->claimed) {
@@ -242,7 +269,14 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
     } else {
         out->verdict = KG_VERDICT_INCONCLUSIVE;
     }
-    if (out->verdict >= KG_VERDICT_REPRODUCED && out->verdict <= KG_VERDICT_INCONCLUSIVE)
-        snprintf(out->reason, sizeof out->reason, "measured %.3gx [%.3g, %.3g] on %s", out->geomean,
-                 out->lo, out->hi, out->device);
+    if (out->verdict >= KG_VERDICT_REPRODUCED && out->verdict <= KG_VERDICT_INCONCLUSIVE) {
+        int n = snprintf(out->reason, sizeof out->reason, "measured %.3gx [%.3g, %.3g] on %s",
+                         out->geomean, out->lo, out->hi, out->device);
+        if (out->failed_shapes && n > 0 && (size_t)n < sizeof out->reason)
+            snprintf(out->reason + n, sizeof out->reason - (size_t)n,
+                     "; %zu of the claim's %zu shapes failed (the candidate's or the baseline's), "
+                     "so the claim cannot be reproduced from these results (failures count as 1x "
+                     "in the geomean)",
+                     out->failed_shapes, out->shapes);
+    }
 }

@@ -5,7 +5,10 @@
  * statistic and a baseline; kgrade-specific fields say which kgrade sets
  * stand for its baseline and candidate (`kgrade_baseline`, `kgrade_candidate`) and which
  * size class its shapes are (`kgrade_size_class`). The verdicts:
- *   reproduced      the measured geomean's 95% lower bound >= the claim
+ *   reproduced      the measured geomean's 95% lower bound >= the claim, and
+ *                   every shape of the claim compared cleanly (a candidate
+ *                   that failed a shape, or a shape the baseline failed,
+ *                   makes it inconclusive at best)
  *   refuted         the upper bound < the claim
  *   inconclusive    otherwise
  *   impossible      the claim exceeds the speed-of-light bound over the
@@ -36,6 +39,8 @@ typedef struct kg_claim_grade {
     double claimed;
     double geomean, lo, hi; /* measured (NAN when not measured) */
     double bound;           /* speed-of-light geomean bound over the baseline (NAN if none) */
+    size_t shapes;          /* the workload's shapes against the baseline in the matched run */
+    size_t failed_shapes;   /* of them, not a clean comparison: a failed candidate or baseline */
     char device[256];
 } kg_claim_grade;
 

@@ -71,6 +71,26 @@ int main(void)
     cJSON_Delete(summary);
     cJSON_Delete(records);
 
+    /* A workload the user named and the candidate left out: its shapes
+     * count as failures although the baseline was never run, so leaving a
+     * workload out cannot raise the geomean. */
+    records = cJSON_Parse("[{\"type\": \"run\"},"
+                          " {\"type\": \"shape\", \"workload\": \"w\", \"shape\": \"A\","
+                          "  \"baseline\": {\"status\": \"ok\", \"samples_s\": [4, 4, 4]},"
+                          "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [1, 1, 1]}},"
+                          " {\"type\": \"shape\", \"workload\": \"v\", \"shape\": \"E\","
+                          "  \"baseline\": {\"status\": \"not_run\", \"samples_s\": []},"
+                          "  \"candidate\": {\"status\": \"missing\", \"samples_s\": []}}]");
+    summary = kg_summary_compute(records, 2000, 1);
+    overall = cJSON_GetObjectItemCaseSensitive(summary, "overall");
+    KG_CHECK_NEAR(get(overall, "candidate_failed", NULL), 1, 0);
+    KG_CHECK_NEAR(get(overall, "geomean", NULL), 2.0, 1e-12); /* sqrt(4 x 1) */
+    KG_CHECK_NEAR(
+        get(cJSON_GetObjectItemCaseSensitive(overall, "policies"), "failures_as_0", "geomean"), 0,
+        0);
+    cJSON_Delete(summary);
+    cJSON_Delete(records);
+
     /* Samples as the run writes them (raw 17-digit numbers) give the same
      * medians as once read back, to the last bit. */
     const double samples[3] = {2.6e-6, 2.61e-6, 0.1 + 0.2};

@@ -118,5 +118,43 @@ int main(void)
     KG_CHECK_NEAR(g.bound, 4, 1e-12); /* reference 2 s / speed of light 0.5 s */
     KG_CHECK_INT(claim(records, 5, qwen).verdict, KG_VERDICT_IMPOSSIBLE);
     cJSON_Delete(records);
+
+    /* Failing on purpose does not pay: the same 10x [9, 11] with one of
+     * three shapes crashed (it counts as 1x in the geomean, which the
+     * summary below leaves high) is never "reproduced"; the reason says
+     * how many shapes failed. A shape the baseline failed is the same. */
+    static const char *const failing[] = {
+        "\"candidate\": {\"status\": \"crashed\", \"samples_s\": []}",
+        "\"candidate\": {\"status\": \"missing\", \"samples_s\": []}",
+    };
+    for (int f = 0; f < 3; f++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "[{\"type\": \"run\", \"device\": {\"name\": \"Test GPU\"},"
+                 "  \"settings\": {\"baseline\": \"reference\", \"candidate\": \"qwen\","
+                 "                \"size_class\": \"full\"}},"
+                 " {\"type\": \"shape\", \"workload\": \"extend_attention\","
+                 "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\"},"
+                 "  \"candidate\": {\"status\": \"ok\"}},"
+                 " {\"type\": \"shape\", \"workload\": \"extend_attention\","
+                 "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\"},"
+                 "  \"candidate\": {\"status\": \"ok\"}},"
+                 " {\"type\": \"shape\", \"workload\": \"extend_attention\","
+                 "  \"baseline\": {\"set\": \"reference\", \"status\": \"%s\"}, %s},"
+                 " {\"type\": \"summary\", \"workloads\": [{\"workload\": \"extend_attention\","
+                 "   \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]",
+                 f == 2 ? "crashed" : "ok",
+                 f == 2 ? "\"candidate\": {\"status\": \"ok\"}" : failing[f]);
+        records = cJSON_Parse(text);
+        KG_CHECK(records != NULL);
+        g = claim(records, 8, qwen);
+        KG_CHECK_MSG(g.verdict == KG_VERDICT_INCONCLUSIVE, "case %d: verdict %s", f,
+                     kg_verdict_name(g.verdict));
+        KG_CHECK_INT(g.failed_shapes, 1);
+        KG_CHECK_INT(g.shapes, 3);
+        KG_CHECK_CONTAINS(g.reason, "1 of the claim's 3 shapes failed");
+        KG_CHECK_INT(claim(records, 12, qwen).verdict, KG_VERDICT_REFUTED); /* still refuted */
+        cJSON_Delete(records);
+    }
     return kg_test_finish("test_verify");
 }
