@@ -8,47 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t kg_poison_pattern(kg_dtype dtype, kg_poison poison, unsigned char out[4])
-{
-    /* Little-endian element bit patterns. f32 NaN 0x7fc0dead, f32 ~1e30;
-     * bf16 NaN 0x7fde, bf16 ~1e30; f16 NaN 0x7ead, f16 65504. */
-    uint32_t bits;
-    size_t size;
-    switch (dtype) {
-    case KG_DTYPE_F32:
-        bits = poison == KG_POISON_NAN ? 0x7fc0deadu : 0x7149f2cau;
-        size = 4;
-        break;
-    case KG_DTYPE_BF16:
-        bits = poison == KG_POISON_NAN ? 0x7fdeu : 0x7149u;
-        size = 2;
-        break;
-    case KG_DTYPE_F16:
-        bits = poison == KG_POISON_NAN ? 0x7eadu : 0x7bffu;
-        size = 2;
-        break;
-    default:
-        bits = poison == KG_POISON_NAN ? 0x5au : 0xa5u;
-        size = 1;
-    }
-    for (size_t i = 0; i < size; i++)
-        out[i] = (unsigned char)(bits >> (8 * i));
-    return size;
-}
-
-static int holds_poison(kg_dtype dtype, kg_poison poison, const void *data, size_t index)
-{
-    unsigned char pattern[4];
-    size_t size = kg_poison_pattern(dtype, poison, pattern);
-    return size == kg_dtype_size(dtype) &&
-           memcmp((const unsigned char *)data + index * size, pattern, size) == 0;
-}
-
-static int holds_nan_poison(kg_dtype dtype, const void *data, size_t index)
-{
-    return holds_poison(dtype, KG_POISON_NAN, data, index);
-}
-
 /* Running bounds of the reference values, for the degeneracy test. */
 typedef struct want_stats {
     size_t finite, zero_ok;
@@ -64,12 +23,12 @@ static int same_special(double got, double want)
     return isfinite(got);
 }
 
-static void compare_unit(const kg_tolerance *tol, const kg_host_tensor *out, const void *got,
-                         size_t base, const double *want, size_t len, kg_check_result *r,
-                         want_stats *ws)
+static void compare_unit(const kg_tolerance *tol, kg_dtype dtype, const void *got, size_t base,
+                         const double *want, size_t len, const kg_fill_pattern *fill,
+                         kg_check_result *r, want_stats *ws)
 {
     for (size_t j = 0; j < len; j++) {
-        double g = kg_dtype_load(out->dtype, got, base + j), w = want[j];
+        double g = kg_dtype_load(dtype, got, base + j), w = want[j];
         if (isfinite(w)) {
             if (ws->finite++ == 0)
                 ws->lo = ws->hi = w, ws->min_abs = fabs(w);
@@ -90,7 +49,7 @@ static void compare_unit(const kg_tolerance *tol, const kg_host_tensor *out, con
         }
         r->checked++;
         if (!ok) {
-            r->unwritten += !isnan(w) && holds_nan_poison(out->dtype, got, base + j);
+            r->unwritten += fill && kg_fill_holds(fill, got, base + j);
             if (r->mismatches == 0) {
                 r->first_bad_index = base + j;
                 r->first_bad_got = g;
@@ -101,44 +60,72 @@ static void compare_unit(const kg_tolerance *tol, const kg_host_tensor *out, con
     }
 }
 
-int kg_check_output(const kg_workload *w, const kg_shape *shape, const kg_host_tensor *tensors,
-                    const void *got, uint64_t seed, kg_check_result *result, kg_error *err)
+void kg_answer_free(kg_answer *a)
 {
-    memset(result, 0, sizeof *result);
-    const kg_host_tensor *out = &tensors[w->output_index];
+    free(a->units);
+    free(a->want);
+    memset(a, 0, sizeof *a);
+}
+
+int kg_answer_compute(const kg_workload *w, const kg_shape *shape, const kg_host_tensor *tensors,
+                      uint64_t seed, size_t max_units, kg_answer *out, kg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const kg_host_tensor *o = &tensors[w->output_index];
     kg_ref_inputs in = {.tensors = tensors,
                         .tensor_count = w->tensor_count,
                         .symbols = &shape->symbols,
                         .params = w->params,
                         .param_count = w->param_count};
     size_t units = 0, unit_len = 0;
-    if (w->reference->layout(&in, &units, &unit_len) != 0 || units * unit_len != out->count)
+    if (w->reference->layout(&in, &units, &unit_len) != 0 || units * unit_len != o->count)
         return kg_error_set(err, KG_ERR_INVALID,
                             "%s: shape %s: the reference's layout (%zu x %zu) does not cover the "
                             "output (%zu elements)",
-                            w->name, shape->name, units, unit_len, out->count);
-    double *want = malloc((unit_len ? unit_len : 1) * sizeof *want);
-    if (!want)
-        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    const kg_tolerance *tol = &w->tolerance[out->dtype];
+                            w->name, shape->name, units, unit_len, o->count);
+    out->unit_len = unit_len;
+    out->sampled = o->count > KG_CHECK_FULL_LIMIT && units > KG_CHECK_SAMPLE_UNITS;
+    size_t todo = out->sampled ? KG_CHECK_SAMPLE_UNITS : units;
+    if (max_units && todo > max_units) {
+        todo = max_units;
+        out->sampled = 1;
+    }
+    out->units = malloc((todo ? todo : 1) * sizeof *out->units);
+    size_t values = todo * unit_len;
+    out->want = malloc((values ? values : 1) * sizeof *out->want);
+    if (!out->units || !out->want) {
+        kg_answer_free(out);
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory for the reference's answer");
+    }
     kg_rng rng;
     kg_rng_seed(&rng, seed);
-    want_stats ws = {0};
-    result->sampled = out->count > KG_CHECK_FULL_LIMIT && units > KG_CHECK_SAMPLE_UNITS;
-    size_t todo = result->sampled ? KG_CHECK_SAMPLE_UNITS : units;
     for (size_t k = 0; k < todo; k++) {
         /* Sampling with replacement keeps this O(samples); a repeated unit
          * costs a little time and changes no verdict. */
-        size_t u = result->sampled ? (size_t)kg_rng_below(&rng, units) : k;
-        if (w->reference->compute(&in, u, want) != 0) {
-            free(want);
+        size_t u = out->sampled ? (size_t)kg_rng_below(&rng, units) : k;
+        if (w->reference->compute(&in, u, out->want + k * unit_len) != 0) {
+            kg_answer_free(out);
             return kg_error_set(err, KG_ERR_INVALID,
                                 "%s: shape %s: the CPU reference rejected these inputs (unit %zu)",
                                 w->name, shape->name, u);
         }
-        compare_unit(tol, out, got, u * unit_len, want, unit_len, result, &ws);
+        out->units[k] = u;
+        out->unit_count++;
     }
-    free(want);
+    return KG_OK;
+}
+
+void kg_check_answer(const kg_workload *w, const kg_answer *a, const void *got,
+                     const kg_fill_pattern *fill, kg_check_result *result)
+{
+    memset(result, 0, sizeof *result);
+    kg_dtype dtype = w->tensors[w->output_index].dtype;
+    const kg_tolerance *tol = &w->tolerance[dtype];
+    want_stats ws = {0};
+    result->sampled = a->sampled;
+    for (size_t k = 0; k < a->unit_count; k++)
+        compare_unit(tol, dtype, got, a->units[k] * a->unit_len, a->want + k * a->unit_len,
+                     a->unit_len, fill, result, &ws);
     result->passed = result->mismatches == 0;
     /* A sufficient test for "some constant passes": the midpoint of the
      * range is within tolerance of every value. */
@@ -147,8 +134,8 @@ int kg_check_output(const kg_workload *w, const kg_shape *shape, const kg_host_t
         ws.finite == result->checked && (ws.hi - ws.lo) / 2 <= tol->atol + tol->rtol * ws.min_abs;
     if (!result->passed && result->unwritten)
         snprintf(result->message, sizeof result->message,
-                 "%zu of %zu checked elements wrong, %zu of them never written (still the poison "
-                 "value); first wrong at index %zu: got %.9g, expected %.9g",
+                 "%zu of %zu checked elements wrong, %zu of them never written (still the value "
+                 "the output was filled with); first wrong at index %zu: got %.9g, expected %.9g",
                  result->mismatches, result->checked, result->unwritten, result->first_bad_index,
                  result->first_bad_got, result->first_bad_want);
     else if (!result->passed)
@@ -157,11 +144,45 @@ int kg_check_output(const kg_workload *w, const kg_shape *shape, const kg_host_t
                  "%.9g, expected %.9g",
                  result->mismatches, result->checked, tol->atol, tol->rtol, result->first_bad_index,
                  result->first_bad_got, result->first_bad_want);
+}
+
+int kg_check_output(const kg_workload *w, const kg_shape *shape, const kg_host_tensor *tensors,
+                    const void *got, uint64_t seed, kg_check_result *result, kg_error *err)
+{
+    memset(result, 0, sizeof *result);
+    kg_answer a;
+    int rc = kg_answer_compute(w, shape, tensors, seed, 0, &a, err);
+    if (rc)
+        return rc;
+    kg_check_answer(w, &a, got, NULL, result);
+    kg_answer_free(&a);
     return KG_OK;
 }
 
-size_t kg_check_agreement(const kg_workload *w, const void *a, const void *b, size_t count,
-                          size_t *first)
+/* Never written in either run: each still holds its own fill, and the two
+ * fills differ there (where they agree, nothing tells). */
+static int never_written_at(const void *a, const kg_fill_pattern *fill_a, const void *b,
+                            const kg_fill_pattern *fill_b, size_t i)
+{
+    return fill_a && fill_b && kg_fill_bits(fill_a, i) != kg_fill_bits(fill_b, i) &&
+           kg_fill_holds(fill_a, a, i) && kg_fill_holds(fill_b, b, i);
+}
+
+size_t kg_check_never_written(kg_dtype dtype, const void *a, const kg_fill_pattern *fill_a,
+                              const void *b, const kg_fill_pattern *fill_b, size_t count,
+                              size_t *first)
+{
+    (void)dtype;
+    size_t n = 0;
+    *first = 0;
+    for (size_t i = 0; i < count; i++)
+        if (never_written_at(a, fill_a, b, fill_b, i) && n++ == 0)
+            *first = i;
+    return n;
+}
+
+size_t kg_check_agreement(const kg_workload *w, const void *a, const kg_fill_pattern *fill_a,
+                          const void *b, const kg_fill_pattern *fill_b, size_t count, size_t *first)
 {
     kg_dtype t = w->tensors[w->output_index].dtype;
     const kg_tolerance *tol = &w->tolerance[t];
@@ -169,10 +190,9 @@ size_t kg_check_agreement(const kg_workload *w, const void *a, const void *b, si
     *first = 0;
     for (size_t i = 0; i < count; i++) {
         double x = kg_dtype_load(t, a, i), y = kg_dtype_load(t, b, i);
-        /* Never written in either run: each still holds its own poison. */
-        int both_unwritten = holds_nan_poison(t, a, i) && holds_poison(t, KG_POISON_FINITE, b, i);
-        int ok = both_unwritten || (isnan(x) && isnan(y)) || x == y ||
-                 (isfinite(x) && isfinite(y) && fabs(x - y) <= tol->atol + tol->rtol * fabs(x));
+        int ok = (isnan(x) && isnan(y)) || x == y ||
+                 (isfinite(x) && isfinite(y) && fabs(x - y) <= tol->atol + tol->rtol * fabs(x)) ||
+                 never_written_at(a, fill_a, b, fill_b, i);
         if (!ok && bad++ == 0)
             *first = i;
     }

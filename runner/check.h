@@ -6,6 +6,7 @@
 #ifndef KG_CHECK_H
 #define KG_CHECK_H
 
+#include "output_fill.h"
 #include "workload.h"
 
 #include <stddef.h>
@@ -16,20 +17,6 @@
 #define KG_CHECK_FULL_LIMIT   ((size_t)1 << 20)
 #define KG_CHECK_SAMPLE_UNITS 256
 
-/* What an output is filled with before a checked run. The first run uses
- * a NaN with a payload no arithmetic produces, so elements the kernel never
- * wrote are told apart from computed NaNs; the repeat run uses a large
- * finite value instead, so a kernel that reads its output before writing it
- * gives a different answer the second time. Integer outputs: a byte canary. */
-typedef enum kg_poison {
-    KG_POISON_NAN = 0,
-    KG_POISON_FINITE = 1,
-} kg_poison;
-
-/* Writes the element pattern of `poison` for `dtype` to out (4 bytes of
- * room) and returns its size in bytes (1, 2 or 4). */
-size_t kg_poison_pattern(kg_dtype dtype, kg_poison poison, unsigned char out[4]);
-
 typedef struct kg_check_result {
     int passed;
     size_t checked;     /* elements compared */
@@ -37,7 +24,7 @@ typedef struct kg_check_result {
     int sampled;        /* 1 when only a sample of units was checked */
     double max_abs_err; /* over finite pairs */
     double max_rel_err;
-    size_t unwritten; /* mismatches still holding the NaN poison: never written */
+    size_t unwritten; /* mismatches still holding the run's fill: never written */
     /* Whether an all-zeros output, or some constant output, would have passed
      * on the checked elements: a degenerate reference, under which a kernel
      * that computes nothing passes. */
@@ -48,18 +35,50 @@ typedef struct kg_check_result {
     char message[256]; /* "", or why the check could not run */
 } kg_check_result;
 
-/* Compares `got` (the output tensor as read back from the device, in its
- * dtype) with the reference computed from `tensors` for `shape`. `seed`
- * picks the sampled units. Returns KG_OK whether or not the output passed
- * (see result->passed); an error only when the reference itself fails. */
+/* The reference's answer on the units to check. Outputs up to
+ * KG_CHECK_FULL_LIMIT elements are checked in full; larger ones on
+ * KG_CHECK_SAMPLE_UNITS units drawn from `seed`, which the grader keeps
+ * secret until the evaluation ends (a kernel cannot know which rows will
+ * be looked at). `max_units` > 0 caps the units (a sample of values). */
+typedef struct kg_answer {
+    size_t unit_len, unit_count;
+    size_t *units; /* the units computed */
+    double *want;  /* unit_count * unit_len values */
+    int sampled;   /* 1 when not every unit was computed */
+} kg_answer;
+
+int kg_answer_compute(const kg_workload *w, const kg_shape *shape, const kg_host_tensor *tensors,
+                      uint64_t seed, size_t max_units, kg_answer *out, kg_error *err);
+void kg_answer_free(kg_answer *a);
+
+/* Compares `got` (the output as read back from the device, in its dtype)
+ * with an answer. `fill` (may be NULL) is what the output held before the
+ * run: wrong elements still holding it are counted as never written. */
+void kg_check_answer(const kg_workload *w, const kg_answer *a, const void *got,
+                     const kg_fill_pattern *fill, kg_check_result *result);
+
+/* kg_answer_compute then kg_check_answer, without a fill. Returns KG_OK
+ * whether or not the output passed (see result->passed); an error only
+ * when the reference itself fails. */
 int kg_check_output(const kg_workload *w, const kg_shape *shape, const kg_host_tensor *tensors,
                     const void *got, uint64_t seed, kg_check_result *result, kg_error *err);
 
+/* Elements that two runs on the same inputs both left holding their own
+ * fill, where the fills differ: never written by the kernel (a written
+ * element holds the kernel's value in both runs, which cannot equal two
+ * different fills). Scans the whole output; returns the count and the
+ * first index in *first. */
+size_t kg_check_never_written(kg_dtype dtype, const void *a, const kg_fill_pattern *fill_a,
+                              const void *b, const kg_fill_pattern *fill_b, size_t count,
+                              size_t *first);
+
 /* Compares two outputs of the same kernel on the same inputs (the repeat
  * run): elements agree when both are NaN, equal infinities, or within the
- * workload's tolerance of each other. Returns the number that disagree and
- * the first one's index in *first. */
-size_t kg_check_agreement(const kg_workload *w, const void *a, const void *b, size_t count,
+ * workload's tolerance of each other; never-written elements (above) are
+ * left to their own count. Returns the number that disagree and the first
+ * one's index in *first. */
+size_t kg_check_agreement(const kg_workload *w, const void *a, const kg_fill_pattern *fill_a,
+                          const void *b, const kg_fill_pattern *fill_b, size_t count,
                           size_t *first);
 
 /* Rejects a workload whose reference output is degenerate on its smoke

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,6 +100,7 @@ typedef struct run_context {
     int have_peaks;
     const cJSON *finished; /* resuming: the records already in the file */
     const cJSON *settings; /* the run header's settings, handed to each worker */
+    kg_measure_settings measure;
     int candidate_failures;
 } run_context;
 
@@ -219,13 +221,22 @@ static int usage_fail(const kg_error *e)
 /* Loads every kernel manifest the run needs before anything is written, so
  * that a typo in a submission is reported at once, not after minutes of
  * grading, and leaves no half-written results file. */
-/* A set missing for a workload skips that workload (with a note) when the
- * set is a submission (graded on what it covers) or when no --workload list
- * was given (a tier that not every workload has, e.g. `reference`); a
- * workload the user named must have both sets. */
-static int missing_set_skips(const run_options *o, const char *set)
+/* What a set without a kernel for a workload means. With no --workload
+ * list, every workload is graded where both sets have a kernel, the others
+ * are skipped and reported (a tier that not every workload has, e.g.
+ * `reference`). A workload the user named must have both: a submission
+ * that leaves out a named workload fails its shapes (leaving out a
+ * workload must not be silent, nor pay), and a missing tier is a usage
+ * error. */
+typedef enum missing_rule { MISSING_IS_ERROR, MISSING_SKIPS, MISSING_FAILS } missing_rule;
+
+static missing_rule missing_set_rule(const run_options *o, int is_candidate, const char *set)
 {
-    return kg_set_is_submission(set) || !o->workloads;
+    if (!o->workloads)
+        return MISSING_SKIPS;
+    if (kg_set_is_submission(set))
+        return is_candidate ? MISSING_FAILS : MISSING_SKIPS;
+    return MISSING_IS_ERROR;
 }
 
 static int check_sets(const run_options *o, kg_workload *const *workloads, size_t n, kg_error *err)
@@ -241,7 +252,7 @@ static int check_sets(const run_options *o, kg_workload *const *workloads, size_
             kg_kernel_entry_free(e);
             if (rc == KG_ERR_UNAVAILABLE) {
                 missing[i] = *err;
-                if (missing_set_skips(o, sets[i]))
+                if (missing_set_rule(o, i, sets[i]) != MISSING_IS_ERROR)
                     break;
             }
             if (rc)
@@ -289,43 +300,13 @@ static int already_done(const run_context *ctx, const char *type, const char *wo
     return 0;
 }
 
-/* The job a worker gets: what to grade, on which device, and the run's
- * settings exactly as the header records them. */
-static cJSON *worker_job(const run_context *ctx, const kg_workload *w, size_t shape_no,
-                         const char *label)
-{
-    const run_options *o = ctx->opts;
-    cJSON *job = cJSON_CreateObject();
-    cJSON_AddStringToObject(job, "baselines_dir", o->baselines_dir);
-    cJSON_AddStringToObject(job, "workload", w->name);
-    cJSON_AddStringToObject(job, "baseline", ctx->baseline);
-    cJSON_AddStringToObject(job, "candidate", o->candidate);
-    cJSON_AddStringToObject(job, "size_class", kg_size_class_name(ctx->cls));
-    cJSON_AddNumberToObject(job, "shape_index", (double)shape_no);
-    cJSON_AddStringToObject(job, "backend", ctx->device->backend->name);
-    cJSON_AddNumberToObject(job, "device_index", ctx->device->info.index);
-    /* A decimal string: a JSON number cannot hold every 64-bit seed. */
-    char seed[32];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
-    cJSON_AddStringToObject(job, "seed", seed);
-    cJSON_AddItemToObject(job, "settings", cJSON_Duplicate(ctx->settings, 1));
-    cJSON_AddBoolToObject(job, "progress", ctx->progress);
-    cJSON_AddStringToObject(job, "label", label);
-    cJSON_AddNumberToObject(job, "index", (double)ctx->shape_index);
-    cJSON_AddNumberToObject(job, "total", (double)ctx->shape_total);
-    return job;
-}
-
-/* The record of an evaluation whose worker died or was killed: the set it
- * was working on is charged with it ("both", while timing, charges the
- * candidate: the baseline tiers are ours and tested), the other keeps the
- * status its checks had reached. */
-static cJSON *lost_record(const run_context *ctx, const kg_workload *w, size_t shape_no,
-                          const kg_worker_result *r)
+/* A shape record for a shape that was not run: the candidate has no kernel
+ * for a workload the user named (class 10 of docs/integrity.md), so each
+ * of its shapes counts as a failure of the candidate. */
+static cJSON *missing_record(const run_context *ctx, const kg_workload *w, size_t shape_no,
+                             const char *why)
 {
     const kg_shape *shape = &w->shapes[ctx->cls][shape_no];
-    const char *status = r->outcome == KG_WORKER_TIMEOUT ? "timeout" : "crashed";
-    int charged = strcmp(r->role, "baseline") == 0 ? 0 : 1;
     cJSON *rec = cJSON_CreateObject();
     cJSON_AddStringToObject(rec, "type", "shape");
     cJSON_AddStringToObject(rec, "workload", w->name);
@@ -341,28 +322,14 @@ static cJSON *lost_record(const run_context *ctx, const kg_workload *w, size_t s
     for (int i = 0; i < 2; i++) {
         cJSON *set = cJSON_AddObjectToObject(rec, roles[i]);
         cJSON_AddStringToObject(set, "set", names[i]);
-        const char *own = i == charged           ? status
-                          : r->done_status[i][0] ? r->done_status[i]
-                                                 : "not_run";
-        cJSON_AddStringToObject(set, "status", own);
-        if (i == charged)
-            cJSON_AddStringToObject(set, "error", r->message);
+        cJSON_AddStringToObject(set, "status", i ? "missing" : "not_run");
         cJSON *flags = cJSON_AddArrayToObject(set, "flags");
-        if (i == charged)
-            cJSON_AddItemToArray(flags, cJSON_CreateString(status));
+        if (i) {
+            cJSON_AddStringToObject(set, "error", why);
+            cJSON_AddItemToArray(flags, cJSON_CreateString("missing_kernel"));
+        }
         cJSON_AddItemToObject(set, "samples_s", cJSON_CreateArray());
     }
-    cJSON *worker = cJSON_AddObjectToObject(rec, "worker");
-    cJSON_AddStringToObject(worker, "outcome", status);
-    cJSON_AddStringToObject(worker, "phase_role", r->role);
-    cJSON_AddStringToObject(worker, "phase_step", r->step);
-    if (r->signal) {
-        cJSON_AddNumberToObject(worker, "signal", r->signal);
-        cJSON_AddStringToObject(worker, "signal_name", strsignal(r->signal));
-    } else if (r->exit_status >= 0)
-        cJSON_AddNumberToObject(worker, "exit_status", r->exit_status);
-    cJSON_AddNumberToObject(worker, "wall_s", r->wall_s);
-    cJSON_AddStringToObject(worker, "output_tail", r->output_tail);
     cJSON_AddStringToObject(rec, "stop_reason", "not_timed");
     return rec;
 }
@@ -387,35 +354,58 @@ static void print_outcome(const run_context *ctx, const char *label, const cJSON
                 cJSON_IsString(error) ? ": " : "", cJSON_IsString(error) ? error->valuestring : "");
 }
 
-/* One evaluation, in a worker; its record is appended as soon as it ends.
- * Returns KG_ERR_UNAVAILABLE when the run was interrupted. */
-static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg_error *err)
+/* Appends a finished shape record and says how it went. */
+static int append_shape(run_context *ctx, const char *label, cJSON *rec, kg_error *err)
 {
-    char label[256];
-    snprintf(label, sizeof label, "%s %s", w->name, w->shapes[ctx->cls][shape_no].name);
-    cJSON *job = worker_job(ctx, w, shape_no, label);
-    kg_worker_result r;
-    int rc = kg_worker_run(kg_worker_self_exe(), job, ctx->opts->timeout, 1, &r, err);
-    cJSON_Delete(job);
-    if (rc)
-        return rc;
-    if (r.outcome == KG_WORKER_INTERRUPTED)
-        return kg_error_set(err, KG_ERR_UNAVAILABLE, "interrupted");
-    if (r.outcome == KG_WORKER_ERROR)
-        return kg_error_set(err, KG_ERR_INVALID, "%s", r.message);
-    cJSON *rec = r.record ? r.record : lost_record(ctx, w, shape_no, &r);
-    if (r.record) /* the whole evaluation: start-up, builds, checks, timing */
-        cJSON_AddNumberToObject(rec, "worker_wall_s", r.wall_s);
-    if (r.record && ctx->have_peaks)
+    if (ctx->have_peaks && cJSON_GetObjectItemCaseSensitive(rec, "tensors"))
         kg_sol_check(rec, &ctx->peaks);
     kg_summary_add_speedup(rec, ctx->opts->resamples, ctx->opts->seed);
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(c, "status");
     if (!cJSON_IsString(status) || strcmp(status->valuestring, "ok") != 0)
         ctx->candidate_failures++;
-    rc = kg_results_append(ctx->results, rec, err);
+    int rc = kg_results_append(ctx->results, rec, err);
     ctx->graded++;
     print_outcome(ctx, label, rec);
+    return rc;
+}
+
+/* One evaluation: both sets, each in a worker of its own, coordinated and
+ * checked from here (grade_shape.h); its record is appended as soon as it
+ * ends. Returns KG_ERR_UNAVAILABLE when the run was interrupted. */
+static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg_error *err)
+{
+    char label[256];
+    snprintf(label, sizeof label, "%s %s", w->name, w->shapes[ctx->cls][shape_no].name);
+    kg_grade_job job = {
+        .exe = kg_worker_self_exe(),
+        .backend = ctx->device->backend->name,
+        .device_index = ctx->device->info.index,
+        .info = &ctx->device->info,
+        .baselines_dir = ctx->opts->baselines_dir,
+        .w = w,
+        .cls = ctx->cls,
+        .shape_no = shape_no,
+        .baseline = ctx->baseline,
+        .candidate = ctx->opts->candidate,
+        .seed = ctx->opts->seed,
+        .measure = ctx->measure,
+        .settings = ctx->settings,
+        .timeout_s = ctx->opts->timeout,
+        .progress = ctx->progress,
+        .forward_output = 1,
+        .label = label,
+        .index = ctx->shape_index,
+        .total = ctx->shape_total,
+    };
+    cJSON *rec = NULL;
+    double t0 = kg_worker_now();
+    int rc = kg_grade_shape(&job, &rec, err);
+    if (rc)
+        return rc;
+    /* The whole evaluation: start-up, builds, checks, timing. */
+    cJSON_AddNumberToObject(rec, "worker_wall_s", kg_worker_now() - t0);
+    rc = append_shape(ctx, label, rec, err);
     cJSON_Delete(rec);
     return rc;
 }
@@ -428,7 +418,33 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
         kg_kernel_entry *entry = NULL;
         int rc = kg_kernel_entry_load(w, sets[i], &entry, err);
         kg_kernel_entry_free(entry);
-        if (rc == KG_ERR_UNAVAILABLE && missing_set_skips(ctx->opts, sets[i])) {
+        missing_rule rule = missing_set_rule(ctx->opts, i, sets[i]);
+        if (rc == KG_ERR_UNAVAILABLE && rule == MISSING_FAILS) {
+            if (ctx->progress || !ctx->opts->quiet)
+                fprintf(stderr,
+                        "%s%s: the candidate %s has no kernel for this workload, which "
+                        "--workload names: its %zu shapes count as failed\n",
+                        ctx->progress ? "\r\033[K" : "", w->name, sets[i],
+                        w->shape_count[ctx->cls]);
+            rc = KG_OK;
+            for (size_t s = 0; s < w->shape_count[ctx->cls] && !rc; s++) {
+                ctx->shape_index++;
+                if (already_done(ctx, "shape", w->name, (long)s)) {
+                    ctx->done_before++;
+                    continue;
+                }
+                char label[256];
+                snprintf(label, sizeof label, "%s %s", w->name, w->shapes[ctx->cls][s].name);
+                cJSON *rec = missing_record(ctx, w, s, err->message);
+                kg_error append_err = {0};
+                rc = append_shape(ctx, label, rec, &append_err);
+                cJSON_Delete(rec);
+                if (rc)
+                    *err = append_err;
+            }
+            return rc;
+        }
+        if (rc == KG_ERR_UNAVAILABLE && rule == MISSING_SKIPS) {
             ctx->shape_index += w->shape_count[ctx->cls];
             if (already_done(ctx, "skipped", w->name, -1))
                 return KG_OK;
@@ -441,6 +457,8 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
             cJSON_AddStringToObject(skip, "type", "skipped");
             cJSON_AddStringToObject(skip, "workload", w->name);
             cJSON_AddStringToObject(skip, "baseline", ctx->baseline);
+            cJSON_AddStringToObject(skip, "role", i ? "candidate" : "baseline");
+            cJSON_AddStringToObject(skip, "set", sets[i]);
             cJSON_AddStringToObject(skip, "reason", err->message);
             int written = kg_results_append(ctx->results, skip, err);
             cJSON_Delete(skip);
@@ -617,6 +635,10 @@ static int run_run(const kg_command *self, int argc, char **argv)
     if (prc)
         return prc > 0 ? KG_EXIT_OK : KG_EXIT_USAGE;
     kg_error err = {0};
+    /* Not dumpable: a worker running a kernel as host code (a CPU device)
+     * cannot read this process's memory, which holds the reference's
+     * answers, through /proc or ptrace. */
+    prctl(PR_SET_DUMPABLE, 0);
     cJSON *resumed = NULL; /* the resumed run's records; its header's strings back `o` */
     if (o.resume) {
         if (load_resumed(o.resume, &resumed, &err))
@@ -722,6 +744,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
     }
     ctx.device = de;
     ctx.settings = cJSON_GetObjectItemCaseSensitive(header, "settings");
+    ctx.measure = m;
     ctx.progress = !o.quiet && isatty(STDERR_FILENO);
     for (size_t i = 0; i < nw; i++)
         ctx.shape_total += nb * workloads[i]->shape_count[ctx.cls];

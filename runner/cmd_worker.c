@@ -1,38 +1,79 @@
 /* `kgrade __worker`: the child side of worker.h. Not for people: `kgrade
- * run` starts it with a job on stdin and reads its lines on fd 3. */
+ * run` starts one per kernel set of an evaluation, sends it a job line,
+ * then commands, and reads its answers on fd 3.
+ *
+ * The worker builds and prepares its one set on its own device context,
+ * with the input sets the job names, and then does what it is told:
+ *
+ *   run SET PERTURB FILL   one run of kg_run_once (measure.h): input set
+ *                          SET, perturbation seed PERTURB (hex, 0: none),
+ *                          fill seed FILL (hex)
+ *                          -> ran DEVICE_S HOST_S CLOCK_MHZ THROTTLED
+ *   output                 -> output NBYTES, then the output's raw bytes
+ *   verify SET|all         guard zones and inputs (evaluate.h)
+ *                          -> verified {"guard_bytes", "first_damaged",
+ *                                       "inputs_modified", "first_modified"}
+ *   inputs SET KIND SEED [CASE]
+ *                          redraws input set SET on the host and device:
+ *                          KIND fresh, heavy, stress (case CASE) or nudge
+ *                          -> ok
+ *
+ * Any of them may answer `error STATUS MESSAGE` instead. The worker never
+ * learns whether a run will be read back before the run is over: the
+ * `output` command comes after `ran`. It ends at the end of its input.
+ */
 #include "commands.h"
 #include "evaluate.h"
-#include "grade_shape.h"
 #include "json_file.h"
+#include "measure.h"
+#include "sweep.h"
 #include "worker.h"
 
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static FILE *channel; /* fd 3 */
 
-static void send_line(const char *kind, const char *text)
+static void reply(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+static void reply(const char *fmt, ...)
 {
-    fprintf(channel, "%s %s\n", kind, text);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(channel, fmt, ap);
+    va_end(ap);
+    fputc('\n', channel);
     fflush(channel);
 }
 
-static void on_phase(void *user, const char *role, const char *step)
+/* `error STATUS MESSAGE` on one line. */
+static void reply_error(const char *status, const kg_error *e)
 {
-    (void)user;
-    char line[96];
-    snprintf(line, sizeof line, "%s %s", role, step);
-    send_line("phase", line);
+    char message[1100];
+    if (e->vendor_name[0])
+        snprintf(message, sizeof message, "%s [%s %d]", e->message, e->vendor_name, e->vendor_code);
+    else
+        snprintf(message, sizeof message, "%s", e->message);
+    for (char *p = message; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    reply("error %s %s", status, message);
 }
 
-static void on_checked(void *user, const char *role, const char *status)
+/* A JSON object on one line after `word`. */
+static void reply_json(const char *word, const cJSON *o)
 {
-    (void)user;
-    char line[96];
-    snprintf(line, sizeof line, "%s %s", role, status);
-    send_line("done", line);
+    char *text = cJSON_PrintUnformatted(o);
+    reply("%s %s", word, text ? text : "{}");
+    free(text);
 }
 
 static const char *job_string(const cJSON *job, const char *key)
@@ -47,119 +88,296 @@ static double job_number(const cJSON *job, const char *key, double fallback)
     return cJSON_IsNumber(v) ? v->valuedouble : fallback;
 }
 
-static int fail(const char *message)
+/* Everything the worker holds for its set. */
+typedef struct worker_state {
+    const kg_backend *backend;
+    kg_device *dev;
+    kg_device_info info;
+    kg_workload *w;
+    const kg_shape *shape;
+    kg_build_cache *cache;
+    kg_kernel_entry *entry;
+    kg_input_sets inputs;
+    kg_fill_pattern fill;
+    kg_run_context run;
+    void *output;
+    size_t output_bytes;
+} worker_state;
+
+static void state_free(worker_state *s)
 {
-    char line[1100];
-    snprintf(line, sizeof line, "%s", message);
-    for (char *p = line; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
-    send_line("error", line);
-    return KG_EXIT_USAGE;
+    kg_prepared_free(s->run.prepared);
+    kg_output_fill_free(s->run.fill);
+    kg_scrubber_free(s->run.scrubber);
+    kg_build_cache_free(s->cache);
+    kg_kernel_entry_free(s->entry);
+    if (s->w)
+        kg_input_sets_free(s->w, &s->inputs);
+    free(s->output);
+    if (s->dev)
+        s->backend->device_close(s->dev);
+    if (s->backend && s->backend->shutdown)
+        s->backend->shutdown();
+    kg_workload_free(s->w);
 }
 
-static char *read_stdin(void)
+/* The set's description as the parent records it, with its status after
+ * preparing ("ok", or why not, with any flag). */
+static cJSON *set_info(worker_state *s, const char *status, const char *flag,
+                       const kg_build_info *build, const cJSON *sweep, const kg_error *e)
 {
-    size_t len = 0, cap = 4096;
-    char *text = malloc(cap);
-    size_t n;
-    while (text && (n = fread(text + len, 1, cap - len - 1, stdin)) > 0) {
-        len += n;
-        if (len + 1 == cap) {
-            char *bigger = realloc(text, cap *= 2);
-            if (!bigger)
-                free(text);
-            text = bigger;
-        }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", status);
+    if (e && e->message[0]) {
+        char message[1100];
+        if (e->vendor_name[0])
+            snprintf(message, sizeof message, "%s [%s %d]", e->message, e->vendor_name,
+                     e->vendor_code);
+        else
+            snprintf(message, sizeof message, "%s", e->message);
+        cJSON_AddStringToObject(o, "error", message);
     }
-    if (text)
-        text[len] = '\0';
-    return text;
+    if (flag)
+        cJSON_AddStringToObject(o, "flag", flag);
+    if (s->entry) {
+        cJSON_AddStringToObject(o, "manifest", s->entry->manifest);
+        cJSON_AddStringToObject(o, "manifest_sha256", s->entry->manifest_sha256);
+        cJSON_AddStringToObject(o, "source", s->entry->source_path);
+        cJSON_AddStringToObject(o, "language", kg_language_name(s->entry->language));
+        cJSON_AddStringToObject(o, "description", s->entry->description);
+        cJSON_AddStringToObject(o, "options", s->entry->options);
+    }
+    if (build) {
+        cJSON_AddStringToObject(o, "source_sha256", build->source_sha256);
+        if (build->source_files)
+            cJSON_AddItemToObject(o, "source_files", cJSON_Duplicate(build->source_files, 1));
+        cJSON_AddStringToObject(o, "defines", build->defines);
+        cJSON_AddNumberToObject(o, "build_seconds", build->seconds);
+        cJSON_AddBoolToObject(o, "build_cached", build->cached);
+        cJSON_AddStringToObject(o, "build_log", build->log ? build->log : "");
+    }
+    if (s->run.prepared)
+        cJSON_AddItemToObject(o, "launches", kg_prepared_launches_json(s->run.prepared));
+    if (sweep)
+        cJSON_AddItemToObject(o, "sweep", cJSON_Duplicate(sweep, 1));
+    cJSON_AddNumberToObject(o, "input_sets", (double)s->inputs.count);
+    cJSON_AddNumberToObject(o, "local_memory_scrubbed_bytes",
+                            s->run.scrubber ? (double)kg_scrubber_bytes(s->run.scrubber) : 0);
+    return o;
 }
 
-static int run_job(const cJSON *job)
+static int parse_hex(const char *s, uint64_t *out)
 {
+    char *end;
+    *out = strtoull(s, &end, 16);
+    return end != s;
+}
+
+/* Loads the workload and the device, draws the inputs, builds the set.
+ * Replies `ready INFO` or `failed INFO`; returns 0 when ready. */
+static int start(worker_state *s, const cJSON *job)
+{
+    kg_error e = {0};
     const char *dir = job_string(job, "baselines_dir"), *name = job_string(job, "workload");
-    const char *baseline = job_string(job, "baseline"), *candidate = job_string(job, "candidate");
-    const char *backend_name = job_string(job, "backend"),
-               *cls_name = job_string(job, "size_class");
-    if (!dir || !name || !baseline || !candidate || !backend_name || !cls_name)
-        return fail("malformed job: a string field is missing");
-    int cls = kg_size_class_parse(cls_name);
-    const kg_backend *backend = kg_backend_find(backend_name);
-    if (cls < 0 || !backend)
-        return fail("malformed job: unknown size class or backend");
-    kg_error err = {0};
+    const char *set = job_string(job, "set"), *backend = job_string(job, "backend");
+    const char *cls_name = job_string(job, "size_class");
+    int cls = cls_name ? kg_size_class_parse(cls_name) : -1;
+    s->backend = backend ? kg_backend_find(backend) : NULL;
+    if (!dir || !name || !set || !s->backend || cls < 0) {
+        kg_error_set(&e, KG_ERR_INVALID, "malformed job");
+        cJSON *info = set_info(s, "setup_failed", NULL, NULL, NULL, &e);
+        reply_json("failed", info);
+        cJSON_Delete(info);
+        return -1;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    kg_workload *w = NULL;
-    if (kg_workload_load(path, &w, &err))
-        return fail(err.message);
     size_t shape_no = (size_t)job_number(job, "shape_index", 0);
-    if (shape_no >= w->shape_count[cls]) {
-        kg_workload_free(w);
-        return fail("malformed job: shape index out of range");
-    }
     int index = (int)job_number(job, "device_index", 0);
-    kg_device_info info;
-    kg_device *dev = NULL;
-    if (backend->init(&err) || backend->device_info(index, &info, &err) ||
-        backend->device_open(index, &dev, &err)) {
-        kg_workload_free(w);
-        if (backend->shutdown)
-            backend->shutdown();
-        return fail(err.message);
-    }
-    kg_measure_settings m = kg_measure_defaults();
-    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(job, "settings");
-    m.min_samples = (size_t)job_number(ms, "min_samples", (double)m.min_samples);
-    m.max_samples = (size_t)job_number(ms, "max_samples", (double)m.max_samples);
-    m.min_time_s = job_number(ms, "min_time_s", m.min_time_s);
-    m.max_time_s = job_number(ms, "max_time_s", m.max_time_s);
-    m.target = job_number(ms, "target_rel_halfwidth", m.target);
-    m.warmup_s = job_number(ms, "warmup_s", m.warmup_s);
-    m.hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ms, "hot"));
-    /* The seed travels as a decimal string: a JSON number cannot hold 64 bits. */
-    const char *seed_text = job_string(job, "seed");
-    kg_grade_job gj = {
-        .backend = backend,
-        .dev = dev,
-        .info = &info,
-        .cache = kg_build_cache_create(backend, dev, &info),
-        .w = w,
-        .cls = (kg_size_class)cls,
-        .shape_no = shape_no,
-        .baseline = baseline,
-        .candidate = candidate,
-        .seed = seed_text ? strtoull(seed_text, NULL, 10) : 1,
-        .measure = m,
-        .phase = on_phase,
-        .checked = on_checked,
-        .progress = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "progress")),
-        .label = job_string(job, "label") ? job_string(job, "label") : name,
-        .index = (size_t)job_number(job, "index", 0),
-        .total = (size_t)job_number(job, "total", 0),
-    };
-    cJSON *record = NULL;
-    int rc = kg_grade_shape(&gj, &record, &err);
-    int exit_code = KG_EXIT_OK;
+    const char *status = "setup_failed";
+    int rc = kg_workload_load(path, &s->w, &e);
+    if (rc == KG_OK && shape_no >= s->w->shape_count[cls])
+        rc = kg_error_set(&e, KG_ERR_INVALID, "malformed job: shape index out of range");
+    if (rc == KG_OK)
+        rc = s->backend->init(&e);
+    if (rc == KG_OK)
+        rc = s->backend->device_info(index, &s->info, &e);
+    if (rc == KG_OK)
+        rc = s->backend->device_open(index, &s->dev, &e);
     if (rc) {
-        exit_code = fail(err.message);
-    } else {
-        char *text = cJSON_PrintUnformatted(record);
-        if (text)
-            send_line("record", text);
-        else
-            exit_code = fail("out of memory printing the record");
-        free(text);
+        cJSON *info = set_info(s, status, NULL, NULL, NULL, &e);
+        reply_json("failed", info);
+        cJSON_Delete(info);
+        return -1;
     }
-    cJSON_Delete(record);
-    kg_build_cache_free(gj.cache);
-    backend->device_close(dev);
-    if (backend->shutdown)
-        backend->shutdown();
-    kg_workload_free(w);
-    return exit_code;
+    s->shape = &s->w->shapes[cls][shape_no];
+    /* The input sets the parent named, in its order. */
+    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(job, "input_seeds");
+    uint64_t seed_values[KG_MAX_INPUT_SETS];
+    size_t nseeds = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, seeds)
+    {
+        if (nseeds < KG_MAX_INPUT_SETS && cJSON_IsString(item) &&
+            parse_hex(item->valuestring, &seed_values[nseeds]))
+            nseeds++;
+    }
+    /* The fill pool. */
+    s->fill.dtype = s->w->tensors[s->w->output_index].dtype;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(job, "fill_pool"))
+    {
+        if (cJSON_IsNumber(item) && s->fill.pool_count < KG_FILL_POOL_MAX)
+            s->fill.pool[s->fill.pool_count++] = (uint32_t)item->valuedouble;
+    }
+    if (s->fill.pool_count == 0)
+        kg_fill_pool_from_values(&s->fill, s->fill.dtype, (const double[]){1.0}, 1);
+    rc = kg_input_sets_create(s->w, s->shape, seed_values, nseeds ? nseeds : 1, &s->inputs, &e);
+    s->output_bytes = kg_dtype_size(s->fill.dtype) * s->inputs.sets[0][s->w->output_index].count;
+    s->output = rc ? NULL : malloc(s->output_bytes ? s->output_bytes : 1);
+    if (rc == KG_OK && !s->output)
+        rc = kg_error_set(&e, KG_ERR_MEMORY, "out of memory for the output copy");
+    if (rc == KG_OK)
+        rc = kg_output_fill_create(s->backend, s->dev, &s->fill, &s->run.fill, &e);
+    if (rc == KG_OK) {
+        kg_error ignored = {0};
+        kg_scrubber_create(s->backend, s->dev, &s->info, &s->run.scrubber, &ignored);
+        s->cache = kg_build_cache_create(s->backend, s->dev, &s->info);
+        s->run.inputs = &s->inputs;
+        s->run.hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(job, "settings"), "hot"));
+        rc = kg_kernel_entry_load(s->w, set, &s->entry, &e);
+    }
+    if (rc) {
+        cJSON *info =
+            set_info(s, rc == KG_ERR_MEMORY ? "refused" : "setup_failed", NULL, NULL, NULL, &e);
+        reply_json("failed", info);
+        cJSON_Delete(info);
+        return -1;
+    }
+    /* An autotuned set: the sweep picks its configuration on this device. */
+    kg_symtab chosen;
+    const kg_symtab *overrides = NULL;
+    cJSON *sweep = NULL;
+    if (s->entry->sweep_count) {
+        kg_sweep_settings sweep_settings = {.samples = 3, .max_time_s = 2.0, .hot = s->run.hot};
+        if (kg_sweep_run(s->cache, s->w, s->entry, s->shape, &s->run, &sweep_settings, &chosen,
+                         &sweep, &e) != KG_OK) {
+            cJSON *info = set_info(s, "setup_failed", NULL, NULL, NULL, &e);
+            reply_json("failed", info);
+            cJSON_Delete(info);
+            return -1;
+        }
+        overrides = chosen.count ? &chosen : NULL;
+    }
+    kg_build_info build;
+    rc = kg_prepare(s->cache, s->w, s->entry, s->shape, overrides, &s->inputs, &s->run.prepared,
+                    &build, &e);
+    const char *flag = NULL;
+    status = "ok";
+    if (rc == KG_ERR_BUILD) {
+        status = "build_failed";
+        flag = build.source_refused ? "source_refused" : NULL;
+    } else if (rc == KG_ERR_MEMORY && build.refused_own_request) {
+        status = "setup_failed";
+        flag = "excessive_request";
+    } else if (rc == KG_ERR_MEMORY) {
+        status = "refused";
+    } else if (rc) {
+        status = "setup_failed";
+    }
+    cJSON *info = set_info(s, status, flag, &build, sweep, rc ? &e : NULL);
+    reply_json(rc ? "failed" : "ready", info);
+    cJSON_Delete(info);
+    cJSON_Delete(sweep);
+    return rc ? -1 : 0;
+}
+
+static void do_run(worker_state *s, const char *args)
+{
+    size_t set;
+    char perturb[32], fill[32];
+    uint64_t p, f;
+    kg_error e = {0};
+    if (sscanf(args, "%zu %31s %31s", &set, perturb, fill) != 3 || !parse_hex(perturb, &p) ||
+        !parse_hex(fill, &f) || set >= s->inputs.count) {
+        kg_error_set(&e, KG_ERR_INVALID, "malformed run command '%s'", args);
+        reply_error("setup_failed", &e);
+        return;
+    }
+    kg_run_plan plan = {.input_set = set, .perturb_seed = p, .fill_seed = f};
+    kg_run_sample out;
+    int rc = kg_run_once(&s->run, &plan, &out, &e);
+    if (rc) {
+        reply_error(rc == KG_ERR_MEMORY ? "timing_failed" : "launch_failed", &e);
+        return;
+    }
+    reply("ran %.17g %.17g %" PRIu32 " %d", out.device_s, out.host_s, out.clock_mhz, out.throttled);
+}
+
+static void do_output(worker_state *s)
+{
+    kg_error e = {0};
+    int rc = kg_prepared_read_output(s->run.prepared, s->output, &e);
+    if (rc) {
+        reply_error("launch_failed", &e);
+        return;
+    }
+    reply("output %zu", s->output_bytes);
+    fwrite(s->output, 1, s->output_bytes, channel);
+    fflush(channel);
+}
+
+static void do_verify(worker_state *s, const char *args)
+{
+    size_t set =
+        strncmp(args, "all", 3) == 0 ? KG_ALL_INPUT_SETS : (size_t)strtoull(args, NULL, 10);
+    kg_integrity found;
+    kg_error e = {0};
+    if (kg_prepared_verify(s->run.prepared, &s->inputs, set, &found, &e)) {
+        reply_error("launch_failed", &e);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "guarded", found.guarded);
+    cJSON_AddNumberToObject(o, "guard_bytes", (double)found.guard_bytes_damaged);
+    cJSON_AddStringToObject(o, "first_damaged", found.first_damaged);
+    cJSON_AddNumberToObject(o, "inputs_modified", (double)found.inputs_modified);
+    cJSON_AddStringToObject(o, "first_modified", found.first_modified);
+    reply_json("verified", o);
+    cJSON_Delete(o);
+}
+
+static void do_inputs(worker_state *s, const char *args)
+{
+    size_t set, stress_case = 0;
+    char kind[16], seed_text[32];
+    uint64_t seed;
+    kg_error e = {0};
+    int n = sscanf(args, "%zu %15s %31s %zu", &set, kind, seed_text, &stress_case);
+    if (n < 3 || !parse_hex(seed_text, &seed) || set >= s->inputs.count) {
+        kg_error_set(&e, KG_ERR_INVALID, "malformed inputs command '%s'", args);
+        reply_error("setup_failed", &e);
+        return;
+    }
+    kg_host_tensor *t = s->inputs.sets[set];
+    int rc = KG_OK;
+    if (strcmp(kind, "fresh") == 0)
+        kg_tensors_draw(s->w, s->shape, t, KG_DRAW_FRESH, 0, seed);
+    else if (strcmp(kind, "heavy") == 0)
+        kg_tensors_draw(s->w, s->shape, t, KG_DRAW_HEAVY_TAILED, 0, seed);
+    else if (strcmp(kind, "stress") == 0 && stress_case < s->w->stress_count)
+        kg_tensors_draw(s->w, s->shape, t, KG_DRAW_STRESS, stress_case, seed);
+    else if (strcmp(kind, "nudge") == 0)
+        rc = kg_inputs_nudge(s->w, s->shape, t, seed, &e);
+    else
+        rc = kg_error_set(&e, KG_ERR_INVALID, "unknown inputs kind '%s'", kind);
+    if (!rc)
+        rc = kg_prepared_upload_set(s->run.prepared, set, t, &e);
+    if (rc) {
+        reply_error("setup_failed", &e);
+        return;
+    }
+    reply("ok");
 }
 
 static int run_worker(const kg_command *self, int argc, char **argv)
@@ -172,19 +390,48 @@ static int run_worker(const kg_command *self, int argc, char **argv)
         fprintf(stderr, "kgrade __worker: internal command of `kgrade run` (needs fd 3)\n");
         return KG_EXIT_USAGE;
     }
-    char *text = read_stdin();
-    cJSON *job = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    int rc = job ? run_job(job) : fail("malformed job: not JSON");
+    /* Not dumpable: another process of this user (the other set's worker,
+     * on a CPU device running kernels as host code) cannot read this one's
+     * memory through /proc or ptrace. */
+    prctl(PR_SET_DUMPABLE, 0);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len = getline(&line, &cap, stdin);
+    cJSON *job = len > 0 ? cJSON_Parse(line) : NULL;
+    worker_state s = {0};
+    int ready = job && start(&s, job) == 0;
+    if (!job) {
+        kg_error e = {0};
+        kg_error_set(&e, KG_ERR_INVALID, "malformed job: not JSON");
+        reply_error("setup_failed", &e);
+    }
     cJSON_Delete(job);
+    while (ready && (len = getline(&line, &cap, stdin)) > 0) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "run ", 4) == 0)
+            do_run(&s, line + 4);
+        else if (strcmp(line, "output") == 0)
+            do_output(&s);
+        else if (strncmp(line, "verify ", 7) == 0)
+            do_verify(&s, line + 7);
+        else if (strncmp(line, "inputs ", 7) == 0)
+            do_inputs(&s, line + 7);
+        else {
+            kg_error e = {0};
+            kg_error_set(&e, KG_ERR_INVALID, "unknown command '%.60s'", line);
+            reply_error("setup_failed", &e);
+        }
+    }
+    free(line);
+    state_free(&s);
     fclose(channel);
-    return rc;
+    return KG_EXIT_OK;
 }
 
 const kg_command kg_command_worker = {
     .name = "__worker",
-    .summary = "internal: one evaluation in a child process of `kgrade run`",
-    .usage = "kgrade __worker < job.json  (fd 3: result channel)",
-    .description = "Started by `kgrade run` for each evaluation; see runner/worker.h.",
+    .summary = "internal: one kernel set of an evaluation, in a child process of `kgrade run`",
+    .usage = "kgrade __worker < job-and-commands  (fd 3: answers)",
+    .description = "Started by `kgrade run` for each kernel set; see runner/cmd_worker.c.",
     .run = run_worker,
 };

@@ -79,14 +79,18 @@ struct kg_prepared {
     const kg_backend *backend;
     kg_device *dev;
     const kg_workload *w;
-    guarded_buffer *tensors; /* w->tensor_count */
+    /* inputs[k][i]: input tensor i of input set k (the output's slot is
+     * unused); one output, shared by every set. */
+    guarded_buffer *inputs[KG_MAX_INPUT_SETS];
+    size_t set_count, selected;
+    guarded_buffer output;
     guarded_buffer *scratch;
     size_t *scratch_bytes;
     size_t scratch_count;
     const kg_kernel_entry *entry;
     resolved_launch *launches;
     size_t launch_count;
-    size_t output_bytes;
+    size_t output_bytes, output_count;
 };
 
 static double now_seconds(void)
@@ -193,13 +197,16 @@ void kg_prepared_free(kg_prepared *p)
         free(p->launches[i].args);
     }
     free(p->launches);
-    if (p->tensors)
-        for (size_t i = 0; i < p->w->tensor_count; i++)
-            guarded_free(p->backend, &p->tensors[i]);
+    for (size_t k = 0; k < KG_MAX_INPUT_SETS; k++) {
+        if (p->inputs[k])
+            for (size_t i = 0; i < p->w->tensor_count; i++)
+                guarded_free(p->backend, &p->inputs[k][i]);
+        free(p->inputs[k]);
+    }
+    guarded_free(p->backend, &p->output);
     if (p->scratch)
         for (size_t i = 0; i < p->scratch_count; i++)
             guarded_free(p->backend, &p->scratch[i]);
-    free(p->tensors);
     free(p->scratch);
     free(p->scratch_bytes);
     free(p);
@@ -243,15 +250,18 @@ static int guard_damage(kg_prepared *p, const guarded_buffer *g, unsigned char *
 }
 
 static int alloc_buffers(kg_prepared *p, const kg_kernel_entry *e, const kg_shape *shape,
-                         const kg_host_tensor *tensors, uint64_t global_mem, uint64_t max_alloc,
-                         kg_error *err)
+                         const kg_input_sets *inputs, uint64_t global_mem, uint64_t max_alloc,
+                         kg_build_info *build, kg_error *err)
 {
     int rc;
+    const kg_host_tensor *set0 = inputs->sets[0];
     /* Sizes first, so a shape the device cannot hold is refused before
-     * anything is allocated. */
-    uint64_t need = 0;
+     * anything is allocated; and whether it is the shape (its tensors) or
+     * the set (its scratch) that does not fit. */
+    uint64_t tensors_need = 0, scratch_need = 0;
     for (size_t i = 0; i < p->w->tensor_count; i++)
-        need += kg_tensor_bytes(&tensors[i]) + 2 * KG_GUARD_BYTES;
+        tensors_need += (kg_tensor_bytes(&set0[i]) + 2 * KG_GUARD_BYTES) *
+                        (p->w->tensors[i].is_output ? 1 : inputs->count);
     for (size_t i = 0; i < e->scratch_count; i++) {
         int64_t count;
         char what[96];
@@ -262,44 +272,57 @@ static int alloc_buffers(kg_prepared *p, const kg_kernel_entry *e, const kg_shap
             return kg_error_set(err, KG_ERR_INVALID, "%s: %s is out of range (%lld)", p->w->name,
                                 what, (long long)count);
         p->scratch_bytes[i] = (size_t)count * kg_dtype_size(e->scratch[i].dtype);
-        need += p->scratch_bytes[i] + 2 * KG_GUARD_BYTES;
+        scratch_need += p->scratch_bytes[i] + 2 * KG_GUARD_BYTES;
+        if (max_alloc && p->scratch_bytes[i] + 2 * KG_GUARD_BYTES > max_alloc) {
+            build->refused_own_request = 1;
+            return kg_error_set(err, KG_ERR_MEMORY,
+                                "%s: the set asks for scratch %s of %.1f MiB, more than the "
+                                "device's largest allocation (%.1f MiB)",
+                                e->set, e->scratch[i].name, (double)p->scratch_bytes[i] / 1048576.0,
+                                (double)max_alloc / 1048576.0);
+        }
     }
-    if (global_mem && need > global_mem)
+    if (global_mem && tensors_need + scratch_need > global_mem) {
+        build->refused_own_request = tensors_need <= global_mem;
         return kg_error_set(err, KG_ERR_MEMORY,
-                            "%s: shape %s needs %.1f MiB of device memory (tensors, scratch and "
-                            "guard zones), more than the device's %.1f MiB; refused before "
-                            "allocating",
-                            p->w->name, shape->name, (double)need / 1048576.0,
+                            "%s: shape %s needs %.1f MiB of device memory (%zu input set(s), the "
+                            "output and guard zones: %.1f MiB; the set's scratch: %.1f MiB), more "
+                            "than the device's %.1f MiB; refused before allocating",
+                            p->w->name, shape->name,
+                            (double)(tensors_need + scratch_need) / 1048576.0, inputs->count,
+                            (double)tensors_need / 1048576.0, (double)scratch_need / 1048576.0,
                             (double)global_mem / 1048576.0);
+    }
     for (size_t i = 0; i < p->w->tensor_count; i++) {
-        size_t bytes = kg_tensor_bytes(&tensors[i]);
+        size_t bytes = kg_tensor_bytes(&set0[i]);
         if (max_alloc && bytes + 2 * KG_GUARD_BYTES > max_alloc)
             return kg_error_set(err, KG_ERR_MEMORY,
                                 "%s: shape %s: tensor %s (%.1f MiB) exceeds the device's largest "
                                 "allocation (%.1f MiB); refused before allocating",
-                                p->w->name, shape->name, tensors[i].name, (double)bytes / 1048576.0,
+                                p->w->name, shape->name, set0[i].name, (double)bytes / 1048576.0,
                                 (double)max_alloc / 1048576.0);
     }
-    for (size_t i = 0; i < p->w->tensor_count; i++) {
-        size_t bytes = kg_tensor_bytes(&tensors[i]);
-        if ((rc = guarded_alloc(p, bytes, &p->tensors[i], err)))
-            return rc;
-        if (bytes && (rc = p->backend->buffer_write(p->dev, p->tensors[i].view, 0, tensors[i].data,
-                                                    bytes, err)))
+    p->output_count = set0[p->w->output_index].count;
+    p->output_bytes = kg_tensor_bytes(&set0[p->w->output_index]);
+    if ((rc = guarded_alloc(p, p->output_bytes, &p->output, err)))
+        return rc;
+    for (size_t k = 0; k < inputs->count; k++) {
+        p->inputs[k] = calloc(p->w->tensor_count, sizeof *p->inputs[k]);
+        if (!p->inputs[k])
+            return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+        p->set_count = k + 1;
+        for (size_t i = 0; i < p->w->tensor_count; i++) {
+            if (p->w->tensors[i].is_output)
+                continue;
+            if ((rc = guarded_alloc(p, kg_tensor_bytes(&set0[i]), &p->inputs[k][i], err)))
+                return rc;
+        }
+        if ((rc = kg_prepared_upload_set(p, k, inputs->sets[k], err)))
             return rc;
     }
-    p->output_bytes = kg_tensor_bytes(&tensors[p->w->output_index]);
-    for (size_t i = 0; i < e->scratch_count; i++) {
+    for (size_t i = 0; i < e->scratch_count; i++)
         if ((rc = guarded_alloc(p, p->scratch_bytes[i], &p->scratch[i], err)))
             return rc;
-        /* Scratch starts with a fixed canary, not whatever the allocator
-         * left: runs are reproducible, and a kernel that reads scratch it
-         * never wrote sees the same garbage every time. */
-        static const unsigned char canary = 0x5a;
-        if ((rc = p->backend->buffer_fill(p->dev, p->scratch[i].view, 0, &canary, 1,
-                                          p->scratch[i].bytes, err)))
-            return rc;
-    }
     return KG_OK;
 }
 
@@ -365,7 +388,9 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
         switch (as->source) {
         case KG_ARGSRC_TENSOR:
             arg->kind = KG_ARG_BUFFER;
-            arg->value.buffer = p->tensors[as->index].view;
+            arg->value.buffer = p->w->tensors[as->index].is_output
+                                    ? p->output.view
+                                    : p->inputs[p->selected][as->index].view;
             break;
         case KG_ARGSRC_SCRATCH:
             arg->kind = KG_ARG_BUFFER;
@@ -404,8 +429,7 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
 
 int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *entry,
                const kg_shape *workload_shape, const kg_symtab *overrides,
-               const kg_host_tensor *tensors, kg_prepared **out, kg_build_info *build,
-               kg_error *err)
+               const kg_input_sets *inputs, kg_prepared **out, kg_build_info *build, kg_error *err)
 {
     kg_shape with_defines = *workload_shape;
     const kg_shape *shape = &with_defines;
@@ -430,19 +454,18 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
     p->backend = cache->backend;
     p->dev = cache->dev;
     p->w = w;
-    p->tensors = calloc(w->tensor_count, sizeof *p->tensors);
     p->scratch_count = entry->scratch_count;
     p->scratch = calloc(entry->scratch_count + 1, sizeof *p->scratch);
     p->scratch_bytes = calloc(entry->scratch_count + 1, sizeof *p->scratch_bytes);
     p->entry = entry;
     p->launch_count = entry->launch_count;
     p->launches = calloc(entry->launch_count, sizeof *p->launches);
-    if (!p->tensors || !p->scratch || !p->scratch_bytes || !p->launches) {
+    if (!p->scratch || !p->scratch_bytes || !p->launches) {
         kg_prepared_free(p);
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     }
-    if ((rc = alloc_buffers(p, entry, shape, tensors, cache->global_mem_bytes,
-                            cache->max_alloc_bytes, err))) {
+    if ((rc = alloc_buffers(p, entry, shape, inputs, cache->global_mem_bytes,
+                            cache->max_alloc_bytes, build, err))) {
         kg_prepared_free(p);
         return rc;
     }
@@ -465,24 +488,35 @@ int kg_prepared_enqueue(kg_prepared *p, kg_error *err)
     return KG_OK;
 }
 
-int kg_prepared_poison_output(kg_prepared *p, kg_poison poison, kg_error *err)
+void kg_prepared_select(kg_prepared *p, size_t set)
 {
-    if (p->output_bytes == 0)
-        return KG_OK;
-    unsigned char pattern[4];
-    size_t size = kg_poison_pattern(p->w->tensors[p->w->output_index].dtype, poison, pattern);
-    return p->backend->buffer_fill(p->dev, p->tensors[p->w->output_index].view, 0, pattern, size,
-                                   p->output_bytes, err);
+    if (set >= p->set_count || set == p->selected)
+        return;
+    p->selected = set;
+    for (size_t li = 0; li < p->launch_count; li++) {
+        const kg_launch_spec *spec = &p->entry->launches[li];
+        for (size_t a = 0; a < spec->arg_count; a++)
+            if (spec->args[a].source == KG_ARGSRC_TENSOR &&
+                !p->w->tensors[spec->args[a].index].is_output)
+                p->launches[li].args[a].value.buffer = p->inputs[set][spec->args[a].index].view;
+    }
 }
 
-int kg_prepared_upload_inputs(kg_prepared *p, const kg_host_tensor *tensors, kg_error *err)
+size_t kg_prepared_set_count(const kg_prepared *p)
 {
+    return p->set_count;
+}
+
+int kg_prepared_upload_set(kg_prepared *p, size_t set, const kg_host_tensor *tensors, kg_error *err)
+{
+    if (set >= KG_MAX_INPUT_SETS || !p->inputs[set])
+        return kg_error_set(err, KG_ERR_INVALID, "no input set %zu", set);
     for (size_t i = 0; i < p->w->tensor_count; i++) {
         if (p->w->tensors[i].is_output)
             continue;
         size_t bytes = kg_tensor_bytes(&tensors[i]);
-        int rc = bytes ? p->backend->buffer_write(p->dev, p->tensors[i].view, 0, tensors[i].data,
-                                                  bytes, err)
+        int rc = bytes ? p->backend->buffer_write(p->dev, p->inputs[set][i].view, 0,
+                                                  tensors[i].data, bytes, err)
                        : KG_OK;
         if (rc)
             return rc;
@@ -490,15 +524,107 @@ int kg_prepared_upload_inputs(kg_prepared *p, const kg_host_tensor *tensors, kg_
     return KG_OK;
 }
 
+int kg_prepared_write_elements(kg_prepared *p, size_t set, const kg_host_tensor *tensors,
+                               const kg_perturbation *changed, kg_error *err)
+{
+    if (set >= p->set_count)
+        return kg_error_set(err, KG_ERR_INVALID, "no input set %zu", set);
+    for (size_t k = 0; k < changed->count; k++) {
+        const kg_host_tensor *t = &tensors[changed->tensor[k]];
+        size_t size = kg_dtype_size(t->dtype), at = changed->element[k] * size;
+        int rc = p->backend->buffer_write(p->dev, p->inputs[set][changed->tensor[k]].view, at,
+                                          (const unsigned char *)t->data + at, size, err);
+        if (rc)
+            return rc;
+    }
+    return KG_OK;
+}
+
+int kg_prepared_scrub_scratch(kg_prepared *p, uint32_t pattern, kg_error *err)
+{
+    for (size_t i = 0; i < p->scratch_count; i++) {
+        size_t bytes = p->scratch[i].bytes & ~(size_t)3;
+        int rc = KG_OK;
+        if (bytes)
+            rc = p->backend->buffer_fill(p->dev, p->scratch[i].view, 0, &pattern, 4, bytes, err);
+        if (!rc && bytes < p->scratch[i].bytes) {
+            unsigned char tail = (unsigned char)pattern;
+            rc = p->backend->buffer_fill(p->dev, p->scratch[i].view, bytes, &tail, 1,
+                                         p->scratch[i].bytes - bytes, err);
+        }
+        if (rc)
+            return rc;
+    }
+    return KG_OK;
+}
+
+kg_buffer *kg_prepared_output(const kg_prepared *p, size_t *count)
+{
+    *count = p->output_count;
+    return p->output.view;
+}
+
 int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err)
 {
     if (p->output_bytes == 0)
         return KG_OK;
-    return p->backend->buffer_read(p->dev, p->tensors[p->w->output_index].view, 0, dst,
-                                   p->output_bytes, err);
+    return p->backend->buffer_read(p->dev, p->output.view, 0, dst, p->output_bytes, err);
 }
 
-int kg_prepared_verify(kg_prepared *p, const kg_host_tensor *tensors, kg_integrity *out,
+/* Compares input set `set` on the device with its host copy. */
+static int inputs_modified(kg_prepared *p, size_t set, const kg_host_tensor *tensors,
+                           kg_integrity *out, kg_error *err)
+{
+    for (size_t i = 0; i < p->w->tensor_count; i++) {
+        if (p->w->tensors[i].is_output)
+            continue;
+        size_t bytes = kg_tensor_bytes(&tensors[i]);
+        unsigned char *copy = malloc(bytes ? bytes : 1);
+        if (!copy)
+            return kg_error_set(err, KG_ERR_MEMORY, "out of memory reading back %s",
+                                tensors[i].name);
+        int rc = bytes
+                     ? p->backend->buffer_read(p->dev, p->inputs[set][i].view, 0, copy, bytes, err)
+                     : KG_OK;
+        if (!rc && bytes && memcmp(copy, tensors[i].data, bytes) != 0) {
+            if (!out->inputs_modified)
+                snprintf(out->first_modified, sizeof out->first_modified, "%s (input set %zu)",
+                         tensors[i].name, set);
+            out->inputs_modified++;
+        }
+        free(copy);
+        if (rc)
+            return rc;
+    }
+    return KG_OK;
+}
+
+/* Every buffer a kernel sees, for the guard check: the output, each set's
+ * inputs, the scratch buffers; with a name for the report. */
+static const guarded_buffer *buffer_at(const kg_prepared *p, size_t index, char *name, size_t size)
+{
+    if (index == 0) {
+        snprintf(name, size, "tensor %s", p->w->tensors[p->w->output_index].name);
+        return &p->output;
+    }
+    index--;
+    size_t per_set = p->w->tensor_count;
+    if (index < p->set_count * per_set) {
+        size_t k = index / per_set, i = index % per_set;
+        if (p->w->tensors[i].is_output)
+            return NULL;
+        snprintf(name, size, "tensor %s (input set %zu)", p->w->tensors[i].name, k);
+        return &p->inputs[k][i];
+    }
+    index -= p->set_count * per_set;
+    if (index < p->scratch_count) {
+        snprintf(name, size, "scratch %s", p->entry->scratch[index].name);
+        return &p->scratch[index];
+    }
+    return NULL;
+}
+
+int kg_prepared_verify(kg_prepared *p, const kg_input_sets *inputs, size_t set, kg_integrity *out,
                        kg_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -507,39 +633,28 @@ int kg_prepared_verify(kg_prepared *p, const kg_host_tensor *tensors, kg_integri
     if (!zone)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     int rc = KG_OK;
-    for (size_t i = 0; i < p->w->tensor_count + p->scratch_count && !rc; i++) {
-        int is_tensor = i < p->w->tensor_count;
-        const guarded_buffer *g = is_tensor ? &p->tensors[i] : &p->scratch[i - p->w->tensor_count];
-        size_t damaged;
-        rc = guard_damage(p, g, zone, &damaged, err);
-        if (!rc && damaged && !out->guard_bytes_damaged) {
-            snprintf(out->first_damaged, sizeof out->first_damaged, "%s %s",
-                     is_tensor ? "tensor" : "scratch",
-                     is_tensor ? p->w->tensors[i].name
-                               : p->entry->scratch[i - p->w->tensor_count].name);
-        }
+    size_t buffers = 1 + p->set_count * p->w->tensor_count + p->scratch_count;
+    for (size_t b = 0; b < buffers && !rc; b++) {
+        char name[96];
+        const guarded_buffer *g = buffer_at(p, b, name, sizeof name);
+        size_t damaged = 0;
+        if (g)
+            rc = guard_damage(p, g, zone, &damaged, err);
+        if (!rc && damaged && !out->guard_bytes_damaged)
+            snprintf(out->first_damaged, sizeof out->first_damaged, "%s", name);
         out->guard_bytes_damaged += damaged;
     }
     free(zone);
     /* Inputs: byte for byte against the host copy they were uploaded from. */
-    for (size_t i = 0; i < p->w->tensor_count && !rc; i++) {
-        if (p->w->tensors[i].is_output)
-            continue;
-        size_t bytes = kg_tensor_bytes(&tensors[i]);
-        unsigned char *copy = malloc(bytes ? bytes : 1);
-        if (!copy)
-            return kg_error_set(err, KG_ERR_MEMORY, "out of memory reading back %s",
-                                tensors[i].name);
-        rc = bytes ? p->backend->buffer_read(p->dev, p->tensors[i].view, 0, copy, bytes, err)
-                   : KG_OK;
-        if (!rc && bytes && memcmp(copy, tensors[i].data, bytes) != 0) {
-            if (!out->inputs_modified)
-                snprintf(out->first_modified, sizeof out->first_modified, "%s", tensors[i].name);
-            out->inputs_modified++;
-        }
-        free(copy);
-    }
+    for (size_t k = 0; k < p->set_count && k < inputs->count && !rc; k++)
+        if (set == KG_ALL_INPUT_SETS || set == k)
+            rc = inputs_modified(p, k, inputs->sets[k], out, err);
     return rc;
+}
+
+const kg_workload *kg_prepared_workload(const kg_prepared *p)
+{
+    return p->w;
 }
 
 const kg_backend *kg_prepared_backend(const kg_prepared *p)

@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "check.h"
+#include "inputs.h"
 #include "kernelset.h"
 #include "workload.h"
 
@@ -28,35 +29,40 @@ void kg_build_cache_free(kg_build_cache *cache);
 /* What building a set for a shape produced, for the results file. */
 typedef struct kg_build_info {
     char source_sha256[65]; /* of the source as compiled: includes inlined */
-    char defines[512]; /* "-DBLOCK=256 -DTILE=32" as passed */
-    const char *log;   /* compiler log, owned by the cache; may be "" */
-    double seconds;    /* compile time (0 when it came from the cache) */
+    char defines[512];      /* "-DBLOCK=256 -DTILE=32" as passed */
+    const char *log;        /* compiler log, owned by the cache; may be "" */
+    double seconds;         /* compile time (0 when it came from the cache) */
     int cached;
     /* Every file the build read, [{"path", "sha256", "bytes"}], owned by
      * the cache; NULL before the source was read. */
     const cJSON *source_files;
     int source_refused; /* the source broke a rule of source_text.h */
+    /* kg_prepare refused (KG_ERR_MEMORY) because of what the set itself
+     * asks for (its scratch), where the shape's tensors alone would fit: a
+     * failure of the set, not of the shape. */
+    int refused_own_request;
 } kg_build_info;
 
 typedef struct kg_prepared kg_prepared;
 
 /* Builds and sets up `entry` for `shape` on the cache's device (with the
- * define values in `overrides`, which may be NULL: a sweep's configuration), uploading
- * `tensors` (inputs and the output's initial contents). On a build failure
- * returns KG_ERR_BUILD with *build filled (log included) and *out NULL. On
- * success *out is freed with kg_prepared_free. */
+ * define values in `overrides`, which may be NULL: a sweep's configuration):
+ * every input set of `inputs` uploaded to buffers of its own, one output
+ * and the scratch buffers allocated, launches resolved for input set 0. On
+ * a build failure returns KG_ERR_BUILD with *build filled (log included)
+ * and *out NULL. On success *out is freed with kg_prepared_free. */
 int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *entry,
-               const kg_shape *shape, const kg_symtab *overrides, const kg_host_tensor *tensors,
+               const kg_shape *shape, const kg_symtab *overrides, const kg_input_sets *inputs,
                kg_prepared **out, kg_build_info *build, kg_error *err);
 void kg_prepared_free(kg_prepared *p);
 
-/* Guard zones around every buffer a kernel sees (tensors and scratch), on
- * backends with buffer views: this many bytes on each side, each byte
- * KG_GUARD_BYTE, checked after every checked run. */
+/* Guard zones around every buffer a kernel sees (inputs, output and
+ * scratch), on backends with buffer views: this many bytes on each side,
+ * each byte KG_GUARD_BYTE, checked by kg_prepared_verify. */
 #define KG_GUARD_BYTES ((size_t)KG_BUFFER_VIEW_ALIGN)
 #define KG_GUARD_BYTE  0xc3
 
-/* What kg_prepared_verify found after a run. */
+/* What kg_prepared_verify found. */
 typedef struct kg_integrity {
     int guarded;                /* 0 when the backend cannot place guards */
     size_t guard_bytes_damaged; /* over every buffer's two zones */
@@ -65,24 +71,38 @@ typedef struct kg_integrity {
     char first_modified[64];
 } kg_integrity;
 
-/* Reads back every guard zone and every input tensor, and compares them
- * with what was written (the guard pattern; `tensors`, the host copy the
- * inputs were uploaded from). Synchronous. */
-int kg_prepared_verify(kg_prepared *p, const kg_host_tensor *tensors, kg_integrity *out,
+#define KG_ALL_INPUT_SETS ((size_t)-1)
+
+/* Reads back every guard zone (damage there is permanent, so one look
+ * covers every run since the buffers were made) and the device copy of
+ * input set `set` (or KG_ALL_INPUT_SETS), comparing them with what was
+ * written: the guard pattern, and `inputs`, the host copies. Synchronous. */
+int kg_prepared_verify(kg_prepared *p, const kg_input_sets *inputs, size_t set, kg_integrity *out,
                        kg_error *err);
+
+/* Points the launches' input arguments at input set `set`. */
+void kg_prepared_select(kg_prepared *p, size_t set);
+size_t kg_prepared_set_count(const kg_prepared *p);
 
 /* Enqueues every launch of the set once, in order (asynchronous). */
 int kg_prepared_enqueue(kg_prepared *p, kg_error *err);
 
-/* Fills the output buffer with a poison pattern (check.h) so that an
- * output the kernel does not write cannot pass. */
-int kg_prepared_poison_output(kg_prepared *p, kg_poison poison, kg_error *err);
+/* Uploads the inputs of `tensors` (a host set) as input set `set`. */
+int kg_prepared_upload_set(kg_prepared *p, size_t set, const kg_host_tensor *tensors,
+                           kg_error *err);
 
-/* Copies the host tensors' inputs into the device buffers again (after the
- * inputs were regenerated with a new seed). */
-int kg_prepared_upload_inputs(kg_prepared *p, const kg_host_tensor *tensors, kg_error *err);
+/* Uploads only the elements a perturbation changed in `tensors`. */
+int kg_prepared_write_elements(kg_prepared *p, size_t set, const kg_host_tensor *tensors,
+                               const kg_perturbation *changed, kg_error *err);
 
-/* Blocking read of the output tensor into dst (kg_tensor_bytes of it). */
+/* Fills every scratch buffer with the 4-byte `pattern` (a new one before
+ * every run: nothing a kernel leaves there survives to the next). */
+int kg_prepared_scrub_scratch(kg_prepared *p, uint32_t pattern, kg_error *err);
+
+/* The output buffer and its element count. */
+kg_buffer *kg_prepared_output(const kg_prepared *p, size_t *count);
+
+/* Blocking read of the output tensor into dst (its bytes). */
 int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err);
 
 /* The launches as resolved for this shape, for the results file: entry,
@@ -92,7 +112,8 @@ int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err);
  * (tools/crosscheck_timing.py does). A new cJSON array the caller owns. */
 cJSON *kg_prepared_launches_json(const kg_prepared *p);
 
-/* The backend and device the set was prepared on. */
+/* The workload, backend and device the set was prepared for. */
+const kg_workload *kg_prepared_workload(const kg_prepared *p);
 const kg_backend *kg_prepared_backend(const kg_prepared *p);
 kg_device *kg_prepared_device(const kg_prepared *p);
 

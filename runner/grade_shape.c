@@ -1,29 +1,40 @@
-/* One evaluation: both kernel sets on one shape, checked, timed, re-checked. */
+/* One evaluation: two workers, one per kernel set, checked from here. */
 #include "grade_shape.h"
 #include "check.h"
+#include "inputs.h"
 #include "results.h"
-#include "scrub.h"
-#include "sweep.h"
+#include "rng.h"
 #include "tensors.h"
+#include "worker.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/random.h>
+#include <unistd.h>
 
-/* Integrity findings, in the order that picks a set's primary reason: the
- * first flag raised is the one its status and error describe. */
+/* Findings, in the order that picks a set's primary reason: its status and
+ * error describe the first one raised in this order. */
 typedef enum flag {
+    FLAG_CRASHED,
+    FLAG_TIMEOUT,
+    FLAG_SOURCE_REFUSED,
+    FLAG_EXCESSIVE_REQUEST,
     FLAG_OUT_OF_BOUNDS,
     FLAG_INPUT_MODIFIED,
     FLAG_NONDETERMINISTIC,
     FLAG_UNWRITTEN,
     FLAG_WRONG,
+    FLAG_TIMED_RUN_WRONG,
+    FLAG_NUDGED,
     FLAG_FRESH_INPUTS,
     FLAG_HEAVY_TAILED,
-    FLAG_SOURCE_REFUSED,
+    FLAG_STRESS,
     FLAG_COUNT
 } flag;
 
@@ -31,48 +42,63 @@ static const struct {
     const char *name;
     const char *status;
 } flag_info[FLAG_COUNT] = {
+    [FLAG_CRASHED] = {"crashed", "crashed"},
+    [FLAG_TIMEOUT] = {"timeout", "timeout"},
+    [FLAG_SOURCE_REFUSED] = {"source_refused", "build_failed"},
+    [FLAG_EXCESSIVE_REQUEST] = {"excessive_request", "setup_failed"},
     [FLAG_OUT_OF_BOUNDS] = {"out_of_bounds_write", "integrity_failed"},
     [FLAG_INPUT_MODIFIED] = {"input_modified", "integrity_failed"},
     [FLAG_NONDETERMINISTIC] = {"nondeterministic", "integrity_failed"},
     [FLAG_UNWRITTEN] = {"unwritten_output", "check_failed"},
     [FLAG_WRONG] = {"wrong_output", "check_failed"},
+    [FLAG_TIMED_RUN_WRONG] = {"timed_run_wrong", "check_failed"},
+    [FLAG_NUDGED] = {"nudged_inputs_failed", "recheck_failed"},
     [FLAG_FRESH_INPUTS] = {"fresh_inputs_failed", "recheck_failed"},
     [FLAG_HEAVY_TAILED] = {"heavy_tailed_failed", "recheck_failed"},
-    [FLAG_SOURCE_REFUSED] = {"source_refused", "build_failed"},
+    [FLAG_STRESS] = {"stress_failed", "recheck_failed"},
 };
 
-/* One kernel set's evaluation on the shape. */
+/* At most this many timed rounds are read back and checked. */
+#define MAX_TIMED_CHECKS 12
+
+/* One kernel set's evaluation, as this process sees it. */
 typedef struct set_eval {
     const char *role, *name;
-    kg_kernel_entry *entry;
-    kg_prepared *prep;
-    kg_build_info build;
-    const char *status; /* "ok" or why not */
+    kg_worker *worker; /* NULL once it ended */
+    double busy_s;     /* time spent waiting on it: its share of --timeout */
+    const char *step;  /* what it was last asked to do */
+    cJSON *info;       /* what it said when it started (build, launches, sweep) */
+    const char *status;
     char error[1200];
-    unsigned flags; /* 1 << flag */
-    char flag_detail[FLAG_COUNT][300];
-    int checked, repeated, rechecked, heavy_checked;
-    kg_check_result check, recheck, heavy;
-    size_t repeat_disagreeing, repeat_first;
-    kg_integrity integrity; /* accumulated over every checked run */
+    unsigned flags;
+    char flag_detail[FLAG_COUNT][400];
+    kg_worker_end end;
+    int lost; /* crashed or timed out */
+    int checked, repeated;
+    kg_check_result check, repeat;
+    size_t repeat_disagreeing, repeat_first, never_written, never_written_first;
+    kg_integrity integrity;
+    int verified_after_timing;
     double check_wall_s;
     kg_sample_set samples;
-    cJSON *sweep; /* the autotune sweep's record, for sets that sweep */
+    uint64_t last_fill; /* of its latest run */
+    void *got[2];       /* the outputs of its two first runs */
+    cJSON *timed_checks, *rechecks;
 } set_eval;
 
 typedef struct grader {
     const kg_grade_job *job;
+    const kg_workload *w;
     const kg_shape *shape;
-    kg_host_tensor *tensors;
-    kg_scrubber *scrubber; /* NULL where it could not be built */
+    kg_input_sets inputs; /* this process's copies, kept in step with the workers' */
+    uint64_t secret[2];
+    kg_rng rng; /* drawn from the secret */
+    kg_fill_pattern pool;
+    set_eval sets[2];
+    size_t output_count, output_bytes;
+    int interrupted;
+    char failure[1100]; /* an evaluation error (the reference rejected inputs) */
 } grader;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 uint64_t kg_grade_seed(uint64_t seed, const char *workload, size_t shape, uint64_t purpose)
 {
@@ -84,10 +110,32 @@ uint64_t kg_grade_seed(uint64_t seed, const char *workload, size_t shape, uint64
     return h;
 }
 
-static void phase(const grader *g, const char *role, const char *step)
+/* 16 bytes from the system's random source: nothing a kernel author can
+ * know in advance. */
+static void draw_secret(uint64_t secret[2])
 {
-    if (g->job->phase)
-        g->job->phase(g->job->phase_user, role, step);
+    unsigned char bytes[16];
+    ssize_t got = getrandom(bytes, sizeof bytes, 0);
+    if (got != (ssize_t)sizeof bytes) {
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        got = fd >= 0 ? read(fd, bytes, sizeof bytes) : -1;
+        if (fd >= 0)
+            close(fd);
+    }
+    if (got != (ssize_t)sizeof bytes) { /* no random source at all: the clock, at least */
+        double t = kg_worker_now();
+        memcpy(bytes, &t, sizeof t);
+        pid_t pid = getpid();
+        memcpy(bytes + 8, &pid, sizeof pid);
+    }
+    memcpy(&secret[0], bytes, 8);
+    memcpy(&secret[1], bytes + 8, 8);
+}
+
+static uint64_t secret_draw(grader *g)
+{
+    uint64_t v = kg_rng_next(&g->rng);
+    return v ? v : 1; /* 0 means "no perturbation" */
 }
 
 /* One status line, rewritten in place; only on a TTY. */
@@ -109,20 +157,17 @@ static void progress_line(const grader *g, const char *fmt, ...)
     fflush(stderr);
 }
 
-static void on_progress(void *user, size_t samples, double worst, double elapsed)
+static int is_ok(const set_eval *s)
 {
-    progress_line(user, "timing: %zu samples each, median within +-%.2f%%, %.1f s", samples,
-                  isfinite(worst) ? worst * 100 : 100.0, elapsed);
+    return s->worker && strcmp(s->status, "ok") == 0 && !s->flags;
 }
 
-static void fail_set(set_eval *s, const char *status, const kg_error *err)
+static void fail_set(set_eval *s, const char *status, const char *message)
 {
+    if (strcmp(s->status, "ok") != 0)
+        return; /* the first failure is the one reported */
     s->status = status;
-    if (err->vendor_name[0])
-        snprintf(s->error, sizeof s->error, "%s [%s %d]", err->message, err->vendor_name,
-                 err->vendor_code);
-    else
-        snprintf(s->error, sizeof s->error, "%s", err->message);
+    snprintf(s->error, sizeof s->error, "%s", message);
 }
 
 static void raise_flag(set_eval *s, flag f, const char *fmt, ...)
@@ -154,6 +199,138 @@ static void settle_status(set_eval *s)
         }
 }
 
+/* The worker of `s` cannot answer any more: it died, or its time is up. */
+static void lose(set_eval *s, kg_worker_wait why)
+{
+    int timed_out = why == KG_WORKER_TIMEOUT;
+    kg_worker_finish(s->worker, timed_out, &s->end);
+    s->worker = NULL;
+    s->lost = 1;
+    char message[400];
+    if (timed_out)
+        snprintf(message, sizeof message,
+                 "no answer within the set's time limit (--timeout), during %s; killed", s->step);
+    else if (s->end.signal)
+        snprintf(message, sizeof message, "the worker died of signal %d (%s) during %s",
+                 s->end.signal, strsignal(s->end.signal), s->step);
+    else
+        snprintf(message, sizeof message,
+                 "the worker exited with status %d without answering, during %s",
+                 s->end.exit_status, s->step);
+    s->status = "ok"; /* a crash outranks what was found before it */
+    s->flags &= ~((1u << FLAG_CRASHED) | (1u << FLAG_TIMEOUT));
+    fail_set(s, timed_out ? "timeout" : "crashed", message);
+    s->flags |= 1u << (timed_out ? FLAG_TIMEOUT : FLAG_CRASHED);
+    snprintf(s->flag_detail[timed_out ? FLAG_TIMEOUT : FLAG_CRASHED], sizeof s->flag_detail[0],
+             "%s", message);
+}
+
+/* Waits for the next line from `s`, within its share of the time limit. */
+static int await_line(grader *g, set_eval *s, const char **line)
+{
+    if (!s->worker)
+        return -1;
+    double t0 = kg_worker_now();
+    double deadline = t0 + g->job->timeout_s - s->busy_s;
+    kg_worker_wait r = kg_worker_read_line(s->worker, deadline, line);
+    s->busy_s += kg_worker_now() - t0;
+    if (r == KG_WORKER_OK)
+        return 0;
+    if (r == KG_WORKER_INTERRUPTED) {
+        g->interrupted = 1;
+        return -1;
+    }
+    lose(s, r);
+    return -1;
+}
+
+/* An `error STATUS MESSAGE` answer: the set failed this step. */
+static void worker_error(set_eval *s, const char *line)
+{
+    char status[32] = "launch_failed";
+    const char *message = line;
+    if (strncmp(line, "error ", 6) == 0) {
+        size_t n = strcspn(line + 6, " ");
+        if (n < sizeof status) {
+            memcpy(status, line + 6, n);
+            status[n] = '\0';
+        }
+        message = line + 6 + n + (line[6 + n] == ' ');
+    }
+    char text[1200];
+    snprintf(text, sizeof text, "during %s: %s", s->step, message);
+    fail_set(s,
+             strcmp(status, "setup_failed") == 0 || strcmp(status, "timing_failed") == 0
+                 ? status
+                 : "launch_failed",
+             text);
+}
+
+/* Sends a command to `s` and reads the first line of its answer. */
+static int ask(grader *g, set_eval *s, const char *step, const char **line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+static int ask(grader *g, set_eval *s, const char *step, const char **line, const char *fmt, ...)
+{
+    if (!s->worker || g->interrupted)
+        return -1;
+    s->step = step;
+    char command[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(command, sizeof command, fmt, ap);
+    va_end(ap);
+    if (kg_worker_send(s->worker, "%s", command) != KG_WORKER_OK) {
+        lose(s, KG_WORKER_GONE);
+        return -1;
+    }
+    return await_line(g, s, line);
+}
+
+/* One run of `s` as kg_run_once does it, in its worker. */
+static int remote_run(grader *g, set_eval *s, const char *step, const kg_run_plan *plan,
+                      kg_run_sample *out)
+{
+    const char *line;
+    if (ask(g, s, step, &line, "run %zu %" PRIx64 " %" PRIx64, plan->input_set, plan->perturb_seed,
+            plan->fill_seed))
+        return -1;
+    kg_run_sample r = {0};
+    if (sscanf(line, "ran %lf %lf %" SCNu32 " %d", &r.device_s, &r.host_s, &r.clock_mhz,
+               &r.throttled) == 4) {
+        s->last_fill = plan->fill_seed;
+        if (out)
+            *out = r;
+        return 0;
+    }
+    worker_error(s, line);
+    return -1;
+}
+
+/* The output of `s`'s latest run, read back into dst. */
+static int remote_output(grader *g, set_eval *s, const char *step, void *dst)
+{
+    const char *line;
+    size_t bytes;
+    if (ask(g, s, step, &line, "output"))
+        return -1;
+    if (sscanf(line, "output %zu", &bytes) != 1 || bytes != g->output_bytes) {
+        worker_error(s, line);
+        return -1;
+    }
+    double t0 = kg_worker_now();
+    kg_worker_wait r =
+        kg_worker_read_bytes(s->worker, t0 + g->job->timeout_s - s->busy_s, dst, bytes);
+    s->busy_s += kg_worker_now() - t0;
+    if (r == KG_WORKER_INTERRUPTED)
+        g->interrupted = 1;
+    else if (r != KG_WORKER_OK)
+        lose(s, r);
+    return r == KG_WORKER_OK ? 0 : -1;
+}
+
 static void merge_integrity(set_eval *s, const kg_integrity *now)
 {
     s->integrity.guarded = now->guarded;
@@ -161,152 +338,443 @@ static void merge_integrity(set_eval *s, const kg_integrity *now)
         memcpy(s->integrity.first_damaged, now->first_damaged, sizeof now->first_damaged);
     if (now->inputs_modified && !s->integrity.inputs_modified)
         memcpy(s->integrity.first_modified, now->first_modified, sizeof now->first_modified);
-    s->integrity.guard_bytes_damaged += now->guard_bytes_damaged;
+    /* Guard damage is permanent: the latest count is the total so far. */
+    if (now->guard_bytes_damaged > s->integrity.guard_bytes_damaged)
+        s->integrity.guard_bytes_damaged = now->guard_bytes_damaged;
     s->integrity.inputs_modified += now->inputs_modified;
 }
 
-/* Poison the output, run once, read it back into `got`, compare with the
- * reference, then look at the guard zones and the inputs. `what` names the
- * run in flag details ("on fresh inputs"). */
-static int checked_run(grader *g, set_eval *s, kg_poison poison, uint64_t seed, void *got,
-                       kg_check_result *result, const char *what, kg_error *err)
+/* Guard zones and input set `set` (or all) of `s`, checked by its worker. */
+static int remote_verify(grader *g, set_eval *s, const char *step, size_t set, const char *what)
 {
-    const kg_workload *w = g->job->w;
-    double t0 = now_seconds();
-    kg_integrity found;
-    int rc;
-    if ((rc = kg_prepared_poison_output(s->prep, poison, err)) ||
-        (rc = kg_prepared_enqueue(s->prep, err)) ||
-        (rc = g->job->backend->synchronize(g->job->dev, err)) ||
-        (rc = kg_prepared_read_output(s->prep, got, err)) ||
-        (rc = kg_check_output(w, g->shape, g->tensors, got, seed, result, err)) ||
-        (rc = kg_prepared_verify(s->prep, g->tensors, &found, err)))
-        return rc;
-    s->check_wall_s += now_seconds() - t0;
+    const char *line;
+    int rc = set == KG_ALL_INPUT_SETS ? ask(g, s, step, &line, "verify all")
+                                      : ask(g, s, step, &line, "verify %zu", set);
+    if (rc)
+        return -1;
+    cJSON *o = strncmp(line, "verified ", 9) == 0 ? cJSON_Parse(line + 9) : NULL;
+    if (!o) {
+        worker_error(s, line);
+        return -1;
+    }
+    kg_integrity found = {0};
+    const cJSON *v;
+    found.guarded = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "guarded"));
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "guard_bytes")))
+        found.guard_bytes_damaged = (size_t)v->valuedouble;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "inputs_modified")))
+        found.inputs_modified = (size_t)v->valuedouble;
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "first_damaged")))
+        snprintf(found.first_damaged, sizeof found.first_damaged, "%s", v->valuestring);
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "first_modified")))
+        snprintf(found.first_modified, sizeof found.first_modified, "%s", v->valuestring);
+    cJSON_Delete(o);
     merge_integrity(s, &found);
     if (found.guard_bytes_damaged)
-        raise_flag(s, FLAG_OUT_OF_BOUNDS, "%zu guard bytes around %s overwritten %s",
+        raise_flag(s, FLAG_OUT_OF_BOUNDS, "%zu guard bytes around %s overwritten (seen %s)",
                    found.guard_bytes_damaged, found.first_damaged, what);
     if (found.inputs_modified)
-        raise_flag(s, FLAG_INPUT_MODIFIED, "input %s changed by the kernel %s",
+        raise_flag(s, FLAG_INPUT_MODIFIED, "input %s changed by the kernel (seen %s)",
                    found.first_modified, what);
-    return KG_OK;
+    return 0;
 }
 
-static int build_set(grader *g, set_eval *s)
+/* The fill pattern of a run with fill seed `seed`. */
+static kg_fill_pattern fill_of(const grader *g, uint64_t seed)
 {
-    const kg_grade_job *job = g->job;
+    kg_fill_pattern f = g->pool;
+    f.seed = seed;
+    return f;
+}
+
+/* The reference's answer on input set `set` as it stands now; the units
+ * to check (large outputs) drawn from the secret. */
+static int answer_for(grader *g, size_t set, kg_answer *a)
+{
     kg_error e = {0};
-    kg_symtab chosen;
-    const kg_symtab *overrides = NULL;
-    if (s->entry->sweep_count) {
-        phase(g, s->role, "sweep");
-        progress_line(g, "sweeping %s's block sizes", s->name);
-        kg_sweep_settings sweep = {.samples = 3, .max_time_s = 2.0, .hot = job->measure.hot};
-        if (kg_sweep_run(job->cache, job->w, s->entry, g->shape, g->tensors, &sweep, &chosen,
-                         &s->sweep, &e) != KG_OK) {
-            fail_set(s, "setup_failed", &e);
-            return -1;
-        }
-        overrides = chosen.count ? &chosen : NULL;
-    }
-    phase(g, s->role, "build");
-    progress_line(g, "building %s", s->name);
-    int rc = kg_prepare(job->cache, job->w, s->entry, g->shape, overrides, g->tensors, &s->prep,
-                        &s->build, &e);
-    if (rc) {
-        fail_set(s,
-                 rc == KG_ERR_BUILD    ? "build_failed"
-                 : rc == KG_ERR_MEMORY ? "refused"
-                                       : "setup_failed",
-                 &e);
-        if (s->build.source_refused)
-            s->flags |= 1u << FLAG_SOURCE_REFUSED;
+    if (kg_answer_compute(g->w, g->shape, g->inputs.sets[set], secret_draw(g), 0, a, &e)) {
+        snprintf(g->failure, sizeof g->failure, "%s", e.message);
         return -1;
     }
     return 0;
 }
 
-/* The first check, and the same inputs again with the other poison: two
- * runs of a correct kernel agree; a race or a read of memory the kernel
- * did not write makes them differ. */
-static void first_checks(grader *g, set_eval *s, uint64_t input_seed, void *got, void *again)
+/* A run whose output is read back and checked against `answer`, and whose
+ * guard zones and inputs are verified. `dst` receives the output. */
+static int checked_run(grader *g, set_eval *s, const char *step, const kg_run_plan *plan,
+                       const kg_answer *answer, void *dst, kg_check_result *result,
+                       const char *what)
 {
-    const kg_workload *w = g->job->w;
-    kg_error e = {0};
-    phase(g, s->role, "check");
-    progress_line(g, "checking %s", s->name);
-    uint64_t seed = kg_grade_seed(input_seed, s->name, 0, 3);
-    if ((g->scrubber && kg_scrubber_run(g->scrubber, 1, &e)) ||
-        checked_run(g, s, KG_POISON_NAN, seed, got, &s->check, "in the first check", &e)) {
-        fail_set(s, "launch_failed", &e);
-        return;
-    }
-    s->checked = 1;
-    if (!s->check.passed)
-        raise_flag(s, s->check.unwritten ? FLAG_UNWRITTEN : FLAG_WRONG, "%s", s->check.message);
-    /* The repeat starts from the original inputs even if the kernel wrote
-     * them: it tests determinism, the input check has already spoken. */
-    phase(g, s->role, "repeat");
-    kg_check_result repeat;
-    if (kg_prepared_upload_inputs(s->prep, g->tensors, &e) ||
-        (g->scrubber && kg_scrubber_run(g->scrubber, 2, &e)) ||
-        checked_run(g, s, KG_POISON_FINITE, seed, again, &repeat, "in the repeat run", &e)) {
-        fail_set(s, "launch_failed", &e);
-        return;
-    }
-    s->repeated = 1;
-    size_t count = g->tensors[w->output_index].count;
-    s->repeat_disagreeing = kg_check_agreement(w, got, again, count, &s->repeat_first);
-    if (s->repeat_disagreeing)
-        raise_flag(s, FLAG_NONDETERMINISTIC,
-                   "two runs on the same inputs disagree on %zu of %zu elements; first at index "
-                   "%zu: %.9g, then %.9g",
-                   s->repeat_disagreeing, count, s->repeat_first,
-                   kg_dtype_load(w->tensors[w->output_index].dtype, got, s->repeat_first),
-                   kg_dtype_load(w->tensors[w->output_index].dtype, again, s->repeat_first));
+    if (remote_run(g, s, step, plan, NULL) || remote_output(g, s, step, dst))
+        return -1;
+    double t0 = kg_worker_now();
+    kg_fill_pattern fill = fill_of(g, plan->fill_seed);
+    kg_check_answer(g->w, answer, dst, &fill, result);
+    s->check_wall_s += kg_worker_now() - t0;
+    return remote_verify(g, s, step, plan->input_set, what);
 }
 
-/* After timing: inputs drawn again (same distributions, a new seed), then
- * heavy-tailed ones. Catches results cached between calls, outputs that
- * depend on the timed inputs, and shortcuts that only hold near the mean. */
-static void late_checks(grader *g, set_eval *sets[2], size_t n, void *got)
+static kg_run_plan plan_for(grader *g, size_t set, uint64_t perturb)
+{
+    kg_run_plan p = {.input_set = set, .perturb_seed = perturb, .fill_seed = secret_draw(g)};
+    return p;
+}
+
+/* The job line a worker starts from. */
+static cJSON *worker_job(const grader *g, const set_eval *s)
 {
     const kg_grade_job *job = g->job;
-    static const struct {
-        const char *step, *what;
-        flag f;
-        uint64_t purpose;
-    } rounds[2] = {
-        {"fresh inputs", "on fresh inputs", FLAG_FRESH_INPUTS, 2},
-        {"heavy-tailed inputs", "on heavy-tailed inputs", FLAG_HEAVY_TAILED, 5},
-    };
-    for (int r = 0; r < 2; r++) {
-        uint64_t seed = kg_grade_seed(job->seed, job->w->name, job->shape_no, rounds[r].purpose);
-        if (r == 0)
-            kg_tensors_fill_inputs(job->w, g->shape, g->tensors, seed);
-        else
-            kg_tensors_fill_heavy_tailed(job->w, g->shape, g->tensors, seed);
-        for (size_t i = 0; i < n; i++) {
-            set_eval *s = sets[i];
-            if (strcmp(s->status, "ok") != 0 || s->flags)
-                continue;
-            phase(g, s->role, r == 0 ? "recheck" : "heavy-tailed check");
-            progress_line(g, "checking %s %s", s->name, rounds[r].what);
-            kg_check_result *res = r == 0 ? &s->recheck : &s->heavy;
-            kg_error e = {0};
-            if (kg_prepared_upload_inputs(s->prep, g->tensors, &e) ||
-                checked_run(g, s, KG_POISON_NAN, kg_grade_seed(seed, s->name, 0, 4), got, res,
-                            rounds[r].what, &e)) {
-                fail_set(s, "launch_failed", &e);
-                continue;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "baselines_dir", job->baselines_dir);
+    cJSON_AddStringToObject(o, "workload", g->w->name);
+    cJSON_AddStringToObject(o, "size_class", kg_size_class_name(job->cls));
+    cJSON_AddNumberToObject(o, "shape_index", (double)job->shape_no);
+    cJSON_AddStringToObject(o, "backend", job->backend);
+    cJSON_AddNumberToObject(o, "device_index", job->device_index);
+    cJSON_AddStringToObject(o, "set", s->name);
+    cJSON_AddStringToObject(o, "role", s->role);
+    cJSON *seeds = cJSON_AddArrayToObject(o, "input_seeds");
+    for (size_t k = 0; k < g->inputs.count; k++) {
+        char hex[24];
+        snprintf(hex, sizeof hex, "%" PRIx64, g->inputs.seeds[k]);
+        cJSON_AddItemToArray(seeds, cJSON_CreateString(hex));
+    }
+    cJSON *pool = cJSON_AddArrayToObject(o, "fill_pool");
+    for (size_t i = 0; i < g->pool.pool_count; i++)
+        cJSON_AddItemToArray(pool, cJSON_CreateNumber(g->pool.pool[i]));
+    if (job->settings)
+        cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(job->settings, 1));
+    return o;
+}
+
+/* Starts both workers (they build at the same time), then waits for each
+ * to say it is ready or why not. */
+static int start_workers(grader *g, kg_error *err)
+{
+    for (int i = 0; i < 2; i++) {
+        set_eval *s = &g->sets[i];
+        cJSON *job = worker_job(g, s);
+        int rc = kg_worker_start(g->job->exe, job, g->job->forward_output, &s->worker, err);
+        cJSON_Delete(job);
+        if (rc)
+            return rc;
+        s->step = "start-up (build)";
+    }
+    for (int i = 0; i < 2; i++) {
+        set_eval *s = &g->sets[i];
+        progress_line(g, "building %s", s->name);
+        const char *line;
+        if (await_line(g, s, &line))
+            continue;
+        int ready = strncmp(line, "ready ", 6) == 0;
+        cJSON *info =
+            ready || strncmp(line, "failed ", 7) == 0 ? cJSON_Parse(line + (ready ? 6 : 7)) : NULL;
+        if (!info) {
+            worker_error(s, line);
+            continue;
+        }
+        s->info = info;
+        const cJSON *status = cJSON_GetObjectItemCaseSensitive(info, "status");
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(info, "error");
+        const cJSON *flagname = cJSON_GetObjectItemCaseSensitive(info, "flag");
+        if (!ready)
+            fail_set(s, cJSON_IsString(status) ? status->valuestring : "setup_failed",
+                     cJSON_IsString(error) ? error->valuestring : "the set could not be prepared");
+        for (int f = 0; f < FLAG_COUNT && cJSON_IsString(flagname); f++)
+            if (strcmp(flag_info[f].name, flagname->valuestring) == 0)
+                s->flags |= 1u << f;
+    }
+    return KG_OK;
+}
+
+/* The first checks: a run on the first input set (a few elements
+ * perturbed), then a repeat on the same inputs with another fill and
+ * scrub pattern. Two runs of a correct kernel agree; a race, a read of
+ * memory the kernel did not write, or an element it never writes shows. */
+static int first_checks(grader *g)
+{
+    /* A secret number of unread runs first: which run is the first checked
+     * one is not something a kernel can count to. */
+    size_t unread = (size_t)kg_rng_below(&g->rng, 3);
+    for (size_t r = 0; r < unread; r++)
+        for (int i = 0; i < 2; i++)
+            if (is_ok(&g->sets[i])) {
+                kg_run_plan plan = plan_for(g, (size_t)kg_rng_below(&g->rng, g->inputs.count), 0);
+                remote_run(g, &g->sets[i], "check", &plan, NULL);
             }
-            *(r == 0 ? &s->rechecked : &s->heavy_checked) = 1;
-            if (!res->passed)
-                raise_flag(s, rounds[r].f, "%s", res->message);
+    uint64_t perturb = secret_draw(g);
+    kg_perturbation changed;
+    kg_inputs_perturb(g->w, g->inputs.sets[0], perturb, &changed);
+    kg_answer answer;
+    if (answer_for(g, 0, &answer))
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        set_eval *s = &g->sets[i];
+        if (!is_ok(s))
+            continue;
+        progress_line(g, "checking %s", s->name);
+        kg_run_plan plan = plan_for(g, 0, perturb);
+        if (checked_run(g, s, "check", &plan, &answer, s->got[0], &s->check,
+                        "after the first check"))
+            continue;
+        s->checked = 1;
+        if (!s->check.passed)
+            raise_flag(s, s->check.unwritten ? FLAG_UNWRITTEN : FLAG_WRONG, "%s", s->check.message);
+        if (strcmp(s->status, "ok") != 0)
+            continue;
+        kg_fill_pattern first = fill_of(g, plan.fill_seed);
+        plan = plan_for(g, 0, 0);
+        if (checked_run(g, s, "repeat", &plan, &answer, s->got[1], &s->repeat,
+                        "after the repeat run"))
+            continue;
+        s->repeated = 1;
+        kg_fill_pattern second = fill_of(g, plan.fill_seed);
+        kg_dtype dtype = g->w->tensors[g->w->output_index].dtype;
+        s->never_written = kg_check_never_written(dtype, s->got[0], &first, s->got[1], &second,
+                                                  g->output_count, &s->never_written_first);
+        s->repeat_disagreeing = kg_check_agreement(g->w, s->got[0], &first, s->got[1], &second,
+                                                   g->output_count, &s->repeat_first);
+        if (s->never_written)
+            raise_flag(s, FLAG_UNWRITTEN,
+                       "%zu of %zu output elements were never written in either checked run "
+                       "(each still held what the output was filled with); first at index %zu",
+                       s->never_written, g->output_count, s->never_written_first);
+        if (!s->repeat.passed)
+            raise_flag(s, s->repeat.unwritten ? FLAG_UNWRITTEN : FLAG_WRONG,
+                       "in the repeat run: %s", s->repeat.message);
+        if (s->repeat_disagreeing)
+            raise_flag(s, FLAG_NONDETERMINISTIC,
+                       "two runs on the same inputs disagree on %zu of %zu elements; first at "
+                       "index %zu: %.9g, then %.9g",
+                       s->repeat_disagreeing, g->output_count, s->repeat_first,
+                       kg_dtype_load(dtype, s->got[0], s->repeat_first),
+                       kg_dtype_load(dtype, s->got[1], s->repeat_first));
+    }
+    kg_answer_free(&answer);
+    return 0;
+}
+
+/* ---- timing ------------------------------------------------------------ */
+
+typedef struct timing {
+    grader *g;
+    set_eval *sets[2];
+    size_t n;
+    size_t round;           /* the round whose plan is below; SIZE_MAX before the first */
+    size_t round_set;       /* its input set */
+    uint64_t round_perturb; /* and perturbation, the same for every set */
+    size_t checks;
+    set_eval *stopped_by; /* the set whose failure ended the timing */
+} timing;
+
+static int timing_sample(void *user, size_t i, size_t round, int warmup, kg_run_sample *out,
+                         kg_error *err)
+{
+    timing *t = user;
+    grader *g = t->g;
+    set_eval *s = t->sets[i];
+    kg_run_plan plan;
+    if (warmup) {
+        plan = plan_for(g, (size_t)kg_rng_below(&g->rng, g->inputs.count), 0);
+    } else {
+        if (round != t->round) {
+            /* A new round: its input set and perturbation, applied here
+             * once and in every worker when it runs. */
+            t->round = round;
+            t->round_set = (size_t)kg_rng_below(&g->rng, g->inputs.count);
+            t->round_perturb = secret_draw(g);
+            kg_perturbation changed;
+            kg_inputs_perturb(g->w, g->inputs.sets[t->round_set], t->round_perturb, &changed);
+        }
+        plan = plan_for(g, t->round_set, t->round_perturb);
+    }
+    if (remote_run(g, s, warmup ? "warm-up" : "timing", &plan, out) == 0)
+        return KG_OK;
+    t->stopped_by = s;
+    return kg_error_set(err, KG_ERR_LAUNCH, "%s: %s", s->name, s->error);
+}
+
+/* Reads back and checks every set's output of the round just timed. */
+static int check_round(timing *t)
+{
+    grader *g = t->g;
+    kg_answer answer;
+    if (answer_for(g, t->round_set, &answer))
+        return -1;
+    t->checks++;
+    int failed = 0;
+    for (size_t i = 0; i < t->n && !failed; i++) {
+        set_eval *s = t->sets[i];
+        kg_check_result r;
+        char what[64];
+        snprintf(what, sizeof what, "after timed round %zu", t->round);
+        if (remote_output(g, s, "timing (a timed run read back)", s->got[0])) {
+            t->stopped_by = s;
+            failed = 1;
+            break;
+        }
+        kg_fill_pattern fill = fill_of(g, s->last_fill);
+        kg_check_answer(g->w, &answer, s->got[0], &fill, &r);
+        cJSON *entry = cJSON_CreateObject();
+        cJSON_AddNumberToObject(entry, "round", (double)t->round);
+        cJSON_AddNumberToObject(entry, "input_set", (double)t->round_set);
+        cJSON_AddBoolToObject(entry, "passed", r.passed);
+        cJSON_AddNumberToObject(entry, "checked", (double)r.checked);
+        cJSON_AddNumberToObject(entry, "mismatches", (double)r.mismatches);
+        cJSON_AddItemToArray(s->timed_checks, entry);
+        if (!r.passed) {
+            raise_flag(s, FLAG_TIMED_RUN_WRONG,
+                       "the output of timed round %zu, read back unannounced, was wrong: %s",
+                       t->round, r.message);
+            t->stopped_by = s;
+            failed = 1;
+        }
+        if (remote_verify(g, s, "timing (a timed run read back)", t->round_set, what) ||
+            !is_ok(s)) {
+            t->stopped_by = s;
+            failed = 1;
         }
     }
+    kg_answer_free(&answer);
+    return failed ? -1 : 0;
 }
+
+/* After each round: read back and check it with a probability that falls
+ * as rounds accumulate (most of a short run is looked at, a few of a long
+ * one), drawn from the secret after the round has run. */
+static int timing_after_round(void *user, size_t round, kg_error *err)
+{
+    timing *t = user;
+    double p = round < 16 ? 0.25 : round < 256 ? 1.0 / 16 : 1.0 / 128;
+    if (t->checks >= MAX_TIMED_CHECKS || kg_rng_uniform(&t->g->rng) >= p)
+        return KG_OK;
+    if (check_round(t) == 0)
+        return KG_OK;
+    return kg_error_set(err, KG_ERR_LAUNCH, "a timed run failed its check");
+}
+
+static void on_progress(void *user, size_t samples, double worst, double elapsed)
+{
+    timing *t = user;
+    progress_line(t->g, "timing: %zu samples each, median within +-%.2f%%, %.1f s", samples,
+                  isfinite(worst) ? worst * 100 : 100.0, elapsed);
+}
+
+static void time_sets(grader *g, kg_measure_outcome *outcome)
+{
+    timing t = {.g = g, .round = SIZE_MAX};
+    for (int i = 0; i < 2; i++)
+        if (is_ok(&g->sets[i]))
+            t.sets[t.n++] = &g->sets[i];
+    if (!t.n)
+        return;
+    kg_sample_set samples[2] = {{0}};
+    kg_error e = {0};
+    kg_measure_settings m = g->job->measure;
+    m.progress = g->job->progress ? on_progress : NULL;
+    m.progress_user = &t;
+    kg_sampler sampler = {.sample = timing_sample, .after_round = timing_after_round, .user = &t};
+    int rc = kg_measure(&sampler, t.n, &m, samples, outcome, &e);
+    /* At least one timed round is read back: the last, if the draw chose
+     * none (its outputs are still on the devices). */
+    if (rc == KG_OK && t.checks == 0 && t.round != SIZE_MAX)
+        rc = check_round(&t) ? KG_ERR_LAUNCH : KG_OK;
+    for (size_t i = 0; i < t.n; i++) {
+        t.sets[i]->samples = samples[i];
+        if (rc && !t.stopped_by && !g->interrupted)
+            fail_set(t.sets[i], "timing_failed", e.message);
+    }
+    /* Guard damage is permanent and inputs should be as uploaded: one more
+     * look over every buffer and every input set covers every timed run. */
+    for (size_t i = 0; i < t.n; i++)
+        if (t.sets[i]->worker && remote_verify(g, t.sets[i], "verify after timing",
+                                               KG_ALL_INPUT_SETS, "after timing") == 0)
+            t.sets[i]->verified_after_timing = 1;
+}
+
+/* ---- rechecks ---------------------------------------------------------- */
+
+/* One recheck: the parent's copy of input set `set` changed by `change`,
+ * the same change made in each set's worker (the `inputs` command), a run
+ * checked against the new answer. */
+static int recheck(grader *g, const char *kind, size_t stress_case, flag f, const char *what)
+{
+    size_t set = 0;
+    uint64_t seed = secret_draw(g);
+    kg_error e = {0};
+    kg_host_tensor *t = g->inputs.sets[set];
+    if (strcmp(kind, "nudge") == 0) {
+        if (kg_inputs_nudge(g->w, g->shape, t, seed, &e)) {
+            snprintf(g->failure, sizeof g->failure, "%s", e.message);
+            return -1;
+        }
+    } else {
+        kg_draw draw = strcmp(kind, "fresh") == 0   ? KG_DRAW_FRESH
+                       : strcmp(kind, "heavy") == 0 ? KG_DRAW_HEAVY_TAILED
+                                                    : KG_DRAW_STRESS;
+        kg_tensors_draw(g->w, g->shape, t, draw, stress_case, seed);
+    }
+    int any = 0;
+    for (int i = 0; i < 2; i++)
+        any |= is_ok(&g->sets[i]);
+    if (!any)
+        return 0;
+    kg_answer answer;
+    if (answer_for(g, set, &answer))
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        set_eval *s = &g->sets[i];
+        if (!is_ok(s))
+            continue;
+        progress_line(g, "checking %s %s", s->name, what);
+        const char *line;
+        if (ask(g, s, what, &line, "inputs %zu %s %" PRIx64 " %zu", set, kind, seed, stress_case))
+            continue;
+        if (strcmp(line, "ok") != 0) {
+            worker_error(s, line);
+            continue;
+        }
+        kg_run_plan plan = plan_for(g, set, 0);
+        kg_check_result r;
+        if (checked_run(g, s, what, &plan, &answer, s->got[0], &r, what))
+            continue;
+        cJSON *entry = cJSON_CreateObject();
+        cJSON_AddStringToObject(entry, "kind", kind);
+        if (f == FLAG_STRESS)
+            cJSON_AddStringToObject(entry, "case", g->w->stress[stress_case].name);
+        cJSON_AddBoolToObject(entry, "passed", r.passed);
+        cJSON_AddNumberToObject(entry, "checked", (double)r.checked);
+        cJSON_AddNumberToObject(entry, "mismatches", (double)r.mismatches);
+        cJSON_AddNumberToObject(entry, "max_abs_err", r.max_abs_err);
+        cJSON_AddNumberToObject(entry, "max_rel_err", isfinite(r.max_rel_err) ? r.max_rel_err : -1);
+        if (!r.passed)
+            cJSON_AddStringToObject(entry, "message", r.message);
+        cJSON_AddItemToArray(s->rechecks, entry);
+        if (!r.passed)
+            raise_flag(s, f, "%s%s%s: %s", what, f == FLAG_STRESS ? " " : "",
+                       f == FLAG_STRESS ? g->w->stress[stress_case].name : "", r.message);
+    }
+    kg_answer_free(&answer);
+    return 0;
+}
+
+/* After timing: a few elements nudged (index tensors included), then
+ * fresh inputs in another layout, heavy-tailed inputs and each stress
+ * input. Catches results cached between calls, outputs that depend on the
+ * timed inputs or layout, and shortcuts that only hold near the mean. */
+static int rechecks(grader *g)
+{
+    if (recheck(g, "nudge", 0, FLAG_NUDGED, "on nudged inputs") ||
+        recheck(g, "fresh", 0, FLAG_FRESH_INPUTS, "on fresh inputs") ||
+        recheck(g, "heavy", 0, FLAG_HEAVY_TAILED, "on heavy-tailed inputs"))
+        return -1;
+    for (size_t c = 0; c < g->w->stress_count; c++)
+        if (recheck(g, "stress", c, FLAG_STRESS, "on stress input"))
+            return -1;
+    return 0;
+}
+
+/* ---- the record -------------------------------------------------------- */
 
 static cJSON *check_json(const kg_check_result *c)
 {
@@ -339,7 +807,7 @@ static void add_clocks(cJSON *o, const kg_sample_set *samples)
     }
 }
 
-static cJSON *integrity_json(const set_eval *s, int scrubbed)
+static cJSON *integrity_json(const set_eval *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "guard_zones", s->integrity.guarded);
@@ -354,13 +822,22 @@ static cJSON *integrity_json(const set_eval *s, int scrubbed)
         cJSON_AddNumberToObject(r, "disagreeing", (double)s->repeat_disagreeing);
         if (s->repeat_disagreeing)
             cJSON_AddNumberToObject(r, "first_index", (double)s->repeat_first);
+        cJSON_AddNumberToObject(r, "never_written", (double)s->never_written);
+        if (s->never_written)
+            cJSON_AddNumberToObject(r, "never_written_first", (double)s->never_written_first);
     }
+    cJSON_AddBoolToObject(o, "verified_after_timing", s->verified_after_timing);
     cJSON_AddNumberToObject(o, "checks_wall_s", s->check_wall_s);
-    cJSON_AddBoolToObject(o, "local_memory_scrubbed", scrubbed);
+    const cJSON *scrubbed =
+        cJSON_GetObjectItemCaseSensitive(s->info, "local_memory_scrubbed_bytes");
+    cJSON_AddBoolToObject(o, "local_memory_scrubbed",
+                          cJSON_IsNumber(scrubbed) && scrubbed->valuedouble > 0);
+    if (cJSON_IsNumber(scrubbed))
+        cJSON_AddNumberToObject(o, "local_memory_scrubbed_bytes", scrubbed->valuedouble);
     return o;
 }
 
-static cJSON *set_json(set_eval *s, int scrubbed)
+static cJSON *set_json(set_eval *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "set", s->name);
@@ -371,31 +848,27 @@ static cJSON *set_json(set_eval *s, int scrubbed)
     for (int f = 0; f < FLAG_COUNT; f++)
         if (s->flags & (1u << f))
             cJSON_AddItemToArray(flags, cJSON_CreateString(flag_info[f].name));
-    if (s->entry) {
-        cJSON_AddStringToObject(o, "manifest", s->entry->manifest);
-        cJSON_AddStringToObject(o, "source", s->entry->source_path);
-        cJSON_AddStringToObject(o, "language", kg_language_name(s->entry->language));
-        cJSON_AddStringToObject(o, "description", s->entry->description);
+    /* What the worker said of its set: manifest, sources and their hashes,
+     * options, defines, build, launches, sweep. */
+    static const char *const copied[] = {
+        "manifest",      "manifest_sha256", "source",    "language", "description",
+        "source_sha256", "source_files",    "defines",   "options",  "build_seconds",
+        "build_cached",  "launches",        "build_log", "sweep",    NULL};
+    for (int k = 0; copied[k]; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(s->info, copied[k]);
+        if (v)
+            cJSON_AddItemToObject(o, copied[k], cJSON_Duplicate(v, 1));
     }
-    cJSON_AddStringToObject(o, "source_sha256", s->build.source_sha256);
-    if (s->build.source_files)
-        cJSON_AddItemToObject(o, "source_files", cJSON_Duplicate(s->build.source_files, 1));
-    cJSON_AddStringToObject(o, "defines", s->build.defines);
-    if (s->entry)
-        cJSON_AddStringToObject(o, "options", s->entry->options);
-    cJSON_AddNumberToObject(o, "build_seconds", s->build.seconds);
-    cJSON_AddBoolToObject(o, "build_cached", s->build.cached);
-    if (s->prep)
-        cJSON_AddItemToObject(o, "launches", kg_prepared_launches_json(s->prep));
-    cJSON_AddStringToObject(o, "build_log", s->build.log ? s->build.log : "");
     if (s->checked)
         cJSON_AddItemToObject(o, "check", check_json(&s->check));
-    if (s->rechecked)
-        cJSON_AddItemToObject(o, "recheck", check_json(&s->recheck));
-    if (s->heavy_checked)
-        cJSON_AddItemToObject(o, "heavy_tailed_check", check_json(&s->heavy));
+    if (s->repeated)
+        cJSON_AddItemToObject(o, "repeat_check", check_json(&s->repeat));
+    if (cJSON_GetArraySize(s->timed_checks))
+        cJSON_AddItemToObject(o, "timed_checks", cJSON_Duplicate(s->timed_checks, 1));
+    if (cJSON_GetArraySize(s->rechecks))
+        cJSON_AddItemToObject(o, "rechecks", cJSON_Duplicate(s->rechecks, 1));
     if (s->checked)
-        cJSON_AddItemToObject(o, "integrity", integrity_json(s, scrubbed));
+        cJSON_AddItemToObject(o, "integrity", integrity_json(s));
     cJSON_AddNumberToObject(o, "warmup_runs", (double)s->samples.warmup_runs);
     cJSON_AddNumberToObject(o, "throttled_samples", (double)s->samples.throttled);
     cJSON_AddItemToObject(o, "samples_s",
@@ -403,16 +876,25 @@ static cJSON *set_json(set_eval *s, int scrubbed)
     cJSON_AddItemToObject(o, "host_samples_s",
                           kg_results_exact_array(s->samples.host_s, s->samples.count));
     add_clocks(o, &s->samples);
-    if (s->sweep)
-        cJSON_AddItemToObject(o, "sweep", s->sweep); /* the record owns it now */
-    s->sweep = NULL;
+    cJSON *worker = cJSON_AddObjectToObject(o, "worker");
+    cJSON_AddNumberToObject(worker, "busy_s", s->busy_s);
+    cJSON_AddNumberToObject(worker, "wall_s", s->end.wall_s);
+    if (s->end.signal) {
+        cJSON_AddNumberToObject(worker, "signal", s->end.signal);
+        cJSON_AddStringToObject(worker, "signal_name", strsignal(s->end.signal));
+    } else if (s->end.exit_status >= 0) {
+        cJSON_AddNumberToObject(worker, "exit_status", s->end.exit_status);
+    }
+    if (s->lost) {
+        cJSON_AddStringToObject(worker, "step", s->step);
+        cJSON_AddStringToObject(worker, "output_tail", s->end.output_tail);
+    }
     return o;
 }
 
-static cJSON *record_json(grader *g, set_eval sets[2], uint64_t input_seed,
-                          const kg_measure_outcome *outcome)
+static cJSON *record_json(grader *g, const kg_measure_outcome *outcome)
 {
-    const kg_workload *w = g->job->w;
+    const kg_workload *w = g->w;
     const kg_shape *shape = g->shape;
     cJSON *rec = cJSON_CreateObject();
     cJSON_AddStringToObject(rec, "type", "shape");
@@ -421,15 +903,16 @@ static cJSON *record_json(grader *g, set_eval sets[2], uint64_t input_seed,
     cJSON_AddStringToObject(rec, "shape", shape->name);
     cJSON_AddNumberToObject(rec, "shape_index", (double)g->job->shape_no);
     cJSON_AddStringToObject(rec, "output_dtype", kg_dtype_name(w->tensors[w->output_index].dtype));
+    const kg_host_tensor *set0 = g->inputs.count ? g->inputs.sets[0] : NULL;
     cJSON *shapes = cJSON_AddArrayToObject(rec, "tensors");
-    for (size_t i = 0; g->tensors && i < w->tensor_count; i++) {
+    for (size_t i = 0; set0 && i < w->tensor_count; i++) {
         cJSON *t = cJSON_CreateObject();
-        cJSON_AddStringToObject(t, "name", g->tensors[i].name);
-        cJSON_AddStringToObject(t, "dtype", kg_dtype_name(g->tensors[i].dtype));
+        cJSON_AddStringToObject(t, "name", set0[i].name);
+        cJSON_AddStringToObject(t, "dtype", kg_dtype_name(set0[i].dtype));
         cJSON_AddStringToObject(t, "role", w->tensors[i].is_output ? "output" : "input");
         cJSON *dims = cJSON_AddArrayToObject(t, "shape");
-        for (int d = 0; d < g->tensors[i].rank; d++)
-            cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)g->tensors[i].dims[d]));
+        for (int d = 0; d < set0[i].rank; d++)
+            cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)set0[i].dims[d]));
         cJSON_AddItemToArray(shapes, t);
     }
     cJSON *sym = cJSON_AddObjectToObject(rec, "symbols");
@@ -440,120 +923,159 @@ static cJSON *record_json(grader *g, set_eval sets[2], uint64_t input_seed,
     kg_eval_for_shape(w->bytes, shape, w->name, "bytes", &bytes, NULL);
     cJSON_AddNumberToObject(rec, "flops", (double)flops);
     cJSON_AddNumberToObject(rec, "bytes", (double)bytes);
-    cJSON_AddNumberToObject(rec, "input_seed", (double)(input_seed >> 11));
     cJSON_AddNumberToObject(
-        rec, "recheck_seed",
-        (double)(kg_grade_seed(g->job->seed, w->name, g->job->shape_no, 2) >> 11));
+        rec, "input_seed",
+        (double)(kg_grade_seed(g->job->seed, w->name, g->job->shape_no, 1) >> 11));
+    cJSON_AddNumberToObject(rec, "input_sets", (double)g->inputs.count);
+    /* Written now that the evaluation is over: with it, every input, fill,
+     * checked unit and recheck of this evaluation can be drawn again. */
+    char secret[40];
+    snprintf(secret, sizeof secret, "%016" PRIx64 "%016" PRIx64, g->secret[0], g->secret[1]);
+    cJSON_AddStringToObject(rec, "secret", secret);
+    cJSON_AddNumberToObject(rec, "fill_pool_values", (double)g->pool.pool_count);
     /* A shape on which zeros would pass the check: reported, since a kernel
      * that computes nothing would be graded correct on it. */
     for (int i = 0; i < 2; i++)
-        if (sets[i].checked &&
-            (sets[i].check.zeros_would_pass || sets[i].check.constant_would_pass)) {
+        if (g->sets[i].checked &&
+            (g->sets[i].check.zeros_would_pass || g->sets[i].check.constant_would_pass)) {
             cJSON_AddStringToObject(rec, "degenerate_reference",
-                                    sets[i].check.zeros_would_pass
+                                    g->sets[i].check.zeros_would_pass
                                         ? "an all-zeros output passes the tolerance"
                                         : "a constant output passes the tolerance");
             break;
         }
-    cJSON_AddItemToObject(rec, "baseline", set_json(&sets[0], g->scrubber != NULL));
-    cJSON_AddItemToObject(rec, "candidate", set_json(&sets[1], g->scrubber != NULL));
+    cJSON_AddItemToObject(rec, "baseline", set_json(&g->sets[0]));
+    cJSON_AddItemToObject(rec, "candidate", set_json(&g->sets[1]));
     cJSON_AddStringToObject(rec, "stop_reason", outcome->stop_reason);
     cJSON_AddNumberToObject(rec, "sampling_wall_s", outcome->sampling_wall_s);
-    cJSON_AddNumberToObject(rec, "checks_wall_s", sets[0].check_wall_s + sets[1].check_wall_s);
+    cJSON_AddNumberToObject(rec, "timed_checks_wall_s", outcome->after_round_wall_s);
+    cJSON_AddNumberToObject(rec, "checks_wall_s",
+                            g->sets[0].check_wall_s + g->sets[1].check_wall_s);
     if (isfinite(outcome->worst_rel_halfwidth))
         cJSON_AddNumberToObject(rec, "worst_rel_halfwidth", outcome->worst_rel_halfwidth);
     return rec;
 }
 
+/* ---- the evaluation ---------------------------------------------------- */
+
+/* The inputs: set 0 from the run's seed (reproducible from --seed), the
+ * others from the secret, as many as memory allows; and the fill pool,
+ * the reference's values on inputs drawn only for it. */
+static int draw_inputs(grader *g, kg_error *err)
+{
+    const kg_grade_job *job = g->job;
+    uint64_t seeds[KG_MAX_INPUT_SETS];
+    seeds[0] = kg_grade_seed(job->seed, g->w->name, job->shape_no, 1);
+    int rc = kg_input_sets_create(g->w, g->shape, seeds, 1, &g->inputs, err);
+    if (rc)
+        return rc;
+    size_t count = kg_input_set_count(kg_input_set_bytes(g->w, g->inputs.sets[0]), 3, 2,
+                                      job->info ? job->info->global_mem_bytes : 0);
+    for (size_t k = 1; k < count; k++)
+        seeds[k] = secret_draw(g);
+    if (count > 1) {
+        kg_input_sets_free(g->w, &g->inputs);
+        if ((rc = kg_input_sets_create(g->w, g->shape, seeds, count, &g->inputs, err)))
+            return rc;
+    }
+    kg_input_sets throwaway;
+    uint64_t pool_seed = secret_draw(g);
+    kg_dtype dtype = g->w->tensors[g->w->output_index].dtype;
+    if ((rc = kg_input_sets_create(g->w, g->shape, &pool_seed, 1, &throwaway, err)))
+        return rc;
+    kg_answer a;
+    rc = kg_answer_compute(g->w, g->shape, throwaway.sets[0], secret_draw(g), 16, &a, err);
+    kg_input_sets_free(g->w, &throwaway);
+    if (rc)
+        return rc;
+    /* At most KG_FILL_POOL_MAX values, picked at random among those. */
+    size_t n = a.unit_count * a.unit_len, take = n < KG_FILL_POOL_MAX ? n : KG_FILL_POOL_MAX;
+    double *values = malloc((take ? take : 1) * sizeof *values);
+    if (!values) {
+        kg_answer_free(&a);
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    }
+    for (size_t i = 0; i < take; i++)
+        values[i] = a.want[take == n ? i : (size_t)kg_rng_below(&g->rng, n)];
+    kg_fill_pool_from_values(&g->pool, dtype, values, take);
+    free(values);
+    kg_answer_free(&a);
+    g->output_count = g->inputs.sets[0][g->w->output_index].count;
+    g->output_bytes = g->output_count * kg_dtype_size(dtype);
+    return KG_OK;
+}
+
+static void finish_workers(grader *g)
+{
+    for (int i = 0; i < 2; i++) {
+        set_eval *s = &g->sets[i];
+        if (s->worker) {
+            kg_worker_finish(s->worker, g->interrupted, &s->end);
+            s->worker = NULL;
+        }
+    }
+}
+
 int kg_grade_shape(const kg_grade_job *job, cJSON **record, kg_error *err)
 {
     *record = NULL;
-    const kg_workload *w = job->w;
-    grader g = {.job = job, .shape = &w->shapes[job->cls][job->shape_no]};
-    uint64_t input_seed = kg_grade_seed(job->seed, w->name, job->shape_no, 1);
-    set_eval sets[2] = {{.role = "baseline", .name = job->baseline, .status = "ok"},
-                        {.role = "candidate", .name = job->candidate, .status = "ok"}};
+    grader g = {.job = job, .w = job->w, .shape = &job->w->shapes[job->cls][job->shape_no]};
+    draw_secret(g.secret);
+    kg_rng_seed(&g.rng, g.secret[0] ^ (g.secret[1] * 0x9e3779b97f4a7c15ull));
+    const char *names[2] = {job->baseline, job->candidate};
+    static const char *const roles[2] = {"baseline", "candidate"};
     for (int i = 0; i < 2; i++) {
-        int rc = kg_kernel_entry_load(w, sets[i].name, &sets[i].entry, err);
-        if (rc) {
-            kg_kernel_entry_free(sets[0].entry);
-            return rc;
-        }
+        g.sets[i] = (set_eval){.role = roles[i], .name = names[i], .status = "ok", .step = ""};
+        g.sets[i].end.exit_status = -1;
+        g.sets[i].timed_checks = cJSON_CreateArray();
+        g.sets[i].rechecks = cJSON_CreateArray();
     }
-    int rc = kg_tensors_create(w, g.shape, input_seed, &g.tensors, err);
     kg_measure_outcome outcome = {.stop_reason = "not_timed", .worst_rel_halfwidth = NAN};
-    void *got = NULL, *again = NULL;
+    int rc = draw_inputs(&g, err);
     if (rc == KG_ERR_MEMORY) {
         /* A shape this machine cannot hold is a recorded refusal. */
         for (int i = 0; i < 2; i++)
-            fail_set(&sets[i], "refused", err);
+            fail_set(&g.sets[i], "refused", err->message);
         memset(err, 0, sizeof *err);
         rc = KG_OK;
         goto record;
     }
     if (rc)
         goto out;
-    size_t out_bytes = kg_tensor_bytes(&g.tensors[w->output_index]);
-    got = malloc(out_bytes ? out_bytes : 1);
-    again = malloc(out_bytes ? out_bytes : 1);
-    if (!got || !again) {
-        rc = kg_error_set(err, KG_ERR_MEMORY, "out of memory for the output copies");
+    for (int i = 0; i < 2 && !rc; i++)
+        for (int k = 0; k < 2 && !rc; k++)
+            if (!(g.sets[i].got[k] = malloc(g.output_bytes ? g.output_bytes : 1)))
+                rc = kg_error_set(err, KG_ERR_MEMORY, "out of memory for the output copies");
+    if (rc || (rc = start_workers(&g, err)))
+        goto out;
+    if (!g.interrupted && first_checks(&g) == 0 && !g.interrupted) {
+        time_sets(&g, &outcome);
+        if (!g.interrupted)
+            rechecks(&g);
+    }
+    if (g.failure[0]) {
+        rc = kg_error_set(err, KG_ERR_INVALID, "%s", g.failure);
         goto out;
     }
-    if (job->info) {
-        kg_error ignored = {0};
-        kg_scrubber_create(job->backend, job->dev, job->info, &g.scrubber, &ignored);
+    if (g.interrupted) {
+        rc = kg_error_set(err, KG_ERR_UNAVAILABLE, "interrupted");
+        goto out;
     }
-    for (int i = 0; i < 2; i++) {
-        if (build_set(&g, &sets[i]) == 0)
-            first_checks(&g, &sets[i], input_seed, got, again);
-        if (job->checked) {
-            set_eval now = sets[i];
-            settle_status(&now);
-            job->checked(job->phase_user, sets[i].role, now.status);
-        }
-    }
-
-    /* Time the sets that passed every check so far, alternately. */
-    kg_prepared *timed[2];
-    set_eval *timed_sets[2];
-    size_t n_timed = 0;
+    finish_workers(&g);
     for (int i = 0; i < 2; i++)
-        if (strcmp(sets[i].status, "ok") == 0 && !sets[i].flags) {
-            timed[n_timed] = sets[i].prep;
-            timed_sets[n_timed++] = &sets[i];
-        }
-    if (n_timed) {
-        kg_sample_set samples[2] = {{0}};
-        kg_error e = {0};
-        kg_measure_settings m = job->measure;
-        if (job->progress) {
-            m.progress = on_progress;
-            m.progress_user = &g;
-        }
-        phase(&g, n_timed == 2 ? "both" : timed_sets[0]->role, "timing");
-        int trc = kg_measure(timed, n_timed, &m, samples, &outcome, &e);
-        for (size_t i = 0; i < n_timed; i++) {
-            timed_sets[i]->samples = samples[i];
-            if (trc)
-                fail_set(timed_sets[i], "timing_failed", &e);
-        }
-    }
-    late_checks(&g, timed_sets, n_timed, got);
-    for (int i = 0; i < 2; i++)
-        settle_status(&sets[i]);
+        settle_status(&g.sets[i]);
 record:
-    *record = record_json(&g, sets, input_seed, &outcome);
+    *record = record_json(&g, &outcome);
 out:
+    finish_workers(&g);
     for (int i = 0; i < 2; i++) {
-        kg_prepared_free(sets[i].prep);
-        kg_sample_set_free(&sets[i].samples);
-        cJSON_Delete(sets[i].sweep);
-        kg_kernel_entry_free(sets[i].entry);
+        kg_sample_set_free(&g.sets[i].samples);
+        cJSON_Delete(g.sets[i].info);
+        cJSON_Delete(g.sets[i].timed_checks);
+        cJSON_Delete(g.sets[i].rechecks);
+        free(g.sets[i].got[0]);
+        free(g.sets[i].got[1]);
     }
-    free(got);
-    free(again);
-    kg_scrubber_free(g.scrubber);
-    kg_tensors_free(g.tensors, w->tensor_count);
+    kg_input_sets_free(g.w, &g.inputs);
     return rc;
 }

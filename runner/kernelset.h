@@ -44,8 +44,9 @@ typedef struct kg_scratch_spec {
 #define KG_MAX_SWEEP_VALUES  8
 
 typedef struct kg_kernel_entry {
-    char *set;      /* "naive", or the submission folder as given */
-    char *manifest; /* path of the kernels.json it came from */
+    char *set;                /* "naive", or the submission folder as given */
+    char *manifest;           /* real path of the kernels.json it came from */
+    char manifest_sha256[65]; /* of that file as read ("" for kg_kernel_entry_parse) */
     char *description;
     char *source_path; /* resolved path of the source */
     char *source_file; /* as written in the manifest */

@@ -1,5 +1,6 @@
 /* The timing loop. */
 #include "measure.h"
+#include "inputs.h"
 #include "stats.h"
 
 #include <math.h>
@@ -74,38 +75,42 @@ static void read_clocks(const kg_backend *b, kg_device *dev, uint32_t *mhz, int 
     *known = 1;
 }
 
-static int run_untimed(kg_prepared *p, kg_error *err)
+/* The same 32-bit word from a 64-bit seed, for the scrub patterns. */
+static uint32_t pattern_of(uint64_t seed, uint32_t salt)
 {
-    int rc = kg_prepared_enqueue(p, err);
-    return rc ? rc : kg_prepared_backend(p)->synchronize(kg_prepared_device(p), err);
+    uint64_t x = (seed ^ salt) * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    return (uint32_t)x | 1u;
 }
 
-/* One mandatory run (first-launch costs: JIT, page faults, caches of the
- * runtime), then more until warmup_s has passed, so clocks ramp up. */
-static int warm_up(kg_prepared *p, const kg_measure_settings *s, kg_sample_set *out, kg_error *err)
+int kg_run_once(const kg_run_context *c, const kg_run_plan *plan, kg_run_sample *out, kg_error *err)
 {
-    double start = now_seconds();
-    do {
-        int rc = run_untimed(p, err);
-        if (rc)
-            return rc;
-        out->warmup_runs++;
-    } while (now_seconds() - start < s->warmup_s && out->warmup_runs < 1000);
-    return KG_OK;
-}
-
-static int sample_once(kg_prepared *p, const kg_measure_settings *s, kg_sample_set *out,
-                       kg_error *err)
-{
+    kg_prepared *p = c->prepared;
     const kg_backend *b = kg_prepared_backend(p);
     kg_device *dev = kg_prepared_device(p);
     int rc;
-    if (!s->hot && (rc = b->flush_cache(dev, err)))
+    memset(out, 0, sizeof *out);
+    size_t set = plan->input_set < c->inputs->count ? plan->input_set : 0;
+    kg_prepared_select(p, set);
+    if (plan->perturb_seed) {
+        kg_perturbation changed;
+        kg_inputs_perturb(kg_prepared_workload(p), c->inputs->sets[set], plan->perturb_seed,
+                          &changed);
+        if ((rc = kg_prepared_write_elements(p, set, c->inputs->sets[set], &changed, err)))
+            return rc;
+    }
+    size_t count;
+    kg_buffer *output = kg_prepared_output(p, &count);
+    if ((rc = kg_output_fill_run(c->fill, output, count, plan->fill_seed, err)) ||
+        (rc = kg_prepared_scrub_scratch(p, pattern_of(plan->fill_seed, 0x5c), err)) ||
+        (c->scrubber &&
+         (rc = kg_scrubber_run(c->scrubber, pattern_of(plan->fill_seed, 0x10ca1), err))))
         return rc;
-    uint32_t clock_mhz = 0;
-    int throttled = 0, clock_known = 0;
-    read_clocks(b, dev, &clock_mhz, &throttled, &clock_known);
-    double elapsed = 0, h0 = now_seconds();
+    if (!c->hot && (rc = b->flush_cache(dev, err)))
+        return rc;
+    int clock_known = 0;
+    read_clocks(b, dev, &out->clock_mhz, &out->throttled, &clock_known);
+    double h0 = now_seconds();
     if ((rc = b->timer_start(dev, err)))
         return rc;
     if ((rc = kg_prepared_enqueue(p, err))) {
@@ -113,49 +118,76 @@ static int sample_once(kg_prepared *p, const kg_measure_settings *s, kg_sample_s
         b->timer_stop(dev, &ignored, NULL);
         return rc;
     }
-    if ((rc = b->timer_stop(dev, &elapsed, err)))
+    if ((rc = b->timer_stop(dev, &out->device_s, err)))
         return rc;
-    double host = now_seconds() - h0;
-    read_clocks(b, dev, &clock_mhz, &throttled, &clock_known);
-    if (reserve(out) != KG_OK)
-        return kg_error_set(err, KG_ERR_MEMORY, "out of memory storing samples");
-    out->device_s[out->count] = elapsed;
-    out->host_s[out->count] = host;
-    out->clock_mhz[out->count] = clock_known ? clock_mhz : 0;
-    out->throttled_flags[out->count] = (unsigned char)throttled;
-    out->throttled += throttled != 0;
-    out->count++;
+    out->host_s = now_seconds() - h0;
+    read_clocks(b, dev, &out->clock_mhz, &out->throttled, &clock_known);
+    if (!clock_known)
+        out->clock_mhz = 0;
     return KG_OK;
 }
 
-int kg_measure(kg_prepared *const *sets, size_t n, const kg_measure_settings *s, kg_sample_set *out,
-               kg_measure_outcome *outcome, kg_error *err)
+static int store(kg_sample_set *set, const kg_run_sample *s)
+{
+    if (reserve(set) != KG_OK)
+        return KG_ERR_MEMORY;
+    set->device_s[set->count] = s->device_s;
+    set->host_s[set->count] = s->host_s;
+    set->clock_mhz[set->count] = s->clock_mhz;
+    set->throttled_flags[set->count] = (unsigned char)(s->throttled != 0);
+    set->throttled += s->throttled != 0;
+    set->count++;
+    return KG_OK;
+}
+
+/* One mandatory run (first-launch costs: JIT, page faults, the flush
+ * buffer's first touch), then more until warmup_s has passed, so clocks
+ * ramp up. */
+static int warm_up(const kg_sampler *sampler, size_t set, const kg_measure_settings *s,
+                   kg_sample_set *out, kg_error *err)
+{
+    double start = now_seconds();
+    do {
+        kg_run_sample ignored;
+        int rc = sampler->sample(sampler->user, set, 0, 1, &ignored, err);
+        if (rc)
+            return rc;
+        out->warmup_runs++;
+    } while (now_seconds() - start < s->warmup_s && out->warmup_runs < 1000);
+    return KG_OK;
+}
+
+int kg_measure(const kg_sampler *sampler, size_t n, const kg_measure_settings *s,
+               kg_sample_set *out, kg_measure_outcome *outcome, kg_error *err)
 {
     memset(outcome, 0, sizeof *outcome);
     outcome->stop_reason = "error";
     outcome->worst_rel_halfwidth = INFINITY;
     int rc;
-    /* The first flush allocates and first-touches the flush buffer (on a
-     * CPU device, up to a GiB of page faults): pay that before the clock
-     * of the sampling budget starts, not inside the first sample round. */
-    if (n > 0 && !s->hot) {
-        const kg_backend *b = kg_prepared_backend(sets[0]);
-        if ((rc = b->flush_cache(kg_prepared_device(sets[0]), err)))
-            return rc;
-    }
     for (size_t i = 0; i < n; i++)
-        if ((rc = warm_up(sets[i], s, &out[i], err)))
+        if ((rc = warm_up(sampler, i, s, &out[i], err)))
             return rc;
-    double start = now_seconds();
+    double start = now_seconds(), excluded = 0;
     for (size_t round = 0;; round++) {
         /* Alternate the order every round so neither set always runs right
          * after the other's cache flush or in the same thermal phase. */
         for (size_t k = 0; k < n; k++) {
             size_t i = round % 2 ? n - 1 - k : k;
-            if ((rc = sample_once(sets[i], s, &out[i], err)))
+            kg_run_sample one;
+            if ((rc = sampler->sample(sampler->user, i, round, 0, &one, err)))
+                return rc;
+            if (store(&out[i], &one) != KG_OK)
+                return kg_error_set(err, KG_ERR_MEMORY, "out of memory storing samples");
+        }
+        if (sampler->after_round) {
+            double t0 = now_seconds();
+            rc = sampler->after_round(sampler->user, round, err);
+            excluded += now_seconds() - t0;
+            outcome->after_round_wall_s = excluded;
+            if (rc)
                 return rc;
         }
-        double elapsed = now_seconds() - start;
+        double elapsed = now_seconds() - start - excluded;
         size_t samples = out[0].count;
         double worst = 0;
         for (size_t i = 0; i < n; i++) {
@@ -180,4 +212,22 @@ int kg_measure(kg_prepared *const *sets, size_t n, const kg_measure_settings *s,
             return KG_OK;
         }
     }
+}
+
+static int local_sample(void *user, size_t set, size_t round, int warmup, kg_run_sample *out,
+                        kg_error *err)
+{
+    kg_local_sampler *s = user;
+    const kg_run_context *c = &s->contexts[set];
+    s->seed = s->seed * 6364136223846793005ull + 1442695040888963407ull;
+    kg_run_plan plan = {.input_set = warmup ? 0 : round % c->inputs->count,
+                        .perturb_seed = 0,
+                        .fill_seed = s->seed ^ (s->seed >> 31)};
+    return kg_run_once(c, &plan, out, err);
+}
+
+kg_sampler kg_local_sampler_make(kg_local_sampler *s)
+{
+    kg_sampler sampler = {.sample = local_sample, .after_round = NULL, .user = s};
+    return sampler;
 }

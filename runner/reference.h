@@ -75,8 +75,20 @@ typedef struct kg_reference {
      * -1 with the reason in `why`. */
     int (*derive)(kg_symtab *symbols, char *why, size_t why_size);
     /* OPTIONAL: fills input tensor `t`, whose init is {"dist": "workload"}
-     * (index tensors), deterministically from the symbols. 0 or -1. */
-    int (*fill)(const kg_symtab *symbols, kg_host_tensor *t);
+     * (index tensors), deterministically from the symbols and `layout_seed`.
+     * Seed 0 gives the shape's own layout (what is timed); any other seed a
+     * different valid layout of the same sizes, in which every derived
+     * symbol a kernel may read (sizes, maxima) keeps its value: a recheck
+     * redraws the index tensors, so that a kernel cannot assume the layout
+     * it was timed on. Every index tensor of one seed is consistent with the
+     * others. 0 or -1. */
+    int (*fill)(const kg_symtab *symbols, uint64_t layout_seed, kg_host_tensor *t);
+    /* OPTIONAL: changes a few elements of the index tensors among
+     * `tensors` (all of the workload's, in its order) so that they stay
+     * valid for the shape's derived symbols, from `seed`. For the recheck
+     * that changes only a few elements of the inputs: a kernel caching its
+     * result under a key sampled from its inputs misses it. 0 or -1. */
+    int (*nudge)(const kg_ref_inputs *in, kg_host_tensor *tensors, uint64_t seed);
 } kg_reference;
 
 /* The reference compiled in for `workload`, or NULL. */

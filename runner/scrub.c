@@ -23,9 +23,9 @@ const char *kg_scrub_source(void)
     return scrub_source;
 }
 
-/* CUDA needs an opt-in above 48 KiB of dynamic shared memory; 48 KiB covers
- * what most kernels declare. */
-#define SCRUB_MAX_BYTES (48u * 1024u)
+/* The whole per-group maximum is scrubbed (CUDA opts in above 48 KiB in its
+ * launch); this only bounds a driver that reports something absurd. */
+#define SCRUB_MAX_BYTES (64u * 1024u * 1024u)
 
 struct kg_scrubber {
     const kg_backend *b;
@@ -65,8 +65,12 @@ int kg_scrubber_create(const kg_backend *b, kg_device *dev, const kg_device_info
     s->words = (uint32_t)(bytes / 4);
     s->group =
         info->max_group_size >= 256 ? 256 : (info->max_group_size ? info->max_group_size : 1);
-    /* Several groups per compute unit, so that every one runs some. */
-    s->groups = 16 * (uint64_t)(info->compute_units ? info->compute_units : 1);
+    /* Several groups per compute unit, so that every one runs some; on a
+     * CPU device each compute unit is a thread reusing one local arena, and
+     * four groups each reach every arena in practice at a quarter of the
+     * cost. */
+    uint64_t per_unit = info->type == KG_DEVICE_CPU ? 4 : 16;
+    s->groups = per_unit * (uint64_t)(info->compute_units ? info->compute_units : 1);
     kg_build_request req = {.language = KG_LANG_PORTABLE,
                             .source = scrub_source,
                             .source_size = sizeof scrub_source - 1,
@@ -84,10 +88,17 @@ int kg_scrubber_create(const kg_backend *b, kg_device *dev, const kg_device_info
     return KG_OK;
 }
 
-int kg_scrubber_run(kg_scrubber *s, int which, kg_error *err)
+uint64_t kg_scrubber_bytes(const kg_scrubber *s)
 {
-    kg_arg args[3] = {kg_arg_buffer(s->sink), kg_arg_i32((int32_t)s->words),
-                      kg_arg_f32(1.0e6f * (float)which)};
+    return (uint64_t)s->words * 4;
+}
+
+int kg_scrubber_run(kg_scrubber *s, uint32_t pattern, kg_error *err)
+{
+    /* A positive base that differs run to run: the kernel's dead-store
+     * guard relies on the pattern never being negative. */
+    float base = 1.0f + (float)(pattern % 1000003u);
+    kg_arg args[3] = {kg_arg_buffer(s->sink), kg_arg_i32((int32_t)s->words), kg_arg_f32(base)};
     kg_launch l = {.grid = {s->groups, 1, 1},
                    .block = {s->group, 1, 1},
                    .dynamic_local_bytes = (size_t)s->words * 4,

@@ -1,11 +1,11 @@
 /*
- * Local-memory scrubbing for the repeat check (docs/integrity.md): before
- * each of the two runs on the same inputs, every compute unit's local
- * (shared) memory is filled with a different pattern. A kernel that reads
- * local memory it did not write this launch (a missing barrier, an
- * uninitialised tile) then sees different garbage in the two runs and its
- * outputs disagree, instead of depending on which work-group happened to
- * run before it.
+ * Local-memory scrubbing (docs/integrity.md): before every run, checked or
+ * timed, the whole local (shared) memory of every compute unit is filled
+ * with a pattern that differs from run to run. A kernel that reads local
+ * memory it did not write this launch (a missing barrier, an uninitialised
+ * tile) sees different garbage in two runs on the same inputs, and a
+ * kernel that keeps state in local memory between launches (a cache of
+ * earlier answers) finds it gone.
  */
 #ifndef KG_SCRUB_H
 #define KG_SCRUB_H
@@ -23,7 +23,11 @@ void kg_scrubber_free(kg_scrubber *s);
 /* The scrub kernel's source, in the portable dialect (for compile tests). */
 const char *kg_scrub_source(void);
 
-/* Fills local memory with pattern number `which` (1, 2, ...) and waits. */
-int kg_scrubber_run(kg_scrubber *s, int which, kg_error *err);
+/* Fills local memory with a pattern derived from `pattern` and waits. */
+int kg_scrubber_run(kg_scrubber *s, uint32_t pattern, kg_error *err);
+
+/* Bytes of local memory each scrub group covers (the device's per-group
+ * maximum), for the results. */
+uint64_t kg_scrubber_bytes(const kg_scrubber *s);
 
 #endif

@@ -19,7 +19,7 @@ static void describe(const kg_kernel_entry *e, const size_t *digit, char *out, s
 
 /* Times one configuration; *median is NAN when it could not run. */
 static void time_config(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *e,
-                        const kg_shape *shape, const kg_host_tensor *tensors,
+                        const kg_shape *shape, const kg_run_context *around,
                         const kg_symtab *overrides, const kg_sweep_settings *settings,
                         double *median, cJSON *entry)
 {
@@ -27,7 +27,7 @@ static void time_config(kg_build_cache *cache, const kg_workload *w, const kg_ke
     kg_prepared *p = NULL;
     kg_build_info build;
     kg_error err = {0};
-    int rc = kg_prepare(cache, w, e, shape, overrides, tensors, &p, &build, &err);
+    int rc = kg_prepare(cache, w, e, shape, overrides, around->inputs, &p, &build, &err);
     kg_measure_settings m = kg_measure_defaults();
     m.min_samples = settings->samples;
     m.max_samples = settings->samples;
@@ -37,8 +37,13 @@ static void time_config(kg_build_cache *cache, const kg_workload *w, const kg_ke
     m.hot = settings->hot;
     kg_sample_set samples = {0};
     kg_measure_outcome outcome;
+    kg_run_context context = *around;
+    context.prepared = p;
+    context.hot = settings->hot;
+    kg_local_sampler local = {.contexts = &context, .seed = 0x5eedull};
+    kg_sampler sampler = kg_local_sampler_make(&local);
     if (rc == KG_OK)
-        rc = kg_measure(&p, 1, &m, &samples, &outcome, &err);
+        rc = kg_measure(&sampler, 1, &m, &samples, &outcome, &err);
     if (rc == KG_OK && samples.count > 0) {
         *median = kg_median(samples.device_s, samples.count);
         cJSON_AddNumberToObject(entry, "median_s", *median);
@@ -51,7 +56,7 @@ static void time_config(kg_build_cache *cache, const kg_workload *w, const kg_ke
 }
 
 int kg_sweep_run(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *e,
-                 const kg_shape *shape, const kg_host_tensor *tensors,
+                 const kg_shape *shape, const kg_run_context *around,
                  const kg_sweep_settings *settings, kg_symtab *chosen, cJSON **record,
                  kg_error *err)
 {
@@ -79,7 +84,7 @@ int kg_sweep_run(kg_build_cache *cache, const kg_workload *w, const kg_kernel_en
         cJSON *entry = cJSON_CreateObject();
         cJSON_AddStringToObject(entry, "config", config);
         double median;
-        time_config(cache, w, e, shape, tensors, &overrides, settings, &median, entry);
+        time_config(cache, w, e, shape, around, &overrides, settings, &median, entry);
         cJSON_AddItemToArray(tried, entry);
         if (median < best) {
             best = median;

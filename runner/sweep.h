@@ -22,14 +22,16 @@ typedef struct kg_sweep_settings {
     int hot;
 } kg_sweep_settings;
 
-/* Runs the sweep of `e` for `shape`. *chosen receives the winning define
+/* Runs the sweep of `e` for `shape`, each configuration run as every run
+ * is (kg_run_once) with the inputs, output fill and scrubber of `around`
+ * (its `prepared` is ignored). *chosen receives the winning define
  * values (empty when no configuration could be built and run); *record a
  * new cJSON object {"samples_per_config", "tried": [{"config", "median_s"
  * | "status", "error"}], "chosen"} owned by the caller. The winner is the
  * fastest configuration, not yet checked: the caller checks it like any
  * other kernel. Returns an error only for out-of-memory. */
 int kg_sweep_run(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *e,
-                 const kg_shape *shape, const kg_host_tensor *tensors,
+                 const kg_shape *shape, const kg_run_context *around,
                  const kg_sweep_settings *settings, kg_symtab *chosen, cJSON **record,
                  kg_error *err);
 

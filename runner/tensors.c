@@ -45,40 +45,58 @@ static double heavy_tailed(kg_rng *rng)
     return t > 1000 ? 1000 : t < -1000 ? -1000 : t;
 }
 
-static void fill_one(const kg_workload *w, const kg_shape *shape, const kg_tensor_spec *spec,
-                     kg_host_tensor *t, uint64_t seed, int heavy)
+/* Draws tensor `t` as `init` says, from `seed`; a workload-filled tensor
+ * (index tensors) from the reference with `layout_seed`. */
+static void draw_one(const kg_workload *w, const kg_shape *shape, const kg_tensor_spec *spec,
+                     const kg_init *init, kg_host_tensor *t, uint64_t seed, int heavy,
+                     uint64_t layout_seed)
 {
-    if (spec->dist == KG_DIST_WORKLOAD) {
+    if (init->dist == KG_DIST_WORKLOAD) {
         /* Checked at load: the reference has a fill function. */
-        w->reference->fill(&shape->symbols, t);
+        w->reference->fill(&shape->symbols, layout_seed, t);
         return;
     }
     kg_rng rng;
     kg_rng_seed(&rng, tensor_seed(seed, spec->name));
+    size_t row = t->rank > 0 && t->dims[t->rank - 1] > 0 ? (size_t)t->dims[t->rank - 1] : 1;
+    double offset = 0;
     for (size_t i = 0; i < t->count; i++) {
+        if (i % row == 0 && init->row_offset_hi > init->row_offset_lo)
+            offset = init->row_offset_lo +
+                     (init->row_offset_hi - init->row_offset_lo) * kg_rng_uniform(&rng);
         double v;
-        if (spec->dist == KG_DIST_NORMAL)
-            v = spec->dist_a + spec->dist_b * (heavy ? heavy_tailed(&rng) : kg_rng_normal(&rng));
+        if (init->dist == KG_DIST_NORMAL)
+            v = init->a + init->b * (heavy ? heavy_tailed(&rng) : kg_rng_normal(&rng));
         else
-            v = spec->dist_a + (spec->dist_b - spec->dist_a) * kg_rng_uniform(&rng);
+            v = init->a + (init->b - init->a) * kg_rng_uniform(&rng);
+        v += offset;
+        if (init->neg_inf_fraction > 0 && i % row != 0 &&
+            kg_rng_uniform(&rng) < init->neg_inf_fraction)
+            v = -INFINITY;
         kg_dtype_store(t->dtype, t->data, i, v);
+    }
+}
+
+void kg_tensors_draw(const kg_workload *w, const kg_shape *shape, kg_host_tensor *tensors,
+                     kg_draw kind, size_t stress_case, uint64_t seed)
+{
+    for (size_t i = 0; i < w->tensor_count; i++) {
+        const kg_tensor_spec *spec = &w->tensors[i];
+        if (spec->is_output)
+            continue;
+        const kg_init *init = &spec->init;
+        if (kind == KG_DRAW_STRESS && stress_case < w->stress_count &&
+            w->stress[stress_case].inits[i].dist != KG_DIST_NONE)
+            init = &w->stress[stress_case].inits[i];
+        draw_one(w, shape, spec, init, &tensors[i], seed, kind == KG_DRAW_HEAVY_TAILED,
+                 kind == KG_DRAW_FRESH ? seed | 1 : 0);
     }
 }
 
 void kg_tensors_fill_inputs(const kg_workload *w, const kg_shape *shape, kg_host_tensor *tensors,
                             uint64_t seed)
 {
-    for (size_t i = 0; i < w->tensor_count; i++)
-        if (!w->tensors[i].is_output)
-            fill_one(w, shape, &w->tensors[i], &tensors[i], seed, 0);
-}
-
-void kg_tensors_fill_heavy_tailed(const kg_workload *w, const kg_shape *shape,
-                                  kg_host_tensor *tensors, uint64_t seed)
-{
-    for (size_t i = 0; i < w->tensor_count; i++)
-        if (!w->tensors[i].is_output)
-            fill_one(w, shape, &w->tensors[i], &tensors[i], seed, 1);
+    kg_tensors_draw(w, shape, tensors, KG_DRAW_BASE, 0, seed);
 }
 
 void kg_tensors_free(kg_host_tensor *tensors, size_t count)
@@ -92,6 +110,12 @@ void kg_tensors_free(kg_host_tensor *tensors, size_t count)
 
 int kg_tensors_create(const kg_workload *w, const kg_shape *shape, uint64_t seed,
                       kg_host_tensor **out, kg_error *err)
+{
+    return kg_tensors_create_set(w, shape, seed, 1, out, err);
+}
+
+int kg_tensors_create_set(const kg_workload *w, const kg_shape *shape, uint64_t seed,
+                          int with_output, kg_host_tensor **out, kg_error *err)
 {
     *out = NULL;
     kg_host_tensor *ts = calloc(w->tensor_count, sizeof *ts);
@@ -141,6 +165,8 @@ int kg_tensors_create(const kg_workload *w, const kg_shape *shape, uint64_t seed
     for (size_t i = 0; i < w->tensor_count; i++) {
         kg_host_tensor *t = &ts[i];
         size_t count = t->count;
+        if (w->tensors[i].is_output && !with_output)
+            continue; /* data stays NULL: the reference never reads it */
         /* At least one byte so that an empty tensor still has a buffer. */
         t->data = calloc(count ? count : 1, kg_dtype_size(t->dtype));
         if (!t->data) {

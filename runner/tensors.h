@@ -19,19 +19,37 @@
 int kg_tensors_create(const kg_workload *w, const kg_shape *shape, uint64_t seed,
                       kg_host_tensor **out, kg_error *err);
 
-/* Refills every input tensor from a new seed (the re-check after timing).
- * Tensors the workload fills itself (index tensors) depend on the shape
- * only and come out the same. */
+/* The same, the output tensor's data left NULL unless `with_output` (the
+ * extra input sets of a shape need no output of their own). */
+int kg_tensors_create_set(const kg_workload *w, const kg_shape *shape, uint64_t seed,
+                          int with_output, kg_host_tensor **out, kg_error *err);
+
+/* How kg_tensors_draw draws the inputs. */
+typedef enum kg_draw {
+    /* Every input from its distribution; index tensors in the shape's own
+     * layout (what is timed). */
+    KG_DRAW_BASE = 0,
+    /* The same, and index tensors in another valid layout drawn from the
+     * seed (reference.h, fill): the fresh-inputs recheck. */
+    KG_DRAW_FRESH,
+    /* Normally distributed inputs from Student's t with 2 degrees of
+     * freedom instead (same centre and scale): large magnitudes expose
+     * precision downgrades and shortcuts that only hold near the mean.
+     * Uniform inputs (bounded by meaning, e.g. weights in [0.5, 1.5]) keep
+     * theirs. */
+    KG_DRAW_HEAVY_TAILED,
+    /* The workload's stress input number `stress_case` (workload.json
+     * "stress"); tensors it does not name keep their usual init. */
+    KG_DRAW_STRESS,
+} kg_draw;
+
+/* Draws every input tensor of `tensors` anew from `seed`, as `kind` says. */
+void kg_tensors_draw(const kg_workload *w, const kg_shape *shape, kg_host_tensor *tensors,
+                     kg_draw kind, size_t stress_case, uint64_t seed);
+
+/* kg_tensors_draw(..., KG_DRAW_BASE, 0, seed). */
 void kg_tensors_fill_inputs(const kg_workload *w, const kg_shape *shape, kg_host_tensor *tensors,
                             uint64_t seed);
-
-/* Like kg_tensors_fill_inputs, but every normally distributed input is
- * drawn from a heavy-tailed distribution instead (Student's t with 2
- * degrees of freedom, same centre and scale): large magnitudes expose
- * precision downgrades and shortcuts that only hold near the mean. Uniform
- * inputs (bounded by meaning, e.g. weights in [0.5, 1.5]) keep theirs. */
-void kg_tensors_fill_heavy_tailed(const kg_workload *w, const kg_shape *shape,
-                                  kg_host_tensor *tensors, uint64_t seed);
 
 /* Frees what kg_tensors_create allocated; NULL is allowed. */
 void kg_tensors_free(kg_host_tensor *tensors, size_t count);

@@ -1,10 +1,11 @@
-/* Running one evaluation in a child process, with a time limit. */
+/* Worker processes: starting them, talking to them, ending them. */
 #include "worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,100 +26,203 @@ const char *kg_worker_self_exe(void)
     return path;
 }
 
-static double now_seconds(void)
+double kg_worker_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* A growable byte buffer for the worker's protocol lines. */
-typedef struct line_buffer {
-    char *data;
-    size_t len, cap;
-} line_buffer;
+struct kg_worker {
+    pid_t pid;
+    int command_fd; /* the worker's stdin */
+    int reply_fd;   /* its fd 3 */
+    int output_fd;  /* its stdout and stderr */
+    int forward_output;
+    char *buffer; /* replies read but not yet consumed */
+    size_t start, len, cap;
+    char tail[4096];
+    size_t tail_len;
+    double started;
+};
 
-static int buffer_add(line_buffer *b, const char *src, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            return -1;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, src, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
+/* Live workers, whose output every wait drains. */
+#define MAX_LIVE 8
+static kg_worker *live[MAX_LIVE];
 
-static void copy_word(char *dst, size_t size, const char *src)
+static void track(kg_worker *w, int on)
 {
-    size_t n = strcspn(src, " \n");
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-/* Handles each complete line of the protocol; keeps a partial last line. */
-static void consume_lines(line_buffer *b, kg_worker_result *out)
-{
-    char *start = b->data;
-    char *nl;
-    while (start && (nl = memchr(start, '\n', b->len - (size_t)(start - b->data)))) {
-        *nl = '\0';
-        if (strncmp(start, "phase ", 6) == 0) {
-            copy_word(out->role, sizeof out->role, start + 6);
-            const char *step = strchr(start + 6, ' ');
-            snprintf(out->step, sizeof out->step, "%s", step ? step + 1 : "");
-        } else if (strncmp(start, "done ", 5) == 0) {
-            int who = strncmp(start + 5, "candidate", 9) == 0;
-            const char *status = strchr(start + 5, ' ');
-            if (status)
-                copy_word(out->done_status[who], sizeof out->done_status[who], status + 1);
-        } else if (strncmp(start, "record ", 7) == 0 && !out->record) {
-            out->record = cJSON_Parse(start + 7);
-        } else if (strncmp(start, "error ", 6) == 0) {
-            snprintf(out->message, sizeof out->message, "%s", start + 6);
-            out->outcome = KG_WORKER_ERROR;
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (on ? !live[i] : live[i] == w) {
+            live[i] = on ? w : NULL;
+            return;
         }
-        start = nl + 1;
-    }
-    size_t rest = b->len - (size_t)(start - b->data);
-    memmove(b->data, start, rest);
-    b->len = rest;
-    b->data[rest] = '\0';
 }
 
 /* Keeps the last bytes of the worker's output. */
-static void keep_tail(kg_worker_result *out, size_t *tail_len, const char *src, size_t n)
+static void keep_tail(kg_worker *w, const char *src, size_t n)
 {
-    size_t cap = sizeof out->output_tail - 1;
+    size_t cap = sizeof w->tail - 1;
     if (n >= cap) {
-        memcpy(out->output_tail, src + n - cap, cap);
-        *tail_len = cap;
+        memcpy(w->tail, src + n - cap, cap);
+        w->tail_len = cap;
     } else {
-        size_t keep = *tail_len + n > cap ? cap - n : *tail_len;
-        memmove(out->output_tail, out->output_tail + *tail_len - keep, keep);
-        memcpy(out->output_tail + keep, src, n);
-        *tail_len = keep + n;
+        size_t keep = w->tail_len + n > cap ? cap - n : w->tail_len;
+        memmove(w->tail, w->tail + w->tail_len - keep, keep);
+        memcpy(w->tail + keep, src, n);
+        w->tail_len = keep + n;
     }
-    out->output_tail[*tail_len] = '\0';
+    w->tail[w->tail_len] = '\0';
 }
 
-static void child_exec(const char *exe, int job_fd, int result_fd, int output_fd)
+static void drain_output(kg_worker *w)
+{
+    char chunk[16384];
+    ssize_t got = read(w->output_fd, chunk, sizeof chunk);
+    if (got <= 0) {
+        close(w->output_fd);
+        w->output_fd = -1;
+        return;
+    }
+    keep_tail(w, chunk, (size_t)got);
+    if (w->forward_output) {
+        fwrite(chunk, 1, (size_t)got, stderr);
+        fflush(stderr);
+    }
+}
+
+/* Reads what the worker's channel holds into the buffer, draining every
+ * live worker's output meanwhile. Returns OK once something arrived. */
+static kg_worker_wait fill_buffer(kg_worker *w, double deadline)
+{
+    for (;;) {
+        if (kg_worker_interrupted)
+            return KG_WORKER_INTERRUPTED;
+        if (w->reply_fd < 0)
+            return KG_WORKER_GONE;
+        double left = deadline - kg_worker_now();
+        if (left <= 0)
+            return KG_WORKER_TIMEOUT;
+        struct pollfd fds[1 + MAX_LIVE];
+        kg_worker *owner[1 + MAX_LIVE];
+        int n = 0;
+        fds[n] = (struct pollfd){.fd = w->reply_fd, .events = POLLIN};
+        owner[n++] = NULL;
+        for (int i = 0; i < MAX_LIVE; i++)
+            if (live[i] && live[i]->output_fd >= 0) {
+                fds[n] = (struct pollfd){.fd = live[i]->output_fd, .events = POLLIN};
+                owner[n++] = live[i];
+            }
+        int ms = left > 0.2 ? 200 : (int)ceil(left * 1000);
+        int ready = poll(fds, (nfds_t)n, ms);
+        if (ready < 0 && errno != EINTR)
+            return KG_WORKER_GONE;
+        for (int i = 1; i < n && ready > 0; i++)
+            if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+                drain_output(owner[i]);
+        if (ready <= 0 || !(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        if (w->start > 0) { /* compact */
+            memmove(w->buffer, w->buffer + w->start, w->len - w->start);
+            w->len -= w->start;
+            w->start = 0;
+        }
+        if (w->cap - w->len < 65536) {
+            size_t cap = w->cap ? 2 * w->cap : 131072;
+            char *grown = realloc(w->buffer, cap);
+            if (!grown)
+                return KG_WORKER_GONE;
+            w->buffer = grown;
+            w->cap = cap;
+        }
+        ssize_t got = read(w->reply_fd, w->buffer + w->len, w->cap - w->len - 1);
+        if (got <= 0) {
+            close(w->reply_fd);
+            w->reply_fd = -1;
+            return KG_WORKER_GONE;
+        }
+        w->len += (size_t)got;
+        return KG_WORKER_OK;
+    }
+}
+
+kg_worker_wait kg_worker_read_line(kg_worker *w, double deadline, const char **line)
+{
+    *line = NULL;
+    for (;;) {
+        char *nl = w->len > w->start ? memchr(w->buffer + w->start, '\n', w->len - w->start) : NULL;
+        if (nl) {
+            *nl = '\0';
+            *line = w->buffer + w->start;
+            w->start = (size_t)(nl - w->buffer) + 1;
+            return KG_WORKER_OK;
+        }
+        kg_worker_wait r = fill_buffer(w, deadline);
+        if (r != KG_WORKER_OK)
+            return r;
+    }
+}
+
+kg_worker_wait kg_worker_read_bytes(kg_worker *w, double deadline, void *dst, size_t n)
+{
+    unsigned char *out = dst;
+    while (n > 0) {
+        size_t have = w->len - w->start;
+        if (have) {
+            size_t take = have < n ? have : n;
+            memcpy(out, w->buffer + w->start, take);
+            w->start += take;
+            out += take;
+            n -= take;
+            continue;
+        }
+        kg_worker_wait r = fill_buffer(w, deadline);
+        if (r != KG_WORKER_OK)
+            return r;
+    }
+    return KG_WORKER_OK;
+}
+
+kg_worker_wait kg_worker_send(kg_worker *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *line = NULL;
+    int n = vasprintf(&line, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return KG_WORKER_GONE;
+    kg_worker_wait result = KG_WORKER_OK;
+    if (w->command_fd < 0)
+        result = KG_WORKER_GONE;
+    /* The line, then its newline; a pipe write of a long job may be
+     * partial. */
+    for (int part = 0; part < 2 && result == KG_WORKER_OK; part++) {
+        const char *data = part ? "\n" : line;
+        size_t len = part ? 1 : (size_t)n;
+        for (size_t off = 0; off < len;) {
+            ssize_t wrote = write(w->command_fd, data + off, len - off);
+            if (wrote < 0 && errno == EINTR)
+                continue;
+            if (wrote <= 0) {
+                result = KG_WORKER_GONE;
+                break;
+            }
+            off += (size_t)wrote;
+        }
+    }
+    free(line);
+    return result;
+}
+
+static void child_exec(const char *exe, int command_fd, int reply_fd, int output_fd)
 {
     /* Own process group: the terminal's Ctrl-C reaches the parent only,
      * which decides; and the parent can kill the whole group. */
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (dup2(job_fd, 0) < 0 || dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0 ||
-        dup2(result_fd, 3) < 0)
+    if (dup2(command_fd, 0) < 0 || dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0 ||
+        dup2(reply_fd, 3) < 0)
         _exit(126);
     for (int fd = 4; fd < 1024; fd++)
         close(fd);
@@ -127,151 +231,125 @@ static void child_exec(const char *exe, int job_fd, int result_fd, int output_fd
     _exit(127);
 }
 
-static void kill_and_reap(pid_t pid, int *status)
+int kg_worker_start(const char *exe, const cJSON *job, int forward_output, kg_worker **out,
+                    kg_error *err)
 {
-    kill(-pid, SIGKILL);
-    kill(pid, SIGKILL);
-    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-        ;
-}
-
-int kg_worker_run(const char *exe, const cJSON *job, double timeout_s, int forward_output,
-                  kg_worker_result *out, kg_error *err)
-{
-    memset(out, 0, sizeof *out);
-    out->exit_status = -1;
+    *out = NULL;
+    signal(SIGPIPE, SIG_IGN); /* a worker that died must not take us with it */
     char *text = cJSON_PrintUnformatted(job);
-    int job_pipe[2] = {-1, -1}, result_pipe[2] = {-1, -1}, output_pipe[2] = {-1, -1};
-    if (!text || pipe2(job_pipe, O_CLOEXEC) || pipe2(result_pipe, O_CLOEXEC) ||
-        pipe2(output_pipe, O_CLOEXEC)) {
+    kg_worker *w = calloc(1, sizeof *w);
+    int command[2] = {-1, -1}, reply[2] = {-1, -1}, output[2] = {-1, -1};
+    if (!text || !w || pipe2(command, O_CLOEXEC) || pipe2(reply, O_CLOEXEC) ||
+        pipe2(output, O_CLOEXEC)) {
+        int saved = errno;
         free(text);
+        free(w);
         for (int i = 0; i < 2; i++) {
-            if (job_pipe[i] >= 0)
-                close(job_pipe[i]);
-            if (result_pipe[i] >= 0)
-                close(result_pipe[i]);
-            if (output_pipe[i] >= 0)
-                close(output_pipe[i]);
+            if (command[i] >= 0)
+                close(command[i]);
+            if (reply[i] >= 0)
+                close(reply[i]);
+            if (output[i] >= 0)
+                close(output[i]);
         }
-        return kg_error_set(err, KG_ERR_MEMORY, "cannot create the worker's pipes: %s",
-                            strerror(errno));
+        return kg_error_set(err, KG_ERR_MEMORY, "cannot create a worker's pipes: %s",
+                            strerror(saved));
     }
-    double t0 = now_seconds();
+    w->started = kg_worker_now();
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
-        child_exec(exe, job_pipe[0], result_pipe[1], output_pipe[1]);
-    close(job_pipe[0]);
-    close(result_pipe[1]);
-    close(output_pipe[1]);
+        child_exec(exe, command[0], reply[1], output[1]);
+    close(command[0]);
+    close(reply[1]);
+    close(output[1]);
     if (pid < 0) {
+        int saved = errno;
         free(text);
-        close(job_pipe[1]);
-        close(result_pipe[0]);
-        close(output_pipe[0]);
+        close(command[1]);
+        close(reply[0]);
+        close(output[0]);
+        free(w);
         return kg_error_set(err, KG_ERR_DEVICE, "cannot start a worker process: %s",
-                            strerror(errno));
+                            strerror(saved));
     }
     setpgid(pid, pid); /* also here: whichever runs first */
-    /* The job is small (well under a pipe's buffer): one blocking write.
-     * SIGPIPE if the worker died at once is ignored by the caller. */
-    size_t len = strlen(text);
-    ssize_t wrote = write(job_pipe[1], text, len);
-    (void)wrote;
-    close(job_pipe[1]);
+    w->pid = pid;
+    w->command_fd = command[1];
+    w->reply_fd = reply[0];
+    w->output_fd = output[0];
+    w->forward_output = forward_output;
+    track(w, 1);
+    /* A worker that cannot take its job has died at once: its first read
+     * says so, with how. */
+    kg_worker_send(w, "%s", text);
     free(text);
+    *out = w;
+    return KG_OK;
+}
 
-    line_buffer lines = {0};
-    size_t tail_len = 0;
-    int open_fds = 2, timed_out = 0, interrupted = 0, status = 0;
-    struct pollfd fds[2] = {{.fd = result_pipe[0], .events = POLLIN},
-                            {.fd = output_pipe[0], .events = POLLIN}};
-    double deadline = t0 + timeout_s;
-    while (open_fds > 0) {
-        if (kg_worker_interrupted) {
-            interrupted = 1;
-            break;
-        }
-        double left = deadline - now_seconds();
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        int ms = left > 0.2 ? 200 : (int)ceil(left * 1000);
-        int n = poll(fds, 2, ms);
-        if (n < 0 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2 && n > 0; i++) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            char chunk[16384];
-            ssize_t got = read(fds[i].fd, chunk, sizeof chunk);
-            if (got <= 0) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-            } else if (i == 0) {
-                if (buffer_add(&lines, chunk, (size_t)got) == 0)
-                    consume_lines(&lines, out);
-            } else {
-                keep_tail(out, &tail_len, chunk, (size_t)got);
-                if (forward_output) {
-                    fwrite(chunk, 1, (size_t)got, stderr);
-                    fflush(stderr);
-                }
-            }
-        }
+int kg_worker_pid(const kg_worker *w)
+{
+    return (int)w->pid;
+}
+
+static void kill_group(pid_t pid)
+{
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+}
+
+void kg_worker_finish(kg_worker *w, int kill_now, kg_worker_end *out)
+{
+    memset(out, 0, sizeof *out);
+    out->exit_status = -1;
+    if (!w)
+        return;
+    if (w->command_fd >= 0)
+        close(w->command_fd);
+    w->command_fd = -1;
+    if (kill_now) {
+        kill_group(w->pid);
+        out->killed = 1;
     }
-    for (int i = 0; i < 2; i++)
-        if (fds[i].fd >= 0)
-            close(fds[i].fd);
-    free(lines.data);
-    if (timed_out || interrupted) {
-        kill_and_reap(pid, &status);
-    } else {
-        /* Both pipes closed: the worker is exiting. Give it a moment, then
-         * kill it (a driver stuck in teardown is not our evaluation). */
-        double until = now_seconds() + 10;
-        pid_t done;
-        while ((done = waitpid(pid, &status, WNOHANG)) == 0 && now_seconds() < until) {
+    /* A worker exits at the end of its input; give it a moment (a driver's
+     * teardown), draining its output, then kill it. */
+    int status = 0;
+    double until = kg_worker_now() + (kill_now ? 2 : 10);
+    pid_t done;
+    while ((done = waitpid(w->pid, &status, WNOHANG)) == 0 && kg_worker_now() < until) {
+        if (w->output_fd >= 0) {
+            struct pollfd p = {.fd = w->output_fd, .events = POLLIN};
+            if (poll(&p, 1, 10) > 0)
+                drain_output(w);
+        } else {
             struct timespec pause = {0, 10 * 1000 * 1000};
             nanosleep(&pause, NULL);
         }
-        if (done == 0)
-            kill_and_reap(pid, &status);
     }
-    out->wall_s = now_seconds() - t0;
+    if (done == 0) {
+        kill_group(w->pid);
+        out->killed = 1;
+        while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
+    while (w->output_fd >= 0) {
+        struct pollfd p = {.fd = w->output_fd, .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0)
+            break;
+        drain_output(w);
+    }
     if (WIFSIGNALED(status))
         out->signal = WTERMSIG(status);
     else if (WIFEXITED(status))
         out->exit_status = WEXITSTATUS(status);
-
-    if (interrupted) {
-        out->outcome = KG_WORKER_INTERRUPTED;
-        snprintf(out->message, sizeof out->message, "interrupted");
-    } else if (timed_out) {
-        out->outcome = KG_WORKER_TIMEOUT;
-        snprintf(out->message, sizeof out->message,
-                 "no result after %.0f s (the time limit, --timeout), during %s %s; killed",
-                 timeout_s, out->role[0] ? out->role : "start-up", out->step);
-    } else if (out->outcome == KG_WORKER_ERROR) {
-        /* message already set */
-    } else if (out->record && out->exit_status == 0) {
-        out->outcome = KG_WORKER_FINISHED;
-    } else {
-        out->outcome = KG_WORKER_CRASHED;
-        if (out->signal)
-            snprintf(out->message, sizeof out->message,
-                     "the worker died of signal %d (%s) during %s %s", out->signal,
-                     strsignal(out->signal), out->role[0] ? out->role : "start-up", out->step);
-        else
-            snprintf(out->message, sizeof out->message,
-                     "the worker exited with status %d without a result, during %s %s",
-                     out->exit_status, out->role[0] ? out->role : "start-up", out->step);
-    }
-    if (out->outcome != KG_WORKER_FINISHED) {
-        cJSON_Delete(out->record);
-        out->record = NULL;
-    }
-    return KG_OK;
+    memcpy(out->output_tail, w->tail, sizeof out->output_tail);
+    out->wall_s = kg_worker_now() - w->started;
+    track(w, 0);
+    if (w->reply_fd >= 0)
+        close(w->reply_fd);
+    if (w->output_fd >= 0)
+        close(w->output_fd);
+    free(w->buffer);
+    free(w);
 }

@@ -214,7 +214,7 @@ static int parse_public_symbols(kg_workload *w, const kg_json_where *root, const
         return rc;
     int has_layout = w->symbol_count > w->given_symbol_count;
     for (size_t i = 0; i < w->tensor_count; i++)
-        has_layout |= w->tensors[i].dist == KG_DIST_WORKLOAD;
+        has_layout |= w->tensors[i].init.dist == KG_DIST_WORKLOAD;
     if (!arr && has_layout)
         return kg_json_fail(
             root, err,
@@ -269,6 +269,75 @@ static int parse_params(kg_workload *w, const kg_json_where *root, const cJSON *
     return KG_OK;
 }
 
+/* An init object: {"dist": "normal", "mean", "std"}, {"dist": "uniform",
+ * "low", "high"} or {"dist": "workload"}; a stress input (`stress` 1) may
+ * add "row_offset": [low, high] and "neg_inf": fraction, and may not be
+ * "workload". */
+static int parse_init_object(const kg_json_where *iw, const cJSON *init, int stress, kg_init *out,
+                             kg_error *err)
+{
+    const char *dist;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (!cJSON_IsObject(init))
+        return kg_json_fail(iw, err, "expected an object with \"dist\"");
+    if ((rc = kg_json_string(iw, init, "dist", 1, &dist, err)))
+        return rc;
+    static const char *const normal_keys[] = {"dist", "mean", "std", "row_offset", "neg_inf", NULL};
+    static const char *const uniform_keys[] = {"dist",       "low",     "high",
+                                               "row_offset", "neg_inf", NULL};
+    static const char *const workload_keys[] = {"dist", NULL};
+    const char *const *keys = normal_keys;
+    if (strcmp(dist, "normal") == 0) {
+        out->dist = KG_DIST_NORMAL;
+        out->a = 0.0;
+        out->b = 1.0;
+        if ((rc = kg_json_number(iw, init, "mean", 0, &out->a, err)) ||
+            (rc = kg_json_number(iw, init, "std", 0, &out->b, err)))
+            return rc;
+        if (!(out->b > 0))
+            return kg_json_fail(iw, err, "std must be > 0");
+    } else if (strcmp(dist, "workload") == 0 && !stress) {
+        out->dist = KG_DIST_WORKLOAD;
+        keys = workload_keys;
+    } else if (strcmp(dist, "uniform") == 0) {
+        out->dist = KG_DIST_UNIFORM;
+        keys = uniform_keys;
+        if ((rc = kg_json_number(iw, init, "low", 1, &out->a, err)) ||
+            (rc = kg_json_number(iw, init, "high", 1, &out->b, err)))
+            return rc;
+        if (!(out->b > out->a))
+            return kg_json_fail(iw, err, "high must be greater than low");
+    } else {
+        kg_json_where dw = kg_json_at_key(iw, "dist");
+        return kg_json_fail(&dw, err, "unknown distribution '%s' (expected normal, uniform%s)",
+                            dist, stress ? "" : " or workload");
+    }
+    if ((rc = kg_json_only_keys(iw, init, keys, err)))
+        return rc;
+    const cJSON *offset = cJSON_GetObjectItemCaseSensitive(init, "row_offset");
+    const cJSON *neg_inf = cJSON_GetObjectItemCaseSensitive(init, "neg_inf");
+    if ((offset || neg_inf) && !stress)
+        return kg_json_fail(iw, err, "row_offset and neg_inf are for stress inputs only");
+    if (offset) {
+        kg_json_where ow = kg_json_at_key(iw, "row_offset");
+        const cJSON *lo = cJSON_GetArrayItem(offset, 0), *hi = cJSON_GetArrayItem(offset, 1);
+        if (!cJSON_IsArray(offset) || cJSON_GetArraySize(offset) != 2 || !cJSON_IsNumber(lo) ||
+            !cJSON_IsNumber(hi) || !(hi->valuedouble >= lo->valuedouble))
+            return kg_json_fail(&ow, err, "expected [low, high] with low <= high");
+        out->row_offset_lo = lo->valuedouble;
+        out->row_offset_hi = hi->valuedouble;
+    }
+    if (neg_inf) {
+        kg_json_where nw = kg_json_at_key(iw, "neg_inf");
+        if (!cJSON_IsNumber(neg_inf) || !(neg_inf->valuedouble >= 0) ||
+            !(neg_inf->valuedouble <= 0.9))
+            return kg_json_fail(&nw, err, "expected a fraction of elements from 0 to 0.9");
+        out->neg_inf_fraction = neg_inf->valuedouble;
+    }
+    return KG_OK;
+}
+
 static int parse_init(const kg_json_where *tw, const cJSON *t, kg_tensor_spec *spec, kg_error *err)
 {
     const cJSON *init = NULL;
@@ -280,38 +349,59 @@ static int parse_init(const kg_json_where *tw, const cJSON *t, kg_tensor_spec *s
     kg_json_where iw = kg_json_at_key(tw, "init");
     if (spec->is_output)
         return kg_json_fail(&iw, err, "an output tensor has no init");
-    const char *dist;
-    if ((rc = kg_json_string(&iw, init, "dist", 1, &dist, err)))
+    return parse_init_object(&iw, init, 0, &spec->init, err);
+}
+
+/* "stress": [{"name", "why", "inputs": {"x": {init object}, ...}}, ...]:
+ * inputs for a recheck that matter for the workload's numerics. */
+static int parse_stress(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
+{
+    const cJSON *arr = NULL;
+    int rc = kg_json_array(root, doc, "stress", 0, &arr, err);
+    if (rc || !arr)
         return rc;
-    if (strcmp(dist, "normal") == 0) {
-        static const char *const keys[] = {"dist", "mean", "std", NULL};
-        spec->dist = KG_DIST_NORMAL;
-        spec->dist_a = 0.0;
-        spec->dist_b = 1.0;
-        if ((rc = kg_json_only_keys(&iw, init, keys, err)) ||
-            (rc = kg_json_number(&iw, init, "mean", 0, &spec->dist_a, err)) ||
-            (rc = kg_json_number(&iw, init, "std", 0, &spec->dist_b, err)))
+    kg_json_where at = kg_json_at_key(root, "stress");
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n > 16)
+        return kg_json_fail(&at, err, "at most 16 stress inputs");
+    w->stress = calloc(n ? n : 1, sizeof *w->stress);
+    if (!w->stress)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    static const char *const keys[] = {"name", "why", "inputs", NULL};
+    const cJSON *c;
+    cJSON_ArrayForEach(c, arr)
+    {
+        kg_json_where cw = kg_json_at_index(&at, w->stress_count);
+        kg_stress_case *sc = &w->stress[w->stress_count++];
+        sc->inits = calloc(w->tensor_count, sizeof *sc->inits);
+        const char *name, *why = "";
+        const cJSON *inputs;
+        if (!sc->inits)
+            return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+        if (!cJSON_IsObject(c))
+            return kg_json_fail(&cw, err, "expected {\"name\", \"why\", \"inputs\"}");
+        if ((rc = kg_json_only_keys(&cw, c, keys, err)) ||
+            (rc = kg_json_string(&cw, c, "name", 1, &name, err)) ||
+            (rc = kg_json_string(&cw, c, "why", 0, &why, err)) ||
+            (rc = kg_json_object(&cw, c, "inputs", 1, &inputs, err)))
             return rc;
-        if (!(spec->dist_b > 0))
-            return kg_json_fail(&iw, err, "std must be > 0");
-    } else if (strcmp(dist, "workload") == 0) {
-        static const char *const keys[] = {"dist", NULL};
-        spec->dist = KG_DIST_WORKLOAD;
-        if ((rc = kg_json_only_keys(&iw, init, keys, err)))
-            return rc;
-    } else if (strcmp(dist, "uniform") == 0) {
-        static const char *const keys[] = {"dist", "low", "high", NULL};
-        spec->dist = KG_DIST_UNIFORM;
-        if ((rc = kg_json_only_keys(&iw, init, keys, err)) ||
-            (rc = kg_json_number(&iw, init, "low", 1, &spec->dist_a, err)) ||
-            (rc = kg_json_number(&iw, init, "high", 1, &spec->dist_b, err)))
-            return rc;
-        if (!(spec->dist_b > spec->dist_a))
-            return kg_json_fail(&iw, err, "high must be greater than low");
-    } else {
-        kg_json_where dw = kg_json_at_key(&iw, "dist");
-        return kg_json_fail(
-            &dw, err, "unknown distribution '%s' (expected normal, uniform or workload)", dist);
+        if (!kg_is_identifier(name) &&
+            strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(name))
+            return kg_json_fail(&cw, err, "name: expected lower-case words joined by '-'");
+        sc->name = strdup(name);
+        sc->why = strdup(why);
+        kg_json_where iw = kg_json_at_key(&cw, "inputs");
+        const cJSON *t;
+        cJSON_ArrayForEach(t, inputs)
+        {
+            kg_json_where tw = kg_json_at_key(&iw, t->string);
+            int ti = kg_workload_tensor_index(w, t->string);
+            if (ti < 0 || w->tensors[ti].is_output || w->tensors[ti].init.dist == KG_DIST_WORKLOAD)
+                return kg_json_fail(
+                    &tw, err, "'%s' is not an input tensor drawn from a distribution", t->string);
+            if ((rc = parse_init_object(&tw, t, 1, &sc->inits[ti], err)))
+                return rc;
+        }
     }
     return KG_OK;
 }
@@ -532,7 +622,7 @@ static int derive_symbols(kg_workload *w, kg_error *err)
     int derived = w->symbol_count > w->given_symbol_count;
     int filled = 0;
     for (size_t i = 0; i < w->tensor_count; i++)
-        filled |= w->tensors[i].dist == KG_DIST_WORKLOAD;
+        filled |= w->tensors[i].init.dist == KG_DIST_WORKLOAD;
     if (derived && !w->reference->derive)
         return kg_error_set(err, KG_ERR_INVALID,
                             "%s: derived_symbols are listed but the CPU reference of '%s' has no "
@@ -588,7 +678,7 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
     static const char *const keys[] = {
         "kgrade_workload", "name",   "description", "symbols", "derived_symbols",
         "public_symbols",  "params", "tensors",     "shapes",  "tolerance",
-        "flops",           "bytes",  NULL};
+        "flops",           "bytes",  "stress",      NULL};
     double version = 0;
     const char *name, *description = "";
     if ((rc = kg_json_only_keys(&root, doc, keys, err)) ||
@@ -613,7 +703,8 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
     if ((rc = parse_symbols(w, &root, doc, err)) || (rc = parse_params(w, &root, doc, err)) ||
         (rc = parse_tensors(w, &root, doc, err)) ||
         (rc = parse_public_symbols(w, &root, doc, err)) ||
-        (rc = parse_shapes(w, &root, doc, err)) || (rc = parse_tolerance(w, &root, doc, err)))
+        (rc = parse_stress(w, &root, doc, err)) || (rc = parse_shapes(w, &root, doc, err)) ||
+        (rc = parse_tolerance(w, &root, doc, err)))
         goto done;
     const cJSON *flops = cJSON_GetObjectItemCaseSensitive(doc, "flops");
     const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(doc, "bytes");
@@ -647,6 +738,12 @@ void kg_workload_free(kg_workload *w)
     for (size_t i = 0; i < w->public_count; i++)
         free(w->public_symbols[i]);
     free(w->public_symbols);
+    for (size_t i = 0; i < w->stress_count; i++) {
+        free(w->stress[i].name);
+        free(w->stress[i].why);
+        free(w->stress[i].inits);
+    }
+    free(w->stress);
     for (size_t i = 0; i < w->param_count; i++)
         free((char *)w->params[i].name);
     free(w->params);

@@ -32,15 +32,33 @@ typedef enum kg_distribution {
     KG_DIST_WORKLOAD, /* filled by the reference's `fill` (index tensors) */
 } kg_distribution;
 
+/* How an input is drawn. The last two fields exist for stress inputs
+ * (workload.json "stress"): they distort a distribution where a workload's
+ * numerics are fragile. */
+typedef struct kg_init {
+    kg_distribution dist;
+    double a, b;                         /* normal: mean, std; uniform: low, high */
+    double row_offset_lo, row_offset_hi; /* added per row (last dimension), uniform; 0, 0: none */
+    double neg_inf_fraction;             /* elements set to -inf, never a row's first */
+} kg_init;
+
 typedef struct kg_tensor_spec {
     char *name;
     int is_output;
     kg_dtype dtype;
     int rank;
     kg_expr *dims[KG_MAX_RANK];
-    kg_distribution dist;
-    double dist_a, dist_b;
+    kg_init init;
 } kg_tensor_spec;
+
+/* One stress input of a workload: a recheck on inputs that matter for its
+ * numerics (large row offsets, all-negative rows, masked -inf, huge and tiny
+ * magnitudes), which every tier must pass. */
+typedef struct kg_stress_case {
+    char *name;
+    char *why;
+    kg_init *inits; /* per tensor; dist KG_DIST_NONE keeps the tensor's usual init */
+} kg_stress_case;
 
 typedef struct kg_shape {
     char *name; /* from the file, or generated "rows=7,cols=33" */
@@ -60,9 +78,9 @@ typedef struct kg_workload {
     char **symbols; /* given by each shape, then the derived ones */
     size_t symbol_count;
     size_t given_symbol_count; /* symbols[given_symbol_count..] are derived */
-    char **public_symbols; /* what kernel manifests may read; NULL: every symbol */
+    char **public_symbols;     /* what kernel manifests may read; NULL: every symbol */
     size_t public_count;
-    kg_param_value *params;    /* names owned by the workload */
+    kg_param_value *params; /* names owned by the workload */
     size_t param_count;
     kg_tensor_spec *tensors;
     size_t tensor_count;
@@ -72,6 +90,8 @@ typedef struct kg_workload {
     kg_tolerance tolerance[KG_DTYPE_COUNT];
     kg_expr *flops;
     kg_expr *bytes;
+    kg_stress_case *stress;
+    size_t stress_count;
     const kg_reference *reference;
 } kg_workload;
 

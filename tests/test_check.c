@@ -110,36 +110,52 @@ int main(void)
     KG_CHECK_INT(r.mismatches, KG_CHECK_SAMPLE_UNITS);
     kg_tensors_free(ts, w->tensor_count);
 
-    /* Poison: the NaN pattern left in place is counted as never written;
-     * the repeat run's finite poison is not mistaken for a disagreement
-     * where both runs left the element alone. */
+    /* Fills: an element still holding what the output was filled with is
+     * counted as never written; in two runs with different fills, an
+     * element both left alone is never written (not a disagreement), and a
+     * written one cannot hold both fills. */
     KG_CHECK_INT(kg_tensors_create(w, &shape, 7, &ts, &err), KG_OK);
     exact_softmax(ts, 5, 37);
     size_t n = ts[1].count;
     float *first = malloc(n * sizeof *first), *second = malloc(n * sizeof *second);
-    unsigned char nan_bits[4], finite_bits[4];
-    KG_CHECK_INT(kg_poison_pattern(KG_DTYPE_F32, KG_POISON_NAN, nan_bits), 4);
-    KG_CHECK_INT(kg_poison_pattern(KG_DTYPE_F32, KG_POISON_FINITE, finite_bits), 4);
+    double pool_values[] = {0.01, 0.02, 0.03, 0.5, 0.25, 0.125};
+    kg_fill_pattern fill_a, fill_b;
+    kg_fill_pool_from_values(&fill_a, KG_DTYPE_F32, pool_values, 6);
+    fill_b = fill_a;
+    fill_a.seed = 11;
+    fill_b.seed = 12;
     memcpy(first, ts[1].data, n * sizeof *first);
     memcpy(second, ts[1].data, n * sizeof *second);
+    size_t alike = 0;
     for (size_t i = 0; i < 37; i++) { /* row 0 never written */
-        memcpy(&first[i], nan_bits, 4);
-        memcpy(&second[i], finite_bits, 4);
+        uint32_t bits_a = kg_fill_bits(&fill_a, i), bits_b = kg_fill_bits(&fill_b, i);
+        memcpy(&first[i], &bits_a, 4);
+        memcpy(&second[i], &bits_b, 4);
+        alike += bits_a == bits_b;
     }
-    KG_CHECK(isnan(first[0]) && isfinite(second[0]) && second[0] > 1e29f);
-    kg_check_output(w, &shape, ts, first, 1, &r, &err);
+    KG_CHECK(kg_fill_holds(&fill_a, first, 3) && !kg_fill_holds(&fill_a, first, 40));
+    KG_CHECK(alike < 37); /* the two fills differ almost everywhere */
+    kg_answer answer;
+    KG_CHECK_INT(kg_answer_compute(w, &shape, ts, 1, 0, &answer, &err), KG_OK);
+    kg_check_answer(w, &answer, first, &fill_a, &r);
     KG_CHECK_INT(r.mismatches, 37);
     KG_CHECK_INT(r.unwritten, 37);
     KG_CHECK_CONTAINS(r.message, "never written");
+    kg_check_answer(w, &answer, first, NULL, &r); /* no fill known: only wrong */
+    KG_CHECK_INT(r.unwritten, 0);
     size_t at;
-    KG_CHECK_INT(kg_check_agreement(w, first, second, n, &at), 0);
-    /* A computed NaN is not the poison; a changed element disagrees. */
+    KG_CHECK_INT(kg_check_never_written(KG_DTYPE_F32, first, &fill_a, second, &fill_b, n, &at),
+                 37 - alike);
+    KG_CHECK_INT(kg_check_agreement(w, first, &fill_a, second, &fill_b, n, &at), 0);
+    /* A changed element disagrees; a computed NaN in both runs agrees. */
     first[40] = NAN;
-    kg_check_output(w, &shape, ts, first, 1, &r, &err);
-    KG_CHECK_INT(r.unwritten, 37);
+    second[40] = NAN;
     second[41] *= 1.01f;
-    KG_CHECK_INT(kg_check_agreement(w, first, second, n, &at), 2);
-    KG_CHECK_INT(at, 40);
+    KG_CHECK_INT(kg_check_agreement(w, first, &fill_a, second, &fill_b, n, &at), 1);
+    KG_CHECK_INT(at, 41);
+    /* Without fills, the untouched row is a disagreement. */
+    KG_CHECK_INT(kg_check_agreement(w, first, NULL, second, NULL, n, &at), 1 + 37 - alike);
+    kg_answer_free(&answer);
     free(first);
     free(second);
     kg_tensors_free(ts, w->tensor_count);
@@ -158,7 +174,7 @@ int main(void)
     kg_host_tensor *normal, *heavy;
     KG_CHECK_INT(kg_tensors_create(w, &wide, 9, &normal, &err), KG_OK);
     KG_CHECK_INT(kg_tensors_create(w, &wide, 9, &heavy, &err), KG_OK);
-    kg_tensors_fill_heavy_tailed(w, &wide, heavy, 9);
+    kg_tensors_draw(w, &wide, heavy, KG_DRAW_HEAVY_TAILED, 0, 9);
     float max_normal = 0, max_heavy = 0;
     for (size_t i = 0; i < normal[0].count; i++) {
         max_normal = fmaxf(max_normal, fabsf(((float *)normal[0].data)[i]));

@@ -112,9 +112,9 @@ static void structure(int shuffle)
     kg_host_tensor tq = tensor("qo_indptr", KG_DTYPE_I32, 6, qo);
     kg_host_tensor tp = tensor("kv_indptr", KG_DTYPE_I32, 6, kvp);
     kg_host_tensor ti = tensor("kv_indices", KG_DTYPE_I32, (size_t)sum_p, kvi);
-    KG_CHECK_INT(ref->fill(&sym, &tq), 0);
-    KG_CHECK_INT(ref->fill(&sym, &tp), 0);
-    KG_CHECK_INT(ref->fill(&sym, &ti), 0);
+    KG_CHECK_INT(ref->fill(&sym, 0, &tq), 0);
+    KG_CHECK_INT(ref->fill(&sym, 0, &tp), 0);
+    KG_CHECK_INT(ref->fill(&sym, 0, &ti), 0);
     KG_CHECK_INT(qo[5], sum_e);
     KG_CHECK_INT(kvp[5], sum_p);
     int64_t max_seen = 0, pairs = 0, causal = 0;
@@ -150,8 +150,94 @@ static void structure(int shuffle)
     /* The same symbols always give the same batch. */
     int32_t again[6];
     kg_host_tensor ta = tensor("qo_indptr", KG_DTYPE_I32, 6, again);
-    KG_CHECK_INT(ref->fill(&sym, &ta), 0);
+    KG_CHECK_INT(ref->fill(&sym, 0, &ta), 0);
     KG_CHECK(memcmp(again, qo, sizeof qo) == 0);
+}
+
+/* The recheck's layouts (another layout seed) and nudges keep every size
+ * a kernel may read, and stay valid, while changing the layout. */
+static void recheck_layouts(void)
+{
+    kg_symtab sym;
+    kg_symtab_init(&sym);
+    kg_symtab_set(&sym, "B", 5);
+    kg_symtab_set(&sym, "N_CTX", 20);
+    kg_symtab_set(&sym, "Hq", 4);
+    kg_symtab_set(&sym, "Hkv", 2);
+    kg_symtab_set(&sym, "D", 8);
+    kg_symtab_set(&sym, "logit_cap", 0);
+    kg_symtab_set(&sym, "shuffle", 0);
+    kg_symtab_set(&sym, "length_seed", 7);
+    char why[128] = "";
+    KG_CHECK_MSG(ref->derive(&sym, why, sizeof why) == 0, "%s", why);
+    int64_t sum_e = 0, sum_p = 0, max_e = 0, kv_tokens = 0;
+    kg_symtab_get(&sym, "sum_extend", &sum_e);
+    kg_symtab_get(&sym, "sum_prefix", &sum_p);
+    kg_symtab_get(&sym, "max_extend", &max_e);
+    kg_symtab_get(&sym, "kv_tokens", &kv_tokens);
+    int32_t qo[2][6], kvp[2][6];
+    int32_t *kvi[2] = {calloc((size_t)sum_p, sizeof(int32_t)),
+                       calloc((size_t)sum_p, sizeof(int32_t))};
+    kg_host_tensor ts[2][3];
+    for (int k = 0; k < 2; k++) {
+        uint64_t seed = k ? 9 : 0;
+        ts[k][0] = tensor("qo_indptr", KG_DTYPE_I32, 6, qo[k]);
+        ts[k][1] = tensor("kv_indptr", KG_DTYPE_I32, 6, kvp[k]);
+        ts[k][2] = tensor("kv_indices", KG_DTYPE_I32, (size_t)sum_p, kvi[k]);
+        for (int i = 0; i < 3; i++)
+            KG_CHECK_INT(ref->fill(&sym, seed, &ts[k][i]), 0);
+    }
+    /* Same multiset of (extend, prefix) pairs, so the same sums and maxima. */
+    int matched[5] = {0};
+    for (int i = 0; i < 5; i++) {
+        int64_t e = qo[1][i + 1] - qo[1][i], p = kvp[1][i + 1] - kvp[1][i];
+        for (int j = 0; j < 5; j++)
+            if (!matched[j] && qo[0][j + 1] - qo[0][j] == e && kvp[0][j + 1] - kvp[0][j] == p) {
+                matched[j] = 1;
+                break;
+            }
+    }
+    for (int j = 0; j < 5; j++)
+        KG_CHECK_MSG(matched[j], "request %d's lengths are missing from the redrawn layout", j);
+    char *used = calloc((size_t)kv_tokens, 1);
+    int distinct = 1, same_indices = 1;
+    for (int64_t i = 0; i < sum_p; i++) {
+        KG_CHECK(kvi[1][i] >= 0 && kvi[1][i] < kv_tokens);
+        if (kvi[1][i] >= 0 && kvi[1][i] < kv_tokens) {
+            distinct &= !used[kvi[1][i]];
+            used[kvi[1][i]] = 1;
+        }
+        same_indices &= kvi[1][i] == kvi[0][i];
+    }
+    KG_CHECK(distinct);
+    KG_CHECK(!same_indices); /* the contiguous cache is no longer contiguous */
+    free(used);
+
+    /* A nudge: a few indices re-pointed, boundaries kept valid. */
+    kg_host_tensor all[3] = {ts[0][0], ts[0][1], ts[0][2]};
+    int32_t before[6];
+    memcpy(before, qo[0], sizeof before);
+    int32_t *indices_before = malloc((size_t)sum_p * sizeof(int32_t));
+    memcpy(indices_before, kvi[0], (size_t)sum_p * sizeof(int32_t));
+    kg_ref_inputs in = {.tensors = all, .tensor_count = 3, .symbols = &sym};
+    int changed = 0;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        KG_CHECK_INT(ref->nudge(&in, all, seed), 0);
+        KG_CHECK_INT(qo[0][5], sum_e);
+        KG_CHECK_INT(kvp[0][5], sum_p);
+        for (int i = 0; i < 5; i++) {
+            int64_t e = qo[0][i + 1] - qo[0][i], p = kvp[0][i + 1] - kvp[0][i];
+            KG_CHECK(e >= 1 && e <= max_e && p >= 1);
+        }
+        for (int64_t i = 0; i < sum_p; i++)
+            KG_CHECK(kvi[0][i] >= 0 && kvi[0][i] < kv_tokens);
+    }
+    changed = memcmp(before, qo[0], sizeof before) != 0 &&
+              memcmp(indices_before, kvi[0], (size_t)sum_p * sizeof(int32_t)) != 0;
+    KG_CHECK(changed);
+    free(indices_before);
+    free(kvi[0]);
+    free(kvi[1]);
 }
 
 int main(void)
@@ -161,6 +247,7 @@ int main(void)
     hand_case(0, 2); /* two query heads sharing one KV head */
     structure(0);
     structure(1);
+    recheck_layouts();
 
     kg_symtab bad;
     kg_symtab_init(&bad);

@@ -98,15 +98,44 @@ static int derive(kg_symtab *t, char *why, size_t why_size)
     return 0;
 }
 
+/* A permutation of 0 .. n-1 drawn from `rng` (Fisher-Yates). */
+static void shuffle_slots(int32_t *slot, int64_t n, kg_rng *rng)
+{
+    for (int64_t s = n - 1; s > 0; s--) {
+        int64_t r = (int64_t)kg_rng_below(rng, (uint64_t)s + 1);
+        int32_t tmp = slot[s];
+        slot[s] = slot[r];
+        slot[r] = tmp;
+    }
+}
+
 /* The cache holds each request's prefix then its extend tokens, request
  * after request; kv_indices point at the prefix slots. With shuffle, the
- * slots are a random permutation of the whole cache. */
-static int fill(const kg_symtab *t, kg_host_tensor *out)
+ * slots are a random permutation of the whole cache.
+ *
+ * Another layout seed (a recheck) permutes the requests (each keeps its
+ * pair of lengths, so every sum and the longest extend are unchanged) and
+ * scatters the cache over a fresh random permutation, shuffled or not. */
+static int fill(const kg_symtab *t, uint64_t layout_seed, kg_host_tensor *out)
 {
     batch b;
     char why[128];
     if (read_batch(t, &b, why, sizeof why))
         return -1;
+    kg_rng rng;
+    kg_rng_seed(&rng, layout_seed ^ 0x1a9047ull);
+    if (layout_seed) {
+        int32_t order[MAX_BATCH];
+        for (int64_t i = 0; i < b.B; i++)
+            order[i] = (int32_t)i;
+        shuffle_slots(order, b.B, &rng);
+        batch permuted = b;
+        for (int64_t i = 0; i < b.B; i++) {
+            permuted.prefix[i] = b.prefix[order[i]];
+            permuted.extend[i] = b.extend[order[i]];
+        }
+        b = permuted;
+    }
     int32_t *v = out->data;
     if (strcmp(out->name, "qo_indptr") == 0 || strcmp(out->name, "kv_indptr") == 0) {
         const int64_t *len = out->name[0] == 'q' ? b.extend : b.prefix;
@@ -127,15 +156,12 @@ static int fill(const kg_symtab *t, kg_host_tensor *out)
         return -1;
     for (int64_t s = 0; s < tokens; s++)
         slot[s] = (int32_t)s;
-    if (b.shuffle) {
-        kg_rng rng;
-        kg_rng_seed(&rng, (uint64_t)b.seed ^ 0x5eed5eed5eedull);
-        for (int64_t s = tokens - 1; s > 0; s--) { /* Fisher-Yates */
-            int64_t r = (int64_t)kg_rng_below(&rng, (uint64_t)s + 1);
-            int32_t tmp = slot[s];
-            slot[s] = slot[r];
-            slot[r] = tmp;
-        }
+    if (layout_seed) {
+        shuffle_slots(slot, tokens, &rng);
+    } else if (b.shuffle) {
+        kg_rng shape_rng;
+        kg_rng_seed(&shape_rng, (uint64_t)b.seed ^ 0x5eed5eed5eedull);
+        shuffle_slots(slot, tokens, &shape_rng);
     }
     size_t n = 0;
     int64_t start = 0;
@@ -146,6 +172,44 @@ static int fill(const kg_symtab *t, kg_host_tensor *out)
     }
     free(slot);
     return n == out->count ? 0 : -1;
+}
+
+/* A few prefix tokens re-pointed at other cache slots, and one boundary
+ * between two requests moved by a token where both stay within [1, the
+ * longest extend] (extend) or >= 1 (prefix): sums and the longest extend,
+ * which kernels size their grids by, are unchanged. */
+static int nudge(const kg_ref_inputs *in, kg_host_tensor *tensors, uint64_t seed)
+{
+    kg_host_tensor *qo = NULL, *kvp = NULL, *kvi = NULL;
+    for (size_t i = 0; i < in->tensor_count; i++) {
+        if (strcmp(tensors[i].name, "qo_indptr") == 0)
+            qo = &tensors[i];
+        else if (strcmp(tensors[i].name, "kv_indptr") == 0)
+            kvp = &tensors[i];
+        else if (strcmp(tensors[i].name, "kv_indices") == 0)
+            kvi = &tensors[i];
+    }
+    int64_t B = kg_ref_symbol(in, "B"), kv_tokens = kg_ref_symbol(in, "kv_tokens");
+    int64_t max_e = kg_ref_symbol(in, "max_extend");
+    if (!qo || !kvp || !kvi || B < 1 || kv_tokens < 1)
+        return -1;
+    kg_rng rng;
+    kg_rng_seed(&rng, seed ^ 0x2b0d6eull);
+    int32_t *idx = kvi->data, *q = qo->data, *p = kvp->data;
+    for (int k = 0; k < 3 && kvi->count; k++)
+        idx[kg_rng_below(&rng, kvi->count)] = (int32_t)kg_rng_below(&rng, (uint64_t)kv_tokens);
+    if (B >= 2) {
+        int64_t at = 1 + (int64_t)kg_rng_below(&rng, (uint64_t)(B - 1)); /* an inner boundary */
+        int32_t step = kg_rng_below(&rng, 2) ? 1 : -1;
+        int64_t left = q[at] + step - q[at - 1], right = q[at + 1] - (q[at] + step);
+        if (left >= 1 && right >= 1 && left <= max_e && right <= max_e)
+            q[at] += step;
+        left = p[at] + step - p[at - 1];
+        right = p[at + 1] - (p[at] + step);
+        if (left >= 1 && right >= 1)
+            p[at] += step;
+    }
+    return 0;
 }
 
 /* One unit per extend token: its Hq x D output row. */
@@ -232,10 +296,12 @@ static int compute(const kg_ref_inputs *in, size_t unit, double *out)
 const kg_reference kg_reference_extend_attention = {
     .workload = "extend_attention",
     .needs = "q_extend, k_extend, v_extend, k_buffer, v_buffer, qo_indptr, kv_indptr, kv_indices, "
+             "kv_tokens, max_extend, "
              "B, Hq, Hkv, D, logit_cap, sum_extend",
     .output = "o_extend",
     .layout = layout,
     .compute = compute,
     .derive = derive,
     .fill = fill,
+    .nudge = nudge,
 };
