@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# adversarial.sh SUBMISSION_DIR RESULTS_FILE
-# Grades one example submission on softmax at smoke size and checks the
-# outcome against SUBMISSION_DIR/expect.json (tests/check_expectations.c):
-# an adversarial example must be caught for its own reason, a correct one
-# must raise no flag.
+# adversarial.sh EXAMPLE_DIR RESULTS_FILE
+# Grades one example submission as its expect.json says (by default: its
+# softmax kernel at smoke size against naive) and checks the outcome
+# (tests/check_expectations.c): an adversarial example must be caught for
+# its own reason or neutralised, a correct one must raise no flag.
 set -u
-dir=$1 out=$2
+dir=$(cd "$1" && pwd) out=$2
 mkdir -p "$(dirname "$out")"
+out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 rm -f "$out"
-# An example may set its own time limit ("timeout_s" in expect.json): the
-# infinite loop costs one limit per shape.
-timeout=$(grep -o '"timeout_s": *[0-9]*' "$dir/expect.json" | grep -o '[0-9]*$')
-"$KGRADE" run --workload softmax --size-class smoke --max-time 0.3 --timeout "${timeout:-30}" --quiet \
-    --candidate "$dir" --out "$out" >"$out.log" 2>&1
+cwd=$PWD
+args=()
+while read -r kind value; do
+    case $kind in
+        cwd) cwd=$value ;;
+        arg) args+=("$value") ;;
+    esac
+done < <("$CHECK_EXPECTATIONS" plan "$dir/expect.json" "$dir")
+(cd "$cwd" && "$KGRADE" "${args[@]}" --out "$out") >"$out.log" 2>&1
 rc=$?
-# 0: every shape passed; 1: some failed. Anything else is kgrade failing.
-if [ $rc -gt 1 ]; then
-    echo "FAIL: kgrade exited with $rc"
-    cat "$out.log"
+echo "kgrade ${args[*]} (in $cwd): exit $rc"
+if ! "$CHECK_EXPECTATIONS" check "$out" "$dir/expect.json" "$out.log" "$rc"; then
+    echo "---- kgrade's output:"
+    tail -40 "$out.log"
     exit 1
 fi
-"$CHECK_EXPECTATIONS" "$out" "$dir/expect.json"
