@@ -134,8 +134,8 @@ void kg_check_answer(const kg_workload *w, const kg_answer *a, const void *got,
         ws.finite == result->checked && (ws.hi - ws.lo) / 2 <= tol->atol + tol->rtol * ws.min_abs;
     if (!result->passed && result->unwritten)
         snprintf(result->message, sizeof result->message,
-                 "%zu of %zu checked elements wrong, %zu of them never written (still the value "
-                 "the output was filled with); first wrong at index %zu: got %.9g, expected %.9g",
+                 "%zu of %zu checked elements wrong, %zu of them still holding the value the "
+                 "output was filled with; first wrong at index %zu: got %.9g, expected %.9g",
                  result->mismatches, result->checked, result->unwritten, result->first_bad_index,
                  result->first_bad_got, result->first_bad_want);
     else if (!result->passed)
