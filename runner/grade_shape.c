@@ -266,13 +266,14 @@ static void worker_error(set_eval *s, const char *line)
              text);
 }
 
-/* Sends a command to `s` and reads the first line of its answer. */
-static int ask(grader *g, set_eval *s, const char *step, const char **line, const char *fmt, ...)
+/* Sends a command to `s` without waiting for its answer (so that both
+ * workers can work at once); await_line reads it. */
+static int tell(grader *g, set_eval *s, const char *step, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
+    __attribute__((format(printf, 4, 5)))
 #endif
     ;
-static int ask(grader *g, set_eval *s, const char *step, const char **line, const char *fmt, ...)
+static int tell(grader *g, set_eval *s, const char *step, const char *fmt, ...)
 {
     if (!s->worker || g->interrupted)
         return -1;
@@ -286,8 +287,11 @@ static int ask(grader *g, set_eval *s, const char *step, const char **line, cons
         lose(s, KG_WORKER_GONE);
         return -1;
     }
-    return await_line(g, s, line);
+    return 0;
 }
+
+/* Sends a command to `s` and reads the first line of its answer. */
+#define ask(g, s, step, line, ...) (tell(g, s, step, __VA_ARGS__) || await_line(g, s, line))
 
 /* One run of `s` as kg_run_once does it, in its worker. */
 static int remote_run(grader *g, set_eval *s, const char *step, const kg_run_plan *plan,
@@ -703,6 +707,13 @@ static int recheck(grader *g, const char *kind, size_t stress_case, flag f, cons
 {
     size_t set = 0;
     uint64_t seed = secret_draw(g);
+    int any = 0;
+    /* The workers draw and upload the new inputs while this process draws
+     * its own copy and the answer. */
+    for (int i = 0; i < 2; i++)
+        if (is_ok(&g->sets[i]))
+            any |= tell(g, &g->sets[i], what, "inputs %zu %s %" PRIx64 " %zu", set, kind, seed,
+                        stress_case) == 0;
     kg_error e = {0};
     kg_host_tensor *t = g->inputs.sets[set];
     if (strcmp(kind, "nudge") == 0) {
@@ -716,26 +727,27 @@ static int recheck(grader *g, const char *kind, size_t stress_case, flag f, cons
                                                     : KG_DRAW_STRESS;
         kg_tensors_draw(g->w, g->shape, t, draw, stress_case, seed);
     }
-    int any = 0;
-    for (int i = 0; i < 2; i++)
-        any |= is_ok(&g->sets[i]);
     if (!any)
         return 0;
     kg_answer answer;
     if (answer_for(g, set, &answer))
         return -1;
+    int ready[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
         set_eval *s = &g->sets[i];
-        if (!is_ok(s))
+        const char *line;
+        if (!is_ok(s) || await_line(g, s, &line))
+            continue;
+        if (strcmp(line, "ok") != 0)
+            worker_error(s, line);
+        else
+            ready[i] = 1;
+    }
+    for (int i = 0; i < 2; i++) {
+        set_eval *s = &g->sets[i];
+        if (!ready[i] || !is_ok(s))
             continue;
         progress_line(g, "checking %s %s", s->name, what);
-        const char *line;
-        if (ask(g, s, what, &line, "inputs %zu %s %" PRIx64 " %zu", set, kind, seed, stress_case))
-            continue;
-        if (strcmp(line, "ok") != 0) {
-            worker_error(s, line);
-            continue;
-        }
         kg_run_plan plan = plan_for(g, set, 0);
         kg_check_result r;
         if (checked_run(g, s, what, &plan, &answer, s->got[0], &r, what))
