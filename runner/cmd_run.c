@@ -81,8 +81,8 @@ static const kg_option run_options_table[] = {
         "stop when the median's 95% interval is within +-this (0.01)"),
     OPT("resamples", KG_OPT_SIZE, resamples, "N", "bootstrap resamples (10000)"),
     OPT("timeout", KG_OPT_DOUBLE, timeout, "SECONDS",
-        "wall-time limit of one evaluation (a shape, both sets) before its worker is killed "
-        "and it is recorded as `timeout` (600)"),
+        "time limit of each set's own work on one shape (build, checks, its samples) before "
+        "its worker is killed and it is recorded as `timeout` (600)"),
     OPT("quiet", KG_OPT_FLAG, quiet, NULL, "no progress on stderr"),
 };
 
@@ -872,15 +872,20 @@ const kg_command kg_command_run = {
     .summary = "Build, check and time a candidate kernel set against a baseline.",
     .usage = "kgrade run [options]",
     .description =
-        "For every shape of the size class, in a fresh worker process with a time limit:\n"
-        "generate seeded inputs, build both sets, check each output against the\n"
-        "double-precision CPU reference (outputs poisoned first, guard zones around every\n"
-        "buffer, inputs compared after the run, a second run that must agree), time\n"
-        "baseline and candidate alternately with a cold cache until the median's 95%\n"
-        "interval is within +-1% (or a cap), check again on fresh and on heavy-tailed\n"
-        "inputs, and append the record to the results file (JSON lines, synced as each\n"
-        "shape ends). A crash or a hang fails that evaluation (`crashed`, `timeout`) and\n"
-        "the run goes on. A Markdown summary goes to stdout, progress to stderr.\n"
+        "For every shape of the size class: each kernel set in a worker process of its own\n"
+        "(its own device context and time limit), this process holding the inputs and the\n"
+        "double-precision CPU reference and checking every output the workers read back.\n"
+        "Every run, checked or timed, is prepared alike: inputs rotating among several\n"
+        "sets with a few elements changed, the output filled with fresh plausible values,\n"
+        "scratch and local memory scrubbed, the cache flushed. Each set is checked twice\n"
+        "on the same inputs (guard zones around every buffer, inputs compared, elements\n"
+        "never written, a repeat that must agree), timed alternately with the other until\n"
+        "the median's 95% interval is within +-1% (or a cap), some timed runs read back and\n"
+        "checked, then checked on nudged, fresh, heavy-tailed and stress inputs. What a\n"
+        "kernel must not predict comes from a per-evaluation secret, recorded at the end.\n"
+        "Each shape's record is appended to the results file (JSON lines, synced). A\n"
+        "crash or a hang fails that set (`crashed`, `timeout`) and the run goes on. A\n"
+        "Markdown summary goes to stdout, failures first; progress to stderr.\n"
         "docs/integrity.md lists every check and flag.\n\n"
         "Kernel sets: a baseline tier by name (naive, tuned, ...), found in\n"
         "baselines/<workload>/kernels.json, or a submission folder holding kernels.json,\n"
