@@ -10,6 +10,7 @@
  *    "size_class": "smoke",
  *    "baseline": "naive",
  *    "submission": ".",                 the candidate, relative to the example
+ *    "candidate_tier": "tuned",         or a tier as the candidate
  *    "run_in": "example" | "build",     kgrade's working folder
  *    "timeout_s": 30,
  *    "exit": [0, 1],                    the exit codes kgrade may return
@@ -85,7 +86,10 @@ static int plan(const cJSON *spec, const char *dir)
     if (baseline)
         printf("arg --baseline\narg %s\n", baseline);
     /* A submission is a path: from inside the example, "./x". */
-    if (in_example)
+    const char *tier = str(spec, "candidate_tier");
+    if (tier)
+        printf("arg --candidate\narg %s\n", tier);
+    else if (in_example)
         printf("arg --candidate\narg ./%s\n", submission ? submission : ".");
     else
         printf("arg --candidate\narg %s/%s\n", dir, submission ? submission : ".");

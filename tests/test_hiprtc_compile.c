@@ -14,6 +14,7 @@
 #include "kernel_walk.h"
 #include "kg_test.h"
 #include "peaks.h"
+#include "output_fill.h"
 #include "scrub.h"
 
 #include <stdlib.h>
@@ -113,8 +114,9 @@ int main(void)
 
     /* kgrade's own kernels. */
     const char *own[][2] = {{"kgrade-peak-probes.kc", kg_peaks_probe_source()},
-                            {"kgrade-scrub-local.kc", kg_scrub_source()}};
-    for (size_t i = 0; i < 2; i++)
+                            {"kgrade-scrub-local.kc", kg_scrub_source()},
+                            {"kgrade-output-fill.kc", kg_output_fill_source()}};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
         for (size_t t = 0; t < N_TARGETS; t++) {
             kg_build_request req = {.language = KG_LANG_PORTABLE,
                                     .source = own[i][1],

@@ -13,6 +13,7 @@
 #include "json_file.h"
 #include "nvrtc_compile.h"
 #include "peaks.h"
+#include "output_fill.h"
 #include "scrub.h"
 #include "workload.h"
 
@@ -75,10 +76,12 @@ int main(void)
         return kg_test_finish("test_nvrtc_compile");
     printf("%s\n", kg_nvrtc_description());
 
-    /* kgrade's own kernels: the peak probes and the local-memory scrubber. */
+    /* kgrade's own kernels: the peak probes, the local-memory scrubber and the
+     * output fill. */
     const char *own[][2] = {{"kgrade-peak-probes.kc", kg_peaks_probe_source()},
-                            {"kgrade-scrub-local.kc", kg_scrub_source()}};
-    for (size_t i = 0; i < 2; i++)
+                            {"kgrade-scrub-local.kc", kg_scrub_source()},
+                            {"kgrade-output-fill.kc", kg_output_fill_source()}};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
         for (size_t a = 0; a < sizeof arches / sizeof arches[0]; a++) {
             kg_build_request req = {.language = KG_LANG_PORTABLE,
                                     .source = own[i][1],
