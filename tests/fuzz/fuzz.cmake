@@ -22,7 +22,7 @@ set(KG_FUZZ_SANITIZERS -fsanitize=address,undefined -fno-sanitize-recover=undefi
 # no main here). No backend: nothing the parsers reach needs a device.
 add_library(kg_fuzz_core STATIC
   runner/dtype.c runner/expr.c runner/rng.c runner/json_file.c runner/workload.c
-  runner/kernelset.c runner/reference.c runner/tensors.c hardware/backend.c
+  runner/kernelset.c runner/reference.c runner/tensors.c runner/sha256.c hardware/backend.c
   ${KG_REFERENCE_FILES} ${CMAKE_BINARY_DIR}/generated/reference_registry.c)
 target_include_directories(kg_fuzz_core PUBLIC runner hardware ${CJSON_INCLUDE_DIR})
 target_link_libraries(kg_fuzz_core PUBLIC ${CJSON_LIBRARY} m)
