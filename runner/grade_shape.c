@@ -98,6 +98,7 @@ typedef struct grader {
     size_t output_count, output_bytes;
     int interrupted;
     char failure[1100]; /* an evaluation error (the reference rejected inputs) */
+    cJSON *round_sets;  /* the input set of every timed round, in order */
 } grader;
 
 uint64_t kg_grade_seed(uint64_t seed, const char *workload, size_t shape, uint64_t purpose)
@@ -588,6 +589,7 @@ static int timing_sample(void *user, size_t i, size_t round, int warmup, kg_run_
              * once and in every worker when it runs. */
             t->round = round;
             t->round_set = (size_t)kg_rng_below(&g->rng, g->inputs.count);
+            cJSON_AddItemToArray(g->round_sets, cJSON_CreateNumber((double)t->round_set));
             t->round_perturb = secret_draw(g);
             kg_perturbation changed;
             kg_inputs_perturb(g->w, g->inputs.sets[t->round_set], t->round_perturb, &changed);
@@ -941,6 +943,8 @@ static cJSON *record_json(grader *g, const kg_measure_outcome *outcome)
         rec, "input_seed",
         (double)(kg_grade_seed(g->job->seed, w->name, g->job->shape_no, 1) >> 11));
     cJSON_AddNumberToObject(rec, "input_sets", (double)g->inputs.count);
+    /* Which input set each timed round used (sample i of each set). */
+    cJSON_AddItemToObject(rec, "sample_input_sets", cJSON_Duplicate(g->round_sets, 1));
     /* Written now that the evaluation is over: with it, every input, fill,
      * checked unit and recheck of this evaluation can be drawn again. */
     char secret[40];
@@ -1033,7 +1037,10 @@ static void finish_workers(grader *g)
 int kg_grade_shape(const kg_grade_job *job, cJSON **record, kg_error *err)
 {
     *record = NULL;
-    grader g = {.job = job, .w = job->w, .shape = &job->w->shapes[job->cls][job->shape_no]};
+    grader g = {.job = job,
+                .w = job->w,
+                .shape = &job->w->shapes[job->cls][job->shape_no],
+                .round_sets = cJSON_CreateArray()};
     draw_secret(g.secret);
     kg_rng_seed(&g.rng, g.secret[0] ^ (g.secret[1] * 0x9e3779b97f4a7c15ull));
     const char *names[2] = {job->baseline, job->candidate};
@@ -1091,5 +1098,6 @@ out:
         free(g.sets[i].got[1]);
     }
     kg_input_sets_free(g.w, &g.inputs);
+    cJSON_Delete(g.round_sets);
     return rc;
 }
