@@ -75,11 +75,17 @@ static void read_clocks(const kg_backend *b, kg_device *dev, uint32_t *mhz, int 
     *known = 1;
 }
 
-/* The same 32-bit word from a 64-bit seed, for the scrub patterns. */
+/* A 32-bit pattern for the scrubs from the run's 64-bit fill seed: every
+ * bit of the seed moves it (the repeat run's seed differs from the first
+ * check's in bit 63 only, and their scrubs must differ). */
 static uint32_t pattern_of(uint64_t seed, uint32_t salt)
 {
-    uint64_t x = (seed ^ salt) * 0x9e3779b97f4a7c15ull;
-    x ^= x >> 29;
+    uint64_t x = seed ^ salt;
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
     return (uint32_t)x | 1u;
 }
 

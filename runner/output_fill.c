@@ -26,9 +26,10 @@ static const char fill_source[] =
     "                        int pool_n, int s0, int s1)                                 \\\n"
     "    {                                                                               \\\n"
     "        kg_u32 stride = (kg_u32)(kg_num_groups(0) * kg_local_size(0));              \\\n"
+    "        kg_u32 n = (kg_u32)pool_n, shift = ((kg_u32)s1) >> 31;                      \\\n"
     "        for (kg_u32 i = (kg_u32)kg_global_id(0); i < (kg_u32)count; i += stride)     \\\n"
-    "            out[i] = (type)pool[kg_fill_hash(i, (kg_u32)s0, (kg_u32)s1) %            \\\n"
-    "                                (kg_u32)pool_n];                                     \\\n"
+    "            out[i] = (type)pool[(kg_fill_hash(i, (kg_u32)s0, (kg_u32)s1 & 0x7fffffffu) %\\\n"
+    "                                 n + shift) % n];                                    \\\n"
     "    }\n"
     "KG_FILL_KERNEL(kg_fill_u8, unsigned char)\n"
     "KG_FILL_KERNEL(kg_fill_u16, unsigned short)\n"
@@ -61,8 +62,14 @@ static uint32_t element_mask(kg_dtype dtype)
 
 uint32_t kg_fill_bits(const kg_fill_pattern *p, size_t index)
 {
-    uint32_t h = kg_fill_hash((uint32_t)index, (uint32_t)p->seed, (uint32_t)(p->seed >> 32));
-    return p->pool[h % (uint32_t)p->pool_count] & element_mask(p->dtype);
+    uint32_t n = (uint32_t)p->pool_count, hi = (uint32_t)(p->seed >> 32);
+    uint32_t h = kg_fill_hash((uint32_t)index, (uint32_t)p->seed, hi & 0x7fffffffu);
+    return p->pool[(h % n + (hi >> 31)) % n] & element_mask(p->dtype);
+}
+
+uint64_t kg_fill_seed_shifted(uint64_t seed)
+{
+    return seed | (UINT64_C(1) << 63);
 }
 
 int kg_fill_holds(const kg_fill_pattern *p, const void *data, size_t index)
@@ -97,6 +104,17 @@ void kg_fill_pool_from_values(kg_fill_pattern *p, kg_dtype dtype, const double *
         memcpy(&bits, bytes, size);
         p->pool[p->pool_count++] = bits;
     }
+    /* Neighbours in the pool differ, the last and the first included (a
+     * shifted fill, kg_fill_seed_shifted, then differs from the unshifted
+     * one in every element): a repeat gets one of its two lowest bits
+     * flipped, a change no check can tell. */
+    size_t n = p->pool_count;
+    for (size_t i = 1; i < n; i++)
+        if (p->pool[i] == p->pool[i - 1])
+            p->pool[i] ^= 1u;
+    for (uint32_t flip = 1; n > 2 && p->pool[n - 1] == p->pool[0] && flip <= 3; flip++)
+        if ((p->pool[n - 1] ^ flip) != p->pool[n - 2] && (p->pool[n - 1] ^ flip) != p->pool[0])
+            p->pool[n - 1] ^= flip;
     if (p->pool_count == 0) {
         unsigned char bytes[8] = {0};
         kg_dtype_store(dtype, bytes, 0, 1.0);

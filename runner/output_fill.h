@@ -41,8 +41,16 @@ typedef struct kg_fill_pattern {
 /* The element hash both the device kernel and the host use. */
 uint32_t kg_fill_hash(uint32_t index, uint32_t seed_lo, uint32_t seed_hi);
 
-/* The bit pattern element `index` holds after a fill with `p`. */
+/* The bit pattern element `index` holds after a fill with `p`: pool
+ * entry hash(index, seed) mod the pool's size, moved one entry on when bit
+ * 63 of the seed is set. */
 uint32_t kg_fill_bits(const kg_fill_pattern *p, size_t index);
+
+/* The seed whose fill puts in every element the pool's next value after
+ * the one `seed` (with bit 63 clear) puts there. Neighbouring pool values
+ * always differ, so the two fills differ in every element: two runs with
+ * them show every element a kernel never wrote, however small the output. */
+uint64_t kg_fill_seed_shifted(uint64_t seed);
 
 /* 1 when element `index` of `data` (an output in p->dtype) still holds the
  * fill of `p`. */

@@ -4,18 +4,43 @@
 #include <stdlib.h>
 
 /* The read after the barrier, under a condition the compiler cannot decide
- * (the pattern is never negative), keeps the stores from being dropped. */
+ * (the pattern is never negative), keeps the stores from being dropped.
+ *
+ * On a CPU device (`chunked` 1) each compute unit is a thread with a local
+ * arena of its own, and a fast scrub can be over before every thread has
+ * taken a group: so each group first waits, a bounded while, until as many
+ * groups have started as there are compute units -- a thread runs one
+ * group at a time, so they must be on different threads, and every arena
+ * gets scrubbed. There each work-item also fills a contiguous chunk (its
+ * work-items run one after another, and strided stores are several times
+ * slower); on a GPU (`chunked` 0) the stores interleave, as banks want. */
 static const char scrub_source[] =
-    "KG_KERNEL void kg_scrub_local(KG_GLOBAL float *sink, int words, float base\n"
-    "                              KG_DYNAMIC_LOCAL_PARAM(float, buf))\n"
+    "KG_KERNEL void kg_scrub_local(KG_GLOBAL int *sink, int words, float base, int chunked,\n"
+    "                              int units KG_DYNAMIC_LOCAL_PARAM(float, buf))\n"
     "{\n"
     "    KG_DYNAMIC_LOCAL(float, buf);\n"
-    "    for (int i = kg_local_id(0); i < words; i += kg_local_size(0))\n"
-    "        buf[i] = base + (float)i;\n"
+    "    int lid = kg_local_id(0), lsize = kg_local_size(0);\n"
+    "#ifdef KG_OPENCL\n"
+    "    if (chunked && lid == 0) {\n"
+    "        atomic_inc(sink + 1);\n"
+    "        for (int spin = 0; spin < (1 << 22) && atomic_add(sink + 1, 0) < units; spin++)\n"
+    "            ;\n"
+    "    }\n"
     "    kg_barrier();\n"
-    "    int j = (kg_local_id(0) * 7) % words;\n"
+    "#endif\n"
+    "    if (chunked) {\n"
+    "        int per = (words + lsize - 1) / lsize;\n"
+    "        int end = (lid + 1) * per < words ? (lid + 1) * per : words;\n"
+    "        for (int i = lid * per; i < end; i++)\n"
+    "            buf[i] = base + (float)i;\n"
+    "    } else {\n"
+    "        for (int i = lid; i < words; i += lsize)\n"
+    "            buf[i] = base + (float)i;\n"
+    "    }\n"
+    "    kg_barrier();\n"
+    "    int j = (lid * 7) % words;\n"
     "    if (buf[j] < 0.0f)\n"
-    "        sink[0] = buf[(j + 1) % words];\n"
+    "        sink[0] = (int)buf[(j + 1) % words];\n"
     "}\n";
 
 const char *kg_scrub_source(void)
@@ -35,6 +60,8 @@ struct kg_scrubber {
     kg_buffer *sink;
     uint32_t group, words;
     uint64_t groups;
+    int chunked;
+    uint32_t units; /* compute units, for the rendezvous of a CPU device */
 };
 
 void kg_scrubber_free(kg_scrubber *s)
@@ -65,12 +92,10 @@ int kg_scrubber_create(const kg_backend *b, kg_device *dev, const kg_device_info
     s->words = (uint32_t)(bytes / 4);
     s->group =
         info->max_group_size >= 256 ? 256 : (info->max_group_size ? info->max_group_size : 1);
-    /* Several groups per compute unit, so that every one runs some; on a
-     * CPU device each compute unit is a thread reusing one local arena, and
-     * four groups each reach every arena in practice at a quarter of the
-     * cost. */
-    uint64_t per_unit = info->type == KG_DEVICE_CPU ? 4 : 16;
-    s->groups = per_unit * (uint64_t)(info->compute_units ? info->compute_units : 1);
+    /* Several groups per compute unit, so that every one runs some. */
+    s->units = info->compute_units ? info->compute_units : 1;
+    s->chunked = info->type == KG_DEVICE_CPU;
+    s->groups = (s->chunked ? 2 : 16) * (uint64_t)s->units;
     kg_build_request req = {.language = KG_LANG_PORTABLE,
                             .source = scrub_source,
                             .source_size = sizeof scrub_source - 1,
@@ -98,12 +123,16 @@ int kg_scrubber_run(kg_scrubber *s, uint32_t pattern, kg_error *err)
     /* A positive base that differs run to run: the kernel's dead-store
      * guard relies on the pattern never being negative. */
     float base = 1.0f + (float)(pattern % 1000003u);
-    kg_arg args[3] = {kg_arg_buffer(s->sink), kg_arg_i32((int32_t)s->words), kg_arg_f32(base)};
+    kg_arg args[5] = {kg_arg_buffer(s->sink), kg_arg_i32((int32_t)s->words), kg_arg_f32(base),
+                      kg_arg_i32(s->chunked), kg_arg_i32((int32_t)s->units)};
     kg_launch l = {.grid = {s->groups, 1, 1},
                    .block = {s->group, 1, 1},
                    .dynamic_local_bytes = (size_t)s->words * 4,
                    .args = args,
-                   .arg_count = 3};
-    int rc = s->b->launch(s->dev, s->kernel, &l, err);
+                   .arg_count = 5};
+    static const int32_t zero = 0; /* the rendezvous counter */
+    int rc = s->chunked ? s->b->buffer_fill(s->dev, s->sink, 4, &zero, 4, 4, err) : KG_OK;
+    if (!rc)
+        rc = s->b->launch(s->dev, s->kernel, &l, err);
     return rc ? rc : s->b->synchronize(s->dev, err);
 }

@@ -156,6 +156,26 @@ int main(void)
     /* Without fills, the untouched row is a disagreement. */
     KG_CHECK_INT(kg_check_agreement(w, first, NULL, second, NULL, n, &at), 1 + 37 - alike);
     kg_answer_free(&answer);
+    /* With the repeat's fill shifted one pool entry on, every unwritten
+     * element shows, even with a tiny pool whose values repeat: softmax
+     * over one column is all ones. */
+    double ones[] = {1, 1, 1, 1, 1};
+    kg_fill_pattern tiny_a, tiny_b;
+    kg_fill_pool_from_values(&tiny_a, KG_DTYPE_F32, ones, 5);
+    tiny_a.seed = 0x0123456789abcdefull;
+    tiny_b = tiny_a;
+    tiny_b.seed = kg_fill_seed_shifted(tiny_a.seed);
+    float run_a[5], run_b[5];
+    for (size_t i = 0; i < 5; i++) {
+        uint32_t bits_a = kg_fill_bits(&tiny_a, i), bits_b = kg_fill_bits(&tiny_b, i);
+        KG_CHECK(bits_a != bits_b);
+        memcpy(&run_a[i], &bits_a, 4);
+        memcpy(&run_b[i], &bits_b, 4);
+        KG_CHECK(fabsf(run_a[i] - 1.0f) > 0.005f && fabsf(run_a[i] - 1.0f) < 0.035f);
+    }
+    run_a[0] = run_b[0] = 1.0f; /* element 0 written (the answer), 1..4 not */
+    KG_CHECK_INT(kg_check_never_written(KG_DTYPE_F32, run_a, &tiny_a, run_b, &tiny_b, 5, &at), 4);
+    KG_CHECK_INT(at, 1);
     free(first);
     free(second);
     kg_tensors_free(ts, w->tensor_count);

@@ -111,6 +111,19 @@ int main(void)
         for (size_t i = 0; i < count; i++)
             held += kg_fill_holds(&fill, got, i);
         KG_CHECK_INT(held, count);
+        /* The shifted fill (the repeat run's) too, and it differs from the
+         * first in every element. */
+        kg_fill_pattern shifted = fill;
+        shifted.seed = kg_fill_seed_shifted(fill.seed);
+        KG_CHECK_INT(kg_output_fill_run(filler, out, count, shifted.seed, &err), KG_OK);
+        KG_CHECK_INT(kg_prepared_read_output(p, got, &err), KG_OK);
+        size_t held_shifted = 0, alike = 0;
+        for (size_t i = 0; i < count; i++) {
+            held_shifted += kg_fill_holds(&shifted, got, i);
+            alike += kg_fill_bits(&fill, i) == kg_fill_bits(&shifted, i);
+        }
+        KG_CHECK_INT(held_shifted, count);
+        KG_CHECK_INT(alike, 0);
 
         kg_run_context run = {.prepared = p, .inputs = &inputs, .fill = filler, .hot = 0};
         for (size_t set = 0; set < 2; set++) {
