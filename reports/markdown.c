@@ -2,6 +2,7 @@
 #include "markdown.h"
 #include "claims.h"
 #include "profiles.h"
+#include "results.h"
 #include "summary.h"
 
 #include <math.h>
@@ -381,11 +382,11 @@ void kg_report_markdown(FILE *out, const cJSON *records)
     const char *baseline = str(settings, "baseline", "baseline");
     const char *candidate = str(settings, "candidate", "candidate");
     fprintf(out, "# kgrade: `%s` against `%s`\n\n", candidate, baseline);
-    fprintf(out, "Device: %s (%s %s, driver %s). Size class %s, %s cache, seed %.0f.\n\n",
+    fprintf(out, "Device: %s (%s %s, driver %s). Size class %s, %s cache, seed %llu.\n\n",
             str(device, "name", "?"), str(device, "backend", "?"), str(device, "type", ""),
             str(device, "driver_version", "?"), str(settings, "size_class", "?"),
             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "hot")) ? "hot" : "cold",
-            num(settings, "seed"));
+            (unsigned long long)kg_results_settings_seed(settings, 1));
     if (profile)
         fprintf(out,
                 "Peaks from hardware/profiles/%s (%s): %.0f GB/s DRAM; percentages in the rate "
@@ -395,8 +396,8 @@ void kg_report_markdown(FILE *out, const cJSON *records)
     cJSON *computed = NULL;
     const cJSON *summary = find_type(records, "summary");
     if (!summary)
-        summary = computed =
-            kg_summary_compute(records, KG_DEFAULT_RESAMPLES, (uint64_t)num(settings, "seed"));
+        summary = computed = kg_summary_compute(records, KG_DEFAULT_RESAMPLES,
+                                                kg_results_settings_seed(settings, 1));
     headline(out, records, summary, candidate);
     const cJSON *by_baseline = cJSON_GetObjectItemCaseSensitive(summary, "overall_by_baseline");
     int several_baselines = cJSON_GetArraySize(by_baseline) > 1;

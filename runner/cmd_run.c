@@ -196,7 +196,12 @@ static cJSON *run_header(const run_options *o, const kg_device_info *info, cJSON
     cJSON_AddStringToObject(s, "candidate", o->candidate);
     cJSON_AddStringToObject(s, "size_class", kg_size_class_name(cls));
     cJSON_AddStringToObject(s, "workloads", o->workloads ? o->workloads : "all");
+    /* "seed" as a number for readers of earlier files; "seed_exact" as a
+     * decimal string, since a JSON number cannot hold every 64-bit seed. */
     cJSON_AddNumberToObject(s, "seed", (double)o->seed);
+    char seed_text[32];
+    snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)o->seed);
+    cJSON_AddStringToObject(s, "seed_exact", seed_text);
     cJSON_AddBoolToObject(s, "hot", o->hot);
     cJSON_AddNumberToObject(s, "min_samples", (double)m->min_samples);
     cJSON_AddNumberToObject(s, "max_samples", (double)m->max_samples);
@@ -501,10 +506,19 @@ static void catch_interrupts(void)
 
 /* Settings that must match for a run to be resumed. */
 static const char *const resume_keys[] = {
-    "baseline",   "candidate",     "size_class",           "workloads",
-    "seed",       "hot",           "min_samples",          "max_samples",
-    "min_time_s", "max_time_s",    "target_rel_halfwidth", "bootstrap_resamples",
-    "timeout_s",  "baselines_dir",
+    "baseline",
+    "candidate",
+    "size_class",
+    "workloads",
+    "hot",
+    "min_samples",
+    "max_samples",
+    "min_time_s",
+    "max_time_s",
+    "target_rel_halfwidth",
+    "bootstrap_resamples",
+    "timeout_s",
+    "baselines_dir",
 };
 
 /* Names the first setting (or the device) that differs between the run in
@@ -515,6 +529,13 @@ static void resume_difference(const cJSON *old_header, const cJSON *new_header, 
     out[0] = '\0';
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(old_header, "settings");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(new_header, "settings");
+    /* The seed exactly (seed_exact), also against a file from before it. */
+    uint64_t seed_a = kg_results_settings_seed(a, 0), seed_b = kg_results_settings_seed(b, 1);
+    if (seed_a != seed_b) {
+        snprintf(out, size, "seed: the file's run has %llu, this invocation %llu",
+                 (unsigned long long)seed_a, (unsigned long long)seed_b);
+        return;
+    }
     for (size_t i = 0; i < sizeof resume_keys / sizeof resume_keys[0]; i++) {
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, resume_keys[i]);
         const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, resume_keys[i]);
@@ -568,7 +589,7 @@ static void options_from_header(run_options *o, const cJSON *header)
     const cJSON *wl = cJSON_GetObjectItemCaseSensitive(s, "workloads");
     if (cJSON_IsString(wl) && strcmp(wl->valuestring, "all") != 0)
         o->workloads = wl->valuestring;
-    NUM("seed", seed, uint64_t);
+    o->seed = kg_results_settings_seed(s, o->seed);
     NUM("min_samples", min_samples, size_t);
     NUM("max_samples", max_samples, size_t);
     NUM("min_time_s", min_time, double);

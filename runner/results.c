@@ -210,3 +210,20 @@ int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err)
     *records = out;
     return KG_OK;
 }
+
+uint64_t kg_results_settings_seed(const cJSON *settings, uint64_t fallback)
+{
+    const cJSON *exact = cJSON_GetObjectItemCaseSensitive(settings, "seed_exact");
+    if (cJSON_IsString(exact)) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(exact->valuestring, &end, 10);
+        if (end != exact->valuestring && *end == '\0' && errno == 0)
+            return (uint64_t)v;
+    }
+    const cJSON *number = cJSON_GetObjectItemCaseSensitive(settings, "seed");
+    if (cJSON_IsNumber(number) && number->valuedouble >= 0 &&
+        number->valuedouble < 9007199254740992.0)
+        return (uint64_t)number->valuedouble;
+    return fallback;
+}

@@ -33,6 +33,11 @@ cJSON *kg_results_exact_array(const double *values, size_t n);
  * follows), as a new cJSON array the caller deletes. */
 int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err);
 
+/* The run's seed from a header's settings: "seed_exact" (a decimal string,
+ * every 64-bit value) where it is, else "seed" (a JSON number, exact up to
+ * 2^53, in files written before seed_exact existed), else `fallback`. */
+uint64_t kg_results_settings_seed(const cJSON *settings, uint64_t fallback);
+
 /* Reads every record of a results file into a cJSON array the caller
  * deletes. A malformed line is an error naming the line, except a
  * truncated last line (a crash mid-write), which is skipped. */

@@ -63,4 +63,23 @@ wait $pid
 rc=$?
 [ $rc -eq 130 ] || { cat "$out.log"; fail "SIGINT: exit $rc, expected 130"; }
 grep -q "Continue with: kgrade run --resume $out.int" "$out.log" || { cat "$out.log"; fail "no hint"; }
-echo "PASS: killed after $before evaluations, resumed to $total; refused a changed seed; SIGINT -> 130"
+# 6. A seed no JSON number holds (2^64 - 1): killed after one evaluation and
+# resumed, the run draws exactly the inputs an uninterrupted run draws.
+big=(--workload softmax --size-class smoke --max-time 0.1 --quiet --seed 18446744073709551615)
+rm -f "$out.big" "$out.whole"
+"$KGRADE" run "${big[@]}" --out "$out.whole" >/dev/null 2>&1
+"$KGRADE" run "${big[@]}" --out "$out.big" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+    [ -f "$out.big" ] && [ "$(shapes "$out.big")" -ge 1 ] && break
+    sleep 0.05
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+grep -q '"seed_exact":"18446744073709551615"' "$out.big" || fail "the header does not hold the seed exactly"
+"$KGRADE" run --resume "$out.big" >"$out.log" 2>&1 || { cat "$out.log"; fail "resume with seed 2^64-1 failed"; }
+seeds() { grep -o '"shape":"[^"]*","shape_index":[0-9]*' "$1" >/dev/null; grep -o '"shape_index":[0-9]*.*"input_seed":[0-9.e+]*' "$1" | sed 's/.*"shape_index":\([0-9]*\).*"input_seed":\([0-9.e+]*\)/\1 \2/' | sort; }
+[ "$(seeds "$out.big")" = "$(seeds "$out.whole")" ] || fail "the resumed run drew other inputs than an uninterrupted one: $(seeds "$out.big") vs $(seeds "$out.whole")"
+[ "$(seeds "$out.whole" | wc -l)" -eq 4 ] || fail "expected 4 shapes with input seeds"
+
+echo "PASS: killed after $before evaluations, resumed to $total; refused a changed seed; SIGINT -> 130; seed 2^64-1 resumed exactly"
