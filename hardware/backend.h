@@ -19,6 +19,8 @@
 #ifndef KG_BACKEND_H
 #define KG_BACKEND_H
 
+#include "error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,24 +29,6 @@ extern "C" {
 #endif
 
 #define KG_BACKEND_API_VERSION 2
-
-typedef enum kg_status {
-    KG_OK = 0,
-    KG_ERR_UNAVAILABLE = -1, /* library or driver not found */
-    KG_ERR_INVALID = -2,     /* bad argument from the caller */
-    KG_ERR_BUILD = -3,       /* the compiler rejected the source */
-    KG_ERR_LAUNCH = -4,      /* launch or execution failed */
-    KG_ERR_MEMORY = -5,      /* allocation failed (host or device) */
-    KG_ERR_DEVICE = -6,      /* any other device API error */
-    KG_ERR_UNSUPPORTED = -7, /* the backend cannot do this (e.g. language) */
-} kg_status;
-
-/* An error: our message plus, where a vendor API failed, its code and name. */
-typedef struct kg_error {
-    int vendor_code;      /* e.g. CL_BUILD_PROGRAM_FAILURE (-11); 0 if none */
-    char vendor_name[64]; /* e.g. "CL_BUILD_PROGRAM_FAILURE"; "" if none */
-    char message[1024];
-} kg_error;
 
 typedef enum kg_device_type {
     KG_DEVICE_OTHER = 0,
@@ -258,6 +242,9 @@ typedef struct kg_backend {
  * The array is static: nothing to free. */
 const kg_backend *const *kg_backends(void);
 
+/* The backends compiled into this binary, "opencl, cuda, hip" (or ""). */
+const char *kg_backends_compiled(void);
+
 /* The compiled-in backend named `name`, or NULL. */
 const kg_backend *kg_backend_find(const char *name);
 
@@ -266,22 +253,6 @@ const kg_backend *kg_backend_find(const char *name);
 const char *kg_language_name(kg_language lang);
 int kg_language_parse(const char *name);
 const char *kg_device_type_name(kg_device_type type);
-const char *kg_status_name(int status);
-
-/* Fill `err` printf-style; returns `status` so callers can write
- * `return kg_error_set(err, KG_ERR_INVALID, "...")`. err may be NULL. */
-int kg_error_set(kg_error *err, int status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-/* Same, recording a vendor code and its name. */
-int kg_error_set_vendor(kg_error *err, int status, int vendor_code, const char *vendor_name,
-                        const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
 
 /* For backends' buffer operations: KG_OK when [offset, offset + bytes) lies
  * inside a buffer of `buffer_bytes` (has_buffer 0: the buffer was NULL),

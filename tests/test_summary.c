@@ -3,7 +3,7 @@
  * each failure policy and fast_p.
  */
 #include "kg_test.h"
-#include "results.h"
+#include "json_file.h"
 #include "summary.h"
 
 #include <math.h>
@@ -94,7 +94,7 @@ int main(void)
     /* Samples as the run writes them (raw 17-digit numbers) give the same
      * medians as once read back, to the last bit. */
     const double samples[3] = {2.6e-6, 2.61e-6, 0.1 + 0.2};
-    cJSON *exact = kg_results_exact_array(samples, 3);
+    cJSON *exact = kg_json_exact_array(samples, 3);
     KG_CHECK(kg_summary_median(exact) == 2.61e-6);
     char *text = cJSON_PrintUnformatted(exact);
     cJSON *back = cJSON_Parse(text);

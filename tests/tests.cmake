@@ -30,11 +30,11 @@ if("cuda" IN_LIST KG_BACKENDS_BUILT)
   # NVRTC compiles of every kernel: no GPU needed, so always run where the
   # toolkit is; a few seconds per compile, hence the longer limit.
   kg_unit_test(test_nvrtc_compile)
-  target_include_directories(test_nvrtc_compile PRIVATE hardware/cuda)
+  target_link_libraries(test_nvrtc_compile PRIVATE kg_hardware_vendor)
   set_tests_properties(test_nvrtc_compile PROPERTIES TIMEOUT 900)
   # Needs an NVIDIA GPU: skips (77) elsewhere.
   kg_unit_test(test_cuda_backend)
-  target_include_directories(test_cuda_backend PRIVATE hardware/cuda)
+  target_link_libraries(test_cuda_backend PRIVATE kg_hardware_vendor)
   set_tests_properties(test_cuda_backend PROPERTIES LABELS "unit;gpu")
 endif()
 
@@ -42,7 +42,7 @@ if("hip" IN_LIST KG_BACKENDS_BUILT)
   # hiprtc compiles of every kernel for gfx908, gfx90a and gfx1030: no GPU
   # needed, only the ROCm compiler libraries.
   kg_unit_test(test_hiprtc_compile)
-  target_include_directories(test_hiprtc_compile PRIVATE hardware/hip)
+  target_link_libraries(test_hiprtc_compile PRIVATE kg_hardware_vendor)
   set_tests_properties(test_hiprtc_compile PROPERTIES TIMEOUT 900)
 endif()
 
@@ -217,3 +217,10 @@ add_test(NAME resume_after_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/resume.sh
          ${KG_RESULTS_DIR}/resume_after_kill.jsonl)
 set_tests_properties(resume_after_kill PROPERTIES LABELS "integration;integrity" TIMEOUT 600
                      ENVIRONMENT "KGRADE=${KG_BIN}")
+
+# The stages' order (docs/architecture.md): no file includes a header of a
+# higher stage; and the check itself fails on a tree where one does.
+add_test(NAME layering COMMAND ${CMAKE_SOURCE_DIR}/tests/layering.sh ${CMAKE_SOURCE_DIR})
+add_test(NAME layering_catches_upward_include COMMAND sh -c
+  "d=$(mktemp -d) && mkdir -p $d/runner/common $d/hardware $d/runner/formats $d/runner/stats $d/runner/grade $d/runner/results $d/reports $d/runner/cli && printf '#include \"cmd.h\"\\n' > $d/runner/common/low.c && touch $d/runner/cli/cmd.h && ${CMAKE_SOURCE_DIR}/tests/layering.sh $d; rc=$?; rm -rf $d; test $rc -eq 1")
+set_tests_properties(layering layering_catches_upward_include PROPERTIES LABELS unit)

@@ -21,12 +21,15 @@ set(KG_FUZZ_SANITIZERS -fsanitize=address,undefined -fno-sanitize-recover=undefi
 # The parsers and what they call, instrumented for coverage (fuzzer-no-link:
 # no main here). No backend: nothing the parsers reach needs a device.
 add_library(kg_fuzz_core STATIC
-  runner/dtype.c runner/expr.c runner/rng.c runner/json_file.c runner/workload.c
-  runner/kernelset.c runner/reference.c runner/tensors.c runner/sha256.c hardware/backend.c
+  runner/common/error.c runner/common/rng.c runner/common/json_file.c runner/common/sha256.c
+  runner/formats/dtype.c runner/formats/expr.c runner/formats/workload.c
+  runner/formats/kernelset.c runner/formats/reference.c hardware/backend.c
   ${KG_REFERENCE_FILES} ${CMAKE_BINARY_DIR}/generated/reference_registry.c)
-target_include_directories(kg_fuzz_core PUBLIC runner hardware ${CJSON_INCLUDE_DIR})
+target_include_directories(kg_fuzz_core PUBLIC runner/common runner/formats hardware
+                           ${CJSON_INCLUDE_DIR})
 target_link_libraries(kg_fuzz_core PUBLIC ${CJSON_LIBRARY} m)
-target_compile_definitions(kg_fuzz_core PUBLIC KG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+target_compile_definitions(kg_fuzz_core PUBLIC KG_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+                           KG_BACKENDS_BUILT="")
 target_compile_options(kg_fuzz_core PUBLIC ${KG_FUZZ_SANITIZERS})
 target_compile_options(kg_fuzz_core PRIVATE -fsanitize=fuzzer-no-link)
 

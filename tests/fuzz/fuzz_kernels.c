@@ -20,7 +20,6 @@
 #include "fuzz_common.h"
 
 #include "kernelset.h"
-#include "tensors.h"
 #include "workload.h"
 
 #include <cjson/cJSON.h>

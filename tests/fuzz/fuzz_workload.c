@@ -11,7 +11,6 @@
  */
 #include "fuzz_common.h"
 
-#include "tensors.h"
 #include "workload.h"
 
 #include <cjson/cJSON.h>

@@ -40,7 +40,7 @@ static void print_json(const kg_device_list *list)
         cJSON_AddStringToObject(f, "reason", list->failures[i].error.message);
         cJSON_AddItemToArray(missing, f);
     }
-    cJSON_AddStringToObject(root, "backends_compiled", KG_BACKENDS_BUILT);
+    cJSON_AddStringToObject(root, "backends_compiled", kg_backends_compiled());
     char *text = cJSON_Print(root);
     puts(text);
     free(text);
@@ -49,7 +49,7 @@ static void print_json(const kg_device_list *list)
 
 static void print_table(const kg_device_list *list)
 {
-    printf("backends compiled: %s\n", KG_BACKENDS_BUILT[0] ? KG_BACKENDS_BUILT : "none");
+    printf("backends compiled: %s\n", kg_backends_compiled()[0] ? kg_backends_compiled() : "none");
     for (size_t i = 0; i < list->failure_count; i++)
         printf("%s: %s\n", list->failures[i].backend->name, list->failures[i].error.message);
     if (list->count == 0) {

@@ -6,7 +6,7 @@
 #ifndef KG_JSON_FILE_H
 #define KG_JSON_FILE_H
 
-#include "backend.h"
+#include "error.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -56,5 +56,10 @@ int kg_json_fail(const kg_json_where *w, kg_error *err, const char *fmt, ...)
  * ("lauches") is an error instead of a silently ignored field. */
 int kg_json_only_keys(const kg_json_where *w, const cJSON *obj, const char *const *allowed,
                       kg_error *err);
+
+/* A JSON array of the n values, each written with 17 significant digits so
+ * that reading the file gives back exactly the doubles that were measured
+ * (cJSON's own printing can drop the last bit). The caller owns it. */
+cJSON *kg_json_exact_array(const double *values, size_t n);
 
 #endif

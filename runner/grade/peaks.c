@@ -7,46 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Probe kernels in the portable dialect. `stream_read` reads a buffer once
- * with float4 loads (one partial sum per work-item, written so that nothing
- * is optimised away); `fma_chains` runs 8 independent float4 multiply-add
- * chains per work-item: explicit vectors, because on PoCL scalar chains in
- * a loop reached 15 GFLOP/s where float4 chains reached 95 (2-core VM). */
-static const char probe_source[] =
-    "KG_KERNEL void stream_read(KG_GLOBAL const float *KG_RESTRICT x,\n"
-    "                           KG_GLOBAL float *KG_RESTRICT partial, int n4, int per_item,\n"
-    "                           int chunked)\n"
-    "{\n"
-    "    int i = kg_global_id(0);\n"
-    "    int items = kg_num_groups(0) * kg_local_size(0);\n"
-    "    float4 s = kg_splat4(0.0f);\n"
-    "    for (int k = 0; k < per_item; k++) {\n"
-    "        int at = chunked ? i * per_item + k : k * items + i;\n"
-    "        if (at < n4)\n"
-    "            s = kg_add4(s, kg_load_float4(x, at));\n"
-    "    }\n"
-    "    partial[i] = kg_hsum4(s);\n"
-    "}\n"
-    "KG_KERNEL void fma_chains(KG_GLOBAL float *out, int iterations, float a, float b)\n"
-    "{\n"
-    "    float4 a4 = kg_splat4(a), b4 = kg_splat4(b);\n"
-    "    float4 c0 = kg_splat4((float)kg_global_id(0)), c1 = kg_add4(c0, a4);\n"
-    "    float4 c2 = kg_add4(c1, a4), c3 = kg_add4(c2, a4), c4 = kg_add4(c3, a4);\n"
-    "    float4 c5 = kg_add4(c4, a4), c6 = kg_add4(c5, a4), c7 = kg_add4(c6, a4);\n"
-    "    for (int k = 0; k < iterations; k++) {\n"
-    "        c0 = kg_fma4(c0, a4, b4); c1 = kg_fma4(c1, a4, b4);\n"
-    "        c2 = kg_fma4(c2, a4, b4); c3 = kg_fma4(c3, a4, b4);\n"
-    "        c4 = kg_fma4(c4, a4, b4); c5 = kg_fma4(c5, a4, b4);\n"
-    "        c6 = kg_fma4(c6, a4, b4); c7 = kg_fma4(c7, a4, b4);\n"
-    "    }\n"
-    "    float4 s = kg_add4(kg_add4(kg_add4(c0, c1), kg_add4(c2, c3)),\n"
-    "                       kg_add4(kg_add4(c4, c5), kg_add4(c6, c7)));\n"
-    "    out[kg_global_id(0)] = kg_hsum4(s);\n"
-    "}\n";
+/* The kernels' source: kernels/peak_probes.kc, embedded at build time. */
+extern const char kg_peak_probes_kc[];
 
 const char *kg_peaks_probe_source(void)
 {
-    return probe_source;
+    return kg_peak_probes_kc;
 }
 
 #define PROBE_FLOPS_PER_ITERATION (8 * 4 * 2) /* chains x lanes x (mul + add) */
@@ -81,7 +47,7 @@ static int measure(const kg_backend *b, kg_device *dev, const kg_device_info *in
                    kg_error *err)
 {
     kg_build_request req = {.language = KG_LANG_PORTABLE,
-                            .source = probe_source,
+                            .source = kg_peak_probes_kc,
                             .source_name = "kgrade-peak-probes.kc"};
     kg_program *prog = NULL;
     kg_kernel *stream = NULL, *fma = NULL;

@@ -2,7 +2,7 @@
 #include "grade_shape.h"
 #include "check.h"
 #include "inputs.h"
-#include "results.h"
+#include "json_file.h"
 #include "rng.h"
 #include "tensors.h"
 #include "worker.h"
@@ -892,9 +892,9 @@ static cJSON *set_json(set_eval *s)
     cJSON_AddNumberToObject(o, "warmup_runs", (double)s->samples.warmup_runs);
     cJSON_AddNumberToObject(o, "throttled_samples", (double)s->samples.throttled);
     cJSON_AddItemToObject(o, "samples_s",
-                          kg_results_exact_array(s->samples.device_s, s->samples.count));
+                          kg_json_exact_array(s->samples.device_s, s->samples.count));
     cJSON_AddItemToObject(o, "host_samples_s",
-                          kg_results_exact_array(s->samples.host_s, s->samples.count));
+                          kg_json_exact_array(s->samples.host_s, s->samples.count));
     add_clocks(o, &s->samples);
     cJSON *worker = cJSON_AddObjectToObject(o, "worker");
     cJSON_AddNumberToObject(worker, "busy_s", s->busy_s);

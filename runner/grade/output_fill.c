@@ -5,39 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The same arithmetic as kg_fill_hash below, on 32-bit unsigned words
- * (wrapping), so device and host agree bit for bit. */
-static const char fill_source[] =
-    "KG_DEVICE_FN kg_u32 kg_fill_hash(kg_u32 i, kg_u32 s0, kg_u32 s1)\n"
-    "{\n"
-    "    kg_u32 x = (i * 0x9E3779B1u) ^ s0;\n"
-    "    x ^= x >> 16;\n"
-    "    x *= 0x7FEB352Du;\n"
-    "    x ^= x >> 15;\n"
-    "    x *= 0x846CA68Bu;\n"
-    "    x ^= x >> 16;\n"
-    "    x ^= s1;\n"
-    "    x *= 0x9E3779B1u;\n"
-    "    x ^= x >> 15;\n"
-    "    return x;\n"
-    "}\n"
-    "#define KG_FILL_KERNEL(name, type)                                                   \\\n"
-    "    KG_KERNEL void name(KG_GLOBAL type *out, int count, KG_GLOBAL const kg_u32 *pool,   \\\n"
-    "                        int pool_n, int s0, int s1)                                 \\\n"
-    "    {                                                                               \\\n"
-    "        kg_u32 stride = (kg_u32)(kg_num_groups(0) * kg_local_size(0));              \\\n"
-    "        kg_u32 n = (kg_u32)pool_n, shift = ((kg_u32)s1) >> 31;                      \\\n"
-    "        for (kg_u32 i = (kg_u32)kg_global_id(0); i < (kg_u32)count; i += stride)     \\\n"
-    "            out[i] = (type)pool[(kg_fill_hash(i, (kg_u32)s0, (kg_u32)s1 & 0x7fffffffu) %\\\n"
-    "                                 n + shift) % n];                                    \\\n"
-    "    }\n"
-    "KG_FILL_KERNEL(kg_fill_u8, unsigned char)\n"
-    "KG_FILL_KERNEL(kg_fill_u16, unsigned short)\n"
-    "KG_FILL_KERNEL(kg_fill_u32, kg_u32)\n";
+/* The kernels' source: kernels/output_fill.kc, embedded at build time. */
+extern const char kg_output_fill_kc[];
 
 const char *kg_output_fill_source(void)
 {
-    return fill_source;
+    return kg_output_fill_kc;
 }
 
 uint32_t kg_fill_hash(uint32_t i, uint32_t s0, uint32_t s1)
@@ -162,8 +135,8 @@ int kg_output_fill_create(const kg_backend *b, kg_device *dev, const kg_fill_pat
     f->element_size = size;
     f->pool_count = p->pool_count;
     kg_build_request req = {.language = KG_LANG_PORTABLE,
-                            .source = fill_source,
-                            .source_size = sizeof fill_source - 1,
+                            .source = kg_output_fill_kc,
+                            .source_size = strlen(kg_output_fill_kc),
                             .source_name = "kgrade-output-fill.kc"};
     const char *entry = size == 1 ? "kg_fill_u8" : size == 2 ? "kg_fill_u16" : "kg_fill_u32";
     int rc = b->program_build(dev, &req, &f->prog, NULL, err);

@@ -20,7 +20,7 @@ static double *numbers(const cJSON *arr, size_t *n)
     cJSON_ArrayForEach(x, arr)
     {
         /* Samples are raw 17-digit numbers in a record being written
-         * (kg_results_exact_array) and plain numbers once read back. */
+         * (kg_json_exact_array) and plain numbers once read back. */
         if (cJSON_IsNumber(x))
             v[(*n)++] = x->valuedouble;
         else if (cJSON_IsRaw(x) && x->valuestring) {

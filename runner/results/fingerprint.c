@@ -10,9 +10,9 @@
 cJSON *kg_fingerprint_kgrade(void)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "version", KG_VERSION);
+    cJSON_AddStringToObject(o, "version", kg_version());
     cJSON_AddStringToObject(o, "git_commit", kg_git_commit);
-    cJSON_AddStringToObject(o, "backends_compiled", KG_BACKENDS_BUILT);
+    cJSON_AddStringToObject(o, "backends_compiled", kg_backends_compiled());
     cJSON_AddStringToObject(o, "compiler", __VERSION__);
     return o;
 }
@@ -110,4 +110,9 @@ void kg_utc_now(char *buf, size_t size)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+const char *kg_version(void)
+{
+    return KG_VERSION;
 }

@@ -20,7 +20,7 @@ static void usage(FILE *out)
     for (const kg_command *const *c = commands; *c; c++)
         fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
     fprintf(out, "\n`kgrade <command> --help` for a command's options. kgrade %s (%s)\n",
-            KG_VERSION, kg_git_commit);
+            kg_version(), kg_git_commit);
 }
 
 int main(int argc, char **argv)
@@ -35,7 +35,7 @@ int main(int argc, char **argv)
         return KG_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("kgrade %s (%s)\n", KG_VERSION, kg_git_commit);
+        printf("kgrade %s (%s)\n", kg_version(), kg_git_commit);
         return KG_EXIT_OK;
     }
     for (const kg_command *const *c = commands; *c; c++)

@@ -2,50 +2,14 @@
 #include "scrub.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-/* The read after the barrier, under a condition the compiler cannot decide
- * (the pattern is never negative), keeps the stores from being dropped.
- *
- * On a CPU device (`chunked` 1) each compute unit is a thread with a local
- * arena of its own, and a fast scrub can be over before every thread has
- * taken a group: so each group first waits, a bounded while, until as many
- * groups have started as there are compute units -- a thread runs one
- * group at a time, so they must be on different threads, and every arena
- * gets scrubbed. There each work-item also fills a contiguous chunk (its
- * work-items run one after another, and strided stores are several times
- * slower); on a GPU (`chunked` 0) the stores interleave, as banks want. */
-static const char scrub_source[] =
-    "KG_KERNEL void kg_scrub_local(KG_GLOBAL int *sink, int words, float base, int chunked,\n"
-    "                              int units KG_DYNAMIC_LOCAL_PARAM(float, buf))\n"
-    "{\n"
-    "    KG_DYNAMIC_LOCAL(float, buf);\n"
-    "    int lid = kg_local_id(0), lsize = kg_local_size(0);\n"
-    "#ifdef KG_OPENCL\n"
-    "    if (chunked && lid == 0) {\n"
-    "        atomic_inc(sink + 1);\n"
-    "        for (int spin = 0; spin < (1 << 22) && atomic_add(sink + 1, 0) < units; spin++)\n"
-    "            ;\n"
-    "    }\n"
-    "    kg_barrier();\n"
-    "#endif\n"
-    "    if (chunked) {\n"
-    "        int per = (words + lsize - 1) / lsize;\n"
-    "        int end = (lid + 1) * per < words ? (lid + 1) * per : words;\n"
-    "        for (int i = lid * per; i < end; i++)\n"
-    "            buf[i] = base + (float)i;\n"
-    "    } else {\n"
-    "        for (int i = lid; i < words; i += lsize)\n"
-    "            buf[i] = base + (float)i;\n"
-    "    }\n"
-    "    kg_barrier();\n"
-    "    int j = (lid * 7) % words;\n"
-    "    if (buf[j] < 0.0f)\n"
-    "        sink[0] = (int)buf[(j + 1) % words];\n"
-    "}\n";
+/* The kernels' source: kernels/scrub_local.kc, embedded at build time. */
+extern const char kg_scrub_local_kc[];
 
 const char *kg_scrub_source(void)
 {
-    return scrub_source;
+    return kg_scrub_local_kc;
 }
 
 /* The whole per-group maximum is scrubbed (CUDA opts in above 48 KiB in its
@@ -97,8 +61,8 @@ int kg_scrubber_create(const kg_backend *b, kg_device *dev, const kg_device_info
     s->chunked = info->type == KG_DEVICE_CPU;
     s->groups = (s->chunked ? 2 : 16) * (uint64_t)s->units;
     kg_build_request req = {.language = KG_LANG_PORTABLE,
-                            .source = scrub_source,
-                            .source_size = sizeof scrub_source - 1,
+                            .source = kg_scrub_local_kc,
+                            .source_size = strlen(kg_scrub_local_kc),
                             .source_name = "kgrade-scrub-local.kc"};
     int rc = b->program_build(dev, &req, &s->prog, NULL, err);
     if (!rc)

@@ -1,7 +1,6 @@
 /* kernels.json: parsing entries and resolving their names. */
 #include "kernelset.h"
 #include "sha256.h"
-#include "tensors.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -128,4 +128,9 @@ int kg_workload_parse_expr_with(const kg_workload *w, const char *const *extra, 
                                 const kg_json_where *where, const cJSON *item, kg_expr **out,
                                 kg_error *err);
 
+/* Evaluates an expression for a shape, with the error naming `what`:
+ * "softmax: shape rows=7,cols=33: launches[0].grid[0]: division by zero". */
+int kg_eval_for_shape(const kg_expr *e, const kg_shape *shape, const char *workload,
+                      const char *what, int64_t *value, kg_error *err);
+
 #endif

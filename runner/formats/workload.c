@@ -766,3 +766,13 @@ void kg_workload_free(kg_workload *w)
     free(w->file);
     free(w);
 }
+
+int kg_eval_for_shape(const kg_expr *e, const kg_shape *shape, const char *workload,
+                      const char *what, int64_t *value, kg_error *err)
+{
+    kg_expr_error xe;
+    if (kg_expr_eval(e, &shape->symbols, value, &xe) != 0)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: shape %s: %s (\"%s\"): %s", workload,
+                            shape->name, what, kg_expr_text(e), xe.message);
+    return KG_OK;
+}

@@ -13,6 +13,9 @@
  * written at build time by scripts/git_commit.cmake. */
 extern const char kg_git_commit[];
 
+/* kgrade's version ("0.1.0"). */
+const char *kg_version(void);
+
 /* New cJSON objects; the caller owns them (cJSON_Delete, or add to a tree). */
 cJSON *kg_fingerprint_kgrade(void);
 cJSON *kg_fingerprint_host(void);

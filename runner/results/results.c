@@ -169,20 +169,6 @@ int kg_results_read(const char *path, cJSON **records, kg_error *err)
     return KG_OK;
 }
 
-cJSON *kg_results_exact_array(const double *values, size_t n)
-{
-    cJSON *array = cJSON_CreateArray();
-    for (size_t i = 0; array && i < n; i++) {
-        char text[40];
-        if (isfinite(values[i]))
-            snprintf(text, sizeof text, "%.17g", values[i]);
-        else
-            snprintf(text, sizeof text, "null"); /* JSON has no NaN or infinity */
-        cJSON_AddItemToArray(array, cJSON_CreateRaw(text));
-    }
-    return array;
-}
-
 int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err)
 {
     *records = NULL;

@@ -57,9 +57,4 @@ void kg_tensors_free(kg_host_tensor *tensors, size_t count);
 /* Bytes of a host tensor's data. */
 size_t kg_tensor_bytes(const kg_host_tensor *t);
 
-/* Evaluates an expression for a shape, with the error naming `what`:
- * "softmax: shape rows=7,cols=33: launches[0].grid[0]: division by zero". */
-int kg_eval_for_shape(const kg_expr *e, const kg_shape *shape, const char *workload,
-                      const char *what, int64_t *value, kg_error *err);
-
 #endif

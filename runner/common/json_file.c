@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,4 +228,18 @@ int kg_json_only_keys(const kg_json_where *w, const cJSON *obj, const char *cons
         }
     }
     return KG_OK;
+}
+
+cJSON *kg_json_exact_array(const double *values, size_t n)
+{
+    cJSON *array = cJSON_CreateArray();
+    for (size_t i = 0; array && i < n; i++) {
+        char text[40];
+        if (isfinite(values[i]))
+            snprintf(text, sizeof text, "%.17g", values[i]);
+        else
+            snprintf(text, sizeof text, "null"); /* JSON has no NaN or infinity */
+        cJSON_AddItemToArray(array, cJSON_CreateRaw(text));
+    }
+    return array;
 }

@@ -6,7 +6,9 @@
 #ifndef KG_RESULTS_H
 #define KG_RESULTS_H
 
-#include "backend.h"
+#include "error.h"
+
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -23,11 +25,6 @@ size_t kg_results_torn_bytes(const kg_results_file *f);
 /* Writes `record` as one line and syncs it to disk. */
 int kg_results_append(kg_results_file *f, const cJSON *record, kg_error *err);
 void kg_results_close(kg_results_file *f);
-
-/* A JSON array of the n values, each written with 17 significant digits so
- * that reading the file gives back exactly the doubles that were measured
- * (cJSON's own printing can drop the last bit). The caller owns it. */
-cJSON *kg_results_exact_array(const double *values, size_t n);
 
 /* The records of the last run in a results file (its header and what
  * follows), as a new cJSON array the caller deletes. */
