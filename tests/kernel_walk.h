@@ -100,7 +100,7 @@ static void kg_walk_submissions(char *dir, size_t cap, kg_workload **workloads, 
             int rc = kg_kernel_entry_load(workloads[i], dir, &e, &err);
             if (rc == KG_ERR_INVALID && kg_walk_refused_at_load(dir))
                 continue;
-            KG_CHECK_MSG(rc == KG_OK || rc == KG_ERR_UNAVAILABLE, "%s", err.message);
+            KG_CHECK_MSG(rc == KG_OK || rc == KG_ERR_NOT_FOUND, "%s", err.message);
             if (e)
                 visit(workloads[i], e, user);
             kg_kernel_entry_free(e);

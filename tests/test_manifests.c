@@ -197,7 +197,7 @@ static void test_valid_kernels(kg_workload *w)
     kg_kernel_entry_free(e);
 
     kg_kernel_entry *missing = NULL;
-    KG_CHECK_INT(kg_kernel_entry_load(w, "tuned", &missing, &err), KG_ERR_UNAVAILABLE);
+    KG_CHECK_INT(kg_kernel_entry_load(w, "tuned", &missing, &err), KG_ERR_NOT_FOUND);
     KG_CHECK_CONTAINS(err.message, "no tier 'tuned'");
 }
 
@@ -299,7 +299,7 @@ static void test_tier_names_reserved(kg_workload *w)
     KG_CHECK(e && strstr(e->manifest, wdir) == e->manifest); /* the tier's manifest */
     kg_kernel_entry_free(e);
     e = NULL;
-    KG_CHECK_INT(kg_kernel_entry_load(w, "tuned", &e, &err), KG_ERR_UNAVAILABLE);
+    KG_CHECK_INT(kg_kernel_entry_load(w, "tuned", &e, &err), KG_ERR_NOT_FOUND);
     KG_CHECK_CONTAINS(err.message, "a submission is given as a path, e.g. ./tuned");
     KG_CHECK_INT(chdir(cwd), 0);
 }

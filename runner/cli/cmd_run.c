@@ -255,7 +255,7 @@ static int check_sets(const run_options *o, kg_workload *const *workloads, size_
             kg_kernel_entry *e = NULL;
             rc = kg_kernel_entry_load(workloads[wi], sets[i], &e, err);
             kg_kernel_entry_free(e);
-            if (rc == KG_ERR_UNAVAILABLE) {
+            if (rc == KG_ERR_NOT_FOUND) {
                 missing[i] = *err;
                 if (missing_set_rule(o, i, sets[i]) != MISSING_IS_ERROR)
                     break;
@@ -377,7 +377,7 @@ static int append_shape(run_context *ctx, const char *label, cJSON *rec, kg_erro
 
 /* One evaluation: both sets, each in a worker of its own, coordinated and
  * checked from here (grade_shape.h); its record is appended as soon as it
- * ends. Returns KG_ERR_UNAVAILABLE when the run was interrupted. */
+ * ends. Returns KG_ERR_INTERRUPTED when the run was interrupted. */
 static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg_error *err)
 {
     char label[256];
@@ -424,7 +424,7 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
         int rc = kg_kernel_entry_load(w, sets[i], &entry, err);
         kg_kernel_entry_free(entry);
         missing_rule rule = missing_set_rule(ctx->opts, i, sets[i]);
-        if (rc == KG_ERR_UNAVAILABLE && rule == MISSING_FAILS) {
+        if (rc == KG_ERR_NOT_FOUND && rule == MISSING_FAILS) {
             if (ctx->progress || !ctx->opts->quiet)
                 fprintf(stderr,
                         "%s%s: the candidate %s has no kernel for this workload, which "
@@ -449,7 +449,7 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
             }
             return rc;
         }
-        if (rc == KG_ERR_UNAVAILABLE && rule == MISSING_SKIPS) {
+        if (rc == KG_ERR_NOT_FOUND && rule == MISSING_SKIPS) {
             ctx->shape_index += w->shape_count[ctx->cls];
             if (already_done(ctx, "skipped", w->name, -1))
                 return KG_OK;
@@ -830,7 +830,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
         for (size_t i = 0; i < nw && !rc; i++)
             rc = grade_workload(&ctx, workloads[i], &err);
     }
-    if (rc == KG_ERR_UNAVAILABLE && kg_worker_interrupted) {
+    if (rc == KG_ERR_INTERRUPTED) {
         fprintf(stderr,
                 "%skgrade run: interrupted. %zu of %zu evaluations are finished and saved in %s "
                 "(%zu from before this invocation); the one in progress was dropped.\n"

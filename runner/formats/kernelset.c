@@ -734,7 +734,7 @@ int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry 
     if (!entry) {
         struct stat dir_st;
         int is_folder = !submission && stat(set, &dir_st) == 0 && S_ISDIR(dir_st.st_mode);
-        rc = kg_error_set(err, KG_ERR_UNAVAILABLE, "%s: no %s '%s' in \"%s\"%s%s%s", manifest,
+        rc = kg_error_set(err, KG_ERR_NOT_FOUND, "%s: no %s '%s' in \"%s\"%s%s%s", manifest,
                           submission ? "workload" : "tier", key, group,
                           is_folder ? " (a folder of that name exists: a submission is given as a "
                                       "path, e.g. ./"

@@ -86,7 +86,7 @@ int kg_set_is_submission(const char *set);
  * <w->dir>/kernels.json "tiers"[set]; for a submission, from
  * <set>/kernels.json "workloads"[w->name]. Every name and expression is
  * checked against the workload. On success *out is freed with
- * kg_kernel_entry_free. Returns KG_ERR_UNAVAILABLE (with a message) when the
+ * kg_kernel_entry_free. Returns KG_ERR_NOT_FOUND (with a message) when the
  * manifest exists but has no entry for this workload/tier, KG_ERR_INVALID
  * for a bad manifest. */
 int kg_kernel_entry_load(const kg_workload *w, const char *set, kg_kernel_entry **out,

@@ -1083,7 +1083,7 @@ int kg_grade_shape(const kg_grade_job *job, cJSON **record, kg_error *err)
         goto out;
     }
     if (g.interrupted) {
-        rc = kg_error_set(err, KG_ERR_UNAVAILABLE, "interrupted");
+        rc = kg_error_set(err, KG_ERR_INTERRUPTED, "interrupted");
         goto out;
     }
     finish_workers(&g);

@@ -55,7 +55,7 @@ typedef struct kg_grade_job {
 /* Grades the job's shape. *record receives a new cJSON object the caller
  * owns. Failures of the kernels (crashes and time-outs included) are
  * recorded in it, not returned; an error comes back only when the
- * evaluation itself could not be made (KG_ERR_UNAVAILABLE: the run was
+ * evaluation itself could not be made (KG_ERR_INTERRUPTED: the run was
  * interrupted). */
 int kg_grade_shape(const kg_grade_job *job, cJSON **record, kg_error *err);
 
