@@ -1,5 +1,6 @@
 /* Turning recorded samples into speedups and geometric means. */
 #include "summary.h"
+#include "record_keys.h"
 #include "stats.h"
 
 #include <math.h>
@@ -44,36 +45,35 @@ double kg_summary_median(const cJSON *arr)
 
 static int set_usable(const cJSON *set)
 {
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(set, "status");
-    return cJSON_IsString(status) && strcmp(status->valuestring, "ok") == 0;
+    return kg_set_status_of(set) == KG_SET_STATUS_OK;
 }
 
 static const cJSON *samples_of(const cJSON *rec, const char *role)
 {
     const cJSON *set = cJSON_GetObjectItemCaseSensitive(rec, role);
-    return set ? cJSON_GetObjectItemCaseSensitive(set, "samples_s") : NULL;
+    return set ? cJSON_GetObjectItemCaseSensitive(set, KG_KEY_SET_SAMPLES_S) : NULL;
 }
 
 int kg_summary_add_speedup(cJSON *rec, size_t resamples, uint64_t seed)
 {
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE);
     if (!b || !c || !set_usable(b) || !set_usable(c))
         return 0;
     size_t nb, nc;
-    double *vb = numbers(samples_of(rec, "baseline"), &nb);
-    double *vc = numbers(samples_of(rec, "candidate"), &nc);
+    double *vb = numbers(samples_of(rec, KG_KEY_SHAPE_BASELINE), &nb);
+    double *vc = numbers(samples_of(rec, KG_KEY_SHAPE_CANDIDATE), &nc);
     double s, lo, hi;
     int ok = nb && nc && kg_speedup_ci(vb, nb, vc, nc, resamples, seed, &s, &lo, &hi) == 0;
     free(vb);
     free(vc);
     if (!ok)
         return 0;
-    cJSON *o = cJSON_AddObjectToObject(rec, "speedup");
-    cJSON_AddNumberToObject(o, "value", s);
-    cJSON_AddNumberToObject(o, "lo", lo);
-    cJSON_AddNumberToObject(o, "hi", hi);
-    cJSON_AddNumberToObject(o, "resamples", (double)resamples);
+    cJSON *o = cJSON_AddObjectToObject(rec, KG_KEY_SHAPE_SPEEDUP);
+    cJSON_AddNumberToObject(o, KG_KEY_SPEEDUP_VALUE, s);
+    cJSON_AddNumberToObject(o, KG_KEY_SPEEDUP_LO, lo);
+    cJSON_AddNumberToObject(o, KG_KEY_SPEEDUP_HI, hi);
+    cJSON_AddNumberToObject(o, KG_KEY_SPEEDUP_RESAMPLES, (double)resamples);
     return 1;
 }
 
@@ -96,15 +96,14 @@ static const double unit_sample = 1.0;
  * of the candidate whatever the baseline did (it was not run). */
 static int candidate_missing(const cJSON *c)
 {
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(c, "status");
-    return cJSON_IsString(status) && strcmp(status->valuestring, "missing") == 0;
+    return kg_set_status_of(c) == KG_SET_STATUS_MISSING;
 }
 
 static void group_add(group *g, const cJSON *rec)
 {
     g->shapes++;
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE);
     if (c && set_usable(c))
         g->candidate_ok++;
     if ((b && set_usable(b) && !(c && set_usable(c))) || candidate_missing(c))
@@ -112,8 +111,8 @@ static void group_add(group *g, const cJSON *rec)
     if (!b || !c || !set_usable(b) || !set_usable(c))
         return;
     kg_sample_pair *p = &g->pairs[g->compared];
-    double *vb = numbers(samples_of(rec, "baseline"), &p->n_baseline);
-    double *vc = numbers(samples_of(rec, "candidate"), &p->n_candidate);
+    double *vb = numbers(samples_of(rec, KG_KEY_SHAPE_BASELINE), &p->n_baseline);
+    double *vc = numbers(samples_of(rec, KG_KEY_SHAPE_CANDIDATE), &p->n_candidate);
     g->owned[g->owned_count++] = vb;
     g->owned[g->owned_count++] = vc;
     if (!vb || !vc)
@@ -129,9 +128,9 @@ static void add_interval(cJSON *o, const kg_sample_pair *pairs, size_t n, size_t
 {
     double gm, lo, hi;
     if (n && kg_geomean_speedup_ci(pairs, n, resamples, seed, &gm, &lo, &hi) == 0) {
-        cJSON_AddNumberToObject(o, "geomean", gm);
-        cJSON_AddNumberToObject(o, "lo", lo);
-        cJSON_AddNumberToObject(o, "hi", hi);
+        cJSON_AddNumberToObject(o, KG_KEY_GROUP_GEOMEAN, gm);
+        cJSON_AddNumberToObject(o, KG_KEY_GROUP_LO, lo);
+        cJSON_AddNumberToObject(o, KG_KEY_GROUP_HI, hi);
     }
 }
 
@@ -140,29 +139,30 @@ static void add_interval(cJSON *o, const kg_sample_pair *pairs, size_t n, size_t
  * geomean), or as 0 (fast_p semantics: any failure zeroes the mean). */
 static void add_policies(cJSON *o, group *g, size_t resamples, uint64_t seed)
 {
-    cJSON *pol = cJSON_AddObjectToObject(o, "policies");
+    cJSON *pol = cJSON_AddObjectToObject(o, KG_KEY_GROUP_POLICIES);
     kg_sample_pair *with_ones = calloc(g->compared + g->candidate_failed + 1, sizeof *with_ones);
     if (with_ones) {
         memcpy(with_ones, g->pairs, g->compared * sizeof *with_ones);
         for (size_t i = 0; i < g->candidate_failed; i++)
             with_ones[g->compared + i] = (kg_sample_pair){&unit_sample, 1, &unit_sample, 1};
-        add_interval(cJSON_AddObjectToObject(pol, "failures_as_1x"), with_ones,
+        add_interval(cJSON_AddObjectToObject(pol, KG_POLICY_FAILURES_AS_1X), with_ones,
                      g->compared + g->candidate_failed, resamples, seed);
         free(with_ones);
     }
-    add_interval(cJSON_AddObjectToObject(pol, "failures_excluded"), g->pairs, g->compared,
+    add_interval(cJSON_AddObjectToObject(pol, KG_POLICY_FAILURES_EXCLUDED), g->pairs, g->compared,
                  resamples, seed);
-    cJSON *zero = cJSON_AddObjectToObject(pol, "failures_as_0");
+    cJSON *zero = cJSON_AddObjectToObject(pol, KG_POLICY_FAILURES_AS_0);
     if (g->candidate_failed)
-        cJSON_AddNumberToObject(zero, "geomean", 0);
+        cJSON_AddNumberToObject(zero, KG_KEY_GROUP_GEOMEAN, 0);
     else
         add_interval(zero, g->pairs, g->compared, resamples, seed);
     /* fast_p: the share of the shapes the baseline passed on which the
      * candidate is correct and more than p times faster. */
     size_t eligible = g->compared + g->candidate_failed;
-    cJSON *fast = cJSON_AddObjectToObject(o, "fast_p");
+    cJSON *fast = cJSON_AddObjectToObject(o, KG_KEY_GROUP_FAST_P);
     static const double ps[] = {0, 1, 1.5, 2};
-    static const char *const names[] = {"0", "1", "1.5", "2"};
+    static const char *const names[] = {KG_KEY_FAST_P_0, KG_KEY_FAST_P_1, KG_KEY_FAST_P_1_5,
+                                        KG_KEY_FAST_P_2};
     for (size_t k = 0; k < 4 && eligible; k++) {
         size_t n = 0;
         for (size_t i = 0; i < g->compared; i++)
@@ -175,19 +175,19 @@ static cJSON *group_json(group *g, size_t resamples, uint64_t seed)
 {
     cJSON *o = cJSON_CreateObject();
     if (g->workload)
-        cJSON_AddStringToObject(o, "workload", g->workload);
+        cJSON_AddStringToObject(o, KG_KEY_GROUP_WORKLOAD, g->workload);
     if (g->baseline)
-        cJSON_AddStringToObject(o, "baseline", g->baseline);
-    cJSON_AddNumberToObject(o, "shapes", (double)g->shapes);
-    cJSON_AddNumberToObject(o, "candidate_passed", (double)g->candidate_ok);
-    cJSON_AddNumberToObject(o, "compared", (double)g->compared);
-    cJSON_AddNumberToObject(o, "candidate_failed", (double)g->candidate_failed);
+        cJSON_AddStringToObject(o, KG_KEY_GROUP_BASELINE, g->baseline);
+    cJSON_AddNumberToObject(o, KG_KEY_GROUP_SHAPES, (double)g->shapes);
+    cJSON_AddNumberToObject(o, KG_KEY_GROUP_CANDIDATE_PASSED, (double)g->candidate_ok);
+    cJSON_AddNumberToObject(o, KG_KEY_GROUP_COMPARED, (double)g->compared);
+    cJSON_AddNumberToObject(o, KG_KEY_GROUP_CANDIDATE_FAILED, (double)g->candidate_failed);
     add_policies(o, g, resamples, seed);
     /* The headline numbers follow the default policy, named in "policy". */
-    cJSON_AddStringToObject(o, "policy", "failures_as_1x");
+    cJSON_AddStringToObject(o, KG_KEY_GROUP_POLICY, KG_POLICY_FAILURES_AS_1X);
     const cJSON *chosen = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(o, "policies"), "failures_as_1x");
-    static const char *const keys[] = {"geomean", "lo", "hi"};
+        cJSON_GetObjectItemCaseSensitive(o, KG_KEY_GROUP_POLICIES), KG_POLICY_FAILURES_AS_1X);
+    static const char *const keys[] = {KG_KEY_GROUP_GEOMEAN, KG_KEY_GROUP_LO, KG_KEY_GROUP_HI};
     for (int k = 0; k < 3; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(chosen, keys[k]);
         if (cJSON_IsNumber(v))
@@ -205,15 +205,9 @@ static void group_free(group *g)
     free(g->ratios);
 }
 
-static int is_shape(const cJSON *rec)
-{
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "type");
-    return cJSON_IsString(t) && strcmp(t->valuestring, "shape") == 0;
-}
-
 static const char *workload_of(const cJSON *rec)
 {
-    const cJSON *w = cJSON_GetObjectItemCaseSensitive(rec, "workload");
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_WORKLOAD);
     return cJSON_IsString(w) ? w->valuestring : "";
 }
 
@@ -228,15 +222,16 @@ static void group_init(group *g, const char *workload, size_t n)
 
 static const char *baseline_of(const cJSON *rec)
 {
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
-    const cJSON *set = b ? cJSON_GetObjectItemCaseSensitive(b, "set") : NULL;
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE);
+    const cJSON *set = b ? cJSON_GetObjectItemCaseSensitive(b, KG_KEY_SET_NAME) : NULL;
     return cJSON_IsString(set) ? set->valuestring : "";
 }
 
 /* Shapes of `workload` (NULL: any) measured against `baseline`. */
 static int in_group(const cJSON *rec, const char *workload, const char *baseline)
 {
-    return is_shape(rec) && (!workload || strcmp(workload_of(rec), workload) == 0) &&
+    return kg_record_is(rec, KG_RECORD_SHAPE) &&
+           (!workload || strcmp(workload_of(rec), workload) == 0) &&
            strcmp(baseline_of(rec), baseline) == 0;
 }
 
@@ -275,19 +270,20 @@ static cJSON *summarise_group(const cJSON *records, const char *workload, const 
 cJSON *kg_summary_compute(const cJSON *records, size_t resamples, uint64_t seed)
 {
     cJSON *summary = cJSON_CreateObject();
-    cJSON_AddStringToObject(summary, "type", "summary");
-    cJSON_AddStringToObject(summary, "geomean_over",
-                            "shapes the baseline passed; a failed candidate counts as 1x (policy "
-                            "failures_as_1x; the others are under \"policies\")");
-    cJSON_AddNumberToObject(summary, "resamples", (double)resamples);
+    cJSON_AddStringToObject(summary, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_SUMMARY));
+    cJSON_AddStringToObject(summary, KG_KEY_SUMMARY_GEOMEAN_OVER,
+                            "shapes the baseline passed; a failed candidate counts as 1x "
+                            "(policy " KG_POLICY_FAILURES_AS_1X
+                            "; the others are under \"" KG_KEY_GROUP_POLICIES "\")");
+    cJSON_AddNumberToObject(summary, KG_KEY_SUMMARY_RESAMPLES, (double)resamples);
     /* One group per (workload, baseline) and one overall per baseline, in
      * order of first appearance; "overall" is the first baseline's. */
-    cJSON *per = cJSON_AddArrayToObject(summary, "workloads");
+    cJSON *per = cJSON_AddArrayToObject(summary, KG_KEY_SUMMARY_WORKLOADS);
     cJSON *overall = cJSON_CreateArray();
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
-        if (!is_shape(rec))
+        if (!kg_record_is(rec, KG_RECORD_SHAPE))
             continue;
         const char *w = workload_of(rec), *b = baseline_of(rec);
         if (!seen_before(records, rec, w, b))
@@ -297,7 +293,8 @@ cJSON *kg_summary_compute(const cJSON *records, size_t resamples, uint64_t seed)
     }
     if (cJSON_GetArraySize(overall) == 0)
         cJSON_AddItemToArray(overall, summarise_group(records, NULL, "", resamples, seed));
-    cJSON_AddItemToObject(summary, "overall", cJSON_Duplicate(cJSON_GetArrayItem(overall, 0), 1));
-    cJSON_AddItemToObject(summary, "overall_by_baseline", overall);
+    cJSON_AddItemToObject(summary, KG_KEY_SUMMARY_OVERALL,
+                          cJSON_Duplicate(cJSON_GetArrayItem(overall, 0), 1));
+    cJSON_AddItemToObject(summary, KG_KEY_SUMMARY_BY_BASELINE, overall);
     return summary;
 }

@@ -1,5 +1,6 @@
 /* Claims against measured results. */
 #include "verify.h"
+#include "record_keys.h"
 #include "summary.h"
 
 #include <math.h>
@@ -28,12 +29,6 @@ static const char *text(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int is_type(const cJSON *rec, const char *type)
-{
-    const char *t = text(rec, "type");
-    return t && strcmp(t, type) == 0;
 }
 
 /* The last path component: a submission "kernels/qwen/" matches "qwen". */
@@ -73,7 +68,7 @@ typedef struct run_view {
 
 static int matches_run(const cJSON *claim, const run_view *run, char *why, size_t size)
 {
-    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(run->header, "settings");
+    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(run->header, KG_KEY_RUN_SETTINGS);
     const char *workload = text(claim, "workload");
     const char *baseline = text(claim, "kgrade_baseline");
     const char *size_class = text(claim, "kgrade_size_class");
@@ -81,12 +76,12 @@ static int matches_run(const cJSON *claim, const run_view *run, char *why, size_
     const cJSON *rec;
     cJSON_ArrayForEach(rec, run->records)
     {
-        if (is_type(rec, "shape") && text(rec, "workload") &&
-            strcmp(text(rec, "workload"), workload) == 0)
+        if (kg_record_is(rec, KG_RECORD_SHAPE) && text(rec, KG_KEY_SHAPE_WORKLOAD) &&
+            strcmp(text(rec, KG_KEY_SHAPE_WORKLOAD), workload) == 0)
             has_workload = 1;
     }
-    const char *run_baseline = text(settings, "baseline");
-    const char *run_class = text(settings, "size_class");
+    const char *run_baseline = text(settings, KG_KEY_SETTINGS_BASELINE);
+    const char *run_class = text(settings, KG_KEY_SETTINGS_SIZE_CLASS);
     if (!has_workload)
         snprintf(why, size, "no shape of workload '%s'", workload);
     else if (!run_baseline || !in_list(run_baseline, baseline))
@@ -109,16 +104,18 @@ static double bound_over_baseline(const cJSON *records, const char *workload, co
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
-        if (!is_type(rec, "shape") || strcmp(text(rec, "workload"), workload) != 0)
+        if (!kg_record_is(rec, KG_RECORD_SHAPE) ||
+            strcmp(text(rec, KG_KEY_SHAPE_WORKLOAD), workload) != 0)
             continue;
-        const cJSON *sol = cJSON_GetObjectItemCaseSensitive(rec, "speed_of_light_s");
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
-        if (!text(b, "set") || !same_set(text(b, "set"), baseline))
+        const cJSON *sol = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_SPEED_OF_LIGHT_S);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE);
+        if (!text(b, KG_KEY_SET_NAME) || !same_set(text(b, KG_KEY_SET_NAME), baseline))
             continue;
-        const char *status = text(b, "status");
-        if (!cJSON_IsNumber(sol) || sol->valuedouble <= 0 || !status || strcmp(status, "ok"))
+        if (!cJSON_IsNumber(sol) || sol->valuedouble <= 0 ||
+            kg_set_status_of(b) != KG_SET_STATUS_OK)
             return NAN; /* every shape must have a bound */
-        double median = kg_summary_median(cJSON_GetObjectItemCaseSensitive(b, "samples_s"));
+        double median =
+            kg_summary_median(cJSON_GetObjectItemCaseSensitive(b, KG_KEY_SET_SAMPLES_S));
         if (!(median > 0))
             return NAN;
         log_sum += log(median / sol->valuedouble);
@@ -136,15 +133,15 @@ static void count_failures(const run_view *run, const char *workload, const char
     const cJSON *rec;
     cJSON_ArrayForEach(rec, run->records)
     {
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
-        if (!is_type(rec, "shape") || !text(rec, "workload") ||
-            strcmp(text(rec, "workload"), workload) != 0 || !text(b, "set") ||
-            !same_set(text(b, "set"), baseline))
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE);
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE);
+        if (!kg_record_is(rec, KG_RECORD_SHAPE) || !text(rec, KG_KEY_SHAPE_WORKLOAD) ||
+            strcmp(text(rec, KG_KEY_SHAPE_WORKLOAD), workload) != 0 || !text(b, KG_KEY_SET_NAME) ||
+            !same_set(text(b, KG_KEY_SET_NAME), baseline))
             continue;
         out->shapes++;
-        const char *cs = text(c, "status"), *bs = text(b, "status");
-        out->failed_shapes += !cs || strcmp(cs, "ok") != 0 || !bs || strcmp(bs, "ok") != 0;
+        out->failed_shapes +=
+            kg_set_status_of(c) != KG_SET_STATUS_OK || kg_set_status_of(b) != KG_SET_STATUS_OK;
     }
 }
 
@@ -156,21 +153,22 @@ static void measured_geomean(const run_view *run, const char *workload, const ch
     const cJSON *summary = NULL, *rec;
     cJSON_ArrayForEach(rec, run->records)
     {
-        if (is_type(rec, "summary"))
+        if (kg_record_is(rec, KG_RECORD_SUMMARY))
             summary = rec;
     }
     cJSON *computed = summary ? NULL : kg_summary_compute(run->records, KG_DEFAULT_RESAMPLES, 1);
     const cJSON *g;
-    cJSON_ArrayForEach(g,
-                       cJSON_GetObjectItemCaseSensitive(summary ? summary : computed, "workloads"))
+    cJSON_ArrayForEach(
+        g, cJSON_GetObjectItemCaseSensitive(summary ? summary : computed, KG_KEY_SUMMARY_WORKLOADS))
     {
         /* Summaries before several-baseline runs have no "baseline". */
-        const char *against = text(g, "baseline");
-        if (text(g, "workload") && strcmp(text(g, "workload"), workload) == 0 &&
+        const char *against = text(g, KG_KEY_GROUP_BASELINE);
+        if (text(g, KG_KEY_GROUP_WORKLOAD) &&
+            strcmp(text(g, KG_KEY_GROUP_WORKLOAD), workload) == 0 &&
             (!against || same_set(against, baseline))) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, "geomean");
-            const cJSON *lo = cJSON_GetObjectItemCaseSensitive(g, "lo");
-            const cJSON *hi = cJSON_GetObjectItemCaseSensitive(g, "hi");
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_GEOMEAN);
+            const cJSON *lo = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_LO);
+            const cJSON *hi = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_HI);
             if (cJSON_IsNumber(v) && cJSON_IsNumber(lo) && cJSON_IsNumber(hi)) {
                 out->geomean = v->valuedouble;
                 out->lo = lo->valuedouble;
@@ -220,7 +218,7 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
-        if (is_type(rec, "run")) {
+        if (kg_record_is(rec, KG_RECORD_RUN)) {
             if (run.header && matches_run(claim, &run, why, sizeof why))
                 break;
             cJSON_Delete(run.records);
@@ -235,12 +233,12 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
         refuse(out, "no run of these results matches the claim (last: %s)%s", why, NULL);
         return;
     }
-    const cJSON *device = cJSON_GetObjectItemCaseSensitive(run.header, "device");
+    const cJSON *device = cJSON_GetObjectItemCaseSensitive(run.header, KG_KEY_RUN_DEVICE);
     snprintf(out->device, sizeof out->device, "%s",
-             text(device, "name") ? text(device, "name") : "?");
+             text(device, KG_KEY_DEVICE_NAME) ? text(device, KG_KEY_DEVICE_NAME) : "?");
     out->bound = bound_over_baseline(run.records, workload, baseline);
-    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(run.header, "settings");
-    const char *run_candidate = text(settings, "candidate");
+    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(run.header, KG_KEY_RUN_SETTINGS);
+    const char *run_candidate = text(settings, KG_KEY_SETTINGS_CANDIDATE);
     if (candidate && run_candidate && same_set(run_candidate, candidate)) {
         measured_geomean(&run, workload, baseline, out);
         count_failures(&run, workload, baseline, out);
