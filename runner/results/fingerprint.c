@@ -1,5 +1,6 @@
 /* Version, host and device descriptions for results files. */
 #include "fingerprint.h"
+#include "record_keys.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,10 +11,10 @@
 cJSON *kg_fingerprint_kgrade(void)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "version", kg_version());
-    cJSON_AddStringToObject(o, "git_commit", kg_git_commit);
-    cJSON_AddStringToObject(o, "backends_compiled", kg_backends_compiled());
-    cJSON_AddStringToObject(o, "compiler", __VERSION__);
+    cJSON_AddStringToObject(o, KG_KEY_KGRADE_VERSION, kg_version());
+    cJSON_AddStringToObject(o, KG_KEY_KGRADE_GIT_COMMIT, kg_git_commit);
+    cJSON_AddStringToObject(o, KG_KEY_KGRADE_BACKENDS_COMPILED, kg_backends_compiled());
+    cJSON_AddStringToObject(o, KG_KEY_KGRADE_COMPILER, __VERSION__);
     return o;
 }
 
@@ -47,17 +48,17 @@ cJSON *kg_fingerprint_host(void)
     cJSON *o = cJSON_CreateObject();
     struct utsname u;
     if (uname(&u) == 0) {
-        cJSON_AddStringToObject(o, "os", u.sysname);
-        cJSON_AddStringToObject(o, "kernel", u.release);
-        cJSON_AddStringToObject(o, "machine", u.machine);
-        cJSON_AddStringToObject(o, "hostname", u.nodename);
+        cJSON_AddStringToObject(o, KG_KEY_HOST_OS, u.sysname);
+        cJSON_AddStringToObject(o, KG_KEY_HOST_KERNEL, u.release);
+        cJSON_AddStringToObject(o, KG_KEY_HOST_MACHINE, u.machine);
+        cJSON_AddStringToObject(o, KG_KEY_HOST_HOSTNAME, u.nodename);
     }
     char buf[256];
     proc_field("/proc/cpuinfo", "model name", buf, sizeof buf);
-    cJSON_AddStringToObject(o, "cpu", buf);
-    cJSON_AddNumberToObject(o, "cpus_online", (double)sysconf(_SC_NPROCESSORS_ONLN));
+    cJSON_AddStringToObject(o, KG_KEY_HOST_CPU, buf);
+    cJSON_AddNumberToObject(o, KG_KEY_HOST_CPUS_ONLINE, (double)sysconf(_SC_NPROCESSORS_ONLN));
     proc_field("/proc/meminfo", "MemTotal", buf, sizeof buf);
-    cJSON_AddStringToObject(o, "memory", buf);
+    cJSON_AddStringToObject(o, KG_KEY_HOST_MEMORY, buf);
     FILE *f = fopen("/etc/os-release", "r");
     if (f) {
         char line[256];
@@ -69,7 +70,7 @@ cJSON *kg_fingerprint_host(void)
                     v++;
                     v[strcspn(v, "\"")] = '\0';
                 }
-                cJSON_AddStringToObject(o, "distribution", v);
+                cJSON_AddStringToObject(o, KG_KEY_HOST_DISTRIBUTION, v);
             }
         fclose(f);
     }
@@ -79,28 +80,28 @@ cJSON *kg_fingerprint_host(void)
 cJSON *kg_fingerprint_device(const kg_device_info *d)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "backend", d->backend);
-    cJSON_AddNumberToObject(o, "index", d->index);
-    cJSON_AddStringToObject(o, "name", d->name);
-    cJSON_AddStringToObject(o, "vendor", d->vendor);
-    cJSON_AddStringToObject(o, "type", kg_device_type_name(d->type));
-    cJSON_AddStringToObject(o, "driver_version", d->driver_version);
-    cJSON_AddStringToObject(o, "api_version", d->api_version);
-    cJSON_AddStringToObject(o, "platform", d->platform);
-    cJSON_AddStringToObject(o, "arch", d->arch);
-    cJSON_AddNumberToObject(o, "compute_units", d->compute_units);
-    cJSON_AddNumberToObject(o, "clock_mhz", d->clock_mhz);
-    cJSON_AddNumberToObject(o, "global_mem_bytes", (double)d->global_mem_bytes);
-    cJSON_AddNumberToObject(o, "local_mem_bytes", (double)d->local_mem_bytes);
-    cJSON_AddNumberToObject(o, "cache_bytes", (double)d->cache_bytes);
-    cJSON_AddStringToObject(o, "cache_source", d->cache_source);
-    cJSON_AddNumberToObject(o, "cache_line_bytes", d->cache_line_bytes);
-    cJSON_AddNumberToObject(o, "max_group_size", d->max_group_size);
-    cJSON_AddNumberToObject(o, "subgroup_width", d->subgroup_width);
-    cJSON_AddNumberToObject(o, "max_alloc_bytes", (double)d->max_alloc_bytes);
-    cJSON_AddNumberToObject(o, "memory_clock_mhz", d->memory_clock_mhz);
-    cJSON_AddNumberToObject(o, "memory_bus_bits", d->memory_bus_bits);
-    cJSON_AddNumberToObject(o, "peak_dram_gbs", d->peak_dram_gbs);
+    cJSON_AddStringToObject(o, KG_KEY_DEVICE_BACKEND, d->backend);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_INDEX, d->index);
+    cJSON_AddStringToObject(o, KG_KEY_DEVICE_NAME, d->name);
+    cJSON_AddStringToObject(o, KG_KEY_DEVICE_VENDOR, d->vendor);
+    cJSON_AddStringToObject(o, KG_KEY_DEVICE_TYPE, kg_device_type_name(d->type));
+    cJSON_AddStringToObject(o, KG_KEY_DEVICE_DRIVER_VERSION, d->driver_version);
+    cJSON_AddStringToObject(o, KG_KEY_DEVICE_API_VERSION, d->api_version);
+    cJSON_AddStringToObject(o, KG_KEY_DEVICE_PLATFORM, d->platform);
+    cJSON_AddStringToObject(o, KG_KEY_DEVICE_ARCH, d->arch);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_COMPUTE_UNITS, d->compute_units);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_CLOCK_MHZ, d->clock_mhz);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_GLOBAL_MEM_BYTES, (double)d->global_mem_bytes);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_LOCAL_MEM_BYTES, (double)d->local_mem_bytes);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_CACHE_BYTES, (double)d->cache_bytes);
+    cJSON_AddStringToObject(o, KG_KEY_DEVICE_CACHE_SOURCE, d->cache_source);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_CACHE_LINE_BYTES, d->cache_line_bytes);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_MAX_GROUP_SIZE, d->max_group_size);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_SUBGROUP_WIDTH, d->subgroup_width);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_MAX_ALLOC_BYTES, (double)d->max_alloc_bytes);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_MEMORY_CLOCK_MHZ, d->memory_clock_mhz);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_MEMORY_BUS_BITS, d->memory_bus_bits);
+    cJSON_AddNumberToObject(o, KG_KEY_DEVICE_PEAK_DRAM_GBS, d->peak_dram_gbs);
     return o;
 }
 

@@ -1,6 +1,7 @@
 /* JSON-lines results: durable appends and reading back. */
 #include "results.h"
 #include "json_file.h"
+#include "record_keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -180,8 +181,7 @@ int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err)
     const cJSON *rec;
     cJSON_ArrayForEach(rec, all)
     {
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "type");
-        if (cJSON_IsString(type) && strcmp(type->valuestring, "run") == 0)
+        if (kg_record_is(rec, KG_RECORD_RUN))
             last = i;
         i++;
     }
@@ -199,7 +199,7 @@ int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err)
 
 uint64_t kg_results_settings_seed(const cJSON *settings, uint64_t fallback)
 {
-    const cJSON *exact = cJSON_GetObjectItemCaseSensitive(settings, "seed_exact");
+    const cJSON *exact = cJSON_GetObjectItemCaseSensitive(settings, KG_KEY_SETTINGS_SEED_EXACT);
     if (cJSON_IsString(exact)) {
         char *end;
         errno = 0;
@@ -207,7 +207,7 @@ uint64_t kg_results_settings_seed(const cJSON *settings, uint64_t fallback)
         if (end != exact->valuestring && *end == '\0' && errno == 0)
             return (uint64_t)v;
     }
-    const cJSON *number = cJSON_GetObjectItemCaseSensitive(settings, "seed");
+    const cJSON *number = cJSON_GetObjectItemCaseSensitive(settings, KG_KEY_SETTINGS_SEED);
     if (cJSON_IsNumber(number) && number->valuedouble >= 0 &&
         number->valuedouble < 9007199254740992.0)
         return (uint64_t)number->valuedouble;
