@@ -2,6 +2,7 @@
 #include "profiles.h"
 #include "dir_list.h"
 #include "json_file.h"
+#include "record_keys.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -110,12 +111,14 @@ static cJSON *summarise(const char *file, const kg_json_where *root, const cJSON
         return NULL;
     kg_json_where pw = kg_json_at_key(root, "peak_tflops");
     cJSON *out = cJSON_CreateObject();
-    cJSON_AddStringToObject(out, "file", file);
-    cJSON_AddStringToObject(out, "name", name);
+    cJSON_AddStringToObject(out, KG_KEY_PROFILE_FILE, file);
+    cJSON_AddStringToObject(out, KG_KEY_PROFILE_NAME, name);
     if (isfinite(dram))
-        cJSON_AddNumberToObject(out, "dram_gbs", dram);
-    cJSON *tflops = cJSON_AddObjectToObject(out, "peak_tflops");
-    static const char *const kinds[] = {"fp32", "tf32_tensor", "fp16_tensor", "bf16_tensor"};
+        cJSON_AddNumberToObject(out, KG_KEY_PROFILE_DRAM_GBS, dram);
+    cJSON *tflops = cJSON_AddObjectToObject(out, KG_KEY_PROFILE_PEAK_TFLOPS);
+    /* The same names in the profile file and in the run header. */
+    static const char *const kinds[] = {KG_KEY_PROFILE_FP32, KG_KEY_PROFILE_TF32_TENSOR,
+                                        KG_KEY_PROFILE_FP16_TENSOR, KG_KEY_PROFILE_BF16_TENSOR};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         double v;
         if (figure(&pw, peaks, kinds[i], &v, err)) {
@@ -162,10 +165,10 @@ cJSON *kg_profile_find(const char *dir, const kg_device_info *info, kg_error *er
 
 double kg_profile_compute_peak(const cJSON *profile, const char *dtype)
 {
-    const cJSON *peaks = cJSON_GetObjectItemCaseSensitive(profile, "peak_tflops");
-    const char *key = strcmp(dtype, "f16") == 0    ? "fp16_tensor"
-                      : strcmp(dtype, "bf16") == 0 ? "bf16_tensor"
-                                                   : "fp32";
+    const cJSON *peaks = cJSON_GetObjectItemCaseSensitive(profile, KG_KEY_PROFILE_PEAK_TFLOPS);
+    const char *key = strcmp(dtype, "f16") == 0    ? KG_KEY_PROFILE_FP16_TENSOR
+                      : strcmp(dtype, "bf16") == 0 ? KG_KEY_PROFILE_BF16_TENSOR
+                                                   : KG_KEY_PROFILE_FP32;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(peaks, key);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }

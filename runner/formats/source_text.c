@@ -3,6 +3,7 @@
 #include "build_text.h"
 #include "json_file.h"
 #include "kernelset.h"
+#include "record_keys.h"
 #include "sha256.h"
 
 #include <errno.h>
@@ -297,9 +298,9 @@ static int expand_file(expander *x, const char *path, int depth)
     char hex[65];
     kg_sha256_hex(data, size, hex);
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "path", path);
-    cJSON_AddStringToObject(f, "sha256", hex);
-    cJSON_AddNumberToObject(f, "bytes", (double)size);
+    cJSON_AddStringToObject(f, KG_KEY_FILE_PATH, path);
+    cJSON_AddStringToObject(f, KG_KEY_FILE_SHA256, hex);
+    cJSON_AddNumberToObject(f, KG_KEY_FILE_BYTES, (double)size);
     cJSON_AddItemToArray(x->files, f);
     char *clean = malloc(size + 1);
     char *logical = malloc(size + 1);
@@ -391,9 +392,9 @@ int kg_source_text_load(const char *path, const char *set_dir, kg_language langu
             return rc;
         kg_sha256_hex(out->text, out->size, out->sha256);
         cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "path", path);
-        cJSON_AddStringToObject(f, "sha256", out->sha256);
-        cJSON_AddNumberToObject(f, "bytes", (double)out->size);
+        cJSON_AddStringToObject(f, KG_KEY_FILE_PATH, path);
+        cJSON_AddStringToObject(f, KG_KEY_FILE_SHA256, out->sha256);
+        cJSON_AddNumberToObject(f, KG_KEY_FILE_BYTES, (double)out->size);
         cJSON_AddItemToArray(out->files, f);
         return KG_OK;
     }
