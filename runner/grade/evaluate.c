@@ -1,6 +1,7 @@
 /* Building, allocating and launching one kernel set for one shape. */
 #include "evaluate.h"
 #include "json_file.h"
+#include "record_keys.h"
 #include "source_text.h"
 #include "tensors.h"
 
@@ -674,36 +675,36 @@ cJSON *kg_prepared_launches_json(const kg_prepared *p)
         const kg_launch *l = &p->launches[li].launch;
         const kg_launch_spec *spec = &p->entry->launches[li];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "entry", spec->entry);
-        cJSON *grid = cJSON_AddArrayToObject(o, "grid");
-        cJSON *block = cJSON_AddArrayToObject(o, "block");
+        cJSON_AddStringToObject(o, KG_KEY_LAUNCH_ENTRY, spec->entry);
+        cJSON *grid = cJSON_AddArrayToObject(o, KG_KEY_LAUNCH_GRID);
+        cJSON *block = cJSON_AddArrayToObject(o, KG_KEY_LAUNCH_BLOCK);
         for (int d = 0; d < 3; d++) {
             cJSON_AddItemToArray(grid, cJSON_CreateNumber((double)l->grid[d]));
             cJSON_AddItemToArray(block, cJSON_CreateNumber(l->block[d]));
         }
-        cJSON_AddNumberToObject(o, "dynamic_local_bytes", (double)l->dynamic_local_bytes);
-        cJSON *args = cJSON_AddArrayToObject(o, "args");
+        cJSON_AddNumberToObject(o, KG_KEY_LAUNCH_DYNAMIC_LOCAL, (double)l->dynamic_local_bytes);
+        cJSON *args = cJSON_AddArrayToObject(o, KG_KEY_LAUNCH_ARGS);
         for (size_t ai = 0; ai < l->arg_count; ai++) {
             const kg_arg_spec *as = &spec->args[ai];
             const kg_arg *a = &l->args[ai];
             cJSON *arg = cJSON_CreateObject();
             switch (as->source) {
             case KG_ARGSRC_TENSOR:
-                cJSON_AddStringToObject(arg, "tensor", p->w->tensors[as->index].name);
+                cJSON_AddStringToObject(arg, KG_KEY_ARG_TENSOR, p->w->tensors[as->index].name);
                 break;
             case KG_ARGSRC_SCRATCH:
-                cJSON_AddStringToObject(arg, "scratch", p->entry->scratch[as->index].name);
-                cJSON_AddNumberToObject(arg, "bytes", (double)p->scratch_bytes[as->index]);
+                cJSON_AddStringToObject(arg, KG_KEY_ARG_SCRATCH, p->entry->scratch[as->index].name);
+                cJSON_AddNumberToObject(arg, KG_KEY_ARG_BYTES, (double)p->scratch_bytes[as->index]);
                 break;
             case KG_ARGSRC_PARAM:
-                cJSON_AddStringToObject(arg, "param", p->w->params[as->index].name);
-                cJSON_AddNumberToObject(arg, "f32", a->value.f32);
+                cJSON_AddStringToObject(arg, KG_KEY_ARG_PARAM, p->w->params[as->index].name);
+                cJSON_AddNumberToObject(arg, KG_KEY_ARG_F32, a->value.f32);
                 break;
             default:
                 if (a->kind == KG_ARG_I64)
-                    cJSON_AddNumberToObject(arg, "i64", (double)a->value.i64);
+                    cJSON_AddNumberToObject(arg, KG_KEY_ARG_I64, (double)a->value.i64);
                 else
-                    cJSON_AddNumberToObject(arg, "i32", a->value.i32);
+                    cJSON_AddNumberToObject(arg, KG_KEY_ARG_I32, a->value.i32);
             }
             cJSON_AddItemToArray(args, arg);
         }

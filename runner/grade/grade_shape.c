@@ -3,6 +3,7 @@
 #include "check.h"
 #include "inputs.h"
 #include "json_file.h"
+#include "record_keys.h"
 #include "rng.h"
 #include "tensors.h"
 #include "worker.h"
@@ -38,24 +39,25 @@ typedef enum flag {
     FLAG_COUNT
 } flag;
 
+/* Each finding's name in the results (record_keys.h) and the status it gives. */
 static const struct {
-    const char *name;
-    const char *status;
+    kg_flag flag;
+    kg_set_status status;
 } flag_info[FLAG_COUNT] = {
-    [FLAG_CRASHED] = {"crashed", "crashed"},
-    [FLAG_TIMEOUT] = {"timeout", "timeout"},
-    [FLAG_SOURCE_REFUSED] = {"source_refused", "build_failed"},
-    [FLAG_EXCESSIVE_REQUEST] = {"excessive_request", "setup_failed"},
-    [FLAG_OUT_OF_BOUNDS] = {"out_of_bounds_write", "integrity_failed"},
-    [FLAG_INPUT_MODIFIED] = {"input_modified", "integrity_failed"},
-    [FLAG_NONDETERMINISTIC] = {"nondeterministic", "integrity_failed"},
-    [FLAG_UNWRITTEN] = {"unwritten_output", "check_failed"},
-    [FLAG_WRONG] = {"wrong_output", "check_failed"},
-    [FLAG_TIMED_RUN_WRONG] = {"timed_run_wrong", "check_failed"},
-    [FLAG_NUDGED] = {"nudged_inputs_failed", "recheck_failed"},
-    [FLAG_FRESH_INPUTS] = {"fresh_inputs_failed", "recheck_failed"},
-    [FLAG_HEAVY_TAILED] = {"heavy_tailed_failed", "recheck_failed"},
-    [FLAG_STRESS] = {"stress_failed", "recheck_failed"},
+    [FLAG_CRASHED] = {KG_FLAG_CRASHED, KG_SET_STATUS_CRASHED},
+    [FLAG_TIMEOUT] = {KG_FLAG_TIMEOUT, KG_SET_STATUS_TIMEOUT},
+    [FLAG_SOURCE_REFUSED] = {KG_FLAG_SOURCE_REFUSED, KG_SET_STATUS_BUILD_FAILED},
+    [FLAG_EXCESSIVE_REQUEST] = {KG_FLAG_EXCESSIVE_REQUEST, KG_SET_STATUS_SETUP_FAILED},
+    [FLAG_OUT_OF_BOUNDS] = {KG_FLAG_OUT_OF_BOUNDS_WRITE, KG_SET_STATUS_INTEGRITY_FAILED},
+    [FLAG_INPUT_MODIFIED] = {KG_FLAG_INPUT_MODIFIED, KG_SET_STATUS_INTEGRITY_FAILED},
+    [FLAG_NONDETERMINISTIC] = {KG_FLAG_NONDETERMINISTIC, KG_SET_STATUS_INTEGRITY_FAILED},
+    [FLAG_UNWRITTEN] = {KG_FLAG_UNWRITTEN_OUTPUT, KG_SET_STATUS_CHECK_FAILED},
+    [FLAG_WRONG] = {KG_FLAG_WRONG_OUTPUT, KG_SET_STATUS_CHECK_FAILED},
+    [FLAG_TIMED_RUN_WRONG] = {KG_FLAG_TIMED_RUN_WRONG, KG_SET_STATUS_CHECK_FAILED},
+    [FLAG_NUDGED] = {KG_FLAG_NUDGED_INPUTS_FAILED, KG_SET_STATUS_RECHECK_FAILED},
+    [FLAG_FRESH_INPUTS] = {KG_FLAG_FRESH_INPUTS_FAILED, KG_SET_STATUS_RECHECK_FAILED},
+    [FLAG_HEAVY_TAILED] = {KG_FLAG_HEAVY_TAILED_FAILED, KG_SET_STATUS_RECHECK_FAILED},
+    [FLAG_STRESS] = {KG_FLAG_STRESS_FAILED, KG_SET_STATUS_RECHECK_FAILED},
 };
 
 /* At most this many timed rounds are read back and checked. */
@@ -68,7 +70,7 @@ typedef struct set_eval {
     double busy_s;     /* time spent waiting on it: its share of --timeout */
     const char *step;  /* what it was last asked to do */
     cJSON *info;       /* what it said when it started (build, launches, sweep) */
-    const char *status;
+    kg_set_status status;
     char error[1200];
     unsigned flags;
     char flag_detail[FLAG_COUNT][400];
@@ -160,12 +162,12 @@ static void progress_line(const grader *g, const char *fmt, ...)
 
 static int is_ok(const set_eval *s)
 {
-    return s->worker && strcmp(s->status, "ok") == 0 && !s->flags;
+    return s->worker && s->status == KG_SET_STATUS_OK && !s->flags;
 }
 
-static void fail_set(set_eval *s, const char *status, const char *message)
+static void fail_set(set_eval *s, kg_set_status status, const char *message)
 {
-    if (strcmp(s->status, "ok") != 0)
+    if (s->status != KG_SET_STATUS_OK)
         return; /* the first failure is the one reported */
     s->status = status;
     snprintf(s->error, sizeof s->error, "%s", message);
@@ -190,12 +192,13 @@ static void raise_flag(set_eval *s, flag f, const char *fmt, ...)
 /* The status and error follow the highest-priority flag raised. */
 static void settle_status(set_eval *s)
 {
-    if (strcmp(s->status, "ok") != 0 || !s->flags)
+    if (s->status != KG_SET_STATUS_OK || !s->flags)
         return;
     for (int f = 0; f < FLAG_COUNT; f++)
         if (s->flags & (1u << f)) {
             s->status = flag_info[f].status;
-            snprintf(s->error, sizeof s->error, "%s: %s", flag_info[f].name, s->flag_detail[f]);
+            snprintf(s->error, sizeof s->error, "%s: %s", kg_flag_name(flag_info[f].flag),
+                     s->flag_detail[f]);
             return;
         }
 }
@@ -218,9 +221,9 @@ static void lose(set_eval *s, kg_worker_wait why)
         snprintf(message, sizeof message,
                  "the worker exited with status %d without answering, during %s",
                  s->end.exit_status, s->step);
-    s->status = "ok"; /* a crash outranks what was found before it */
+    s->status = KG_SET_STATUS_OK; /* a crash outranks what was found before it */
     s->flags &= ~((1u << FLAG_CRASHED) | (1u << FLAG_TIMEOUT));
-    fail_set(s, timed_out ? "timeout" : "crashed", message);
+    fail_set(s, timed_out ? KG_SET_STATUS_TIMEOUT : KG_SET_STATUS_CRASHED, message);
     s->flags |= 1u << (timed_out ? FLAG_TIMEOUT : FLAG_CRASHED);
     snprintf(s->flag_detail[timed_out ? FLAG_TIMEOUT : FLAG_CRASHED], sizeof s->flag_detail[0],
              "%s", message);
@@ -248,7 +251,7 @@ static int await_line(grader *g, set_eval *s, const char **line)
 /* An `error STATUS MESSAGE` answer: the set failed this step. */
 static void worker_error(set_eval *s, const char *line)
 {
-    char status[32] = "launch_failed";
+    char status[32] = "";
     const char *message = line;
     if (strncmp(line, "error ", 6) == 0) {
         size_t n = strcspn(line + 6, " ");
@@ -260,10 +263,11 @@ static void worker_error(set_eval *s, const char *line)
     }
     char text[1200];
     snprintf(text, sizeof text, "during %s: %s", s->step, message);
+    kg_set_status said = kg_set_status_parse(status);
     fail_set(s,
-             strcmp(status, "setup_failed") == 0 || strcmp(status, "timing_failed") == 0
-                 ? status
-                 : "launch_failed",
+             said == KG_SET_STATUS_SETUP_FAILED || said == KG_SET_STATUS_TIMING_FAILED
+                 ? said
+                 : KG_SET_STATUS_LAUNCH_FAILED,
              text);
 }
 
@@ -364,14 +368,14 @@ static int remote_verify(grader *g, set_eval *s, const char *step, size_t set, c
     }
     kg_integrity found = {0};
     const cJSON *v;
-    found.guarded = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "guarded"));
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "guard_bytes")))
+    found.guarded = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, KG_KEY_VERIFIED_GUARDED));
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, KG_KEY_VERIFIED_GUARD_BYTES)))
         found.guard_bytes_damaged = (size_t)v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "inputs_modified")))
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, KG_KEY_VERIFIED_INPUTS_MODIFIED)))
         found.inputs_modified = (size_t)v->valuedouble;
-    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "first_damaged")))
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, KG_KEY_VERIFIED_FIRST_DAMAGED)))
         snprintf(found.first_damaged, sizeof found.first_damaged, "%s", v->valuestring);
-    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "first_modified")))
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, KG_KEY_VERIFIED_FIRST_MODIFIED)))
         snprintf(found.first_modified, sizeof found.first_modified, "%s", v->valuestring);
     cJSON_Delete(o);
     merge_integrity(s, &found);
@@ -430,25 +434,25 @@ static cJSON *worker_job(const grader *g, const set_eval *s)
 {
     const kg_grade_job *job = g->job;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "baselines_dir", job->baselines_dir);
-    cJSON_AddStringToObject(o, "workload", g->w->name);
-    cJSON_AddStringToObject(o, "size_class", kg_size_class_name(job->cls));
-    cJSON_AddNumberToObject(o, "shape_index", (double)job->shape_no);
-    cJSON_AddStringToObject(o, "backend", job->backend);
-    cJSON_AddNumberToObject(o, "device_index", job->device_index);
-    cJSON_AddStringToObject(o, "set", s->name);
-    cJSON_AddStringToObject(o, "role", s->role);
-    cJSON *seeds = cJSON_AddArrayToObject(o, "input_seeds");
+    cJSON_AddStringToObject(o, KG_KEY_JOB_BASELINES_DIR, job->baselines_dir);
+    cJSON_AddStringToObject(o, KG_KEY_JOB_WORKLOAD, g->w->name);
+    cJSON_AddStringToObject(o, KG_KEY_JOB_SIZE_CLASS, kg_size_class_name(job->cls));
+    cJSON_AddNumberToObject(o, KG_KEY_JOB_SHAPE_INDEX, (double)job->shape_no);
+    cJSON_AddStringToObject(o, KG_KEY_JOB_BACKEND, job->backend);
+    cJSON_AddNumberToObject(o, KG_KEY_JOB_DEVICE_INDEX, job->device_index);
+    cJSON_AddStringToObject(o, KG_KEY_JOB_SET, s->name);
+    cJSON_AddStringToObject(o, KG_KEY_JOB_ROLE, s->role);
+    cJSON *seeds = cJSON_AddArrayToObject(o, KG_KEY_JOB_INPUT_SEEDS);
     for (size_t k = 0; k < g->inputs.count; k++) {
         char hex[24];
         snprintf(hex, sizeof hex, "%" PRIx64, g->inputs.seeds[k]);
         cJSON_AddItemToArray(seeds, cJSON_CreateString(hex));
     }
-    cJSON *pool = cJSON_AddArrayToObject(o, "fill_pool");
+    cJSON *pool = cJSON_AddArrayToObject(o, KG_KEY_JOB_FILL_POOL);
     for (size_t i = 0; i < g->pool.pool_count; i++)
         cJSON_AddItemToArray(pool, cJSON_CreateNumber(g->pool.pool[i]));
     if (job->settings)
-        cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(job->settings, 1));
+        cJSON_AddItemToObject(o, KG_KEY_JOB_SETTINGS, cJSON_Duplicate(job->settings, 1));
     return o;
 }
 
@@ -479,14 +483,15 @@ static int start_workers(grader *g, kg_error *err)
             continue;
         }
         s->info = info;
-        const cJSON *status = cJSON_GetObjectItemCaseSensitive(info, "status");
-        const cJSON *error = cJSON_GetObjectItemCaseSensitive(info, "error");
-        const cJSON *flagname = cJSON_GetObjectItemCaseSensitive(info, "flag");
+        kg_set_status status = kg_set_status_of(info);
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(info, KG_KEY_SET_ERROR);
+        const cJSON *flagname = cJSON_GetObjectItemCaseSensitive(info, KG_KEY_INFO_FLAG);
+        kg_flag raised = kg_flag_parse(cJSON_IsString(flagname) ? flagname->valuestring : NULL);
         if (!ready)
-            fail_set(s, cJSON_IsString(status) ? status->valuestring : "setup_failed",
+            fail_set(s, status != KG_SET_STATUS_UNKNOWN ? status : KG_SET_STATUS_SETUP_FAILED,
                      cJSON_IsString(error) ? error->valuestring : "the set could not be prepared");
-        for (int f = 0; f < FLAG_COUNT && cJSON_IsString(flagname); f++)
-            if (strcmp(flag_info[f].name, flagname->valuestring) == 0)
+        for (int f = 0; f < FLAG_COUNT && raised != KG_FLAG_UNKNOWN; f++)
+            if (flag_info[f].flag == raised)
                 s->flags |= 1u << f;
     }
     return KG_OK;
@@ -529,7 +534,7 @@ static int first_checks(grader *g)
         s->checked = 1;
         if (!s->check.passed)
             raise_flag(s, FLAG_WRONG, "%s", s->check.message);
-        if (strcmp(s->status, "ok") != 0)
+        if (s->status != KG_SET_STATUS_OK)
             continue;
         /* The repeat's fill is the first's moved one pool entry on: the two
          * differ in every element, so any element left unwritten shows. */
@@ -628,11 +633,11 @@ static int check_round(timing *t)
         kg_fill_pattern fill = fill_of(g, s->last_fill);
         kg_check_answer(g->w, &answer, s->got[0], &fill, &r);
         cJSON *entry = cJSON_CreateObject();
-        cJSON_AddNumberToObject(entry, "round", (double)t->round);
-        cJSON_AddNumberToObject(entry, "input_set", (double)t->round_set);
-        cJSON_AddBoolToObject(entry, "passed", r.passed);
-        cJSON_AddNumberToObject(entry, "checked", (double)r.checked);
-        cJSON_AddNumberToObject(entry, "mismatches", (double)r.mismatches);
+        cJSON_AddNumberToObject(entry, KG_KEY_TIMED_ROUND, (double)t->round);
+        cJSON_AddNumberToObject(entry, KG_KEY_TIMED_INPUT_SET, (double)t->round_set);
+        cJSON_AddBoolToObject(entry, KG_KEY_CHECK_PASSED, r.passed);
+        cJSON_AddNumberToObject(entry, KG_KEY_CHECK_CHECKED, (double)r.checked);
+        cJSON_AddNumberToObject(entry, KG_KEY_CHECK_MISMATCHES, (double)r.mismatches);
         cJSON_AddItemToArray(s->timed_checks, entry);
         if (!r.passed) {
             raise_flag(s, FLAG_TIMED_RUN_WRONG,
@@ -694,7 +699,7 @@ static void time_sets(grader *g, kg_measure_outcome *outcome)
     for (size_t i = 0; i < t.n; i++) {
         t.sets[i]->samples = samples[i];
         if (rc && !t.stopped_by && !g->interrupted)
-            fail_set(t.sets[i], "timing_failed", e.message);
+            fail_set(t.sets[i], KG_SET_STATUS_TIMING_FAILED, e.message);
     }
     /* Guard damage is permanent and inputs should be as uploaded: one more
      * look over every buffer and every input set covers every timed run. */
@@ -722,15 +727,15 @@ static int recheck(grader *g, const char *kind, size_t stress_case, flag f, cons
                         stress_case) == 0;
     kg_error e = {0};
     kg_host_tensor *t = g->inputs.sets[set];
-    if (strcmp(kind, "nudge") == 0) {
+    if (strcmp(kind, KG_RECHECK_NUDGE) == 0) {
         if (kg_inputs_nudge(g->w, g->shape, t, seed, &e)) {
             snprintf(g->failure, sizeof g->failure, "%s", e.message);
             return -1;
         }
     } else {
-        kg_draw draw = strcmp(kind, "fresh") == 0   ? KG_DRAW_FRESH
-                       : strcmp(kind, "heavy") == 0 ? KG_DRAW_HEAVY_TAILED
-                                                    : KG_DRAW_STRESS;
+        kg_draw draw = strcmp(kind, KG_RECHECK_FRESH) == 0   ? KG_DRAW_FRESH
+                       : strcmp(kind, KG_RECHECK_HEAVY) == 0 ? KG_DRAW_HEAVY_TAILED
+                                                             : KG_DRAW_STRESS;
         kg_tensors_draw(g->w, g->shape, t, draw, stress_case, seed);
     }
     if (!any)
@@ -759,16 +764,17 @@ static int recheck(grader *g, const char *kind, size_t stress_case, flag f, cons
         if (checked_run(g, s, what, &plan, &answer, s->got[0], &r, what))
             continue;
         cJSON *entry = cJSON_CreateObject();
-        cJSON_AddStringToObject(entry, "kind", kind);
+        cJSON_AddStringToObject(entry, KG_KEY_RECHECK_KIND, kind);
         if (f == FLAG_STRESS)
-            cJSON_AddStringToObject(entry, "case", g->w->stress[stress_case].name);
-        cJSON_AddBoolToObject(entry, "passed", r.passed);
-        cJSON_AddNumberToObject(entry, "checked", (double)r.checked);
-        cJSON_AddNumberToObject(entry, "mismatches", (double)r.mismatches);
-        cJSON_AddNumberToObject(entry, "max_abs_err", r.max_abs_err);
-        cJSON_AddNumberToObject(entry, "max_rel_err", isfinite(r.max_rel_err) ? r.max_rel_err : -1);
+            cJSON_AddStringToObject(entry, KG_KEY_RECHECK_CASE, g->w->stress[stress_case].name);
+        cJSON_AddBoolToObject(entry, KG_KEY_CHECK_PASSED, r.passed);
+        cJSON_AddNumberToObject(entry, KG_KEY_CHECK_CHECKED, (double)r.checked);
+        cJSON_AddNumberToObject(entry, KG_KEY_CHECK_MISMATCHES, (double)r.mismatches);
+        cJSON_AddNumberToObject(entry, KG_KEY_CHECK_MAX_ABS_ERR, r.max_abs_err);
+        cJSON_AddNumberToObject(entry, KG_KEY_CHECK_MAX_REL_ERR,
+                                isfinite(r.max_rel_err) ? r.max_rel_err : -1);
         if (!r.passed)
-            cJSON_AddStringToObject(entry, "message", r.message);
+            cJSON_AddStringToObject(entry, KG_KEY_CHECK_MESSAGE, r.message);
         cJSON_AddItemToArray(s->rechecks, entry);
         if (!r.passed)
             raise_flag(s, f, "%s%s%s: %s", what, f == FLAG_STRESS ? " " : "",
@@ -784,12 +790,12 @@ static int recheck(grader *g, const char *kind, size_t stress_case, flag f, cons
  * timed inputs or layout, and shortcuts that only hold near the mean. */
 static int rechecks(grader *g)
 {
-    if (recheck(g, "nudge", 0, FLAG_NUDGED, "on nudged inputs") ||
-        recheck(g, "fresh", 0, FLAG_FRESH_INPUTS, "on fresh inputs") ||
-        recheck(g, "heavy", 0, FLAG_HEAVY_TAILED, "on heavy-tailed inputs"))
+    if (recheck(g, KG_RECHECK_NUDGE, 0, FLAG_NUDGED, "on nudged inputs") ||
+        recheck(g, KG_RECHECK_FRESH, 0, FLAG_FRESH_INPUTS, "on fresh inputs") ||
+        recheck(g, KG_RECHECK_HEAVY, 0, FLAG_HEAVY_TAILED, "on heavy-tailed inputs"))
         return -1;
     for (size_t c = 0; c < g->w->stress_count; c++)
-        if (recheck(g, "stress", c, FLAG_STRESS, "on stress input"))
+        if (recheck(g, KG_RECHECK_STRESS, c, FLAG_STRESS, "on stress input"))
             return -1;
     return 0;
 }
@@ -799,15 +805,16 @@ static int rechecks(grader *g)
 static cJSON *check_json(const kg_check_result *c)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "passed", c->passed);
-    cJSON_AddNumberToObject(o, "checked", (double)c->checked);
-    cJSON_AddNumberToObject(o, "mismatches", (double)c->mismatches);
-    cJSON_AddNumberToObject(o, "unwritten", (double)c->unwritten);
-    cJSON_AddBoolToObject(o, "sampled", c->sampled);
-    cJSON_AddNumberToObject(o, "max_abs_err", c->max_abs_err);
-    cJSON_AddNumberToObject(o, "max_rel_err", isfinite(c->max_rel_err) ? c->max_rel_err : -1);
+    cJSON_AddBoolToObject(o, KG_KEY_CHECK_PASSED, c->passed);
+    cJSON_AddNumberToObject(o, KG_KEY_CHECK_CHECKED, (double)c->checked);
+    cJSON_AddNumberToObject(o, KG_KEY_CHECK_MISMATCHES, (double)c->mismatches);
+    cJSON_AddNumberToObject(o, KG_KEY_CHECK_UNWRITTEN, (double)c->unwritten);
+    cJSON_AddBoolToObject(o, KG_KEY_CHECK_SAMPLED, c->sampled);
+    cJSON_AddNumberToObject(o, KG_KEY_CHECK_MAX_ABS_ERR, c->max_abs_err);
+    cJSON_AddNumberToObject(o, KG_KEY_CHECK_MAX_REL_ERR,
+                            isfinite(c->max_rel_err) ? c->max_rel_err : -1);
     if (!c->passed)
-        cJSON_AddStringToObject(o, "message", c->message);
+        cJSON_AddStringToObject(o, KG_KEY_CHECK_MESSAGE, c->message);
     return o;
 }
 
@@ -819,8 +826,8 @@ static void add_clocks(cJSON *o, const kg_sample_set *samples)
         known = samples->clock_mhz[i] != 0;
     if (!known)
         return;
-    cJSON *clocks = cJSON_AddArrayToObject(o, "sm_clock_mhz");
-    cJSON *flags = cJSON_AddArrayToObject(o, "throttled");
+    cJSON *clocks = cJSON_AddArrayToObject(o, KG_KEY_SET_SM_CLOCK_MHZ);
+    cJSON *flags = cJSON_AddArrayToObject(o, KG_KEY_SET_THROTTLED);
     for (size_t i = 0; i < samples->count; i++) {
         cJSON_AddItemToArray(clocks, cJSON_CreateNumber(samples->clock_mhz[i]));
         cJSON_AddItemToArray(flags, cJSON_CreateBool(samples->throttled_flags[i]));
@@ -830,84 +837,88 @@ static void add_clocks(cJSON *o, const kg_sample_set *samples)
 static cJSON *integrity_json(const set_eval *s)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "guard_zones", s->integrity.guarded);
-    cJSON_AddNumberToObject(o, "guard_bytes_overwritten", (double)s->integrity.guard_bytes_damaged);
+    cJSON_AddBoolToObject(o, KG_KEY_INTEGRITY_GUARD_ZONES, s->integrity.guarded);
+    cJSON_AddNumberToObject(o, KG_KEY_INTEGRITY_GUARD_BYTES,
+                            (double)s->integrity.guard_bytes_damaged);
     if (s->integrity.guard_bytes_damaged)
-        cJSON_AddStringToObject(o, "first_overwritten", s->integrity.first_damaged);
-    cJSON_AddNumberToObject(o, "inputs_modified", (double)s->integrity.inputs_modified);
+        cJSON_AddStringToObject(o, KG_KEY_INTEGRITY_FIRST_OVERWRITTEN, s->integrity.first_damaged);
+    cJSON_AddNumberToObject(o, KG_KEY_INTEGRITY_INPUTS_MODIFIED,
+                            (double)s->integrity.inputs_modified);
     if (s->integrity.inputs_modified)
-        cJSON_AddStringToObject(o, "first_modified", s->integrity.first_modified);
+        cJSON_AddStringToObject(o, KG_KEY_INTEGRITY_FIRST_MODIFIED, s->integrity.first_modified);
     if (s->repeated) {
-        cJSON *r = cJSON_AddObjectToObject(o, "repeat");
-        cJSON_AddNumberToObject(r, "disagreeing", (double)s->repeat_disagreeing);
+        cJSON *r = cJSON_AddObjectToObject(o, KG_KEY_INTEGRITY_REPEAT);
+        cJSON_AddNumberToObject(r, KG_KEY_REPEAT_DISAGREEING, (double)s->repeat_disagreeing);
         if (s->repeat_disagreeing)
-            cJSON_AddNumberToObject(r, "first_index", (double)s->repeat_first);
-        cJSON_AddNumberToObject(r, "never_written", (double)s->never_written);
+            cJSON_AddNumberToObject(r, KG_KEY_REPEAT_FIRST_INDEX, (double)s->repeat_first);
+        cJSON_AddNumberToObject(r, KG_KEY_REPEAT_NEVER_WRITTEN, (double)s->never_written);
         if (s->never_written)
-            cJSON_AddNumberToObject(r, "never_written_first", (double)s->never_written_first);
+            cJSON_AddNumberToObject(r, KG_KEY_REPEAT_NEVER_WRITTEN_FIRST,
+                                    (double)s->never_written_first);
     }
-    cJSON_AddBoolToObject(o, "verified_after_timing", s->verified_after_timing);
-    cJSON_AddNumberToObject(o, "checks_wall_s", s->check_wall_s);
-    const cJSON *scrubbed =
-        cJSON_GetObjectItemCaseSensitive(s->info, "local_memory_scrubbed_bytes");
-    cJSON_AddBoolToObject(o, "local_memory_scrubbed",
+    cJSON_AddBoolToObject(o, KG_KEY_INTEGRITY_VERIFIED_AFTER, s->verified_after_timing);
+    cJSON_AddNumberToObject(o, KG_KEY_INTEGRITY_CHECKS_WALL_S, s->check_wall_s);
+    const cJSON *scrubbed = cJSON_GetObjectItemCaseSensitive(s->info, KG_KEY_INFO_SCRUBBED_BYTES);
+    cJSON_AddBoolToObject(o, KG_KEY_INTEGRITY_SCRUBBED,
                           cJSON_IsNumber(scrubbed) && scrubbed->valuedouble > 0);
     if (cJSON_IsNumber(scrubbed))
-        cJSON_AddNumberToObject(o, "local_memory_scrubbed_bytes", scrubbed->valuedouble);
+        cJSON_AddNumberToObject(o, KG_KEY_INTEGRITY_SCRUBBED_BYTES, scrubbed->valuedouble);
     return o;
 }
 
 static cJSON *set_json(set_eval *s)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "set", s->name);
-    cJSON_AddStringToObject(o, "status", s->status);
+    cJSON_AddStringToObject(o, KG_KEY_SET_NAME, s->name);
+    cJSON_AddStringToObject(o, KG_KEY_SET_STATUS, kg_set_status_name(s->status));
     if (s->error[0])
-        cJSON_AddStringToObject(o, "error", s->error);
-    cJSON *flags = cJSON_AddArrayToObject(o, "flags");
+        cJSON_AddStringToObject(o, KG_KEY_SET_ERROR, s->error);
+    cJSON *flags = cJSON_AddArrayToObject(o, KG_KEY_SET_FLAGS);
     for (int f = 0; f < FLAG_COUNT; f++)
         if (s->flags & (1u << f))
-            cJSON_AddItemToArray(flags, cJSON_CreateString(flag_info[f].name));
+            cJSON_AddItemToArray(flags, cJSON_CreateString(kg_flag_name(flag_info[f].flag)));
     /* What the worker said of its set: manifest, sources and their hashes,
      * options, defines, build, launches, sweep. */
     static const char *const copied[] = {
-        "manifest",      "manifest_sha256", "source",    "language", "description",
-        "source_sha256", "source_files",    "defines",   "options",  "build_seconds",
-        "build_cached",  "launches",        "build_log", "sweep",    NULL};
+        KG_KEY_SET_MANIFEST,      KG_KEY_SET_MANIFEST_SHA256, KG_KEY_SET_SOURCE,
+        KG_KEY_SET_LANGUAGE,      KG_KEY_SET_DESCRIPTION,     KG_KEY_SET_SOURCE_SHA256,
+        KG_KEY_SET_SOURCE_FILES,  KG_KEY_SET_DEFINES,         KG_KEY_SET_OPTIONS,
+        KG_KEY_SET_BUILD_SECONDS, KG_KEY_SET_BUILD_CACHED,    KG_KEY_SET_LAUNCHES,
+        KG_KEY_SET_BUILD_LOG,     KG_KEY_SET_SWEEP,           NULL};
     for (int k = 0; copied[k]; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(s->info, copied[k]);
         if (v)
             cJSON_AddItemToObject(o, copied[k], cJSON_Duplicate(v, 1));
     }
     if (s->checked)
-        cJSON_AddItemToObject(o, "check", check_json(&s->check));
+        cJSON_AddItemToObject(o, KG_KEY_SET_CHECK, check_json(&s->check));
     if (s->repeated)
-        cJSON_AddItemToObject(o, "repeat_check", check_json(&s->repeat));
+        cJSON_AddItemToObject(o, KG_KEY_SET_REPEAT_CHECK, check_json(&s->repeat));
     if (cJSON_GetArraySize(s->timed_checks))
-        cJSON_AddItemToObject(o, "timed_checks", cJSON_Duplicate(s->timed_checks, 1));
+        cJSON_AddItemToObject(o, KG_KEY_SET_TIMED_CHECKS, cJSON_Duplicate(s->timed_checks, 1));
     if (cJSON_GetArraySize(s->rechecks))
-        cJSON_AddItemToObject(o, "rechecks", cJSON_Duplicate(s->rechecks, 1));
+        cJSON_AddItemToObject(o, KG_KEY_SET_RECHECKS, cJSON_Duplicate(s->rechecks, 1));
     if (s->checked)
-        cJSON_AddItemToObject(o, "integrity", integrity_json(s));
-    cJSON_AddNumberToObject(o, "warmup_runs", (double)s->samples.warmup_runs);
-    cJSON_AddNumberToObject(o, "throttled_samples", (double)s->samples.throttled);
-    cJSON_AddItemToObject(o, "samples_s",
+        cJSON_AddItemToObject(o, KG_KEY_SET_INTEGRITY, integrity_json(s));
+    cJSON_AddNumberToObject(o, KG_KEY_SET_WARMUP_RUNS, (double)s->samples.warmup_runs);
+    cJSON_AddNumberToObject(o, KG_KEY_SET_THROTTLED_SAMPLES, (double)s->samples.throttled);
+    cJSON_AddItemToObject(o, KG_KEY_SET_SAMPLES_S,
                           kg_json_exact_array(s->samples.device_s, s->samples.count));
-    cJSON_AddItemToObject(o, "host_samples_s",
+    cJSON_AddItemToObject(o, KG_KEY_SET_HOST_SAMPLES_S,
                           kg_json_exact_array(s->samples.host_s, s->samples.count));
     add_clocks(o, &s->samples);
-    cJSON *worker = cJSON_AddObjectToObject(o, "worker");
-    cJSON_AddNumberToObject(worker, "busy_s", s->busy_s);
-    cJSON_AddNumberToObject(worker, "wall_s", s->end.wall_s);
+    cJSON *worker = cJSON_AddObjectToObject(o, KG_KEY_SET_WORKER);
+    cJSON_AddNumberToObject(worker, KG_KEY_WORKER_BUSY_S, s->busy_s);
+    cJSON_AddNumberToObject(worker, KG_KEY_WORKER_WALL_S, s->end.wall_s);
     if (s->end.signal) {
-        cJSON_AddNumberToObject(worker, "signal", s->end.signal);
-        cJSON_AddStringToObject(worker, "signal_name", strsignal(s->end.signal));
+        cJSON_AddNumberToObject(worker, KG_KEY_WORKER_SIGNAL, s->end.signal);
+        cJSON_AddStringToObject(worker, KG_KEY_WORKER_SIGNAL_NAME, strsignal(s->end.signal));
     } else if (s->end.exit_status >= 0) {
-        cJSON_AddNumberToObject(worker, "exit_status", s->end.exit_status);
+        cJSON_AddNumberToObject(worker, KG_KEY_WORKER_EXIT_STATUS, s->end.exit_status);
     }
     if (s->lost) {
-        cJSON_AddStringToObject(worker, "step", s->step);
-        cJSON_AddStringToObject(worker, "output_tail", s->end.output_tail);
+        cJSON_AddStringToObject(worker, KG_KEY_WORKER_STEP, s->step);
+        cJSON_AddStringToObject(worker, KG_KEY_WORKER_OUTPUT_TAIL, s->end.output_tail);
     }
     return o;
 }
@@ -917,64 +928,66 @@ static cJSON *record_json(grader *g, const kg_measure_outcome *outcome)
     const kg_workload *w = g->w;
     const kg_shape *shape = g->shape;
     cJSON *rec = cJSON_CreateObject();
-    cJSON_AddStringToObject(rec, "type", "shape");
-    cJSON_AddStringToObject(rec, "workload", w->name);
-    cJSON_AddStringToObject(rec, "size_class", kg_size_class_name(g->job->cls));
-    cJSON_AddStringToObject(rec, "shape", shape->name);
-    cJSON_AddNumberToObject(rec, "shape_index", (double)g->job->shape_no);
-    cJSON_AddStringToObject(rec, "output_dtype", kg_dtype_name(w->tensors[w->output_index].dtype));
+    cJSON_AddStringToObject(rec, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_SHAPE));
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_WORKLOAD, w->name);
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_SIZE_CLASS, kg_size_class_name(g->job->cls));
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_SHAPE, shape->name);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_INDEX, (double)g->job->shape_no);
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_OUTPUT_DTYPE,
+                            kg_dtype_name(w->tensors[w->output_index].dtype));
     const kg_host_tensor *set0 = g->inputs.count ? g->inputs.sets[0] : NULL;
-    cJSON *shapes = cJSON_AddArrayToObject(rec, "tensors");
+    cJSON *shapes = cJSON_AddArrayToObject(rec, KG_KEY_SHAPE_TENSORS);
     for (size_t i = 0; set0 && i < w->tensor_count; i++) {
         cJSON *t = cJSON_CreateObject();
-        cJSON_AddStringToObject(t, "name", set0[i].name);
-        cJSON_AddStringToObject(t, "dtype", kg_dtype_name(set0[i].dtype));
-        cJSON_AddStringToObject(t, "role", w->tensors[i].is_output ? "output" : "input");
-        cJSON *dims = cJSON_AddArrayToObject(t, "shape");
+        cJSON_AddStringToObject(t, KG_KEY_TENSOR_NAME, set0[i].name);
+        cJSON_AddStringToObject(t, KG_KEY_TENSOR_DTYPE, kg_dtype_name(set0[i].dtype));
+        cJSON_AddStringToObject(t, KG_KEY_TENSOR_ROLE,
+                                w->tensors[i].is_output ? "output" : "input");
+        cJSON *dims = cJSON_AddArrayToObject(t, KG_KEY_TENSOR_SHAPE);
         for (int d = 0; d < set0[i].rank; d++)
             cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)set0[i].dims[d]));
         cJSON_AddItemToArray(shapes, t);
     }
-    cJSON *sym = cJSON_AddObjectToObject(rec, "symbols");
+    cJSON *sym = cJSON_AddObjectToObject(rec, KG_KEY_SHAPE_SYMBOLS);
     for (size_t i = 0; i < shape->symbols.count; i++)
         cJSON_AddNumberToObject(sym, shape->symbols.names[i], (double)shape->symbols.values[i]);
     int64_t flops = 0, bytes = 0;
     kg_eval_for_shape(w->flops, shape, w->name, "flops", &flops, NULL);
     kg_eval_for_shape(w->bytes, shape, w->name, "bytes", &bytes, NULL);
-    cJSON_AddNumberToObject(rec, "flops", (double)flops);
-    cJSON_AddNumberToObject(rec, "bytes", (double)bytes);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_FLOPS, (double)flops);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_BYTES, (double)bytes);
     cJSON_AddNumberToObject(
-        rec, "input_seed",
+        rec, KG_KEY_SHAPE_INPUT_SEED,
         (double)(kg_grade_seed(g->job->seed, w->name, g->job->shape_no, 1) >> 11));
-    cJSON_AddNumberToObject(rec, "input_sets", (double)g->inputs.count);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_INPUT_SETS, (double)g->inputs.count);
     /* Which input set each timed round used (sample i of each set). */
-    cJSON_AddItemToObject(rec, "sample_input_sets", cJSON_Duplicate(g->round_sets, 1));
+    cJSON_AddItemToObject(rec, KG_KEY_SHAPE_SAMPLE_INPUT_SETS, cJSON_Duplicate(g->round_sets, 1));
     /* Written now that the evaluation is over: with it, every input, fill,
      * checked unit and recheck of this evaluation can be drawn again. */
     char secret[40];
     snprintf(secret, sizeof secret, "%016" PRIx64 "%016" PRIx64, g->secret[0], g->secret[1]);
-    cJSON_AddStringToObject(rec, "secret", secret);
-    cJSON_AddNumberToObject(rec, "fill_pool_values", (double)g->pool.pool_count);
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_SECRET, secret);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_FILL_POOL_VALUES, (double)g->pool.pool_count);
     /* A shape on which zeros would pass the check: reported, since a kernel
      * that computes nothing would be graded correct on it. */
     for (int i = 0; i < 2; i++)
         if (g->sets[i].checked &&
             (g->sets[i].check.zeros_would_pass || g->sets[i].check.constant_would_pass)) {
-            cJSON_AddStringToObject(rec, "degenerate_reference",
+            cJSON_AddStringToObject(rec, KG_KEY_SHAPE_DEGENERATE,
                                     g->sets[i].check.zeros_would_pass
                                         ? "an all-zeros output passes the tolerance"
                                         : "a constant output passes the tolerance");
             break;
         }
-    cJSON_AddItemToObject(rec, "baseline", set_json(&g->sets[0]));
-    cJSON_AddItemToObject(rec, "candidate", set_json(&g->sets[1]));
-    cJSON_AddStringToObject(rec, "stop_reason", outcome->stop_reason);
-    cJSON_AddNumberToObject(rec, "sampling_wall_s", outcome->sampling_wall_s);
-    cJSON_AddNumberToObject(rec, "timed_checks_wall_s", outcome->after_round_wall_s);
-    cJSON_AddNumberToObject(rec, "checks_wall_s",
+    cJSON_AddItemToObject(rec, KG_KEY_SHAPE_BASELINE, set_json(&g->sets[0]));
+    cJSON_AddItemToObject(rec, KG_KEY_SHAPE_CANDIDATE, set_json(&g->sets[1]));
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_STOP_REASON, outcome->stop_reason);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_SAMPLING_WALL_S, outcome->sampling_wall_s);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_TIMED_CHECKS_WALL_S, outcome->after_round_wall_s);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_CHECKS_WALL_S,
                             g->sets[0].check_wall_s + g->sets[1].check_wall_s);
     if (isfinite(outcome->worst_rel_halfwidth))
-        cJSON_AddNumberToObject(rec, "worst_rel_halfwidth", outcome->worst_rel_halfwidth);
+        cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_WORST_HALFWIDTH, outcome->worst_rel_halfwidth);
     return rec;
 }
 
@@ -1050,17 +1063,18 @@ int kg_grade_shape(const kg_grade_job *job, cJSON **record, kg_error *err)
     const char *names[2] = {job->baseline, job->candidate};
     static const char *const roles[2] = {"baseline", "candidate"};
     for (int i = 0; i < 2; i++) {
-        g.sets[i] = (set_eval){.role = roles[i], .name = names[i], .status = "ok", .step = ""};
+        g.sets[i] =
+            (set_eval){.role = roles[i], .name = names[i], .status = KG_SET_STATUS_OK, .step = ""};
         g.sets[i].end.exit_status = -1;
         g.sets[i].timed_checks = cJSON_CreateArray();
         g.sets[i].rechecks = cJSON_CreateArray();
     }
-    kg_measure_outcome outcome = {.stop_reason = "not_timed", .worst_rel_halfwidth = NAN};
+    kg_measure_outcome outcome = {.stop_reason = KG_STOP_NOT_TIMED, .worst_rel_halfwidth = NAN};
     int rc = draw_inputs(&g, err);
     if (rc == KG_ERR_MEMORY) {
         /* A shape this machine cannot hold is a recorded refusal. */
         for (int i = 0; i < 2; i++)
-            fail_set(&g.sets[i], "refused", err->message);
+            fail_set(&g.sets[i], KG_SET_STATUS_REFUSED, err->message);
         memset(err, 0, sizeof *err);
         rc = KG_OK;
         goto record;

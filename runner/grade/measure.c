@@ -1,6 +1,7 @@
 /* The timing loop. */
 #include "measure.h"
 #include "inputs.h"
+#include "record_keys.h"
 #include "stats.h"
 
 #include <math.h>
@@ -167,7 +168,7 @@ int kg_measure(const kg_sampler *sampler, size_t n, const kg_measure_settings *s
                kg_sample_set *out, kg_measure_outcome *outcome, kg_error *err)
 {
     memset(outcome, 0, sizeof *outcome);
-    outcome->stop_reason = "error";
+    outcome->stop_reason = KG_STOP_ERROR;
     outcome->worst_rel_halfwidth = INFINITY;
     int rc;
     for (size_t i = 0; i < n; i++)
@@ -206,15 +207,15 @@ int kg_measure(const kg_sampler *sampler, size_t n, const kg_measure_settings *s
         if (s->progress)
             s->progress(s->progress_user, samples, worst, elapsed);
         if (samples >= s->min_samples && elapsed >= s->min_time_s && worst <= s->target) {
-            outcome->stop_reason = "converged";
+            outcome->stop_reason = KG_STOP_CONVERGED;
             return KG_OK;
         }
         if (samples >= s->max_samples) {
-            outcome->stop_reason = "max_samples";
+            outcome->stop_reason = KG_STOP_MAX_SAMPLES;
             return KG_OK;
         }
         if (elapsed >= s->max_time_s && samples >= 1) {
-            outcome->stop_reason = "max_time";
+            outcome->stop_reason = KG_STOP_MAX_TIME;
             return KG_OK;
         }
     }

@@ -50,7 +50,7 @@ typedef struct kg_sample_set {
 void kg_sample_set_free(kg_sample_set *s);
 
 typedef struct kg_measure_outcome {
-    const char *stop_reason; /* "converged", "max_samples", "max_time" */
+    const char *stop_reason; /* KG_STOP_* of record_keys.h: "converged", "max_time", ... */
     double sampling_wall_s;  /* warm-up and rounds, without after_round */
     double after_round_wall_s;
     double worst_rel_halfwidth;

@@ -1,6 +1,7 @@
 /* The device's peak bandwidth and compute, from its profile or measured. */
 #include "peaks.h"
 #include "profiles.h"
+#include "record_keys.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -125,8 +126,8 @@ int kg_peaks_find(const kg_backend *backend, kg_device *dev, const kg_device_inf
 {
     memset(out, 0, sizeof *out);
     if (profile) {
-        const cJSON *dram = cJSON_GetObjectItemCaseSensitive(profile, "dram_gbs");
-        const cJSON *file = cJSON_GetObjectItemCaseSensitive(profile, "file");
+        const cJSON *dram = cJSON_GetObjectItemCaseSensitive(profile, KG_KEY_PROFILE_DRAM_GBS);
+        const cJSON *file = cJSON_GetObjectItemCaseSensitive(profile, KG_KEY_PROFILE_FILE);
         out->dram_gbs = cJSON_IsNumber(dram) ? dram->valuedouble : NAN;
         out->compute_tflops_f32 = kg_profile_compute_peak(profile, "f32");
         out->compute_tflops_f16 = kg_profile_compute_peak(profile, "f16");
@@ -166,33 +167,33 @@ double kg_peaks_speed_of_light(const kg_peaks *p, double flops, double bytes, co
 cJSON *kg_peaks_json(const kg_peaks *p)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "source", p->source);
-    cJSON_AddBoolToObject(o, "measured", p->measured);
-    cJSON_AddNumberToObject(o, "dram_gbs", p->dram_gbs);
-    cJSON *c = cJSON_AddObjectToObject(o, "compute_tflops");
-    cJSON_AddNumberToObject(c, "f32", p->compute_tflops_f32);
-    cJSON_AddNumberToObject(c, "f16", p->compute_tflops_f16);
-    cJSON_AddNumberToObject(c, "bf16", p->compute_tflops_bf16);
+    cJSON_AddStringToObject(o, KG_KEY_PEAKS_SOURCE, p->source);
+    cJSON_AddBoolToObject(o, KG_KEY_PEAKS_MEASURED, p->measured);
+    cJSON_AddNumberToObject(o, KG_KEY_PEAKS_DRAM_GBS, p->dram_gbs);
+    cJSON *c = cJSON_AddObjectToObject(o, KG_KEY_PEAKS_COMPUTE_TFLOPS);
+    cJSON_AddNumberToObject(c, KG_KEY_PEAKS_F32, p->compute_tflops_f32);
+    cJSON_AddNumberToObject(c, KG_KEY_PEAKS_F16, p->compute_tflops_f16);
+    cJSON_AddNumberToObject(c, KG_KEY_PEAKS_BF16, p->compute_tflops_bf16);
     return o;
 }
 
 int kg_peaks_from_json(const cJSON *o, kg_peaks *out)
 {
     memset(out, 0, sizeof *out);
-    const cJSON *source = cJSON_GetObjectItemCaseSensitive(o, "source");
-    const cJSON *dram = cJSON_GetObjectItemCaseSensitive(o, "dram_gbs");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "compute_tflops");
+    const cJSON *source = cJSON_GetObjectItemCaseSensitive(o, KG_KEY_PEAKS_SOURCE);
+    const cJSON *dram = cJSON_GetObjectItemCaseSensitive(o, KG_KEY_PEAKS_DRAM_GBS);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, KG_KEY_PEAKS_COMPUTE_TFLOPS);
     if (!cJSON_IsString(source) || !cJSON_IsNumber(dram) || !cJSON_IsObject(c))
         return KG_ERR_INVALID;
     snprintf(out->source, sizeof out->source, "%s", source->valuestring);
-    out->measured = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "measured"));
+    out->measured = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, KG_KEY_PEAKS_MEASURED));
     out->dram_gbs = dram->valuedouble;
     const cJSON *v;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(c, "f32")))
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(c, KG_KEY_PEAKS_F32)))
         out->compute_tflops_f32 = v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(c, "f16")))
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(c, KG_KEY_PEAKS_F16)))
         out->compute_tflops_f16 = v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(c, "bf16")))
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(c, KG_KEY_PEAKS_BF16)))
         out->compute_tflops_bf16 = v->valuedouble;
     return KG_OK;
 }

@@ -1,5 +1,6 @@
 /* Autotune sweeps over an entry's swept defines. */
 #include "sweep.h"
+#include "record_keys.h"
 #include "stats.h"
 
 #include <math.h>
@@ -46,10 +47,11 @@ static void time_config(kg_build_cache *cache, const kg_workload *w, const kg_ke
         rc = kg_measure(&sampler, 1, &m, &samples, &outcome, &err);
     if (rc == KG_OK && samples.count > 0) {
         *median = kg_median(samples.device_s, samples.count);
-        cJSON_AddNumberToObject(entry, "median_s", *median);
+        cJSON_AddNumberToObject(entry, KG_KEY_TRIED_MEDIAN_S, *median);
     } else {
-        cJSON_AddStringToObject(entry, "status", rc == KG_ERR_BUILD ? "build_failed" : "failed");
-        cJSON_AddStringToObject(entry, "error", err.message);
+        cJSON_AddStringToObject(entry, KG_KEY_TRIED_STATUS,
+                                rc == KG_ERR_BUILD ? KG_TRIED_BUILD_FAILED : KG_TRIED_FAILED);
+        cJSON_AddStringToObject(entry, KG_KEY_TRIED_ERROR, err.message);
     }
     kg_sample_set_free(&samples);
     kg_prepared_free(p);
@@ -68,9 +70,9 @@ int kg_sweep_run(kg_build_cache *cache, const kg_workload *w, const kg_kernel_en
         cJSON_Delete(tried);
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     }
-    cJSON_AddNumberToObject(rec, "samples_per_config", (double)settings->samples);
-    cJSON_AddBoolToObject(rec, "hot", settings->hot);
-    cJSON_AddItemToObject(rec, "tried", tried);
+    cJSON_AddNumberToObject(rec, KG_KEY_SWEEP_SAMPLES_PER_CONFIG, (double)settings->samples);
+    cJSON_AddBoolToObject(rec, KG_KEY_SWEEP_HOT, settings->hot);
+    cJSON_AddItemToObject(rec, KG_KEY_SWEEP_TRIED, tried);
     size_t digit[KG_MAX_SWEEP_DEFINES] = {0};
     double best = INFINITY;
     char best_config[256] = "";
@@ -82,7 +84,7 @@ int kg_sweep_run(kg_build_cache *cache, const kg_workload *w, const kg_kernel_en
         char config[256];
         describe(e, digit, config, sizeof config);
         cJSON *entry = cJSON_CreateObject();
-        cJSON_AddStringToObject(entry, "config", config);
+        cJSON_AddStringToObject(entry, KG_KEY_TRIED_CONFIG, config);
         double median;
         time_config(cache, w, e, shape, around, &overrides, settings, &median, entry);
         cJSON_AddItemToArray(tried, entry);
@@ -99,9 +101,9 @@ int kg_sweep_run(kg_build_cache *cache, const kg_workload *w, const kg_kernel_en
             break;
     }
     if (best_config[0])
-        cJSON_AddStringToObject(rec, "chosen", best_config);
+        cJSON_AddStringToObject(rec, KG_KEY_SWEEP_CHOSEN, best_config);
     else
-        cJSON_AddNullToObject(rec, "chosen");
+        cJSON_AddNullToObject(rec, KG_KEY_SWEEP_CHOSEN);
     *record = rec;
     return KG_OK;
 }
