@@ -2,6 +2,7 @@
 #include "claims.h"
 #include "dir_list.h"
 #include "json_file.h"
+#include "record_keys.h"
 #include "summary.h"
 
 #include <math.h>
@@ -50,14 +51,15 @@ void kg_claims_report(FILE *out, const cJSON *claims, const cJSON *shape_records
     const cJSON *rec;
     cJSON_ArrayForEach(rec, shape_records)
     {
-        const cJSON *sol = cJSON_GetObjectItemCaseSensitive(rec, "speed_of_light_s");
-        static const char *const roles[] = {"baseline", "candidate"};
+        const cJSON *sol = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_SPEED_OF_LIGHT_S);
+        static const char *const roles[] = {KG_KEY_SHAPE_BASELINE, KG_KEY_SHAPE_CANDIDATE};
         for (int i = 0; i < 2 && cJSON_IsNumber(sol); i++) {
             const cJSON *set = cJSON_GetObjectItemCaseSensitive(rec, roles[i]);
-            if (strcmp(text(set, "set", ""), "reference") != 0 ||
-                strcmp(text(set, "status", ""), "ok") != 0)
+            if (strcmp(text(set, KG_KEY_SET_NAME, ""), "reference") != 0 ||
+                kg_set_status_of(set) != KG_SET_STATUS_OK)
                 continue;
-            double median = kg_summary_median(cJSON_GetObjectItemCaseSensitive(set, "samples_s"));
+            double median =
+                kg_summary_median(cJSON_GetObjectItemCaseSensitive(set, KG_KEY_SET_SAMPLES_S));
             if (median > 0 && sol->valuedouble > 0) {
                 log_sum += log(median / sol->valuedouble);
                 shapes++;

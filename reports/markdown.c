@@ -2,6 +2,7 @@
 #include "markdown.h"
 #include "claims.h"
 #include "profiles.h"
+#include "record_keys.h"
 #include "results.h"
 #include "summary.h"
 
@@ -20,12 +21,12 @@ static double num(const cJSON *o, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-static const cJSON *find_type(const cJSON *records, const char *type)
+static const cJSON *find_type(const cJSON *records, kg_record_type type)
 {
     const cJSON *r;
     cJSON_ArrayForEach(r, records)
     {
-        if (strcmp(str(r, "type", ""), type) == 0)
+        if (kg_record_is(r, type))
             return r;
     }
     return NULL;
@@ -44,13 +45,26 @@ static void format_time(char *buf, size_t size, double s)
         snprintf(buf, size, "%.3g s", s);
 }
 
-static void format_ratio(char *buf, size_t size, const cJSON *o, const char *value_key)
+static void format_interval(char *buf, size_t size, double v, double lo, double hi)
 {
-    double v = num(o, value_key), lo = num(o, "lo"), hi = num(o, "hi");
     if (!isfinite(v))
         snprintf(buf, size, "—");
     else
         snprintf(buf, size, "%.3gx [%.3g, %.3g]", v, lo, hi);
+}
+
+/* A shape's speedup with its interval. */
+static void format_speedup(char *buf, size_t size, const cJSON *speedup)
+{
+    format_interval(buf, size, num(speedup, KG_KEY_SPEEDUP_VALUE), num(speedup, KG_KEY_SPEEDUP_LO),
+                    num(speedup, KG_KEY_SPEEDUP_HI));
+}
+
+/* A geometric mean with its interval: a summary group, or one policy's. */
+static void format_geomean(char *buf, size_t size, const cJSON *g)
+{
+    format_interval(buf, size, num(g, KG_KEY_GROUP_GEOMEAN), num(g, KG_KEY_GROUP_LO),
+                    num(g, KG_KEY_GROUP_HI));
 }
 
 /* Achieved rate of one set: GB/s from the workload's byte formula and
@@ -60,15 +74,16 @@ static void format_ratio(char *buf, size_t size, const cJSON *o, const char *val
 static void format_rates(char *buf, size_t size, const cJSON *rec, const cJSON *profile,
                          double median)
 {
-    double flops = num(rec, "flops"), bytes = num(rec, "bytes");
+    double flops = num(rec, KG_KEY_SHAPE_FLOPS), bytes = num(rec, KG_KEY_SHAPE_BYTES);
     if (!isfinite(median) || median <= 0) {
         snprintf(buf, size, "—");
         return;
     }
     double gbs = bytes / median * 1e-9, gflops = flops / median * 1e-9;
-    double peak_gbs = num(profile, "dram_gbs");
+    double peak_gbs = num(profile, KG_KEY_PROFILE_DRAM_GBS);
     double peak_tflops =
-        profile ? kg_profile_compute_peak(profile, str(rec, "output_dtype", "f32")) : NAN;
+        profile ? kg_profile_compute_peak(profile, str(rec, KG_KEY_SHAPE_OUTPUT_DTYPE, "f32"))
+                : NAN;
     char bw_share[24] = "", fl_share[24] = "";
     if (isfinite(peak_gbs) && peak_gbs > 0)
         snprintf(bw_share, sizeof bw_share, " (%.0f%%)", 100 * gbs / peak_gbs);
@@ -79,79 +94,85 @@ static void format_rates(char *buf, size_t size, const cJSON *rec, const cJSON *
 
 static void format_check(char *buf, size_t size, const cJSON *set)
 {
-    const char *status = str(set, "status", "missing");
-    if (strcmp(status, "ok") == 0) {
-        const cJSON *check = cJSON_GetObjectItemCaseSensitive(set, "check");
+    if (kg_set_status_of(set) == KG_SET_STATUS_OK) {
+        const cJSON *check = cJSON_GetObjectItemCaseSensitive(set, KG_KEY_SET_CHECK);
         snprintf(buf, size, "pass%s",
-                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(check, "sampled")) ? " (sampled)"
-                                                                                  : "");
+                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(check, KG_KEY_CHECK_SAMPLED))
+                     ? " (sampled)"
+                     : "");
     } else {
-        snprintf(buf, size, "**%s**", status);
+        /* As written, so a status this kgrade does not know still shows. */
+        snprintf(buf, size, "**%s**",
+                 str(set, KG_KEY_SET_STATUS, kg_set_status_name(KG_SET_STATUS_MISSING)));
     }
 }
 
 static void shape_row(FILE *out, const cJSON *rec, const cJSON *profile)
 {
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
-    double mb = kg_summary_median(cJSON_GetObjectItemCaseSensitive(b, "samples_s"));
-    double mc = kg_summary_median(cJSON_GetObjectItemCaseSensitive(c, "samples_s"));
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE);
+    double mb = kg_summary_median(cJSON_GetObjectItemCaseSensitive(b, KG_KEY_SET_SAMPLES_S));
+    double mc = kg_summary_median(cJSON_GetObjectItemCaseSensitive(c, KG_KEY_SET_SAMPLES_S));
     char tb[32], tc[32], sp[64], rb[96], rc[96], cb[48], cc[48];
     format_time(tb, sizeof tb, mb);
     format_time(tc, sizeof tc, mc);
-    const cJSON *speedup = cJSON_GetObjectItemCaseSensitive(rec, "speedup");
-    format_ratio(sp, sizeof sp, speedup, "value");
+    format_speedup(sp, sizeof sp, cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_SPEEDUP));
     format_rates(rb, sizeof rb, rec, profile, mb);
     format_rates(rc, sizeof rc, rec, profile, mc);
     format_check(cb, sizeof cb, b);
     format_check(cc, sizeof cc, c);
-    const cJSON *nb = cJSON_GetObjectItemCaseSensitive(b, "samples_s");
-    const cJSON *nc = cJSON_GetObjectItemCaseSensitive(c, "samples_s");
+    const cJSON *nb = cJSON_GetObjectItemCaseSensitive(b, KG_KEY_SET_SAMPLES_S);
+    const cJSON *nc = cJSON_GetObjectItemCaseSensitive(c, KG_KEY_SET_SAMPLES_S);
     fprintf(out, "| %s | %s | %s | %s | %s | %s | %s / %s | %d / %d, %s |\n",
-            str(rec, "shape", "?"), tb, tc, sp, rb, rc, cb, cc, cJSON_GetArraySize(nb),
-            cJSON_GetArraySize(nc), str(rec, "stop_reason", "—"));
+            str(rec, KG_KEY_SHAPE_SHAPE, "?"), tb, tc, sp, rb, rc, cb, cc, cJSON_GetArraySize(nb),
+            cJSON_GetArraySize(nc), str(rec, KG_KEY_SHAPE_STOP_REASON, "—"));
 }
 
 /* A failing set's message, so a failure is explained in place; and any
  * samples taken while the device was throttled. */
 static void shape_notes(FILE *out, const cJSON *rec)
 {
-    static const char *const roles[] = {"baseline", "candidate"};
-    const char *degenerate = str(rec, "degenerate_reference", NULL);
+    static const char *const roles[] = {KG_KEY_SHAPE_BASELINE, KG_KEY_SHAPE_CANDIDATE};
+    const char *shape = str(rec, KG_KEY_SHAPE_SHAPE, "?");
+    const char *degenerate = str(rec, KG_KEY_SHAPE_DEGENERATE, NULL);
     if (degenerate)
         fprintf(out,
                 "- %s: degenerate reference: %s, so a kernel that computes nothing passes this "
                 "shape's check (the other shapes' checks still apply)\n",
-                str(rec, "shape", "?"), degenerate);
+                shape, degenerate);
     for (int i = 0; i < 2; i++) {
         const cJSON *set = cJSON_GetObjectItemCaseSensitive(rec, roles[i]);
         if (!set)
             continue;
-        if (strcmp(str(set, "status", "ok"), "ok") != 0)
-            fprintf(out, "- %s `%s` on %s: %s: %s\n", roles[i], str(set, "set", "?"),
-                    str(rec, "shape", "?"), str(set, "status", "?"), str(set, "error", ""));
-        const cJSON *sweep = cJSON_GetObjectItemCaseSensitive(set, "sweep");
+        const char *name = str(set, KG_KEY_SET_NAME, "?");
+        const char *status = str(set, KG_KEY_SET_STATUS, NULL); /* none: no note */
+        if (status && kg_set_status_parse(status) != KG_SET_STATUS_OK)
+            fprintf(out, "- %s `%s` on %s: %s: %s\n", roles[i], name, shape, status,
+                    str(set, KG_KEY_SET_ERROR, ""));
+        const cJSON *sweep = cJSON_GetObjectItemCaseSensitive(set, KG_KEY_SET_SWEEP);
         if (sweep)
-            fprintf(out, "- %s `%s` on %s: the sweep chose %s of %d configurations\n", roles[i],
-                    str(set, "set", "?"), str(rec, "shape", "?"), str(sweep, "chosen", "none"),
-                    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sweep, "tried")));
-        double throttled = num(set, "throttled_samples");
+            fprintf(
+                out, "- %s `%s` on %s: the sweep chose %s of %d configurations\n", roles[i], name,
+                shape, str(sweep, KG_KEY_SWEEP_CHOSEN, "none"),
+                cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sweep, KG_KEY_SWEEP_TRIED)));
+        double throttled = num(set, KG_KEY_SET_THROTTLED_SAMPLES);
         if (throttled > 0)
-            fprintf(out,
-                    "- %s `%s` on %s: %.0f of %d samples taken while the device was throttled "
-                    "(power, thermal or a clock below 75%% of its default)\n",
-                    roles[i], str(set, "set", "?"), str(rec, "shape", "?"), throttled,
-                    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(set, "samples_s")));
+            fprintf(
+                out,
+                "- %s `%s` on %s: %.0f of %d samples taken while the device was throttled "
+                "(power, thermal or a clock below 75%% of its default)\n",
+                roles[i], name, shape, throttled,
+                cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(set, KG_KEY_SET_SAMPLES_S)));
     }
 }
 
 /* A shape record of this workload measured against this baseline set. */
 static int in_section(const cJSON *rec, const char *workload, const char *baseline)
 {
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
-    return strcmp(str(rec, "type", ""), "shape") == 0 &&
-           strcmp(str(rec, "workload", ""), workload) == 0 &&
-           strcmp(str(b, "set", ""), baseline) == 0;
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE);
+    return kg_record_is(rec, KG_RECORD_SHAPE) &&
+           strcmp(str(rec, KG_KEY_SHAPE_WORKLOAD, ""), workload) == 0 &&
+           strcmp(str(b, KG_KEY_SET_NAME, ""), baseline) == 0;
 }
 
 /* The speed-of-light table of one workload: the roofline time of each
@@ -164,14 +185,15 @@ static void speed_of_light(FILE *out, const cJSON *records, const char *workload
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
-        if (in_section(rec, workload, baseline) && isfinite(num(rec, "speed_of_light_s")))
+        if (in_section(rec, workload, baseline) &&
+            isfinite(num(rec, KG_KEY_SHAPE_SPEED_OF_LIGHT_S)))
             any = 1;
     }
     if (!any)
         return;
     fprintf(out,
             "Speed of light = max(FLOPs / peak compute, bytes / peak bandwidth); peaks %s.\n\n",
-            str(peaks, "source", "?"));
+            str(peaks, KG_KEY_PEAKS_SOURCE, "?"));
     fprintf(out,
             "| shape | speed of light | %s %% of it | %s %% of it | max speedup over %s | "
             "over %s |\n|---|---:|---:|---:|---:|---:|\n",
@@ -180,15 +202,16 @@ static void speed_of_light(FILE *out, const cJSON *records, const char *workload
     {
         if (!in_section(rec, workload, baseline))
             continue;
-        double sol = num(rec, "speed_of_light_s");
+        double sol = num(rec, KG_KEY_SHAPE_SPEED_OF_LIGHT_S);
         if (!isfinite(sol))
             continue;
         char t[32], cells[4][32];
         format_time(t, sizeof t, sol);
-        static const char *const roles[] = {"baseline", "candidate"};
+        static const char *const roles[] = {KG_KEY_SHAPE_BASELINE, KG_KEY_SHAPE_CANDIDATE};
         for (int i = 0; i < 2; i++) {
             const cJSON *set = cJSON_GetObjectItemCaseSensitive(rec, roles[i]);
-            double median = kg_summary_median(cJSON_GetObjectItemCaseSensitive(set, "samples_s"));
+            double median =
+                kg_summary_median(cJSON_GetObjectItemCaseSensitive(set, KG_KEY_SET_SAMPLES_S));
             if (isfinite(median) && median > 0) {
                 snprintf(cells[i], sizeof cells[i], "%.3g%%", 100 * sol / median);
                 snprintf(cells[2 + i], sizeof cells[2 + i], "%.3gx", median / sol);
@@ -197,8 +220,8 @@ static void speed_of_light(FILE *out, const cJSON *records, const char *workload
                 snprintf(cells[2 + i], sizeof cells[2 + i], "—");
             }
         }
-        fprintf(out, "| %s | %s | %s | %s | %s | %s |\n", str(rec, "shape", "?"), t, cells[0],
-                cells[1], cells[2], cells[3]);
+        fprintf(out, "| %s | %s | %s | %s | %s | %s |\n", str(rec, KG_KEY_SHAPE_SHAPE, "?"), t,
+                cells[0], cells[1], cells[2], cells[3]);
     }
     fputc('\n', out);
 }
@@ -216,7 +239,7 @@ static void claims(FILE *out, const cJSON *records, const char *workload, const 
             cJSON_AddItemReferenceToArray(shapes, (cJSON *)rec);
     }
     kg_claims_report(out, list, shapes,
-                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(peaks, "measured")));
+                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(peaks, KG_KEY_PEAKS_MEASURED)));
     cJSON_Delete(shapes);
     cJSON_Delete(list);
 }
@@ -226,24 +249,25 @@ static void claims(FILE *out, const cJSON *records, const char *workload, const 
 static void geomean_line(FILE *out, const cJSON *g)
 {
     char r[64];
-    format_ratio(r, sizeof r, g, "geomean");
-    double failed = num(g, "candidate_failed");
-    const cJSON *pol = cJSON_GetObjectItemCaseSensitive(g, "policies");
+    format_geomean(r, sizeof r, g);
+    double failed = num(g, KG_KEY_GROUP_CANDIDATE_FAILED);
+    const cJSON *pol = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_POLICIES);
     if (failed > 0) {
         /* Failures first: a failed shape is not a 1x shape to the reader. */
         char excluded[64];
-        format_ratio(excluded, sizeof excluded,
-                     cJSON_GetObjectItemCaseSensitive(pol, "failures_excluded"), "geomean");
+        format_geomean(excluded, sizeof excluded,
+                       cJSON_GetObjectItemCaseSensitive(pol, KG_POLICY_FAILURES_EXCLUDED));
         fprintf(out,
                 "**candidate failed %.0f of %.0f shapes**: geomean speedup with failures as 0: 0; "
                 "with failures as 1x: %s; excluding failures: %s",
-                failed, num(g, "compared") + failed, r, excluded);
+                failed, num(g, KG_KEY_GROUP_COMPARED) + failed, r, excluded);
     } else {
         fprintf(out, "geomean speedup %s over %.0f of %.0f shapes (candidate passed %.0f)", r,
-                num(g, "compared"), num(g, "shapes"), num(g, "candidate_passed"));
+                num(g, KG_KEY_GROUP_COMPARED), num(g, KG_KEY_GROUP_SHAPES),
+                num(g, KG_KEY_GROUP_CANDIDATE_PASSED));
     }
-    const cJSON *fast = cJSON_GetObjectItemCaseSensitive(g, "fast_p");
-    static const char *const ps[] = {"1", "1.5", "2"};
+    const cJSON *fast = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_FAST_P);
+    static const char *const ps[] = {KG_KEY_FAST_P_1, KG_KEY_FAST_P_1_5, KG_KEY_FAST_P_2};
     for (int k = 0; k < 3; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(fast, ps[k]);
         if (cJSON_IsNumber(v))
@@ -265,13 +289,13 @@ static const char *short_hash(const char *hex, char *buf, size_t size)
  * can tell a shadowed tier or a changed source from the report alone. */
 static void kernel_sets(FILE *out, const cJSON *records, const char *workload, const char *baseline)
 {
-    static const char *const roles[] = {"baseline", "candidate"};
+    static const char *const roles[] = {KG_KEY_SHAPE_BASELINE, KG_KEY_SHAPE_CANDIDATE};
     for (int i = 0; i < 2; i++) {
         const cJSON *rec, *set = NULL;
         cJSON_ArrayForEach(rec, records)
         {
             const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, roles[i]);
-            if (in_section(rec, workload, baseline) && str(s, "manifest", NULL)) {
+            if (in_section(rec, workload, baseline) && str(s, KG_KEY_SET_MANIFEST, NULL)) {
                 set = s;
                 break;
             }
@@ -280,20 +304,20 @@ static void kernel_sets(FILE *out, const cJSON *records, const char *workload, c
             continue;
         char h1[20], h2[20], with[48] = "";
         int included =
-            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(set, "source_files")) - 1;
+            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(set, KG_KEY_SET_SOURCE_FILES)) - 1;
         if (included > 0)
             snprintf(with, sizeof with, " (+%d included file%s)", included,
                      included > 1 ? "s" : "");
-        const char *options = str(set, "options", "");
-        const char *source = str(set, "source", "?");
+        const char *options = str(set, KG_KEY_SET_OPTIONS, "");
+        const char *source = str(set, KG_KEY_SET_SOURCE, "?");
         const char *slash = strrchr(source, '/');
         fprintf(out,
                 "- %s `%s`: %s (sha256 %s...); source %s%s, %s, sha256 %s... as compiled; "
                 "compiler options: %s\n",
-                roles[i], str(set, "set", "?"), str(set, "manifest", "?"),
-                short_hash(str(set, "manifest_sha256", NULL), h1, sizeof h1),
-                slash ? slash + 1 : source, with, str(set, "language", "?"),
-                short_hash(str(set, "source_sha256", NULL), h2, sizeof h2),
+                roles[i], str(set, KG_KEY_SET_NAME, "?"), str(set, KG_KEY_SET_MANIFEST, "?"),
+                short_hash(str(set, KG_KEY_SET_MANIFEST_SHA256, NULL), h1, sizeof h1),
+                slash ? slash + 1 : source, with, str(set, KG_KEY_SET_LANGUAGE, "?"),
+                short_hash(str(set, KG_KEY_SET_SOURCE_SHA256, NULL), h2, sizeof h2),
                 options[0] ? options : "none");
     }
     fputc('\n', out);
@@ -307,26 +331,29 @@ static void kernel_sets(FILE *out, const cJSON *records, const char *workload, c
 static void headline(FILE *out, const cJSON *records, const cJSON *summary, const char *candidate)
 {
     const cJSON *g;
-    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(summary, "overall_by_baseline"))
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(summary, KG_KEY_SUMMARY_BY_BASELINE))
     {
-        const char *against = str(g, "baseline", "?");
-        double shapes = num(g, "shapes"), failed = num(g, "candidate_failed");
+        const char *against = str(g, KG_KEY_GROUP_BASELINE, "?");
+        double shapes = num(g, KG_KEY_GROUP_SHAPES), failed = num(g, KG_KEY_GROUP_CANDIDATE_FAILED);
         /* How the failures went, by status, in order of first appearance. */
         const char *statuses[16];
         int counts[16], kinds = 0, baseline_failed = 0;
         const cJSON *rec;
         cJSON_ArrayForEach(rec, records)
         {
-            const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
-            if (strcmp(str(rec, "type", ""), "shape") != 0 || strcmp(str(b, "set", ""), against))
+            const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE);
+            if (!kg_record_is(rec, KG_RECORD_SHAPE) || strcmp(str(b, KG_KEY_SET_NAME, ""), against))
                 continue;
-            const char *bs = str(b, "status", "");
-            const char *cs = str(cJSON_GetObjectItemCaseSensitive(rec, "candidate"), "status", "");
-            if (strcmp(cs, "missing") != 0 && strcmp(bs, "ok") != 0) {
+            /* The candidate's status as written: counted by name, known or not. */
+            const char *cs = str(cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE),
+                                 KG_KEY_SET_STATUS, "");
+            kg_set_status candidate_status = kg_set_status_parse(cs);
+            if (candidate_status != KG_SET_STATUS_MISSING &&
+                kg_set_status_of(b) != KG_SET_STATUS_OK) {
                 baseline_failed++;
                 continue;
             }
-            if (strcmp(cs, "ok") == 0)
+            if (candidate_status == KG_SET_STATUS_OK)
                 continue;
             int k = 0;
             while (k < kinds && strcmp(statuses[k], cs) != 0)
@@ -339,10 +366,10 @@ static void headline(FILE *out, const cJSON *records, const cJSON *summary, cons
                 counts[k]++;
         }
         char r1[64], rx[64];
-        format_ratio(r1, sizeof r1, g, "geomean");
-        const cJSON *pol = cJSON_GetObjectItemCaseSensitive(g, "policies");
-        format_ratio(rx, sizeof rx, cJSON_GetObjectItemCaseSensitive(pol, "failures_excluded"),
-                     "geomean");
+        format_geomean(r1, sizeof r1, g);
+        const cJSON *pol = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_POLICIES);
+        format_geomean(rx, sizeof rx,
+                       cJSON_GetObjectItemCaseSensitive(pol, KG_POLICY_FAILURES_EXCLUDED));
         if (failed > 0) {
             fprintf(out, "**`%s` against `%s`: failed %.0f of %.0f shapes** (", candidate, against,
                     failed, shapes - baseline_failed);
@@ -364,48 +391,52 @@ static void headline(FILE *out, const cJSON *records, const cJSON *summary, cons
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
-        if (strcmp(str(rec, "type", ""), "skipped") == 0)
+        if (kg_record_is(rec, KG_RECORD_SKIPPED))
             fprintf(out, "**Not graded**: workload `%s` against `%s`: %s\n\n",
-                    str(rec, "workload", "?"), str(rec, "baseline", "?"), str(rec, "reason", ""));
+                    str(rec, KG_KEY_SKIPPED_WORKLOAD, "?"), str(rec, KG_KEY_SKIPPED_BASELINE, "?"),
+                    str(rec, KG_KEY_SKIPPED_REASON, ""));
     }
 }
 
 void kg_report_markdown(FILE *out, const cJSON *records)
 {
-    const cJSON *head = find_type(records, "run");
-    const cJSON *device = cJSON_GetObjectItemCaseSensitive(head, "device");
-    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(head, "settings");
-    const cJSON *peaks = cJSON_GetObjectItemCaseSensitive(head, "peaks");
-    const cJSON *profile = cJSON_GetObjectItemCaseSensitive(head, "profile");
+    const cJSON *head = find_type(records, KG_RECORD_RUN);
+    const cJSON *device = cJSON_GetObjectItemCaseSensitive(head, KG_KEY_RUN_DEVICE);
+    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(head, KG_KEY_RUN_SETTINGS);
+    const cJSON *peaks = cJSON_GetObjectItemCaseSensitive(head, KG_KEY_RUN_PEAKS);
+    const cJSON *profile = cJSON_GetObjectItemCaseSensitive(head, KG_KEY_RUN_PROFILE);
     if (!cJSON_IsObject(profile))
         profile = NULL;
-    const char *baseline = str(settings, "baseline", "baseline");
-    const char *candidate = str(settings, "candidate", "candidate");
+    const char *baseline = str(settings, KG_KEY_SETTINGS_BASELINE, "baseline");
+    const char *candidate = str(settings, KG_KEY_SETTINGS_CANDIDATE, "candidate");
+    int hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, KG_KEY_SETTINGS_HOT));
     fprintf(out, "# kgrade: `%s` against `%s`\n\n", candidate, baseline);
     fprintf(out, "Device: %s (%s %s, driver %s). Size class %s, %s cache, seed %llu.\n\n",
-            str(device, "name", "?"), str(device, "backend", "?"), str(device, "type", ""),
-            str(device, "driver_version", "?"), str(settings, "size_class", "?"),
-            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "hot")) ? "hot" : "cold",
+            str(device, KG_KEY_DEVICE_NAME, "?"), str(device, KG_KEY_DEVICE_BACKEND, "?"),
+            str(device, KG_KEY_DEVICE_TYPE, ""), str(device, KG_KEY_DEVICE_DRIVER_VERSION, "?"),
+            str(settings, KG_KEY_SETTINGS_SIZE_CLASS, "?"), hot ? "hot" : "cold",
             (unsigned long long)kg_results_settings_seed(settings, 1));
     if (profile)
         fprintf(out,
                 "Peaks from hardware/profiles/%s (%s): %.0f GB/s DRAM; percentages in the rate "
                 "columns are of these datasheet figures.\n\n",
-                str(profile, "file", "?"), str(profile, "name", "?"), num(profile, "dram_gbs"));
+                str(profile, KG_KEY_PROFILE_FILE, "?"), str(profile, KG_KEY_PROFILE_NAME, "?"),
+                num(profile, KG_KEY_PROFILE_DRAM_GBS));
 
     cJSON *computed = NULL;
-    const cJSON *summary = find_type(records, "summary");
+    const cJSON *summary = find_type(records, KG_RECORD_SUMMARY);
     if (!summary)
         summary = computed = kg_summary_compute(records, KG_DEFAULT_RESAMPLES,
                                                 kg_results_settings_seed(settings, 1));
     headline(out, records, summary, candidate);
-    const cJSON *by_baseline = cJSON_GetObjectItemCaseSensitive(summary, "overall_by_baseline");
+    const cJSON *by_baseline =
+        cJSON_GetObjectItemCaseSensitive(summary, KG_KEY_SUMMARY_BY_BASELINE);
     int several_baselines = cJSON_GetArraySize(by_baseline) > 1;
     const cJSON *g;
-    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(summary, "workloads"))
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(summary, KG_KEY_SUMMARY_WORKLOADS))
     {
-        const char *name = str(g, "workload", "?");
-        const char *against = str(g, "baseline", baseline);
+        const char *name = str(g, KG_KEY_GROUP_WORKLOAD, "?");
+        const char *against = str(g, KG_KEY_GROUP_BASELINE, baseline);
         if (several_baselines)
             fprintf(out, "## %s, against `%s`\n\n", name, against);
         else
@@ -442,20 +473,19 @@ void kg_report_markdown(FILE *out, const cJSON *records)
         cJSON_ArrayForEach(g, by_baseline)
         {
             char r[64];
-            format_ratio(r, sizeof r, g, "geomean");
-            fprintf(out, "| `%s` | %s | %.0f of %.0f |\n", str(g, "baseline", "?"), r,
-                    num(g, "compared") + num(g, "candidate_failed"), num(g, "shapes"));
+            format_geomean(r, sizeof r, g);
+            fprintf(out, "| `%s` | %s | %.0f of %.0f |\n", str(g, KG_KEY_GROUP_BASELINE, "?"), r,
+                    num(g, KG_KEY_GROUP_COMPARED) + num(g, KG_KEY_GROUP_CANDIDATE_FAILED),
+                    num(g, KG_KEY_GROUP_SHAPES));
         }
         fputc('\n', out);
     } else {
         fprintf(out, "## Overall\n\n");
-        geomean_line(out, cJSON_GetObjectItemCaseSensitive(summary, "overall"));
+        geomean_line(out, cJSON_GetObjectItemCaseSensitive(summary, KG_KEY_SUMMARY_OVERALL));
     }
     fprintf(out,
             "Speedup = %s median / %s median (device timer, %s cache); intervals are 95%% "
             "bootstrap intervals (%.0f resamples).\n",
-            baseline, candidate,
-            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "hot")) ? "hot" : "cold",
-            num(summary, "resamples"));
+            baseline, candidate, hot ? "hot" : "cold", num(summary, KG_KEY_SUMMARY_RESAMPLES));
     cJSON_Delete(computed);
 }
