@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "markdown.h"
+#include "record_keys.h"
 #include "results.h"
 
 #include <stddef.h>
@@ -30,8 +31,7 @@ static cJSON *run_records(const cJSON *all, size_t n)
     const cJSON *rec;
     cJSON_ArrayForEach(rec, all)
     {
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "type");
-        if (cJSON_IsString(type) && strcmp(type->valuestring, "run") == 0)
+        if (kg_record_is(rec, KG_RECORD_RUN))
             seen++;
         if (seen == n)
             cJSON_AddItemReferenceToArray(out, (cJSON *)rec);
@@ -61,8 +61,7 @@ static int run_report(const kg_command *self, int argc, char **argv)
     const cJSON *rec;
     cJSON_ArrayForEach(rec, all)
     {
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "type");
-        runs += cJSON_IsString(type) && strcmp(type->valuestring, "run") == 0;
+        runs += kg_record_is(rec, KG_RECORD_RUN);
     }
     if (runs == 0 || opts.run > runs) {
         fprintf(stderr, "kgrade report: %s: %s\n", pos[0],

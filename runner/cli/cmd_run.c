@@ -12,6 +12,7 @@
 #include "measure.h"
 #include "peaks.h"
 #include "profiles.h"
+#include "record_keys.h"
 #include "results.h"
 #include "sol_check.h"
 #include "summary.h"
@@ -183,37 +184,39 @@ static cJSON *run_header(const run_options *o, const kg_device_info *info, cJSON
     char now[32];
     kg_utc_now(now, sizeof now);
     cJSON *h = cJSON_CreateObject();
-    cJSON_AddStringToObject(h, "type", "run");
-    cJSON_AddNumberToObject(h, "schema", KG_RESULTS_SCHEMA);
-    cJSON_AddStringToObject(h, "started", now);
-    cJSON_AddItemToObject(h, "kgrade", kg_fingerprint_kgrade());
-    cJSON_AddItemToObject(h, "host", kg_fingerprint_host());
-    cJSON_AddItemToObject(h, "device", kg_fingerprint_device(info));
+    cJSON_AddStringToObject(h, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_RUN));
+    cJSON_AddNumberToObject(h, KG_KEY_RUN_SCHEMA, KG_RESULTS_SCHEMA);
+    cJSON_AddStringToObject(h, KG_KEY_RUN_STARTED, now);
+    cJSON_AddItemToObject(h, KG_KEY_RUN_KGRADE, kg_fingerprint_kgrade());
+    cJSON_AddItemToObject(h, KG_KEY_RUN_HOST, kg_fingerprint_host());
+    cJSON_AddItemToObject(h, KG_KEY_RUN_DEVICE, kg_fingerprint_device(info));
     /* Datasheet peaks of this GPU model, or null: what reports divide by. */
-    cJSON_AddItemToObject(h, "profile", profile ? profile : cJSON_CreateNull());
-    cJSON *s = cJSON_AddObjectToObject(h, "settings");
-    cJSON_AddStringToObject(s, "baseline", o->baseline);
-    cJSON_AddStringToObject(s, "candidate", o->candidate);
-    cJSON_AddStringToObject(s, "size_class", kg_size_class_name(cls));
-    cJSON_AddStringToObject(s, "workloads", o->workloads ? o->workloads : "all");
+    cJSON_AddItemToObject(h, KG_KEY_RUN_PROFILE, profile ? profile : cJSON_CreateNull());
+    cJSON *s = cJSON_AddObjectToObject(h, KG_KEY_RUN_SETTINGS);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_BASELINE, o->baseline);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_CANDIDATE, o->candidate);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_SIZE_CLASS, kg_size_class_name(cls));
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_WORKLOADS,
+                            o->workloads ? o->workloads : KG_SETTINGS_ALL_WORKLOADS);
     /* "seed" as a number for readers of earlier files; "seed_exact" as a
      * decimal string, since a JSON number cannot hold every 64-bit seed. */
-    cJSON_AddNumberToObject(s, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_SEED, (double)o->seed);
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)o->seed);
-    cJSON_AddStringToObject(s, "seed_exact", seed_text);
-    cJSON_AddBoolToObject(s, "hot", o->hot);
-    cJSON_AddNumberToObject(s, "min_samples", (double)m->min_samples);
-    cJSON_AddNumberToObject(s, "max_samples", (double)m->max_samples);
-    cJSON_AddNumberToObject(s, "min_time_s", m->min_time_s);
-    cJSON_AddNumberToObject(s, "max_time_s", m->max_time_s);
-    cJSON_AddNumberToObject(s, "target_rel_halfwidth", m->target);
-    cJSON_AddNumberToObject(s, "warmup_s", m->warmup_s);
-    cJSON_AddNumberToObject(s, "bootstrap_resamples", (double)o->resamples);
-    cJSON_AddNumberToObject(s, "timeout_s", o->timeout);
-    cJSON_AddStringToObject(s, "baselines_dir", o->baselines_dir);
-    cJSON_AddStringToObject(s, "timer", "device events around the launches; host clock recorded");
-    cJSON_AddStringToObject(s, "results_file", out_path);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_SEED_EXACT, seed_text);
+    cJSON_AddBoolToObject(s, KG_KEY_SETTINGS_HOT, o->hot);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_MIN_SAMPLES, (double)m->min_samples);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_MAX_SAMPLES, (double)m->max_samples);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_MIN_TIME_S, m->min_time_s);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_MAX_TIME_S, m->max_time_s);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_TARGET, m->target);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_WARMUP_S, m->warmup_s);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_RESAMPLES, (double)o->resamples);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_TIMEOUT_S, o->timeout);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_BASELINES_DIR, o->baselines_dir);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_TIMER,
+                            "device events around the launches; host clock recorded");
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_RESULTS_FILE, out_path);
     return h;
 }
 
@@ -283,22 +286,25 @@ static int check_sets(const run_options *o, kg_workload *const *workloads, size_
 }
 
 /* Has the resumed file already got this evaluation (or this skip)? */
-static int already_done(const run_context *ctx, const char *type, const char *workload,
+static int already_done(const run_context *ctx, kg_record_type type, const char *workload,
                         long shape_index)
 {
+    int shape = type == KG_RECORD_SHAPE; /* or a skipped workload */
     const cJSON *rec;
     cJSON_ArrayForEach(rec, ctx->finished)
     {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "type");
-        const cJSON *w = cJSON_GetObjectItemCaseSensitive(rec, "workload");
-        if (!cJSON_IsString(t) || strcmp(t->valuestring, type) != 0 || !cJSON_IsString(w) ||
-            strcmp(w->valuestring, workload) != 0)
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(rec, shape ? KG_KEY_SHAPE_WORKLOAD
+                                                                     : KG_KEY_SKIPPED_WORKLOAD);
+        if (!kg_record_is(rec, type) || !cJSON_IsString(w) || strcmp(w->valuestring, workload) != 0)
             continue;
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, "baseline");
-        const cJSON *set = cJSON_IsObject(b) ? cJSON_GetObjectItemCaseSensitive(b, "set") : b;
+        /* A shape's baseline is its set's object; a skipped workload's, its name. */
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, shape ? KG_KEY_SHAPE_BASELINE
+                                                                     : KG_KEY_SKIPPED_BASELINE);
+        const cJSON *set =
+            cJSON_IsObject(b) ? cJSON_GetObjectItemCaseSensitive(b, KG_KEY_SET_NAME) : b;
         if (!cJSON_IsString(set) || strcmp(set->valuestring, ctx->baseline) != 0)
             continue;
-        const cJSON *i = cJSON_GetObjectItemCaseSensitive(rec, "shape_index");
+        const cJSON *i = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_INDEX);
         if (shape_index < 0 || (cJSON_IsNumber(i) && (long)i->valuedouble == shape_index))
             return 1;
     }
@@ -313,29 +319,32 @@ static cJSON *missing_record(const run_context *ctx, const kg_workload *w, size_
 {
     const kg_shape *shape = &w->shapes[ctx->cls][shape_no];
     cJSON *rec = cJSON_CreateObject();
-    cJSON_AddStringToObject(rec, "type", "shape");
-    cJSON_AddStringToObject(rec, "workload", w->name);
-    cJSON_AddStringToObject(rec, "size_class", kg_size_class_name(ctx->cls));
-    cJSON_AddStringToObject(rec, "shape", shape->name);
-    cJSON_AddNumberToObject(rec, "shape_index", (double)shape_no);
-    cJSON_AddStringToObject(rec, "output_dtype", kg_dtype_name(w->tensors[w->output_index].dtype));
-    cJSON *sym = cJSON_AddObjectToObject(rec, "symbols");
+    cJSON_AddStringToObject(rec, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_SHAPE));
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_WORKLOAD, w->name);
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_SIZE_CLASS, kg_size_class_name(ctx->cls));
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_SHAPE, shape->name);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_INDEX, (double)shape_no);
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_OUTPUT_DTYPE,
+                            kg_dtype_name(w->tensors[w->output_index].dtype));
+    cJSON *sym = cJSON_AddObjectToObject(rec, KG_KEY_SHAPE_SYMBOLS);
     for (size_t i = 0; i < shape->symbols.count; i++)
         cJSON_AddNumberToObject(sym, shape->symbols.names[i], (double)shape->symbols.values[i]);
-    static const char *const roles[] = {"baseline", "candidate"};
+    static const char *const roles[] = {KG_KEY_SHAPE_BASELINE, KG_KEY_SHAPE_CANDIDATE};
     const char *names[] = {ctx->baseline, ctx->opts->candidate};
     for (int i = 0; i < 2; i++) {
         cJSON *set = cJSON_AddObjectToObject(rec, roles[i]);
-        cJSON_AddStringToObject(set, "set", names[i]);
-        cJSON_AddStringToObject(set, "status", i ? "missing" : "not_run");
-        cJSON *flags = cJSON_AddArrayToObject(set, "flags");
+        cJSON_AddStringToObject(set, KG_KEY_SET_NAME, names[i]);
+        cJSON_AddStringToObject(
+            set, KG_KEY_SET_STATUS,
+            kg_set_status_name(i ? KG_SET_STATUS_MISSING : KG_SET_STATUS_NOT_RUN));
+        cJSON *flags = cJSON_AddArrayToObject(set, KG_KEY_SET_FLAGS);
         if (i) {
-            cJSON_AddStringToObject(set, "error", why);
-            cJSON_AddItemToArray(flags, cJSON_CreateString("missing_kernel"));
+            cJSON_AddStringToObject(set, KG_KEY_SET_ERROR, why);
+            cJSON_AddItemToArray(flags, cJSON_CreateString(kg_flag_name(KG_FLAG_MISSING_KERNEL)));
         }
-        cJSON_AddItemToObject(set, "samples_s", cJSON_CreateArray());
+        cJSON_AddItemToObject(set, KG_KEY_SET_SAMPLES_S, cJSON_CreateArray());
     }
-    cJSON_AddStringToObject(rec, "stop_reason", "not_timed");
+    cJSON_AddStringToObject(rec, KG_KEY_SHAPE_STOP_REASON, KG_STOP_NOT_TIMED);
     return rec;
 }
 
@@ -343,16 +352,17 @@ static void print_outcome(const run_context *ctx, const char *label, const cJSON
 {
     if (!ctx->progress && ctx->opts->quiet)
         return;
-    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(rec, "speedup");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(c, "status");
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(c, "error");
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_SPEEDUP);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE);
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(c, KG_KEY_SET_STATUS);
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(c, KG_KEY_SET_ERROR);
     const char *clear = ctx->progress ? "\r\033[K" : "";
     if (sp)
         fprintf(stderr, "%s[%zu/%zu] %s: %.3gx [%.3g, %.3g]\n", clear, ctx->shape_index,
-                ctx->shape_total, label, cJSON_GetObjectItemCaseSensitive(sp, "value")->valuedouble,
-                cJSON_GetObjectItemCaseSensitive(sp, "lo")->valuedouble,
-                cJSON_GetObjectItemCaseSensitive(sp, "hi")->valuedouble);
+                ctx->shape_total, label,
+                cJSON_GetObjectItemCaseSensitive(sp, KG_KEY_SPEEDUP_VALUE)->valuedouble,
+                cJSON_GetObjectItemCaseSensitive(sp, KG_KEY_SPEEDUP_LO)->valuedouble,
+                cJSON_GetObjectItemCaseSensitive(sp, KG_KEY_SPEEDUP_HI)->valuedouble);
     else
         fprintf(stderr, "%s[%zu/%zu] %s: candidate %s%s%.200s\n", clear, ctx->shape_index,
                 ctx->shape_total, label, cJSON_IsString(status) ? status->valuestring : "?",
@@ -362,12 +372,11 @@ static void print_outcome(const run_context *ctx, const char *label, const cJSON
 /* Appends a finished shape record and says how it went. */
 static int append_shape(run_context *ctx, const char *label, cJSON *rec, kg_error *err)
 {
-    if (ctx->have_peaks && cJSON_GetObjectItemCaseSensitive(rec, "tensors"))
+    if (ctx->have_peaks && cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_TENSORS))
         kg_sol_check(rec, &ctx->peaks);
     kg_summary_add_speedup(rec, ctx->opts->resamples, ctx->opts->seed);
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "candidate");
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(c, "status");
-    if (!cJSON_IsString(status) || strcmp(status->valuestring, "ok") != 0)
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE);
+    if (kg_set_status_of(c) != KG_SET_STATUS_OK)
         ctx->candidate_failures++;
     int rc = kg_results_append(ctx->results, rec, err);
     ctx->graded++;
@@ -409,7 +418,7 @@ static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg
     if (rc)
         return rc;
     /* The whole evaluation: start-up, builds, checks, timing. */
-    cJSON_AddNumberToObject(rec, "worker_wall_s", kg_worker_now() - t0);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_WORKER_WALL_S, kg_worker_now() - t0);
     rc = append_shape(ctx, label, rec, err);
     cJSON_Delete(rec);
     return rc;
@@ -434,7 +443,7 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
             rc = KG_OK;
             for (size_t s = 0; s < w->shape_count[ctx->cls] && !rc; s++) {
                 ctx->shape_index++;
-                if (already_done(ctx, "shape", w->name, (long)s)) {
+                if (already_done(ctx, KG_RECORD_SHAPE, w->name, (long)s)) {
                     ctx->done_before++;
                     continue;
                 }
@@ -451,7 +460,7 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
         }
         if (rc == KG_ERR_NOT_FOUND && rule == MISSING_SKIPS) {
             ctx->shape_index += w->shape_count[ctx->cls];
-            if (already_done(ctx, "skipped", w->name, -1))
+            if (already_done(ctx, KG_RECORD_SKIPPED, w->name, -1))
                 return KG_OK;
             if (ctx->progress || !ctx->opts->quiet)
                 fprintf(stderr, "%s%s: skipped, the %s set %s has no kernel for it\n",
@@ -459,12 +468,12 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
                         sets[i]);
             /* Recorded too, so the report says what was not graded. */
             cJSON *skip = cJSON_CreateObject();
-            cJSON_AddStringToObject(skip, "type", "skipped");
-            cJSON_AddStringToObject(skip, "workload", w->name);
-            cJSON_AddStringToObject(skip, "baseline", ctx->baseline);
-            cJSON_AddStringToObject(skip, "role", i ? "candidate" : "baseline");
-            cJSON_AddStringToObject(skip, "set", sets[i]);
-            cJSON_AddStringToObject(skip, "reason", err->message);
+            cJSON_AddStringToObject(skip, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_SKIPPED));
+            cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_WORKLOAD, w->name);
+            cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_BASELINE, ctx->baseline);
+            cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_ROLE, i ? "candidate" : "baseline");
+            cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_SET, sets[i]);
+            cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_REASON, err->message);
             int written = kg_results_append(ctx->results, skip, err);
             cJSON_Delete(skip);
             return written;
@@ -474,7 +483,7 @@ static int grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
     }
     for (size_t s = 0; s < w->shape_count[ctx->cls]; s++) {
         ctx->shape_index++;
-        if (already_done(ctx, "shape", w->name, (long)s)) {
+        if (already_done(ctx, KG_RECORD_SHAPE, w->name, (long)s)) {
             ctx->done_before++;
             continue;
         }
@@ -506,19 +515,11 @@ static void catch_interrupts(void)
 
 /* Settings that must match for a run to be resumed. */
 static const char *const resume_keys[] = {
-    "baseline",
-    "candidate",
-    "size_class",
-    "workloads",
-    "hot",
-    "min_samples",
-    "max_samples",
-    "min_time_s",
-    "max_time_s",
-    "target_rel_halfwidth",
-    "bootstrap_resamples",
-    "timeout_s",
-    "baselines_dir",
+    KG_KEY_SETTINGS_BASELINE,      KG_KEY_SETTINGS_CANDIDATE,  KG_KEY_SETTINGS_SIZE_CLASS,
+    KG_KEY_SETTINGS_WORKLOADS,     KG_KEY_SETTINGS_HOT,        KG_KEY_SETTINGS_MIN_SAMPLES,
+    KG_KEY_SETTINGS_MAX_SAMPLES,   KG_KEY_SETTINGS_MIN_TIME_S, KG_KEY_SETTINGS_MAX_TIME_S,
+    KG_KEY_SETTINGS_TARGET,        KG_KEY_SETTINGS_RESAMPLES,  KG_KEY_SETTINGS_TIMEOUT_S,
+    KG_KEY_SETTINGS_BASELINES_DIR,
 };
 
 /* Names the first setting (or the device) that differs between the run in
@@ -527,8 +528,8 @@ static void resume_difference(const cJSON *old_header, const cJSON *new_header, 
                               size_t size)
 {
     out[0] = '\0';
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(old_header, "settings");
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(new_header, "settings");
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(old_header, KG_KEY_RUN_SETTINGS);
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(new_header, KG_KEY_RUN_SETTINGS);
     /* The seed exactly (seed_exact), also against a file from before it. */
     uint64_t seed_a = kg_results_settings_seed(a, 0), seed_b = kg_results_settings_seed(b, 1);
     if (seed_a != seed_b) {
@@ -549,9 +550,10 @@ static void resume_difference(const cJSON *old_header, const cJSON *new_header, 
             return;
         }
     }
-    static const char *const device_keys[] = {"backend", "name", "index"};
-    const cJSON *da = cJSON_GetObjectItemCaseSensitive(old_header, "device");
-    const cJSON *db = cJSON_GetObjectItemCaseSensitive(new_header, "device");
+    static const char *const device_keys[] = {KG_KEY_DEVICE_BACKEND, KG_KEY_DEVICE_NAME,
+                                              KG_KEY_DEVICE_INDEX};
+    const cJSON *da = cJSON_GetObjectItemCaseSensitive(old_header, KG_KEY_RUN_DEVICE);
+    const cJSON *db = cJSON_GetObjectItemCaseSensitive(new_header, KG_KEY_RUN_DEVICE);
     for (size_t i = 0; i < 3; i++) {
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(da, device_keys[i]);
         const cJSON *y = cJSON_GetObjectItemCaseSensitive(db, device_keys[i]);
@@ -569,7 +571,7 @@ static void resume_difference(const cJSON *old_header, const cJSON *new_header, 
  * `header`, which must outlive the options. */
 static void options_from_header(run_options *o, const cJSON *header)
 {
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(header, "settings");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_SETTINGS);
 #define STR(key, field)                                                                            \
     do {                                                                                           \
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, key);                                 \
@@ -582,39 +584,33 @@ static void options_from_header(run_options *o, const cJSON *header)
         if (cJSON_IsNumber(v))                                                                     \
             o->field = (type)v->valuedouble;                                                       \
     } while (0)
-    STR("baseline", baseline);
-    STR("candidate", candidate);
-    STR("size_class", size_class);
-    STR("baselines_dir", baselines_dir);
-    const cJSON *wl = cJSON_GetObjectItemCaseSensitive(s, "workloads");
-    if (cJSON_IsString(wl) && strcmp(wl->valuestring, "all") != 0)
+    STR(KG_KEY_SETTINGS_BASELINE, baseline);
+    STR(KG_KEY_SETTINGS_CANDIDATE, candidate);
+    STR(KG_KEY_SETTINGS_SIZE_CLASS, size_class);
+    STR(KG_KEY_SETTINGS_BASELINES_DIR, baselines_dir);
+    const cJSON *wl = cJSON_GetObjectItemCaseSensitive(s, KG_KEY_SETTINGS_WORKLOADS);
+    if (cJSON_IsString(wl) && strcmp(wl->valuestring, KG_SETTINGS_ALL_WORKLOADS) != 0)
         o->workloads = wl->valuestring;
     o->seed = kg_results_settings_seed(s, o->seed);
-    NUM("min_samples", min_samples, size_t);
-    NUM("max_samples", max_samples, size_t);
-    NUM("min_time_s", min_time, double);
-    NUM("max_time_s", max_time, double);
-    NUM("target_rel_halfwidth", target, double);
-    NUM("bootstrap_resamples", resamples, size_t);
-    NUM("timeout_s", timeout, double);
-    o->hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "hot"));
+    NUM(KG_KEY_SETTINGS_MIN_SAMPLES, min_samples, size_t);
+    NUM(KG_KEY_SETTINGS_MAX_SAMPLES, max_samples, size_t);
+    NUM(KG_KEY_SETTINGS_MIN_TIME_S, min_time, double);
+    NUM(KG_KEY_SETTINGS_MAX_TIME_S, max_time, double);
+    NUM(KG_KEY_SETTINGS_TARGET, target, double);
+    NUM(KG_KEY_SETTINGS_RESAMPLES, resamples, size_t);
+    NUM(KG_KEY_SETTINGS_TIMEOUT_S, timeout, double);
+    o->hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, KG_KEY_SETTINGS_HOT));
 #undef STR
 #undef NUM
     /* The device it ran on, by backend and index. */
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(header, "device");
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(d, "backend");
-    const cJSON *i = cJSON_GetObjectItemCaseSensitive(d, "index");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_DEVICE);
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(d, KG_KEY_DEVICE_BACKEND);
+    const cJSON *i = cJSON_GetObjectItemCaseSensitive(d, KG_KEY_DEVICE_INDEX);
     static char device[64];
     if (cJSON_IsString(b) && cJSON_IsNumber(i)) {
         snprintf(device, sizeof device, "%s:%d", b->valuestring, (int)i->valuedouble);
         o->device = device;
     }
-}
-
-static int record_is(const cJSON *rec, const char *type)
-{
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "type");
-    return cJSON_IsString(t) && strcmp(t->valuestring, type) == 0;
 }
 
 /* Reads the run to resume: its records (header first) or an error. */
@@ -625,7 +621,7 @@ static int load_resumed(const char *path, cJSON **records, kg_error *err)
     if (rc)
         return rc;
     const cJSON *last = cJSON_GetArrayItem(*records, cJSON_GetArraySize(*records) - 1);
-    if (record_is(last, "summary")) {
+    if (kg_record_is(last, KG_RECORD_SUMMARY)) {
         cJSON_Delete(*records);
         *records = NULL;
         return kg_error_set(err, KG_ERR_INVALID,
@@ -764,7 +760,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
         ctx.finished = resumed;
     }
     ctx.device = de;
-    ctx.settings = cJSON_GetObjectItemCaseSensitive(header, "settings");
+    ctx.settings = cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_SETTINGS);
     ctx.measure = m;
     ctx.progress = !o.quiet && isatty(STDERR_FILENO);
     for (size_t i = 0; i < nw; i++)
@@ -781,7 +777,8 @@ static int run_run(const kg_command *self, int argc, char **argv)
     memset(&err, 0, sizeof err);
     if (resumed) {
         /* The peaks the run started with, so bounds stay comparable. */
-        const cJSON *pk = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(resumed, 0), "peaks");
+        const cJSON *pk =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(resumed, 0), KG_KEY_RUN_PEAKS);
         ctx.have_peaks = pk && kg_peaks_from_json(pk, &ctx.peaks) == KG_OK;
     } else {
         /* Peaks are probed here, with our own kernels, before any worker
@@ -791,7 +788,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
             exit_code = KG_EXIT_FAILED;
             goto out;
         }
-        const cJSON *known = cJSON_GetObjectItemCaseSensitive(header, "profile");
+        const cJSON *known = cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_PROFILE);
         if (cJSON_IsNull(known))
             known = NULL;
         if (!o.quiet)
@@ -805,16 +802,16 @@ static int run_run(const kg_command *self, int argc, char **argv)
         de->backend->device_close(dev);
         dev = NULL;
         if (ctx.have_peaks)
-            cJSON_AddItemToObject(header, "peaks", kg_peaks_json(&ctx.peaks));
+            cJSON_AddItemToObject(header, KG_KEY_RUN_PEAKS, kg_peaks_json(&ctx.peaks));
     }
     int rc;
     if (resumed) {
         cJSON *mark = cJSON_CreateObject();
         char now[32];
         kg_utc_now(now, sizeof now);
-        cJSON_AddStringToObject(mark, "type", "resumed");
-        cJSON_AddStringToObject(mark, "at", now);
-        cJSON_AddItemToObject(mark, "kgrade", kg_fingerprint_kgrade());
+        cJSON_AddStringToObject(mark, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_RESUMED));
+        cJSON_AddStringToObject(mark, KG_KEY_RESUMED_AT, now);
+        cJSON_AddItemToObject(mark, KG_KEY_RESUMED_KGRADE, kg_fingerprint_kgrade());
         rc = kg_results_append(ctx.results, mark, &err);
         cJSON_Delete(mark);
     } else {
@@ -864,11 +861,11 @@ static int run_run(const kg_command *self, int argc, char **argv)
     const cJSON *rec;
     cJSON_ArrayForEach(rec, written)
     {
-        if (!record_is(rec, "shape"))
+        if (!kg_record_is(rec, KG_RECORD_SHAPE))
             continue;
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(rec, "candidate"), "status");
-        ctx.candidate_failures += !cJSON_IsString(st) || strcmp(st->valuestring, "ok") != 0;
+        ctx.candidate_failures +=
+            kg_set_status_of(cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE)) !=
+            KG_SET_STATUS_OK;
     }
     cJSON_Delete(written);
     printf("\nResults: %s\n", o.out);

@@ -11,8 +11,9 @@
  *                          -> ran DEVICE_S HOST_S CLOCK_MHZ THROTTLED
  *   output                 -> output NBYTES, then the output's raw bytes
  *   verify SET|all         guard zones and inputs (evaluate.h)
- *                          -> verified {"guard_bytes", "first_damaged",
+ *                          -> verified {"guarded", "guard_bytes", "first_damaged",
  *                                       "inputs_modified", "first_modified"}
+ *                          (KG_KEY_VERIFIED_* of record_keys.h)
  *   inputs SET KIND SEED [CASE]
  *                          redraws input set SET on the host and device:
  *                          KIND fresh, heavy, stress (case CASE) or nudge
@@ -26,6 +27,7 @@
 #include "evaluate.h"
 #include "json_file.h"
 #include "measure.h"
+#include "record_keys.h"
 #include "sweep.h"
 #include "worker.h"
 
@@ -55,7 +57,7 @@ static void reply(const char *fmt, ...)
 }
 
 /* `error STATUS MESSAGE` on one line. */
-static void reply_error(const char *status, const kg_error *e)
+static void reply_error(kg_set_status status, const kg_error *e)
 {
     char message[1100];
     if (e->vendor_name[0])
@@ -65,7 +67,7 @@ static void reply_error(const char *status, const kg_error *e)
     for (char *p = message; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
-    reply("error %s %s", status, message);
+    reply("error %s %s", kg_set_status_name(status), message);
 }
 
 /* A JSON object on one line after `word`. */
@@ -122,12 +124,12 @@ static void state_free(worker_state *s)
 }
 
 /* The set's description as the parent records it, with its status after
- * preparing ("ok", or why not, with any flag). */
-static cJSON *set_info(worker_state *s, const char *status, const char *flag,
+ * preparing ("ok", or why not, with any flag; KG_FLAG_UNKNOWN: none). */
+static cJSON *set_info(worker_state *s, kg_set_status status, kg_flag flag,
                        const kg_build_info *build, const cJSON *sweep, const kg_error *e)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "status", status);
+    cJSON_AddStringToObject(o, KG_KEY_SET_STATUS, kg_set_status_name(status));
     if (e && e->message[0]) {
         char message[1100];
         if (e->vendor_name[0])
@@ -135,33 +137,34 @@ static cJSON *set_info(worker_state *s, const char *status, const char *flag,
                      e->vendor_code);
         else
             snprintf(message, sizeof message, "%s", e->message);
-        cJSON_AddStringToObject(o, "error", message);
+        cJSON_AddStringToObject(o, KG_KEY_SET_ERROR, message);
     }
-    if (flag)
-        cJSON_AddStringToObject(o, "flag", flag);
+    if (flag != KG_FLAG_UNKNOWN)
+        cJSON_AddStringToObject(o, KG_KEY_INFO_FLAG, kg_flag_name(flag));
     if (s->entry) {
-        cJSON_AddStringToObject(o, "manifest", s->entry->manifest);
-        cJSON_AddStringToObject(o, "manifest_sha256", s->entry->manifest_sha256);
-        cJSON_AddStringToObject(o, "source", s->entry->source_path);
-        cJSON_AddStringToObject(o, "language", kg_language_name(s->entry->language));
-        cJSON_AddStringToObject(o, "description", s->entry->description);
-        cJSON_AddStringToObject(o, "options", s->entry->options);
+        cJSON_AddStringToObject(o, KG_KEY_SET_MANIFEST, s->entry->manifest);
+        cJSON_AddStringToObject(o, KG_KEY_SET_MANIFEST_SHA256, s->entry->manifest_sha256);
+        cJSON_AddStringToObject(o, KG_KEY_SET_SOURCE, s->entry->source_path);
+        cJSON_AddStringToObject(o, KG_KEY_SET_LANGUAGE, kg_language_name(s->entry->language));
+        cJSON_AddStringToObject(o, KG_KEY_SET_DESCRIPTION, s->entry->description);
+        cJSON_AddStringToObject(o, KG_KEY_SET_OPTIONS, s->entry->options);
     }
     if (build) {
-        cJSON_AddStringToObject(o, "source_sha256", build->source_sha256);
+        cJSON_AddStringToObject(o, KG_KEY_SET_SOURCE_SHA256, build->source_sha256);
         if (build->source_files)
-            cJSON_AddItemToObject(o, "source_files", cJSON_Duplicate(build->source_files, 1));
-        cJSON_AddStringToObject(o, "defines", build->defines);
-        cJSON_AddNumberToObject(o, "build_seconds", build->seconds);
-        cJSON_AddBoolToObject(o, "build_cached", build->cached);
-        cJSON_AddStringToObject(o, "build_log", build->log ? build->log : "");
+            cJSON_AddItemToObject(o, KG_KEY_SET_SOURCE_FILES,
+                                  cJSON_Duplicate(build->source_files, 1));
+        cJSON_AddStringToObject(o, KG_KEY_SET_DEFINES, build->defines);
+        cJSON_AddNumberToObject(o, KG_KEY_SET_BUILD_SECONDS, build->seconds);
+        cJSON_AddBoolToObject(o, KG_KEY_SET_BUILD_CACHED, build->cached);
+        cJSON_AddStringToObject(o, KG_KEY_SET_BUILD_LOG, build->log ? build->log : "");
     }
     if (s->run.prepared)
-        cJSON_AddItemToObject(o, "launches", kg_prepared_launches_json(s->run.prepared));
+        cJSON_AddItemToObject(o, KG_KEY_SET_LAUNCHES, kg_prepared_launches_json(s->run.prepared));
     if (sweep)
-        cJSON_AddItemToObject(o, "sweep", cJSON_Duplicate(sweep, 1));
-    cJSON_AddNumberToObject(o, "input_sets", (double)s->inputs.count);
-    cJSON_AddNumberToObject(o, "local_memory_scrubbed_bytes",
+        cJSON_AddItemToObject(o, KG_KEY_SET_SWEEP, cJSON_Duplicate(sweep, 1));
+    cJSON_AddNumberToObject(o, KG_KEY_INFO_INPUT_SETS, (double)s->inputs.count);
+    cJSON_AddNumberToObject(o, KG_KEY_INFO_SCRUBBED_BYTES,
                             s->run.scrubber ? (double)kg_scrubber_bytes(s->run.scrubber) : 0);
     return o;
 }
@@ -178,23 +181,25 @@ static int parse_hex(const char *s, uint64_t *out)
 static int start(worker_state *s, const cJSON *job)
 {
     kg_error e = {0};
-    const char *dir = job_string(job, "baselines_dir"), *name = job_string(job, "workload");
-    const char *set = job_string(job, "set"), *backend = job_string(job, "backend");
-    const char *cls_name = job_string(job, "size_class");
+    const char *dir = job_string(job, KG_KEY_JOB_BASELINES_DIR);
+    const char *name = job_string(job, KG_KEY_JOB_WORKLOAD);
+    const char *set = job_string(job, KG_KEY_JOB_SET),
+               *backend = job_string(job, KG_KEY_JOB_BACKEND);
+    const char *cls_name = job_string(job, KG_KEY_JOB_SIZE_CLASS);
     int cls = cls_name ? kg_size_class_parse(cls_name) : -1;
     s->backend = backend ? kg_backend_find(backend) : NULL;
     if (!dir || !name || !set || !s->backend || cls < 0) {
         kg_error_set(&e, KG_ERR_INVALID, "malformed job");
-        cJSON *info = set_info(s, "setup_failed", NULL, NULL, NULL, &e);
+        cJSON *info = set_info(s, KG_SET_STATUS_SETUP_FAILED, KG_FLAG_UNKNOWN, NULL, NULL, &e);
         reply_json("failed", info);
         cJSON_Delete(info);
         return -1;
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    size_t shape_no = (size_t)job_number(job, "shape_index", 0);
-    int index = (int)job_number(job, "device_index", 0);
-    const char *status = "setup_failed";
+    size_t shape_no = (size_t)job_number(job, KG_KEY_JOB_SHAPE_INDEX, 0);
+    int index = (int)job_number(job, KG_KEY_JOB_DEVICE_INDEX, 0);
+    kg_set_status status = KG_SET_STATUS_SETUP_FAILED;
     int rc = kg_workload_load(path, &s->w, &e);
     if (rc == KG_OK && shape_no >= s->w->shape_count[cls])
         rc = kg_error_set(&e, KG_ERR_INVALID, "malformed job: shape index out of range");
@@ -205,14 +210,14 @@ static int start(worker_state *s, const cJSON *job)
     if (rc == KG_OK)
         rc = s->backend->device_open(index, &s->dev, &e);
     if (rc) {
-        cJSON *info = set_info(s, status, NULL, NULL, NULL, &e);
+        cJSON *info = set_info(s, status, KG_FLAG_UNKNOWN, NULL, NULL, &e);
         reply_json("failed", info);
         cJSON_Delete(info);
         return -1;
     }
     s->shape = &s->w->shapes[cls][shape_no];
     /* The input sets the parent named, in its order. */
-    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(job, "input_seeds");
+    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(job, KG_KEY_JOB_INPUT_SEEDS);
     uint64_t seed_values[KG_MAX_INPUT_SETS];
     size_t nseeds = 0;
     const cJSON *item;
@@ -224,7 +229,7 @@ static int start(worker_state *s, const cJSON *job)
     }
     /* The fill pool. */
     s->fill.dtype = s->w->tensors[s->w->output_index].dtype;
-    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(job, "fill_pool"))
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(job, KG_KEY_JOB_FILL_POOL))
     {
         if (cJSON_IsNumber(item) && s->fill.pool_count < KG_FILL_POOL_MAX)
             s->fill.pool[s->fill.pool_count++] = (uint32_t)item->valuedouble;
@@ -244,12 +249,13 @@ static int start(worker_state *s, const cJSON *job)
         s->cache = kg_build_cache_create(s->backend, s->dev, &s->info);
         s->run.inputs = &s->inputs;
         s->run.hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(job, "settings"), "hot"));
+            cJSON_GetObjectItemCaseSensitive(job, KG_KEY_JOB_SETTINGS), KG_KEY_SETTINGS_HOT));
         rc = kg_kernel_entry_load(s->w, set, &s->entry, &e);
     }
     if (rc) {
         cJSON *info =
-            set_info(s, rc == KG_ERR_MEMORY ? "refused" : "setup_failed", NULL, NULL, NULL, &e);
+            set_info(s, rc == KG_ERR_MEMORY ? KG_SET_STATUS_REFUSED : KG_SET_STATUS_SETUP_FAILED,
+                     KG_FLAG_UNKNOWN, NULL, NULL, &e);
         reply_json("failed", info);
         cJSON_Delete(info);
         return -1;
@@ -262,7 +268,7 @@ static int start(worker_state *s, const cJSON *job)
         kg_sweep_settings sweep_settings = {.samples = 3, .max_time_s = 2.0, .hot = s->run.hot};
         if (kg_sweep_run(s->cache, s->w, s->entry, s->shape, &s->run, &sweep_settings, &chosen,
                          &sweep, &e) != KG_OK) {
-            cJSON *info = set_info(s, "setup_failed", NULL, NULL, NULL, &e);
+            cJSON *info = set_info(s, KG_SET_STATUS_SETUP_FAILED, KG_FLAG_UNKNOWN, NULL, NULL, &e);
             reply_json("failed", info);
             cJSON_Delete(info);
             return -1;
@@ -272,18 +278,18 @@ static int start(worker_state *s, const cJSON *job)
     kg_build_info build;
     rc = kg_prepare(s->cache, s->w, s->entry, s->shape, overrides, &s->inputs, &s->run.prepared,
                     &build, &e);
-    const char *flag = NULL;
-    status = "ok";
+    kg_flag flag = KG_FLAG_UNKNOWN; /* none */
+    status = KG_SET_STATUS_OK;
     if (rc == KG_ERR_BUILD) {
-        status = "build_failed";
-        flag = build.source_refused ? "source_refused" : NULL;
+        status = KG_SET_STATUS_BUILD_FAILED;
+        flag = build.source_refused ? KG_FLAG_SOURCE_REFUSED : KG_FLAG_UNKNOWN;
     } else if (rc == KG_ERR_MEMORY && build.refused_own_request) {
-        status = "setup_failed";
-        flag = "excessive_request";
+        status = KG_SET_STATUS_SETUP_FAILED;
+        flag = KG_FLAG_EXCESSIVE_REQUEST;
     } else if (rc == KG_ERR_MEMORY) {
-        status = "refused";
+        status = KG_SET_STATUS_REFUSED;
     } else if (rc) {
-        status = "setup_failed";
+        status = KG_SET_STATUS_SETUP_FAILED;
     }
     cJSON *info = set_info(s, status, flag, &build, sweep, rc ? &e : NULL);
     reply_json(rc ? "failed" : "ready", info);
@@ -301,14 +307,15 @@ static void do_run(worker_state *s, const char *args)
     if (sscanf(args, "%zu %31s %31s", &set, perturb, fill) != 3 || !parse_hex(perturb, &p) ||
         !parse_hex(fill, &f) || set >= s->inputs.count) {
         kg_error_set(&e, KG_ERR_INVALID, "malformed run command '%s'", args);
-        reply_error("setup_failed", &e);
+        reply_error(KG_SET_STATUS_SETUP_FAILED, &e);
         return;
     }
     kg_run_plan plan = {.input_set = set, .perturb_seed = p, .fill_seed = f};
     kg_run_sample out;
     int rc = kg_run_once(&s->run, &plan, &out, &e);
     if (rc) {
-        reply_error(rc == KG_ERR_MEMORY ? "timing_failed" : "launch_failed", &e);
+        reply_error(rc == KG_ERR_MEMORY ? KG_SET_STATUS_TIMING_FAILED : KG_SET_STATUS_LAUNCH_FAILED,
+                    &e);
         return;
     }
     reply("ran %.17g %.17g %" PRIu32 " %d", out.device_s, out.host_s, out.clock_mhz, out.throttled);
@@ -319,7 +326,7 @@ static void do_output(worker_state *s)
     kg_error e = {0};
     int rc = kg_prepared_read_output(s->run.prepared, s->output, &e);
     if (rc) {
-        reply_error("launch_failed", &e);
+        reply_error(KG_SET_STATUS_LAUNCH_FAILED, &e);
         return;
     }
     reply("output %zu", s->output_bytes);
@@ -334,15 +341,15 @@ static void do_verify(worker_state *s, const char *args)
     kg_integrity found;
     kg_error e = {0};
     if (kg_prepared_verify(s->run.prepared, &s->inputs, set, &found, &e)) {
-        reply_error("launch_failed", &e);
+        reply_error(KG_SET_STATUS_LAUNCH_FAILED, &e);
         return;
     }
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "guarded", found.guarded);
-    cJSON_AddNumberToObject(o, "guard_bytes", (double)found.guard_bytes_damaged);
-    cJSON_AddStringToObject(o, "first_damaged", found.first_damaged);
-    cJSON_AddNumberToObject(o, "inputs_modified", (double)found.inputs_modified);
-    cJSON_AddStringToObject(o, "first_modified", found.first_modified);
+    cJSON_AddBoolToObject(o, KG_KEY_VERIFIED_GUARDED, found.guarded);
+    cJSON_AddNumberToObject(o, KG_KEY_VERIFIED_GUARD_BYTES, (double)found.guard_bytes_damaged);
+    cJSON_AddStringToObject(o, KG_KEY_VERIFIED_FIRST_DAMAGED, found.first_damaged);
+    cJSON_AddNumberToObject(o, KG_KEY_VERIFIED_INPUTS_MODIFIED, (double)found.inputs_modified);
+    cJSON_AddStringToObject(o, KG_KEY_VERIFIED_FIRST_MODIFIED, found.first_modified);
     reply_json("verified", o);
     cJSON_Delete(o);
 }
@@ -356,25 +363,25 @@ static void do_inputs(worker_state *s, const char *args)
     int n = sscanf(args, "%zu %15s %31s %zu", &set, kind, seed_text, &stress_case);
     if (n < 3 || !parse_hex(seed_text, &seed) || set >= s->inputs.count) {
         kg_error_set(&e, KG_ERR_INVALID, "malformed inputs command '%s'", args);
-        reply_error("setup_failed", &e);
+        reply_error(KG_SET_STATUS_SETUP_FAILED, &e);
         return;
     }
     kg_host_tensor *t = s->inputs.sets[set];
     int rc = KG_OK;
-    if (strcmp(kind, "fresh") == 0)
+    if (strcmp(kind, KG_RECHECK_FRESH) == 0)
         kg_tensors_draw(s->w, s->shape, t, KG_DRAW_FRESH, 0, seed);
-    else if (strcmp(kind, "heavy") == 0)
+    else if (strcmp(kind, KG_RECHECK_HEAVY) == 0)
         kg_tensors_draw(s->w, s->shape, t, KG_DRAW_HEAVY_TAILED, 0, seed);
-    else if (strcmp(kind, "stress") == 0 && stress_case < s->w->stress_count)
+    else if (strcmp(kind, KG_RECHECK_STRESS) == 0 && stress_case < s->w->stress_count)
         kg_tensors_draw(s->w, s->shape, t, KG_DRAW_STRESS, stress_case, seed);
-    else if (strcmp(kind, "nudge") == 0)
+    else if (strcmp(kind, KG_RECHECK_NUDGE) == 0)
         rc = kg_inputs_nudge(s->w, s->shape, t, seed, &e);
     else
         rc = kg_error_set(&e, KG_ERR_INVALID, "unknown inputs kind '%s'", kind);
     if (!rc)
         rc = kg_prepared_upload_set(s->run.prepared, set, t, &e);
     if (rc) {
-        reply_error("setup_failed", &e);
+        reply_error(KG_SET_STATUS_SETUP_FAILED, &e);
         return;
     }
     reply("ok");
@@ -403,7 +410,7 @@ static int run_worker(const kg_command *self, int argc, char **argv)
     if (!job) {
         kg_error e = {0};
         kg_error_set(&e, KG_ERR_INVALID, "malformed job: not JSON");
-        reply_error("setup_failed", &e);
+        reply_error(KG_SET_STATUS_SETUP_FAILED, &e);
     }
     cJSON_Delete(job);
     while (ready && (len = getline(&line, &cap, stdin)) > 0) {
@@ -419,7 +426,7 @@ static int run_worker(const kg_command *self, int argc, char **argv)
         else {
             kg_error e = {0};
             kg_error_set(&e, KG_ERR_INVALID, "unknown command '%.60s'", line);
-            reply_error("setup_failed", &e);
+            reply_error(KG_SET_STATUS_SETUP_FAILED, &e);
         }
     }
     free(line);

@@ -88,18 +88,20 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_DEVICE_COMPUTE_UNITS    "compute_units"    /* SMs, CUs, cores */
 #define KG_KEY_DEVICE_CLOCK_MHZ        "clock_mhz"        /* default core clock, MHz */
 #define KG_KEY_DEVICE_GLOBAL_MEM_BYTES "global_mem_bytes" /* device memory, bytes */
-#define KG_KEY_DEVICE_LOCAL_MEM_BYTES  "local_mem_bytes" /* local (shared) memory per group, bytes \
-                                                          */
-#define KG_KEY_DEVICE_CACHE_BYTES      "cache_bytes"     /* last-level cache, bytes (flush size) */
-#define KG_KEY_DEVICE_CACHE_SOURCE     "cache_source"    /* where cache_bytes came from */
+#define KG_KEY_DEVICE_LOCAL_MEM_BYTES                                                              \
+    "local_mem_bytes"                                 /* local (shared) memory per group, bytes    \
+                                                       */
+#define KG_KEY_DEVICE_CACHE_BYTES      "cache_bytes"  /* last-level cache, bytes (flush size) */
+#define KG_KEY_DEVICE_CACHE_SOURCE     "cache_source" /* where cache_bytes came from */
 #define KG_KEY_DEVICE_CACHE_LINE_BYTES "cache_line_bytes" /* cache line, bytes */
 #define KG_KEY_DEVICE_MAX_GROUP_SIZE   "max_group_size"   /* work-items per group, at most */
 #define KG_KEY_DEVICE_SUBGROUP_WIDTH   "subgroup_width"  /* warp, wavefront or preferred multiple */
 #define KG_KEY_DEVICE_MAX_ALLOC_BYTES  "max_alloc_bytes" /* largest single allocation, bytes */
 #define KG_KEY_DEVICE_MEMORY_CLOCK_MHZ "memory_clock_mhz" /* memory clock, MHz; 0 if unknown */
 #define KG_KEY_DEVICE_MEMORY_BUS_BITS  "memory_bus_bits"  /* memory bus width, bits; 0 if unknown */
-#define KG_KEY_DEVICE_PEAK_DRAM_GBS    "peak_dram_gbs" /* theoretical bandwidth, GB/s; 0 if unknown \
-                                                        */
+#define KG_KEY_DEVICE_PEAK_DRAM_GBS                                                                \
+    "peak_dram_gbs" /* theoretical bandwidth, GB/s; 0 if unknown                                   \
+                     */
 
 /* The GPU profile (hardware/profiles/), as the header holds it. */
 #define KG_KEY_PROFILE_FILE        "file"        /* the profile's file name */
@@ -332,14 +334,15 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_GROUP_SHAPES           "shapes"           /* shape records in the group */
 #define KG_KEY_GROUP_CANDIDATE_PASSED "candidate_passed" /* shapes the candidate passed */
 #define KG_KEY_GROUP_COMPARED         "compared"         /* shapes both sets passed */
-#define KG_KEY_GROUP_CANDIDATE_FAILED "candidate_failed" /* the candidate failed, or was missing   \
-                                                          */
-#define KG_KEY_GROUP_POLICIES "policies"                 /* {KG_POLICY_*: geomean, lo, hi} */
-#define KG_KEY_GROUP_FAST_P   "fast_p"                   /* {KG_KEY_FAST_P_*: share of shapes} */
-#define KG_KEY_GROUP_POLICY   "policy"                   /* the policy of the headline numbers */
-#define KG_KEY_GROUP_GEOMEAN  "geomean"                  /* geometric-mean speedup */
-#define KG_KEY_GROUP_LO       "lo"                       /* its 95% interval, lower end */
-#define KG_KEY_GROUP_HI       "hi"                       /* and upper end */
+#define KG_KEY_GROUP_CANDIDATE_FAILED                                                              \
+    "candidate_failed"                   /* the candidate failed, or was missing                   \
+                                          */
+#define KG_KEY_GROUP_POLICIES "policies" /* {KG_POLICY_*: geomean, lo, hi} */
+#define KG_KEY_GROUP_FAST_P   "fast_p"   /* {KG_KEY_FAST_P_*: share of shapes} */
+#define KG_KEY_GROUP_POLICY   "policy"   /* the policy of the headline numbers */
+#define KG_KEY_GROUP_GEOMEAN  "geomean"  /* geometric-mean speedup */
+#define KG_KEY_GROUP_LO       "lo"       /* its 95% interval, lower end */
+#define KG_KEY_GROUP_HI       "hi"       /* and upper end */
 
 /* How a failed candidate enters the geometric mean: keys of "policies"
  * (each holding geomean, lo, hi) and values of "policy". */
@@ -385,7 +388,7 @@ kg_set_status kg_set_status_of(const cJSON *set);
 
 /* An integrity finding in a set's "flags" (docs/integrity.md). */
 typedef enum kg_flag {
-    KG_FLAG_UNKNOWN = 0,          /* a name this kgrade does not know */
+    KG_FLAG_UNKNOWN = 0,          /* no flag, or a name this kgrade does not know */
     KG_FLAG_CRASHED,              /* "crashed" */
     KG_FLAG_TIMEOUT,              /* "timeout" */
     KG_FLAG_SOURCE_REFUSED,       /* "source_refused": an include or asm kgrade refuses */
