@@ -88,20 +88,16 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_DEVICE_COMPUTE_UNITS    "compute_units"    /* SMs, CUs, cores */
 #define KG_KEY_DEVICE_CLOCK_MHZ        "clock_mhz"        /* default core clock, MHz */
 #define KG_KEY_DEVICE_GLOBAL_MEM_BYTES "global_mem_bytes" /* device memory, bytes */
-#define KG_KEY_DEVICE_LOCAL_MEM_BYTES                                                              \
-    "local_mem_bytes"                                 /* local (shared) memory per group, bytes    \
-                                                       */
-#define KG_KEY_DEVICE_CACHE_BYTES      "cache_bytes"  /* last-level cache, bytes (flush size) */
-#define KG_KEY_DEVICE_CACHE_SOURCE     "cache_source" /* where cache_bytes came from */
+#define KG_KEY_DEVICE_LOCAL_MEM_BYTES  "local_mem_bytes"  /* local memory per group, bytes */
+#define KG_KEY_DEVICE_CACHE_BYTES      "cache_bytes"      /* last-level cache, bytes (flush size) */
+#define KG_KEY_DEVICE_CACHE_SOURCE     "cache_source"     /* where cache_bytes came from */
 #define KG_KEY_DEVICE_CACHE_LINE_BYTES "cache_line_bytes" /* cache line, bytes */
 #define KG_KEY_DEVICE_MAX_GROUP_SIZE   "max_group_size"   /* work-items per group, at most */
-#define KG_KEY_DEVICE_SUBGROUP_WIDTH   "subgroup_width"  /* warp, wavefront or preferred multiple */
-#define KG_KEY_DEVICE_MAX_ALLOC_BYTES  "max_alloc_bytes" /* largest single allocation, bytes */
+#define KG_KEY_DEVICE_SUBGROUP_WIDTH   "subgroup_width"   /* warp or wavefront width */
+#define KG_KEY_DEVICE_MAX_ALLOC_BYTES  "max_alloc_bytes"  /* largest allocation, bytes */
 #define KG_KEY_DEVICE_MEMORY_CLOCK_MHZ "memory_clock_mhz" /* memory clock, MHz; 0 if unknown */
 #define KG_KEY_DEVICE_MEMORY_BUS_BITS  "memory_bus_bits"  /* memory bus width, bits; 0 if unknown */
-#define KG_KEY_DEVICE_PEAK_DRAM_GBS                                                                \
-    "peak_dram_gbs" /* theoretical bandwidth, GB/s; 0 if unknown                                   \
-                     */
+#define KG_KEY_DEVICE_PEAK_DRAM_GBS    "peak_dram_gbs"    /* theoretical GB/s; 0 if unknown */
 
 /* The GPU profile (hardware/profiles/), as the header holds it. */
 #define KG_KEY_PROFILE_FILE        "file"        /* the profile's file name */
@@ -123,17 +119,17 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_PEAKS_BF16           "bf16"           /*   bf16 outputs */
 
 /* The run's settings: what `kgrade run --resume` takes back. */
-#define KG_KEY_SETTINGS_BASELINE      "baseline"    /* --baseline, as given ("naive,tuned") */
-#define KG_KEY_SETTINGS_CANDIDATE     "candidate"   /* --candidate, as given */
-#define KG_KEY_SETTINGS_SIZE_CLASS    "size_class"  /* "smoke", "small" or "full" */
-#define KG_KEY_SETTINGS_WORKLOADS     "workloads"   /* --workload, or KG_SETTINGS_ALL_WORKLOADS */
-#define KG_KEY_SETTINGS_SEED          "seed"        /* --seed as a JSON number, exact to 2^53 */
-#define KG_KEY_SETTINGS_SEED_EXACT    "seed_exact"  /* --seed as a decimal string, exact */
-#define KG_KEY_SETTINGS_HOT           "hot"         /* true: no cache flush between samples */
-#define KG_KEY_SETTINGS_MIN_SAMPLES   "min_samples" /* samples per set before stopping */
-#define KG_KEY_SETTINGS_MAX_SAMPLES   "max_samples" /* cap on samples per set */
-#define KG_KEY_SETTINGS_MIN_TIME_S    "min_time_s"  /* sampling time per shape before stopping */
-#define KG_KEY_SETTINGS_MAX_TIME_S    "max_time_s"  /* cap on sampling time per shape */
+#define KG_KEY_SETTINGS_BASELINE      "baseline"             /* --baseline as given, "a,b" */
+#define KG_KEY_SETTINGS_CANDIDATE     "candidate"            /* --candidate, as given */
+#define KG_KEY_SETTINGS_SIZE_CLASS    "size_class"           /* "smoke", "small" or "full" */
+#define KG_KEY_SETTINGS_WORKLOADS     "workloads"            /* --workload, or "all" */
+#define KG_KEY_SETTINGS_SEED          "seed"                 /* --seed as a number, exact to 2^53 */
+#define KG_KEY_SETTINGS_SEED_EXACT    "seed_exact"           /* --seed as a decimal string, exact */
+#define KG_KEY_SETTINGS_HOT           "hot"                  /* true: no cache flush (--hot) */
+#define KG_KEY_SETTINGS_MIN_SAMPLES   "min_samples"          /* samples per set before stopping */
+#define KG_KEY_SETTINGS_MAX_SAMPLES   "max_samples"          /* cap on samples per set */
+#define KG_KEY_SETTINGS_MIN_TIME_S    "min_time_s"           /* sampling time before stopping */
+#define KG_KEY_SETTINGS_MAX_TIME_S    "max_time_s"           /* cap on sampling time per shape */
 #define KG_KEY_SETTINGS_TARGET        "target_rel_halfwidth" /* stop at this relative half-width */
 #define KG_KEY_SETTINGS_WARMUP_S      "warmup_s"             /* warm-up time per set */
 #define KG_KEY_SETTINGS_RESAMPLES     "bootstrap_resamples"  /* bootstrap resamples */
@@ -145,31 +141,31 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 
 /* ---- a shape record ("type": "shape") ----------------------------------- */
 
-#define KG_KEY_SHAPE_WORKLOAD            "workload"          /* the workload's name */
-#define KG_KEY_SHAPE_SIZE_CLASS          "size_class"        /* "smoke", "small" or "full" */
-#define KG_KEY_SHAPE_SHAPE               "shape"             /* the shape's name */
-#define KG_KEY_SHAPE_INDEX               "shape_index"       /* its position in the size class */
-#define KG_KEY_SHAPE_OUTPUT_DTYPE        "output_dtype"      /* "f32", "bf16", ... */
-#define KG_KEY_SHAPE_TENSORS             "tensors"           /* [KG_KEY_TENSOR_*], workload order */
-#define KG_KEY_SHAPE_SYMBOLS             "symbols"           /* {symbol: value} of the shape */
-#define KG_KEY_SHAPE_FLOPS               "flops"             /* FLOPs of one run */
-#define KG_KEY_SHAPE_BYTES               "bytes"             /* minimum bytes moved by one run */
-#define KG_KEY_SHAPE_INPUT_SEED          "input_seed"        /* input set 0's seed (53 bits) */
-#define KG_KEY_SHAPE_INPUT_SETS          "input_sets"        /* input sets the runs rotate among */
-#define KG_KEY_SHAPE_SAMPLE_INPUT_SETS   "sample_input_sets" /* input set of each timed round */
-#define KG_KEY_SHAPE_SECRET              "secret"            /* the evaluation's secret, 32 hex */
-#define KG_KEY_SHAPE_FILL_POOL_VALUES    "fill_pool_values"  /* how many values fills draw from */
+#define KG_KEY_SHAPE_WORKLOAD            "workload"             /* the workload's name */
+#define KG_KEY_SHAPE_SIZE_CLASS          "size_class"           /* "smoke", "small" or "full" */
+#define KG_KEY_SHAPE_SHAPE               "shape"                /* the shape's name */
+#define KG_KEY_SHAPE_INDEX               "shape_index"          /* its position in the size class */
+#define KG_KEY_SHAPE_OUTPUT_DTYPE        "output_dtype"         /* "f32", "bf16", ... */
+#define KG_KEY_SHAPE_TENSORS             "tensors"              /* [KG_KEY_TENSOR_*] */
+#define KG_KEY_SHAPE_SYMBOLS             "symbols"              /* {symbol: value} of the shape */
+#define KG_KEY_SHAPE_FLOPS               "flops"                /* FLOPs of one run */
+#define KG_KEY_SHAPE_BYTES               "bytes"                /* minimum bytes moved by one run */
+#define KG_KEY_SHAPE_INPUT_SEED          "input_seed"           /* input set 0's seed (53 bits) */
+#define KG_KEY_SHAPE_INPUT_SETS          "input_sets"           /* input sets runs rotate among */
+#define KG_KEY_SHAPE_SAMPLE_INPUT_SETS   "sample_input_sets"    /* input set of each timed round */
+#define KG_KEY_SHAPE_SECRET              "secret"               /* the evaluation's secret, hex */
+#define KG_KEY_SHAPE_FILL_POOL_VALUES    "fill_pool_values"     /* values in the fill pool */
 #define KG_KEY_SHAPE_DEGENERATE          "degenerate_reference" /* why zeros or a constant pass */
-#define KG_KEY_SHAPE_BASELINE            "baseline"        /* the baseline set (KG_KEY_SET_*) */
-#define KG_KEY_SHAPE_CANDIDATE           "candidate"       /* the candidate set (KG_KEY_SET_*) */
-#define KG_KEY_SHAPE_STOP_REASON         "stop_reason"     /* why timing stopped: KG_STOP_* */
-#define KG_KEY_SHAPE_SAMPLING_WALL_S     "sampling_wall_s" /* timing, without the read-backs */
-#define KG_KEY_SHAPE_TIMED_CHECKS_WALL_S "timed_checks_wall_s" /* read-backs of timed rounds */
-#define KG_KEY_SHAPE_CHECKS_WALL_S       "checks_wall_s"       /* checking both sets' outputs */
-#define KG_KEY_SHAPE_WORST_HALFWIDTH     "worst_rel_halfwidth" /* widest relative half-width */
-#define KG_KEY_SHAPE_WORKER_WALL_S       "worker_wall_s"       /* the whole evaluation */
-#define KG_KEY_SHAPE_SPEED_OF_LIGHT_S    "speed_of_light_s"    /* the shape's roofline time */
-#define KG_KEY_SHAPE_SPEEDUP             "speedup"             /* KG_KEY_SPEEDUP_*, when compared */
+#define KG_KEY_SHAPE_BASELINE            "baseline"             /* the baseline: KG_KEY_SET_* */
+#define KG_KEY_SHAPE_CANDIDATE           "candidate"            /* the candidate: KG_KEY_SET_* */
+#define KG_KEY_SHAPE_STOP_REASON         "stop_reason"          /* why timing stopped: KG_STOP_* */
+#define KG_KEY_SHAPE_SAMPLING_WALL_S     "sampling_wall_s"      /* timing, without the read-backs */
+#define KG_KEY_SHAPE_TIMED_CHECKS_WALL_S "timed_checks_wall_s"  /* read-backs of timed rounds */
+#define KG_KEY_SHAPE_CHECKS_WALL_S       "checks_wall_s"        /* checking both sets' outputs */
+#define KG_KEY_SHAPE_WORST_HALFWIDTH     "worst_rel_halfwidth"  /* widest relative half-width */
+#define KG_KEY_SHAPE_WORKER_WALL_S       "worker_wall_s"        /* the whole evaluation */
+#define KG_KEY_SHAPE_SPEED_OF_LIGHT_S    "speed_of_light_s"     /* the shape's roofline time */
+#define KG_KEY_SHAPE_SPEEDUP             "speedup"              /* KG_KEY_SPEEDUP_*, if compared */
 
 /* Why timing stopped (the shape's "stop_reason"). */
 #define KG_STOP_CONVERGED   "converged"   /* the median's interval reached the target */
@@ -281,15 +277,15 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_RECHECK_STRESS "stress" /* one of the workload's stress inputs */
 
 /* The raw evidence of the integrity checks ("integrity"). */
-#define KG_KEY_INTEGRITY_GUARD_ZONES       "guard_zones" /* true: buffers were guarded */
-#define KG_KEY_INTEGRITY_GUARD_BYTES       "guard_bytes_overwritten" /* guard bytes overwritten */
-#define KG_KEY_INTEGRITY_FIRST_OVERWRITTEN "first_overwritten"       /* where, first */
-#define KG_KEY_INTEGRITY_INPUTS_MODIFIED   "inputs_modified"         /* input bytes changed */
-#define KG_KEY_INTEGRITY_FIRST_MODIFIED    "first_modified"          /* which input, first */
-#define KG_KEY_INTEGRITY_REPEAT            "repeat"                  /* KG_KEY_REPEAT_* */
-#define KG_KEY_INTEGRITY_VERIFIED_AFTER    "verified_after_timing"   /* guards and inputs, after */
-#define KG_KEY_INTEGRITY_CHECKS_WALL_S     "checks_wall_s"           /* checking its outputs */
-#define KG_KEY_INTEGRITY_SCRUBBED          "local_memory_scrubbed" /* true: local memory scrubbed */
+#define KG_KEY_INTEGRITY_GUARD_ZONES       "guard_zones"                 /* true: guarded buffers */
+#define KG_KEY_INTEGRITY_GUARD_BYTES       "guard_bytes_overwritten"     /* guard bytes changed */
+#define KG_KEY_INTEGRITY_FIRST_OVERWRITTEN "first_overwritten"           /* where, first */
+#define KG_KEY_INTEGRITY_INPUTS_MODIFIED   "inputs_modified"             /* input bytes changed */
+#define KG_KEY_INTEGRITY_FIRST_MODIFIED    "first_modified"              /* which input, first */
+#define KG_KEY_INTEGRITY_REPEAT            "repeat"                      /* KG_KEY_REPEAT_* */
+#define KG_KEY_INTEGRITY_VERIFIED_AFTER    "verified_after_timing"       /* checked after timing */
+#define KG_KEY_INTEGRITY_CHECKS_WALL_S     "checks_wall_s"               /* checking its outputs */
+#define KG_KEY_INTEGRITY_SCRUBBED          "local_memory_scrubbed"       /* true: scrubbed */
 #define KG_KEY_INTEGRITY_SCRUBBED_BYTES    "local_memory_scrubbed_bytes" /* how much, bytes */
 
 /* The repeat run against the first ("integrity"."repeat"). */
@@ -299,9 +295,9 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_REPEAT_NEVER_WRITTEN_FIRST "never_written_first" /* the first of them */
 
 /* The set's worker process ("worker"). */
-#define KG_KEY_WORKER_BUSY_S      "busy_s" /* time spent waiting on it: its share of --timeout */
-#define KG_KEY_WORKER_WALL_S      "wall_s" /* its life */
-#define KG_KEY_WORKER_SIGNAL      "signal" /* the signal it died of, or */
+#define KG_KEY_WORKER_BUSY_S      "busy_s"      /* time waited on it: its share of --timeout */
+#define KG_KEY_WORKER_WALL_S      "wall_s"      /* its life */
+#define KG_KEY_WORKER_SIGNAL      "signal"      /* the signal it died of, or */
 #define KG_KEY_WORKER_SIGNAL_NAME "signal_name" /*   that signal's description */
 #define KG_KEY_WORKER_EXIT_STATUS "exit_status" /* its exit status */
 #define KG_KEY_WORKER_STEP        "step"        /* when lost: what it was doing */
@@ -334,15 +330,13 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_GROUP_SHAPES           "shapes"           /* shape records in the group */
 #define KG_KEY_GROUP_CANDIDATE_PASSED "candidate_passed" /* shapes the candidate passed */
 #define KG_KEY_GROUP_COMPARED         "compared"         /* shapes both sets passed */
-#define KG_KEY_GROUP_CANDIDATE_FAILED                                                              \
-    "candidate_failed"                   /* the candidate failed, or was missing                   \
-                                          */
-#define KG_KEY_GROUP_POLICIES "policies" /* {KG_POLICY_*: geomean, lo, hi} */
-#define KG_KEY_GROUP_FAST_P   "fast_p"   /* {KG_KEY_FAST_P_*: share of shapes} */
-#define KG_KEY_GROUP_POLICY   "policy"   /* the policy of the headline numbers */
-#define KG_KEY_GROUP_GEOMEAN  "geomean"  /* geometric-mean speedup */
-#define KG_KEY_GROUP_LO       "lo"       /* its 95% interval, lower end */
-#define KG_KEY_GROUP_HI       "hi"       /* and upper end */
+#define KG_KEY_GROUP_CANDIDATE_FAILED "candidate_failed" /* the candidate failed or was missing */
+#define KG_KEY_GROUP_POLICIES         "policies"         /* {KG_POLICY_*: geomean, lo, hi} */
+#define KG_KEY_GROUP_FAST_P           "fast_p"           /* {KG_KEY_FAST_P_*: share of shapes} */
+#define KG_KEY_GROUP_POLICY           "policy"           /* the policy of the headline numbers */
+#define KG_KEY_GROUP_GEOMEAN          "geomean"          /* geometric-mean speedup */
+#define KG_KEY_GROUP_LO               "lo"               /* its 95% interval, lower end */
+#define KG_KEY_GROUP_HI               "hi"               /* and upper end */
 
 /* How a failed candidate enters the geometric mean: keys of "policies"
  * (each holding geomean, lo, hi) and values of "policy". */
