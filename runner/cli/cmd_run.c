@@ -384,7 +384,7 @@ static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg
     snprintf(label, sizeof label, "%s %s", w->name, w->shapes[ctx->cls][shape_no].name);
     kg_grade_job job = {
         .exe = kg_worker_self_exe(),
-        .backend = ctx->device->backend->name,
+        .backend = kg_backend_name(ctx->device->backend),
         .device_index = ctx->device->info.index,
         .info = &ctx->device->info,
         .baselines_dir = ctx->opts->baselines_dir,
@@ -711,7 +711,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
     run_context ctx = {.opts = &o};
     if (kg_devices_select(&devices, o.device, &di, &err)) {
         for (size_t i = 0; i < devices.failure_count; i++)
-            fprintf(stderr, "kgrade run: %s: %s\n", devices.failures[i].backend->name,
+            fprintf(stderr, "kgrade run: %s: %s\n", kg_backend_name(devices.failures[i].backend),
                     devices.failures[i].error.message);
         exit_code = usage_fail(&err);
         goto out;
@@ -786,7 +786,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
     } else {
         /* Peaks are probed here, with our own kernels, before any worker
          * starts; then this process lets the device go. */
-        if (de->backend->device_open(de->info.index, &dev, &err)) {
+        if (kg_dev_open(de->backend, de->info.index, &dev, &err)) {
             fprintf(stderr, "kgrade run: cannot open %s: %s\n", de->info.name, err.message);
             exit_code = KG_EXIT_FAILED;
             goto out;
@@ -798,11 +798,10 @@ static int run_run(const kg_command *self, int argc, char **argv)
             fprintf(stderr, "kgrade: %s\n",
                     known ? "peaks from the device's profile"
                           : "measuring peak bandwidth and FLOP/s");
-        ctx.have_peaks =
-            kg_peaks_find(de->backend, dev, &de->info, known, &ctx.peaks, &err) == KG_OK;
+        ctx.have_peaks = kg_peaks_find(dev, known, &ctx.peaks, &err) == KG_OK;
         if (!ctx.have_peaks)
             fprintf(stderr, "kgrade run: no speed-of-light bounds: %s\n", err.message);
-        de->backend->device_close(dev);
+        kg_dev_close(dev);
         dev = NULL;
         if (ctx.have_peaks)
             cJSON_AddItemToObject(header, "peaks", kg_peaks_json(&ctx.peaks));
@@ -879,8 +878,7 @@ out:
     cJSON_Delete(header);
     cJSON_Delete(resumed);
     kg_results_close(ctx.results);
-    if (dev)
-        devices.items[di].backend->device_close(dev);
+    kg_dev_close(dev);
     kg_devices_release(&devices);
     for (size_t i = 0; i < nw; i++)
         kg_workload_free(workloads[i]);

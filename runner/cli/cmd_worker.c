@@ -114,10 +114,9 @@ static void state_free(worker_state *s)
     if (s->w)
         kg_input_sets_free(s->w, &s->inputs);
     free(s->output);
-    if (s->dev)
-        s->backend->device_close(s->dev);
-    if (s->backend && s->backend->shutdown)
-        s->backend->shutdown();
+    kg_dev_close(s->dev);
+    if (s->backend)
+        kg_backend_shutdown(s->backend);
     kg_workload_free(s->w);
 }
 
@@ -199,11 +198,11 @@ static int start(worker_state *s, const cJSON *job)
     if (rc == KG_OK && shape_no >= s->w->shape_count[cls])
         rc = kg_error_set(&e, KG_ERR_INVALID, "malformed job: shape index out of range");
     if (rc == KG_OK)
-        rc = s->backend->init(&e);
+        rc = kg_backend_init(s->backend, &e);
     if (rc == KG_OK)
-        rc = s->backend->device_info(index, &s->info, &e);
+        rc = kg_dev_open(s->backend, index, &s->dev, &e);
     if (rc == KG_OK)
-        rc = s->backend->device_open(index, &s->dev, &e);
+        s->info = *kg_dev_info(s->dev);
     if (rc) {
         cJSON *info = set_info(s, status, NULL, NULL, NULL, &e);
         reply_json("failed", info);
@@ -237,11 +236,11 @@ static int start(worker_state *s, const cJSON *job)
     if (rc == KG_OK && !s->output)
         rc = kg_error_set(&e, KG_ERR_MEMORY, "out of memory for the output copy");
     if (rc == KG_OK)
-        rc = kg_output_fill_create(s->backend, s->dev, &s->fill, &s->run.fill, &e);
+        rc = kg_output_fill_create(s->dev, &s->fill, &s->run.fill, &e);
     if (rc == KG_OK) {
         kg_error ignored = {0};
-        kg_scrubber_create(s->backend, s->dev, &s->info, &s->run.scrubber, &ignored);
-        s->cache = kg_build_cache_create(s->backend, s->dev, &s->info);
+        kg_scrubber_create(s->dev, &s->run.scrubber, &ignored);
+        s->cache = kg_build_cache_create(s->dev, &s->info);
         s->run.inputs = &s->inputs;
         s->run.hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(job, "settings"), "hot"));

@@ -7,7 +7,7 @@
 #ifndef KG_KERNELSET_H
 #define KG_KERNELSET_H
 
-#include "backend.h"
+#include "device.h"
 #include "workload.h"
 
 typedef enum kg_arg_source {

@@ -1,5 +1,6 @@
 /* workload.json: parsing and validation. */
 #include "workload.h"
+#include "str.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -24,7 +25,7 @@ int kg_size_class_parse(const char *name)
 
 static char *dup_string(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? kg_strdup(s) : NULL;
 }
 
 int kg_workload_tensor_index(const kg_workload *w, const char *name)

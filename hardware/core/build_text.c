@@ -1,48 +1,11 @@
 /* Text assembly for kernel builds. */
 #include "build_text.h"
+#include "str.h"
 
 #include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
-
-void kg_text_append(kg_text *t, const char *s, size_t n)
-{
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->data, cap);
-        if (!grown) {
-            t->failed = 1;
-            return;
-        }
-        t->data = grown;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-void kg_text_add(kg_text *t, const char *s)
-{
-    kg_text_append(t, s, strlen(s));
-}
-
-void kg_text_add_escaped(kg_text *t, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            kg_text_append(t, "\\", 1);
-        if (*s == '\n')
-            kg_text_append(t, " ", 1);
-        else
-            kg_text_append(t, s, 1);
-    }
-}
 
 void kg_text_source(kg_text *t, const char *prelude, const char *name, const char *source,
                     size_t source_size)
@@ -138,4 +101,20 @@ void kg_log_headline(const char *log, char *out, size_t size)
     while (*start == '\n' || *start == '\r' || *start == ' ')
         start++;
     copy_line(start, out, size);
+}
+
+char *kg_build_options_join(const kg_build_options *o, const char *first)
+{
+    kg_text t = {0};
+    kg_text_add(&t, first ? first : "");
+    for (int i = 0; i < o->count; i++) {
+        if (t.len)
+            kg_text_add(&t, " ");
+        kg_text_add(&t, o->list[i]);
+    }
+    if (t.failed) {
+        free(t.data);
+        return NULL;
+    }
+    return t.data ? t.data : kg_strdup("");
 }
