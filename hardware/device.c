@@ -71,6 +71,7 @@ int kg_dev_program_build(kg_device *dev, const kg_build_request *req, kg_program
         return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory", name_of(req));
     }
     prog->dev = dev;
+    prog->refs = 1;
     int rc = dev->backend->program_build(dev, req, prog, log, err);
     if (rc != KG_OK) {
         free(prog->source_name);
@@ -81,17 +82,25 @@ int kg_dev_program_build(kg_device *dev, const kg_build_request *req, kg_program
     return KG_OK;
 }
 
-void kg_dev_program_free(kg_program *prog)
+static void program_release(kg_program *prog)
 {
-    if (!prog)
+    if (--prog->refs)
         return;
     prog->dev->backend->program_free(prog);
     free(prog->source_name);
     free(prog);
 }
 
+void kg_dev_program_free(kg_program *prog)
+{
+    if (prog)
+        program_release(prog);
+}
+
 static void kernel_release(kg_kernel *k)
 {
+    if (k->program)
+        program_release(k->program);
     free(k->entry);
     free(k->source_name);
     free(k);
@@ -110,6 +119,10 @@ int kg_dev_kernel_create(kg_program *prog, const char *entry, kg_kernel **out, k
     }
     k->dev = prog->dev;
     int rc = prog->dev->backend->kernel_create(prog, k, err);
+    if (rc == KG_OK) {
+        k->program = prog;
+        prog->refs++;
+    }
     if (rc != KG_OK) {
         kernel_release(k);
         return rc;

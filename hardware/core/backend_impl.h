@@ -50,10 +50,14 @@ struct kg_program {
     kg_device *dev;
     void *ctx;
     char *source_name; /* the file the source came from, for messages */
+    /* The handle and each kernel hold one: a kernel outlives the handle's
+     * kg_dev_program_free (a CUDA function dies with its module). */
+    size_t refs;
 };
 
 struct kg_kernel {
     kg_device *dev;
+    kg_program *program;
     void *ctx;
     char *entry;
     char *source_name;
