@@ -31,7 +31,9 @@ run() {
     [ "$rc" = "$want" ] || fail "kgrade $*: exit code $rc, expected $want"
 }
 
-"$cmake" --install "$build" --prefix "$prefix" >"$log" 2>&1 || fail "cmake --install $build"
+# No DESTDIR from the caller: the files must land under $prefix itself.
+env -u DESTDIR "$cmake" --install "$build" --prefix "$prefix" >"$log" 2>&1 ||
+    fail "cmake --install $build"
 for f in bin/kgrade share/kgrade/baselines/softmax/kernels.json \
     share/kgrade/baselines/extend_attention/reference.kc share/kgrade/hardware/profiles/h100-sxm.json \
     share/kgrade/reports/claims/qwen3.7-max.json share/doc/kgrade/README.md \
