@@ -41,6 +41,7 @@ kg_unit_test(test_sol_check)
 kg_unit_test(test_cli)
 kg_unit_test(test_dtype)
 kg_unit_test(test_profiles)
+kg_unit_test(test_data_dirs)
 kg_unit_test(test_extend_attention_ref)
 if("opencl" IN_LIST KG_BACKENDS_BUILT)
   kg_unit_test(test_opencl_backend)
@@ -204,6 +205,12 @@ add_test(NAME report_matches_run COMMAND ${CMAKE_SOURCE_DIR}/tests/report_matche
          --max-time 0.3 --quiet)
 set_tests_properties(report_matches_run PROPERTIES LABELS integration TIMEOUT 300
                      ENVIRONMENT "KGRADE=${KG_BIN}")
+# Installed: `cmake --install` into a temporary prefix, then the installed
+# kgrade from an unrelated folder, its data found beside it or where a
+# variable or an option says (tests/install.sh).
+add_test(NAME install_and_run COMMAND ${CMAKE_SOURCE_DIR}/tests/install.sh ${CMAKE_COMMAND}
+         ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}/tests/data/smoke-extend-attention.jsonl)
+set_tests_properties(install_and_run PROPERTIES LABELS integration TIMEOUT 300)
 kg_integration_test(report_bad_file 2 "README.md:1: not a JSON object"
   -- report ${CMAKE_SOURCE_DIR}/README.md)
 # verify: the shipped claims against a results file; they are refused (the
