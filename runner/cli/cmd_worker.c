@@ -174,54 +174,56 @@ static int parse_hex(const char *s, uint64_t *out)
 
 /* Loads the workload and the device, draws the inputs, builds the set.
  * Replies `ready INFO` or `failed INFO`; returns 0 when ready. */
-static int start(worker_state *s, const cJSON *job)
+/* Answers "failed" with the set's status and the error. */
+static int refuse(worker_state *s, const char *status, const kg_error *e)
 {
-    kg_error e = {0};
+    cJSON *info = set_info(s, status, NULL, NULL, NULL, e);
+    reply_json("failed", info);
+    cJSON_Delete(info);
+    return -1;
+}
+
+/* The job's workload and shape, and the device opened. */
+static int open_job(worker_state *s, const cJSON *job, kg_error *e)
+{
     const char *dir = job_string(job, "baselines_dir"), *name = job_string(job, "workload");
-    const char *set = job_string(job, "set"), *backend = job_string(job, "backend");
+    const char *backend = job_string(job, "backend");
     const char *cls_name = job_string(job, "size_class");
     int cls = cls_name ? kg_size_class_parse(cls_name) : -1;
     s->backend = backend ? kg_backend_find(backend) : NULL;
-    if (!dir || !name || !set || !s->backend || cls < 0) {
-        kg_error_set(&e, KG_ERR_INVALID, "malformed job");
-        cJSON *info = set_info(s, "setup_failed", NULL, NULL, NULL, &e);
-        reply_json("failed", info);
-        cJSON_Delete(info);
-        return -1;
-    }
+    if (!dir || !name || !job_string(job, "set") || !s->backend || cls < 0)
+        return kg_error_set(e, KG_ERR_INVALID, "malformed job");
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     size_t shape_no = (size_t)job_number(job, "shape_index", 0);
     int index = (int)job_number(job, "device_index", 0);
-    const char *status = "setup_failed";
-    int rc = kg_workload_load(path, &s->w, &e);
+    int rc = kg_workload_load(path, &s->w, e);
     if (rc == KG_OK && shape_no >= s->w->shape_count[cls])
-        rc = kg_error_set(&e, KG_ERR_INVALID, "malformed job: shape index out of range");
+        rc = kg_error_set(e, KG_ERR_INVALID, "malformed job: shape index out of range");
     if (rc == KG_OK)
-        rc = kg_backend_init(s->backend, &e);
+        rc = kg_backend_init(s->backend, e);
     if (rc == KG_OK)
-        rc = kg_dev_open(s->backend, index, &s->dev, &e);
-    if (rc == KG_OK)
+        rc = kg_dev_open(s->backend, index, &s->dev, e);
+    if (rc == KG_OK) {
         s->info = *kg_dev_info(s->dev);
-    if (rc) {
-        cJSON *info = set_info(s, status, NULL, NULL, NULL, &e);
-        reply_json("failed", info);
-        cJSON_Delete(info);
-        return -1;
+        s->shape = &s->w->shapes[cls][shape_no];
     }
-    s->shape = &s->w->shapes[cls][shape_no];
-    /* The input sets the parent named, in its order. */
-    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(job, "input_seeds");
+    return rc;
+}
+
+/* The input sets the parent named, in its order, and the fill pool it
+ * drew; then the host copies, the output's copy and the fill kernel. */
+static int make_inputs(worker_state *s, const cJSON *job, kg_error *e)
+{
     uint64_t seed_values[KG_MAX_INPUT_SETS];
     size_t nseeds = 0;
     const cJSON *item;
-    cJSON_ArrayForEach(item, seeds)
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(job, "input_seeds"))
     {
         if (nseeds < KG_MAX_INPUT_SETS && cJSON_IsString(item) &&
             parse_hex(item->valuestring, &seed_values[nseeds]))
             nseeds++;
     }
-    /* The fill pool. */
     s->fill.dtype = s->w->tensors[s->w->output_index].dtype;
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(job, "fill_pool"))
     {
@@ -230,13 +232,67 @@ static int start(worker_state *s, const cJSON *job)
     }
     if (s->fill.pool_count == 0)
         kg_fill_pool_from_values(&s->fill, s->fill.dtype, (const double[]){1.0}, 1);
-    rc = kg_input_sets_create(s->w, s->shape, seed_values, nseeds ? nseeds : 1, &s->inputs, &e);
+    int rc = kg_input_sets_create(s->w, s->shape, seed_values, nseeds ? nseeds : 1, &s->inputs, e);
+    if (rc)
+        return rc;
     s->output_bytes = kg_dtype_size(s->fill.dtype) * s->inputs.sets[0][s->w->output_index].count;
-    s->output = rc ? NULL : malloc(s->output_bytes ? s->output_bytes : 1);
-    if (rc == KG_OK && !s->output)
-        rc = kg_error_set(&e, KG_ERR_MEMORY, "out of memory for the output copy");
+    s->output = malloc(s->output_bytes ? s->output_bytes : 1);
+    if (!s->output)
+        return kg_error_set(e, KG_ERR_MEMORY, "out of memory for the output copy");
+    return kg_output_fill_create(s->dev, &s->fill, &s->run.fill, e);
+}
+
+/* The status a failed kg_prepare gives the set, and its flag. */
+static const char *prepare_status(int rc, const kg_build_info *build, const char **flag)
+{
+    *flag = NULL;
     if (rc == KG_OK)
-        rc = kg_output_fill_create(s->dev, &s->fill, &s->run.fill, &e);
+        return "ok";
+    if (rc == KG_ERR_BUILD) {
+        *flag = build->source_refused ? "source_refused" : NULL;
+        return "build_failed";
+    }
+    if (rc == KG_ERR_MEMORY && build->refused_own_request) {
+        *flag = "excessive_request";
+        return "setup_failed";
+    }
+    return rc == KG_ERR_MEMORY ? "refused" : "setup_failed";
+}
+
+/* Sweeps the set's configuration where it has a sweep, builds and uploads
+ * it, and answers "ready" or "failed" with the set's description. */
+static int prepare_set(worker_state *s)
+{
+    kg_error e = {0};
+    kg_symtab chosen;
+    const kg_symtab *overrides = NULL;
+    cJSON *sweep = NULL;
+    if (s->entry->sweep_count) {
+        kg_sweep_settings sweep_settings = {.samples = 3, .max_time_s = 2.0, .hot = s->run.hot};
+        if (kg_sweep_run(s->cache, s->w, s->entry, s->shape, &s->run, &sweep_settings, &chosen,
+                         &sweep, &e) != KG_OK)
+            return refuse(s, "setup_failed", &e);
+        overrides = chosen.count ? &chosen : NULL;
+    }
+    kg_build_info build;
+    int rc = kg_prepare(s->cache, s->w, s->entry, s->shape, overrides, &s->inputs, &s->run.prepared,
+                        &build, &e);
+    const char *flag;
+    const char *status = prepare_status(rc, &build, &flag);
+    cJSON *info = set_info(s, status, flag, &build, sweep, rc ? &e : NULL);
+    reply_json(rc ? "failed" : "ready", info);
+    cJSON_Delete(info);
+    cJSON_Delete(sweep);
+    return rc ? -1 : 0;
+}
+
+/* The job: open, make the inputs, load the set's entry, prepare it. */
+static int start(worker_state *s, const cJSON *job)
+{
+    kg_error e = {0};
+    if (open_job(s, job, &e))
+        return refuse(s, "setup_failed", &e);
+    int rc = make_inputs(s, job, &e);
     if (rc == KG_OK) {
         kg_error ignored = {0};
         kg_scrubber_create(s->dev, &s->run.scrubber, &ignored);
@@ -244,51 +300,11 @@ static int start(worker_state *s, const cJSON *job)
         s->run.inputs = &s->inputs;
         s->run.hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(job, "settings"), "hot"));
-        rc = kg_kernel_entry_load(s->w, set, &s->entry, &e);
+        rc = kg_kernel_entry_load(s->w, job_string(job, "set"), &s->entry, &e);
     }
-    if (rc) {
-        cJSON *info =
-            set_info(s, rc == KG_ERR_MEMORY ? "refused" : "setup_failed", NULL, NULL, NULL, &e);
-        reply_json("failed", info);
-        cJSON_Delete(info);
-        return -1;
-    }
-    /* An autotuned set: the sweep picks its configuration on this device. */
-    kg_symtab chosen;
-    const kg_symtab *overrides = NULL;
-    cJSON *sweep = NULL;
-    if (s->entry->sweep_count) {
-        kg_sweep_settings sweep_settings = {.samples = 3, .max_time_s = 2.0, .hot = s->run.hot};
-        if (kg_sweep_run(s->cache, s->w, s->entry, s->shape, &s->run, &sweep_settings, &chosen,
-                         &sweep, &e) != KG_OK) {
-            cJSON *info = set_info(s, "setup_failed", NULL, NULL, NULL, &e);
-            reply_json("failed", info);
-            cJSON_Delete(info);
-            return -1;
-        }
-        overrides = chosen.count ? &chosen : NULL;
-    }
-    kg_build_info build;
-    rc = kg_prepare(s->cache, s->w, s->entry, s->shape, overrides, &s->inputs, &s->run.prepared,
-                    &build, &e);
-    const char *flag = NULL;
-    status = "ok";
-    if (rc == KG_ERR_BUILD) {
-        status = "build_failed";
-        flag = build.source_refused ? "source_refused" : NULL;
-    } else if (rc == KG_ERR_MEMORY && build.refused_own_request) {
-        status = "setup_failed";
-        flag = "excessive_request";
-    } else if (rc == KG_ERR_MEMORY) {
-        status = "refused";
-    } else if (rc) {
-        status = "setup_failed";
-    }
-    cJSON *info = set_info(s, status, flag, &build, sweep, rc ? &e : NULL);
-    reply_json(rc ? "failed" : "ready", info);
-    cJSON_Delete(info);
-    cJSON_Delete(sweep);
-    return rc ? -1 : 0;
+    if (rc)
+        return refuse(s, rc == KG_ERR_MEMORY ? "refused" : "setup_failed", &e);
+    return prepare_set(s);
 }
 
 static void do_run(worker_state *s, const char *args)

@@ -650,6 +650,116 @@ static int kg_apply(char op, size_t op_position, int64_t left, int64_t right, in
 }
 
 static int kg_eval_node(const kg_node *n, const kg_symtab *symbols, int64_t *value,
+                        kg_expr_error *err);
+
+/* cdiv(a, b): a / b rounded up, for a positive divisor. */
+static int kg_eval_cdiv(const kg_node *n, int64_t first, const kg_symtab *symbols, int64_t *value,
+                        kg_expr_error *err)
+{
+    int64_t divisor;
+    if (kg_eval_node(n->operands[1].node, symbols, &divisor, err) != 0)
+        return -1;
+    if (divisor <= 0) {
+        kg_expr_fail(err, n->position, "cdiv expects a positive divisor, got %lld",
+                     (long long)divisor);
+        return -1;
+    }
+    /* Truncation already rounds a negative quotient up; a positive one with
+     * a remainder needs one more. (a + b - 1) / b would overflow near
+     * INT64_MAX. */
+    int64_t quotient = first / divisor;
+    if (first % divisor != 0 && first > 0)
+        quotient++;
+    *value = quotient;
+    return 0;
+}
+
+/* pow2ceil(a): the smallest power of two at least a (1 for a <= 1). */
+static int kg_eval_pow2ceil(const kg_node *n, int64_t first, int64_t *value, kg_expr_error *err)
+{
+    int64_t power = 1;
+    while (power < first) {
+        if (power > INT64_MAX / 2) {
+            kg_expr_fail(err, n->position, "integer overflow");
+            return -1;
+        }
+        power *= 2;
+    }
+    *value = power;
+    return 0;
+}
+
+/* eq, ne, lt, le, gt, ge: 1 or 0. */
+static int kg_eval_compare(const kg_node *n, int64_t first, const kg_symtab *symbols,
+                           int64_t *value, kg_expr_error *err)
+{
+    int64_t second;
+    if (kg_eval_node(n->operands[1].node, symbols, &second, err) != 0)
+        return -1;
+    switch (n->function) {
+    case KG_FUNC_EQ:
+        *value = first == second;
+        break;
+    case KG_FUNC_NE:
+        *value = first != second;
+        break;
+    case KG_FUNC_LT:
+        *value = first < second;
+        break;
+    case KG_FUNC_LE:
+        *value = first <= second;
+        break;
+    case KG_FUNC_GT:
+        *value = first > second;
+        break;
+    default:
+        *value = first >= second;
+        break;
+    }
+    return 0;
+}
+
+/* min and max over any number of operands. */
+static int kg_eval_extremum(const kg_node *n, int64_t first, const kg_symtab *symbols,
+                            int64_t *value, kg_expr_error *err)
+{
+    int64_t best = first;
+    for (size_t i = 1; i < n->count; i++) {
+        int64_t candidate;
+        if (kg_eval_node(n->operands[i].node, symbols, &candidate, err) != 0)
+            return -1;
+        if (n->function == KG_FUNC_MIN ? candidate < best : candidate > best)
+            best = candidate;
+    }
+    *value = best;
+    return 0;
+}
+
+/* A function call: the first operand is always evaluated; `if` evaluates
+ * only the chosen branch, so the other may divide by zero or use a value
+ * that is invalid in this case. */
+static int kg_eval_call(const kg_node *n, const kg_symtab *symbols, int64_t *value,
+                        kg_expr_error *err)
+{
+    int64_t first;
+    if (kg_eval_node(n->operands[0].node, symbols, &first, err) != 0)
+        return -1;
+    switch (n->function) {
+    case KG_FUNC_CDIV:
+        return kg_eval_cdiv(n, first, symbols, value, err);
+    case KG_FUNC_IF:
+        return kg_eval_node(n->operands[first != 0 ? 1 : 2].node, symbols, value, err);
+    case KG_FUNC_POW2CEIL:
+        return kg_eval_pow2ceil(n, first, value, err);
+    case KG_FUNC_MIN:
+    case KG_FUNC_MAX:
+        return kg_eval_extremum(n, first, symbols, value, err);
+    default:
+        return kg_eval_compare(n, first, symbols, value, err);
+    }
+}
+
+static int kg_eval_node(const kg_node *n, const kg_symtab *symbols, int64_t *value,
                         kg_expr_error *err)
 {
     switch (n->kind) {
@@ -687,82 +797,8 @@ static int kg_eval_node(const kg_node *n, const kg_symtab *symbols, int64_t *val
         *value = accumulated;
         return 0;
     }
-    case KG_NODE_CALL: {
-        int64_t first;
-        if (kg_eval_node(n->operands[0].node, symbols, &first, err) != 0)
-            return -1;
-        if (n->function == KG_FUNC_CDIV) {
-            int64_t divisor;
-            if (kg_eval_node(n->operands[1].node, symbols, &divisor, err) != 0)
-                return -1;
-            if (divisor <= 0) {
-                kg_expr_fail(err, n->position, "cdiv expects a positive divisor, got %lld",
-                             (long long)divisor);
-                return -1;
-            }
-            /* Truncation already rounds a negative quotient up; a positive
-             * one with a remainder needs one more. (a + b - 1) / b would
-             * overflow near INT64_MAX. */
-            int64_t quotient = first / divisor;
-            if (first % divisor != 0 && first > 0)
-                quotient++;
-            *value = quotient;
-            return 0;
-        }
-        if (n->function == KG_FUNC_IF) {
-            /* Only the chosen branch is evaluated, so the other may divide
-             * by zero or use a value that is invalid in this case. */
-            return kg_eval_node(n->operands[first != 0 ? 1 : 2].node, symbols, value, err);
-        }
-        if (n->function == KG_FUNC_POW2CEIL) {
-            int64_t power = 1;
-            while (power < first) {
-                if (power > INT64_MAX / 2) {
-                    kg_expr_fail(err, n->position, "integer overflow");
-                    return -1;
-                }
-                power *= 2;
-            }
-            *value = power;
-            return 0;
-        }
-        if (n->function != KG_FUNC_MIN && n->function != KG_FUNC_MAX) {
-            int64_t second;
-            if (kg_eval_node(n->operands[1].node, symbols, &second, err) != 0)
-                return -1;
-            switch (n->function) {
-            case KG_FUNC_EQ:
-                *value = first == second;
-                break;
-            case KG_FUNC_NE:
-                *value = first != second;
-                break;
-            case KG_FUNC_LT:
-                *value = first < second;
-                break;
-            case KG_FUNC_LE:
-                *value = first <= second;
-                break;
-            case KG_FUNC_GT:
-                *value = first > second;
-                break;
-            default:
-                *value = first >= second;
-                break;
-            }
-            return 0;
-        }
-        int64_t best = first;
-        for (size_t i = 1; i < n->count; i++) {
-            int64_t candidate;
-            if (kg_eval_node(n->operands[i].node, symbols, &candidate, err) != 0)
-                return -1;
-            if (n->function == KG_FUNC_MIN ? candidate < best : candidate > best)
-                best = candidate;
-        }
-        *value = best;
-        return 0;
-    }
+    case KG_NODE_CALL:
+        return kg_eval_call(n, symbols, value, err);
     }
     kg_expr_fail(err, n->position, "internal error: unknown node kind %d", (int)n->kind);
     return -1;
