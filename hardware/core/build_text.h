@@ -8,6 +8,7 @@
 #ifndef KG_BUILD_TEXT_H
 #define KG_BUILD_TEXT_H
 
+#include "device.h"
 #include "str.h"
 
 #include <stddef.h>
@@ -36,11 +37,10 @@ typedef struct kg_build_options {
     char extra[1024];
 } kg_build_options;
 
-/* Fills `o` from the request; `name` is the source's, for messages.
- * Returns 0, or -1 with a message in `why` (too many defines or options,
- * an unsafe define, options too long). */
-int kg_build_options_make(kg_build_options *o, const char *const *defines, size_t define_count,
-                          const char *options, const char *name, char *why, size_t why_size);
+/* Fills `o` from the request (its name is for messages). KG_OK, or
+ * KG_ERR_INVALID when there are too many defines or options, a define is
+ * unsafe, or the options are too long. */
+int kg_build_options_make(kg_build_options *o, const kg_build_request *req, kg_error *err);
 /* Adds one of the backend's own options (a string that outlives `o`);
  * at most KG_BUILD_MAX_OWN. */
 void kg_build_options_add(kg_build_options *o, const char *option);

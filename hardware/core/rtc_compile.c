@@ -79,10 +79,9 @@ int kg_rtc_compile(const kg_rtc_vendor *v, const kg_build_request *req, const ch
     if (rc)
         return rc;
     kg_build_options opts;
-    char why[512], scratch[KG_RTC_SCRATCH][96];
-    if (kg_build_options_make(&opts, req->defines, req->define_count, req->options, name, why,
-                              sizeof why) != 0)
-        return kg_error_set(err, KG_ERR_INVALID, "%s", why);
+    char scratch[KG_RTC_SCRATCH][96];
+    if ((rc = kg_build_options_make(&opts, req, err)))
+        return rc;
     v->add_options(&opts, arch, scratch);
 
     kg_text source = {0};

@@ -457,10 +457,9 @@ static int kg_cl_check_language(const kg_build_request *req, const char *name, k
 static int kg_cl_options(const kg_build_request *req, const char *name, char **out, kg_error *err)
 {
     kg_build_options opts;
-    char why[512];
-    if (kg_build_options_make(&opts, req->defines, req->define_count, req->options, name, why,
-                              sizeof why) != 0)
-        return kg_error_set(err, KG_ERR_INVALID, "%s", why);
+    int rc = kg_build_options_make(&opts, req, err);
+    if (rc)
+        return rc;
     *out = kg_build_options_join(&opts, "-cl-std=CL1.2");
     if (!*out)
         return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory preparing the build", name);
