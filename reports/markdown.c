@@ -228,9 +228,11 @@ static void speed_of_light(FILE *out, const cJSON *records, const char *workload
 
 /* Claims about the workload, against the bound over its `reference` set. */
 static void claims(FILE *out, const cJSON *records, const char *workload, const char *baseline,
-                   const cJSON *peaks)
+                   const cJSON *peaks, const char *claims_dir)
 {
-    cJSON *list = kg_claims_for_workload(KG_SOURCE_DIR "/reports/claims", workload);
+    if (!claims_dir)
+        return;
+    cJSON *list = kg_claims_for_workload(claims_dir, workload);
     cJSON *shapes = cJSON_CreateArray();
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
@@ -398,7 +400,7 @@ static void headline(FILE *out, const cJSON *records, const cJSON *summary, cons
     }
 }
 
-void kg_report_markdown(FILE *out, const cJSON *records)
+void kg_report_markdown(FILE *out, const cJSON *records, const char *claims_dir)
 {
     const cJSON *head = find_type(records, KG_RECORD_RUN);
     const cJSON *device = cJSON_GetObjectItemCaseSensitive(head, KG_KEY_RUN_DEVICE);
@@ -461,7 +463,7 @@ void kg_report_markdown(FILE *out, const cJSON *records)
         geomean_line(out, g);
         kernel_sets(out, records, name, against);
         speed_of_light(out, records, name, against, candidate, peaks);
-        claims(out, records, name, against, peaks);
+        claims(out, records, name, against, peaks, claims_dir);
     }
     if (several_baselines) {
         /* Baseline sensitivity: the same candidate against each baseline. */

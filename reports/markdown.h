@@ -12,7 +12,9 @@
 
 /* Writes the report for `records` (a run header, shape records and an
  * optional summary record, as in a results file) to `out`. When no summary
- * record is present one is computed. */
-void kg_report_markdown(FILE *out, const cJSON *records);
+ * record is present one is computed. The published claims about each
+ * workload are read from `claims_dir` (data_dirs.h finds it; NULL for
+ * none). */
+void kg_report_markdown(FILE *out, const cJSON *records, const char *claims_dir);
 
 #endif

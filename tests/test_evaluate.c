@@ -10,8 +10,6 @@
 #include "kg_test.h"
 #include "tensors.h"
 
-extern const kg_backend kg_opencl_backend;
-
 static kg_shape make_shape(int64_t rows, int64_t cols)
 {
     kg_shape s = {.name = "test"};
@@ -23,9 +21,9 @@ static kg_shape make_shape(int64_t rows, int64_t cols)
 
 int main(void)
 {
-    const kg_backend *cl = &kg_opencl_backend;
+    const kg_backend *cl = kg_backend_find("opencl");
     kg_error err = {0};
-    if (cl->init(&err) != KG_OK || cl->device_count() < 1) {
+    if (!cl || kg_backend_init(cl, &err) != KG_OK || kg_backend_device_count(cl) < 1) {
         printf("SKIP: no OpenCL device (%s)\n", err.message);
         return KG_TEST_SKIP;
     }
@@ -35,8 +33,8 @@ int main(void)
     KG_CHECK_INT(kg_kernel_entry_load(w, "naive", &naive, &err), KG_OK);
     kg_device_info info;
     kg_device *dev = NULL;
-    KG_CHECK_INT(cl->device_info(0, &info, &err), KG_OK);
-    KG_CHECK_INT(cl->device_open(0, &dev, &err), KG_OK);
+    KG_CHECK_INT(kg_backend_device_info(cl, 0, &info, &err), KG_OK);
+    KG_CHECK_INT(kg_dev_open(cl, 0, &dev, &err), KG_OK);
     if (!w || !naive || !dev)
         return kg_test_finish("test_evaluate");
 
@@ -51,7 +49,7 @@ int main(void)
     /* Device: pretend it has 1 MiB; 512 x 1024 floats in and out is 4 MiB. */
     kg_device_info small = info;
     small.global_mem_bytes = 1 << 20;
-    kg_build_cache *cache = kg_build_cache_create(cl, dev, &small);
+    kg_build_cache *cache = kg_build_cache_create(dev, &small);
     kg_shape mid = make_shape(512, 1024);
     uint64_t seeds[2] = {1, 2};
     kg_input_sets inputs;
@@ -67,7 +65,7 @@ int main(void)
 
     /* A set whose own scratch request does not fit is refused as a failure
      * of the set, not of the shape. */
-    cache = kg_build_cache_create(cl, dev, &info);
+    cache = kg_build_cache_create(dev, &info);
     cJSON *greedy_json = cJSON_Parse(
         "{\"source\": \"naive.kc\", \"language\": \"portable\", \"defines\": {\"BLOCK\": 1},"
         " \"scratch\": [{\"name\": \"hoard\", \"dtype\": \"f32\", \"count\": "
@@ -100,7 +98,7 @@ int main(void)
         kg_fill_pool_from_values(&fill, KG_DTYPE_F32, values, 5);
         fill.seed = 0x1234567890abcdefull;
         kg_output_fill *filler = NULL;
-        KG_CHECK_INT(kg_output_fill_create(cl, dev, &fill, &filler, &err), KG_OK);
+        KG_CHECK_INT(kg_output_fill_create(dev, &fill, &filler, &err), KG_OK);
         size_t count;
         kg_buffer *out = kg_prepared_output(p, &count);
         KG_CHECK_INT(count, 512 * 1024);
@@ -158,7 +156,7 @@ int main(void)
     kg_input_sets_free(w, &inputs);
     kg_build_cache_free(cache);
     kg_kernel_entry_free(naive);
-    cl->device_close(dev);
+    kg_dev_close(dev);
     kg_workload_free(w);
     return kg_test_finish("test_evaluate");
 }

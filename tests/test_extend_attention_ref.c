@@ -96,8 +96,8 @@ static void structure(int shuffle)
     kg_symtab_set(&sym, "logit_cap", 0);
     kg_symtab_set(&sym, "shuffle", shuffle);
     kg_symtab_set(&sym, "length_seed", 7);
-    char why[128] = "";
-    KG_CHECK_MSG(ref->derive(&sym, why, sizeof why) == 0, "%s", why);
+    kg_error why = {0};
+    KG_CHECK_MSG(ref->derive(&sym, &why) == 0, "%s", why.message);
     int64_t sum_e = 0, sum_p = 0, max_e = 0, kv_tokens = 0, prefix_pairs = 0, causal_pairs = 0;
     kg_symtab_get(&sym, "sum_extend", &sum_e);
     kg_symtab_get(&sym, "sum_prefix", &sum_p);
@@ -168,8 +168,8 @@ static void recheck_layouts(void)
     kg_symtab_set(&sym, "logit_cap", 0);
     kg_symtab_set(&sym, "shuffle", 0);
     kg_symtab_set(&sym, "length_seed", 7);
-    char why[128] = "";
-    KG_CHECK_MSG(ref->derive(&sym, why, sizeof why) == 0, "%s", why);
+    kg_error why = {0};
+    KG_CHECK_MSG(ref->derive(&sym, &why) == 0, "%s", why.message);
     int64_t sum_e = 0, sum_p = 0, max_e = 0, kv_tokens = 0;
     kg_symtab_get(&sym, "sum_extend", &sum_e);
     kg_symtab_get(&sym, "sum_prefix", &sum_p);
@@ -252,9 +252,9 @@ int main(void)
     kg_symtab bad;
     kg_symtab_init(&bad);
     kg_symtab_set(&bad, "B", 2);
-    char why[128] = "";
-    KG_CHECK(ref->derive(&bad, why, sizeof why) != 0);
-    KG_CHECK_CONTAINS(why, "needs B, N_CTX");
+    kg_error why = {0};
+    KG_CHECK(ref->derive(&bad, &why) != 0);
+    KG_CHECK_CONTAINS(why.message, "needs B, N_CTX");
 
     /* A huge N_CTX is refused, not summed into an int64 overflow (also
      * tests/fuzz/corpus/fuzz_workload/regress-extend-attention-n-ctx-9e15.json). */
@@ -267,9 +267,9 @@ int main(void)
     kg_symtab_set(&huge, "D", 1);
     kg_symtab_set(&huge, "shuffle", 0);
     kg_symtab_set(&huge, "length_seed", 1);
-    KG_CHECK(ref->derive(&huge, why, sizeof why) != 0);
-    KG_CHECK_CONTAINS(why, "must be in [4, 2097152]");
+    KG_CHECK(ref->derive(&huge, &why) != 0);
+    KG_CHECK_CONTAINS(why.message, "must be in [4, 2097152]");
     kg_symtab_set(&huge, "N_CTX", 2097152); /* the largest allowed: every sum fits */
-    KG_CHECK_MSG(ref->derive(&huge, why, sizeof why) == 0, "%s", why);
+    KG_CHECK_MSG(ref->derive(&huge, &why) == 0, "%s", why.message);
     return kg_test_finish("test_extend_attention_ref");
 }

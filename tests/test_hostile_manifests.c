@@ -261,19 +261,18 @@ static void test_manifest_not_a_file(const kg_workload *w)
 /* The allowlist as a function: what docs/formats.md lists. */
 static void test_option_check(void)
 {
-    char why[512];
-    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_OPENCL, "-cl-denorms-are-zero", why, sizeof why),
-                 0);
-    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "--maxrregcount=16", why, sizeof why), 0);
-    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "--maxrregcount=255", why, sizeof why), 0);
-    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "--maxrregcount=15", why, sizeof why), -1);
-    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "--maxrregcount=256", why, sizeof why), -1);
-    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "-prec-sqrt=false", why, sizeof why), 0);
-    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "-fmad=", why, sizeof why), -1);
-    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "", why, sizeof why), -1);
-    KG_CHECK_CONTAINS(why, "'' is not an allowed compiler option for cuda");
-    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_HIP, "-O3", why, sizeof why), 0);
-    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_OPENCL, "-O3", why, sizeof why), -1);
+    kg_error why = {0};
+    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_OPENCL, "-cl-denorms-are-zero", &why), 0);
+    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "--maxrregcount=16", &why), 0);
+    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "--maxrregcount=255", &why), 0);
+    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "--maxrregcount=15", &why), KG_ERR_INVALID);
+    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "--maxrregcount=256", &why), KG_ERR_INVALID);
+    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "-prec-sqrt=false", &why), 0);
+    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "-fmad=", &why), KG_ERR_INVALID);
+    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_CUDA, "", &why), KG_ERR_INVALID);
+    KG_CHECK_CONTAINS(why.message, "'' is not an allowed compiler option for cuda");
+    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_HIP, "-O3", &why), 0);
+    KG_CHECK_INT(kg_compiler_option_check(KG_LANG_OPENCL, "-O3", &why), KG_ERR_INVALID);
 }
 
 int main(void)

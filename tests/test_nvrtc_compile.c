@@ -118,9 +118,9 @@ int main(void)
         "-std=c++20"};
     char joined[512] = "";
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
-        char why[512];
-        KG_CHECK_MSG(kg_compiler_option_check(KG_LANG_CUDA, allowed[i], why, sizeof why) == 0, "%s",
-                     why);
+        kg_error why = {0};
+        KG_CHECK_MSG(kg_compiler_option_check(KG_LANG_CUDA, allowed[i], &why) == 0, "%s",
+                     why.message);
         size_t len = strlen(joined);
         snprintf(joined + len, sizeof joined - len, "%s%s", len ? " " : "", allowed[i]);
     }

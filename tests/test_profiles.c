@@ -244,7 +244,7 @@ int main(void)
      * (10 ms). */
     p = kg_profile_find(dir, &h100, &err);
     kg_peaks peaks;
-    KG_CHECK_INT(kg_peaks_find(NULL, NULL, &h100, p, &peaks, &err), KG_OK);
+    KG_CHECK_INT(kg_peaks_find(NULL, p, &peaks, &err), KG_OK);
     KG_CHECK(!peaks.measured);
     KG_CHECK_CONTAINS(peaks.source, "h100-sxm.json");
     KG_CHECK_NEAR(kg_peaks_speed_of_light(&peaks, 1e12, 1e6, "bf16"), 1e12 / 989.4e12, 1e-15);

@@ -7,6 +7,26 @@ function(kg_unit_test name)
   set_tests_properties(${name} PROPERTIES LABELS unit SKIP_RETURN_CODE 77 TIMEOUT 120)
 endfunction()
 
+# The host test backend (tests/host_backend): the GPU core over host memory
+# with C kernels, so the device API, the core and the runner's logic are
+# tested without a device. kgrade_host is kgrade with it registered.
+add_library(kg_host_backend STATIC tests/host_backend/host_backend.c
+            tests/host_backend/host_kernels.c)
+target_include_directories(kg_host_backend PUBLIC tests/host_backend)
+target_link_libraries(kg_host_backend PUBLIC kgrade_core kg_hardware_vendor)
+add_executable(kgrade_host tests/host_backend/kgrade_host.c)
+target_link_libraries(kgrade_host PRIVATE kg_host_backend)
+
+kg_unit_test(test_device_api)
+target_link_libraries(test_device_api PRIVATE kg_host_backend)
+# The runner's logic end to end on the host backend (tests/host_runs.sh):
+# exact speedups and samples, stopping rules, sweeps, worker failures and
+# time-outs, resume. No device needed.
+foreach(case pipeline stopping sweep failures resume)
+  add_test(NAME host_${case} COMMAND ${CMAKE_SOURCE_DIR}/tests/host_runs.sh ${case})
+  set_tests_properties(host_${case} PROPERTIES LABELS "unit;host" TIMEOUT 300
+                       ENVIRONMENT "KGRADE_HOST=$<TARGET_FILE:kgrade_host>;SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+endforeach()
 kg_unit_test(test_expr)
 kg_unit_test(test_stats)
 kg_unit_test(test_stats_coverage)
@@ -22,6 +42,7 @@ kg_unit_test(test_sol_check)
 kg_unit_test(test_cli)
 kg_unit_test(test_dtype)
 kg_unit_test(test_profiles)
+kg_unit_test(test_data_dirs)
 kg_unit_test(test_extend_attention_ref)
 if("opencl" IN_LIST KG_BACKENDS_BUILT)
   kg_unit_test(test_opencl_backend)
@@ -185,6 +206,12 @@ add_test(NAME report_matches_run COMMAND ${CMAKE_SOURCE_DIR}/tests/report_matche
          --max-time 0.3 --quiet)
 set_tests_properties(report_matches_run PROPERTIES LABELS integration TIMEOUT 300
                      ENVIRONMENT "KGRADE=${KG_BIN}")
+# Installed: `cmake --install` into a temporary prefix, then the installed
+# kgrade from an unrelated folder, its data found beside it or where a
+# variable or an option says (tests/install.sh).
+add_test(NAME install_and_run COMMAND ${CMAKE_SOURCE_DIR}/tests/install.sh ${CMAKE_COMMAND}
+         ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}/tests/data/smoke-extend-attention.jsonl)
+set_tests_properties(install_and_run PROPERTIES LABELS integration TIMEOUT 300)
 kg_integration_test(report_bad_file 2 "README.md:1: not a JSON object"
   -- report ${CMAKE_SOURCE_DIR}/README.md)
 # verify: the shipped claims against a results file; they are refused (the

@@ -41,29 +41,28 @@ static int get(const kg_symtab *t, const char *name, int64_t *v)
 
 /* Reads the shape's symbols and draws the lengths; the same symbols always
  * give the same batch. */
-static int read_batch(const kg_symtab *t, batch *b, char *why, size_t why_size)
+static int read_batch(const kg_symtab *t, batch *b, kg_error *err)
 {
     if (get(t, "B", &b->B) || get(t, "N_CTX", &b->n_ctx) || get(t, "Hq", &b->Hq) ||
         get(t, "Hkv", &b->Hkv) || get(t, "D", &b->D) || get(t, "shuffle", &b->shuffle) ||
         get(t, "length_seed", &b->seed)) {
-        snprintf(why, why_size, "needs B, N_CTX, Hq, Hkv, D, shuffle and length_seed");
-        return -1;
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "needs B, N_CTX, Hq, Hkv, D, shuffle and length_seed");
     }
     if (b->B < 1 || b->B > MAX_BATCH) {
-        snprintf(why, why_size, "B = %lld must be in [1, %d]", (long long)b->B, MAX_BATCH);
-        return -1;
+        return kg_error_set(err, KG_ERR_INVALID, "B = %lld must be in [1, %d]", (long long)b->B,
+                            MAX_BATCH);
     }
     if (b->n_ctx < 4 || b->n_ctx > MAX_N_CTX) {
-        snprintf(why, why_size,
-                 "N_CTX = %lld must be in [4, %d] (lengths are drawn from "
-                 "[1, N_CTX/2))",
-                 (long long)b->n_ctx, MAX_N_CTX);
-        return -1;
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "N_CTX = %lld must be in [4, %d] (lengths are drawn from "
+                            "[1, N_CTX/2))",
+                            (long long)b->n_ctx, MAX_N_CTX);
     }
     if (b->Hkv < 1 || b->Hq < b->Hkv || b->Hq % b->Hkv != 0 || b->D < 1) {
-        snprintf(why, why_size, "Hq = %lld must be a multiple of Hkv = %lld, D = %lld >= 1",
-                 (long long)b->Hq, (long long)b->Hkv, (long long)b->D);
-        return -1;
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "Hq = %lld must be a multiple of Hkv = %lld, D = %lld >= 1",
+                            (long long)b->Hq, (long long)b->Hkv, (long long)b->D);
     }
     kg_rng rng;
     kg_rng_seed(&rng, (uint64_t)b->seed);
@@ -72,14 +71,15 @@ static int read_batch(const kg_symtab *t, batch *b, char *why, size_t why_size)
         b->prefix[i] = 1 + (int64_t)kg_rng_below(&rng, span);
         b->extend[i] = 1 + (int64_t)kg_rng_below(&rng, span);
     }
-    return 0;
+    return KG_OK;
 }
 
-static int derive(kg_symtab *t, char *why, size_t why_size)
+static int derive(kg_symtab *t, kg_error *err)
 {
     batch b;
-    if (read_batch(t, &b, why, why_size))
-        return -1;
+    int rc = read_batch(t, &b, err);
+    if (rc)
+        return rc;
     int64_t sum_e = 0, sum_p = 0, max_e = 0, prefix_pairs = 0, causal_pairs = 0;
     for (int64_t i = 0; i < b.B; i++) {
         sum_e += b.extend[i];
@@ -92,8 +92,7 @@ static int derive(kg_symtab *t, char *why, size_t why_size)
         kg_symtab_set(t, "max_extend", max_e) || kg_symtab_set(t, "kv_tokens", sum_p + sum_e) ||
         kg_symtab_set(t, "prefix_pairs", prefix_pairs) ||
         kg_symtab_set(t, "causal_pairs", causal_pairs)) {
-        snprintf(why, why_size, "too many symbols");
-        return -1;
+        return kg_error_set(err, KG_ERR_INVALID, "too many symbols");
     }
     return 0;
 }
@@ -119,8 +118,7 @@ static void shuffle_slots(int32_t *slot, int64_t n, kg_rng *rng)
 static int fill(const kg_symtab *t, uint64_t layout_seed, kg_host_tensor *out)
 {
     batch b;
-    char why[128];
-    if (read_batch(t, &b, why, sizeof why))
+    if (read_batch(t, &b, NULL))
         return -1;
     kg_rng rng;
     kg_rng_seed(&rng, layout_seed ^ 0x1a9047ull);

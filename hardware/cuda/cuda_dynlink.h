@@ -12,7 +12,7 @@
 #ifndef KG_CUDA_DYNLINK_H
 #define KG_CUDA_DYNLINK_H
 
-#include "backend.h"
+#include "device.h"
 #include "dynlink.h"
 
 #include <cuda.h>

@@ -1,6 +1,7 @@
-/* NVRTC compilation of portable and CUDA C++ kernels to cubin. */
+/* NVRTC as a runtime compiler (rtc_compile.h): portable and CUDA C++ kernels
+ * to cubin. */
 #include "nvrtc_compile.h"
-#include "build_text.h"
+#include "rtc_compile.h"
 #include "cuda_dynlink.h"
 
 #include <stdio.h>
@@ -36,103 +37,77 @@ const char *kg_nvrtc_description(void)
     return description;
 }
 
-static char *program_log(nvrtcProgram prog)
+static const char *error_string(int rc)
 {
-    size_t size = 0;
-    if (nvrtc.nvrtcGetProgramLogSize(prog, &size) != NVRTC_SUCCESS)
-        size = 0;
-    char *log = malloc(size + 1);
-    if (!log)
-        return NULL;
-    log[0] = '\0';
-    if (size && nvrtc.nvrtcGetProgramLog(prog, log) == NVRTC_SUCCESS)
-        log[size] = '\0';
-    return log;
+    return nvrtc.nvrtcGetErrorString((nvrtcResult)rc);
 }
 
-static int nvrtc_fail(kg_error *err, int status, nvrtcResult rc, const char *what, const char *name)
+static int create(void **prog, const char *source, const char *name)
 {
-    return kg_error_set_vendor(err, status, (int)rc, nvrtc.nvrtcGetErrorString(rc), "%s: %s: %s",
-                               name, what, nvrtc.nvrtcGetErrorString(rc));
+    return (int)nvrtc.nvrtcCreateProgram((nvrtcProgram *)prog, source, name, 0, NULL, NULL);
 }
+
+static int compile(void *prog, int count, const char *const *options)
+{
+    return (int)nvrtc.nvrtcCompileProgram(prog, count, options);
+}
+
+static int log_size(void *prog, size_t *size)
+{
+    return (int)nvrtc.nvrtcGetProgramLogSize(prog, size);
+}
+
+static int get_log(void *prog, char *out)
+{
+    return (int)nvrtc.nvrtcGetProgramLog(prog, out);
+}
+
+static int code_size(void *prog, size_t *size)
+{
+    return (int)nvrtc.nvrtcGetCUBINSize(prog, size);
+}
+
+static int code(void *prog, void *out)
+{
+    return (int)nvrtc.nvrtcGetCUBIN(prog, out);
+}
+
+static void destroy(void *prog)
+{
+    nvrtcProgram p = prog;
+    nvrtc.nvrtcDestroyProgram(&p);
+}
+
+/* The exact architecture (a cubin, no JIT at load time), line info for
+ * profilers, and C++17 unless the request names a standard. */
+static void add_options(kg_build_options *o, const char *arch, char (*scratch)[96])
+{
+    snprintf(scratch[0], sizeof scratch[0], "--gpu-architecture=%s", arch);
+    kg_build_options_add(o, scratch[0]);
+    kg_build_options_add(o, "-lineinfo");
+    if (!o->has_std)
+        kg_build_options_add(o, "-std=c++17");
+}
+
+static const kg_rtc_vendor nvrtc_vendor = {
+    .compiler = "NVRTC",
+    .native = KG_LANG_CUDA,
+    .prelude = kg_cuda_prelude,
+    .native_prelude = NULL,
+    .load = ensure_nvrtc,
+    .add_options = add_options,
+    .error_string = error_string,
+    .create = create,
+    .compile = compile,
+    .log_size = log_size,
+    .log = get_log,
+    .code_size = code_size,
+    .code = code,
+    .destroy = destroy,
+};
 
 int kg_nvrtc_compile(const kg_build_request *req, const char *arch, void **image,
                      size_t *image_size, char **log, kg_error *err)
 {
-    *image = NULL;
-    *image_size = 0;
-    if (log)
-        *log = NULL;
-    const char *name = req->source_name ? req->source_name : "<source>";
-    if (req->language != KG_LANG_PORTABLE && req->language != KG_LANG_CUDA)
-        return kg_error_set(err, KG_ERR_UNSUPPORTED, "%s: NVRTC compiles portable or cuda, not %s",
-                            name, kg_language_name(req->language));
-    if (!req->source)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: no source text", name);
-    int rc = ensure_nvrtc(err);
-    if (rc)
-        return rc;
-
-    /* Options: the defines and the request's allowlisted options, then the
-     * exact architecture (a cubin, no JIT at load time), line info for
-     * profilers, and C++17 unless the request names a standard. */
-    kg_build_options opts;
-    char why[512];
-    if (kg_build_options_make(&opts, req->defines, req->define_count, req->options, name, why,
-                              sizeof why) != 0)
-        return kg_error_set(err, KG_ERR_INVALID, "%s", why);
-    char arch_option[48];
-    snprintf(arch_option, sizeof arch_option, "--gpu-architecture=%s", arch);
-    kg_build_options_add(&opts, arch_option);
-    kg_build_options_add(&opts, "-lineinfo");
-    if (!opts.has_std)
-        kg_build_options_add(&opts, "-std=c++17");
-
-    kg_text source = {0};
-    kg_text_source(&source, req->language == KG_LANG_PORTABLE ? kg_cuda_prelude : NULL, name,
-                   req->source, req->source_size);
-    if (source.failed) {
-        free(source.data);
-        return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory preparing the build", name);
-    }
-    nvrtcProgram prog;
-    nvrtcResult nr = nvrtc.nvrtcCreateProgram(&prog, source.data, name, 0, NULL, NULL);
-    free(source.data);
-    if (nr != NVRTC_SUCCESS)
-        return nvrtc_fail(err, KG_ERR_BUILD, nr, "nvrtcCreateProgram failed", name);
-    nr = nvrtc.nvrtcCompileProgram(prog, opts.count, opts.list);
-    char *text = program_log(prog);
-    if (nr != NVRTC_SUCCESS) {
-        char headline[512];
-        kg_log_headline(text, headline, sizeof headline);
-        kg_error_set_vendor(err, KG_ERR_BUILD, (int)nr, nvrtc.nvrtcGetErrorString(nr),
-                            "building %s for %s failed: %s%s%s", name, arch,
-                            nvrtc.nvrtcGetErrorString(nr), headline[0] ? ": " : "", headline);
-        nvrtc.nvrtcDestroyProgram(&prog);
-        if (log)
-            *log = text;
-        else
-            free(text);
-        return KG_ERR_BUILD;
-    }
-    size_t size = 0;
-    nr = nvrtc.nvrtcGetCUBINSize(prog, &size);
-    void *cubin = nr == NVRTC_SUCCESS && size ? malloc(size) : NULL;
-    if (cubin)
-        nr = nvrtc.nvrtcGetCUBIN(prog, cubin);
-    nvrtc.nvrtcDestroyProgram(&prog);
-    if (!cubin || nr != NVRTC_SUCCESS) {
-        free(cubin);
-        free(text);
-        if (nr != NVRTC_SUCCESS)
-            return nvrtc_fail(err, KG_ERR_BUILD, nr, "reading the cubin failed", name);
-        return kg_error_set(err, KG_ERR_MEMORY, "%s: no memory for a %zu-byte cubin", name, size);
-    }
-    *image = cubin;
-    *image_size = size;
-    if (log)
-        *log = text;
-    else
-        free(text);
-    return KG_OK;
+    return kg_rtc_compile(&nvrtc_vendor, req, arch, image, image_size, log, err);
 }

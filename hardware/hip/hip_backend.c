@@ -1,18 +1,16 @@
 /*
  * The HIP backend (AMD GPUs through ROCm): the HIP runtime and hiprtc, both
- * loaded at run time (hip_dynlink.c), behind the kg_backend interface.
- *
- * One stream per opened device; every launch, fill and event goes to it, in
- * the order the runner enqueued. Device time is read from HIP events
- * recorded on the stream around the launches. HIP has no explicit context:
- * every entry point selects the device first (hipSetDevice).
+ * loaded at run time (hip_dynlink.c), on the GPU core (gpu_core.c) that it
+ * shares with CUDA. What is HIP's own is here: loading and listing devices,
+ * their properties (with the Infinity Cache the runtime does not report),
+ * and the runtime calls behind the core's vendor table. HIP has no
+ * explicit context: selecting a device is hipSetDevice.
  *
  * Exercised on real AMD hardware: not yet (docs/validation.md). What runs
  * in CI without a GPU: hiprtc compiles for gfx908, gfx90a and gfx1030, and
  * the no-device path.
  */
-#include "backend.h"
-#include "launch_params.h"
+#include "gpu_core.h"
 #include "hip_dynlink.h"
 #include "hiprtc_compile.h"
 
@@ -20,67 +18,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KG_HIP_FLUSH_MIN_BYTES ((size_t)8 << 20)
-#define KG_HIP_MAX_ARGS        64
-
 static struct {
-    int state;  /* 0 not tried, 1 ready, -1 failed */
-    int status; /* init's result, replayed on later calls */
-    kg_error error;
     kg_hip_runtime rt;
     int device_count;
 } hip;
 
-struct kg_device {
-    int index;
-    hipStream_t stream;
-    hipEvent_t start, stop;
-    int timing;
-    size_t region_launches;
-    void *flush;
-    size_t flush_bytes;
-    uint32_t flush_calls;
-    size_t llc_bytes;
-    char arch[64]; /* gcnArchName, e.g. "gfx90a:sramecc+:xnack-" */
-};
-
-struct kg_program {
-    kg_device *dev;
-    hipModule_t module;
-    char *source_name;
-};
-
-struct kg_kernel {
-    kg_device *dev;
-    hipFunction_t function;
-    char *entry;
-    char *source_name;
-};
-
-struct kg_buffer {
-    kg_device *dev;
-    char *ptr;
-    size_t bytes;
-    int is_view; /* aliases part of another buffer: nothing to free */
-};
-
 /* ---- errors --------------------------------------------------------------- */
 
-static const char *hip_error_name(hipError_t rc)
+static const char *hip_error_name(int rc)
 {
-    const char *name = hip.rt.hipGetErrorName ? hip.rt.hipGetErrorName(rc) : NULL;
+    const char *name = hip.rt.hipGetErrorName ? hip.rt.hipGetErrorName((hipError_t)rc) : NULL;
     return name ? name : "hipErrorUnknown";
 }
 
-static const char *hip_error_string(hipError_t rc)
+static const char *hip_error_string(int rc)
 {
-    const char *text = hip.rt.hipGetErrorString ? hip.rt.hipGetErrorString(rc) : NULL;
+    const char *text = hip.rt.hipGetErrorString ? hip.rt.hipGetErrorString((hipError_t)rc) : NULL;
     return text ? text : "unknown error";
 }
 
-static int hip_status(hipError_t rc, int fallback)
+static int hip_status(int rc, int fallback)
 {
-    switch (rc) {
+    switch ((hipError_t)rc) {
     case hipErrorOutOfMemory:
         return KG_ERR_MEMORY;
     case hipErrorIllegalAddress:
@@ -101,51 +60,32 @@ static int hip_fail(kg_error *err, int fallback, hipError_t rc, const char *what
                                "%s: %s: %s", what, hip_error_name(rc), hip_error_string(rc));
 }
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* ---- init ----------------------------------------------------------------- */
 
+/* device.c calls init once until shutdown, and replays its outcome. */
 static int hip_init(kg_error *err)
 {
-    if (hip.state == 0) {
-        kg_error e = {0};
-        int rc = kg_hip_runtime_load(&hip.rt, &e);
-        if (rc == KG_OK) {
-            hipError_t r = hip.rt.hipInit(0);
-            if (r == hipSuccess)
-                r = hip.rt.hipGetDeviceCount(&hip.device_count);
-            if (r == hipSuccess && hip.device_count == 0)
-                r = hipErrorNoDevice;
-            /* Without a GPU (no /dev/kfd), ROCm 5's hipInit answers
-             * hipErrorInvalidDevice; with no usable driver, the others. */
-            int no_gpu = r == hipErrorNoDevice || r == hipErrorInvalidDevice ||
-                         r == hipErrorInsufficientDriver || r == hipErrorNotInitialized;
-            if (r != hipSuccess) {
-                rc = no_gpu ? kg_error_set_vendor(&e, KG_ERR_UNAVAILABLE, (int)r, hip_error_name(r),
-                                                  "no AMD GPU (hipInit: %s; runtime %s loaded)",
-                                                  hip_error_name(r), hip.rt.library)
-                            : hip_fail(&e, KG_ERR_UNAVAILABLE, r, "hipInit failed");
-                kg_dynlink_unload(&hip.rt.handle, &hip.rt, sizeof hip.rt);
-                hip.device_count = 0;
-            }
-        }
-        hip.state = rc == KG_OK ? 1 : -1;
-        hip.status = rc;
-        hip.error = e;
-    }
-    if (hip.state < 0) {
-        if (err)
-            *err = hip.error;
-        return hip.status;
-    }
-    return KG_OK;
+    int rc = kg_hip_runtime_load(&hip.rt, err);
+    if (rc != KG_OK)
+        return rc;
+    hipError_t r = hip.rt.hipInit(0);
+    if (r == hipSuccess)
+        r = hip.rt.hipGetDeviceCount(&hip.device_count);
+    if (r == hipSuccess && hip.device_count == 0)
+        r = hipErrorNoDevice;
+    if (r == hipSuccess)
+        return KG_OK;
+    /* Without a GPU (no /dev/kfd), ROCm 5's hipInit answers
+     * hipErrorInvalidDevice; with no usable driver, the others. */
+    int no_gpu = r == hipErrorNoDevice || r == hipErrorInvalidDevice ||
+                 r == hipErrorInsufficientDriver || r == hipErrorNotInitialized;
+    rc = no_gpu ? kg_error_set_vendor(err, KG_ERR_UNAVAILABLE, (int)r, hip_error_name(r),
+                                      "no AMD GPU (hipInit: %s; runtime %s loaded)",
+                                      hip_error_name(r), hip.rt.library)
+                : hip_fail(err, KG_ERR_UNAVAILABLE, r, "hipInit failed");
+    kg_dynlink_unload(&hip.rt.handle, &hip.rt, sizeof hip.rt);
+    hip.device_count = 0;
+    return rc;
 }
 
 static void hip_shutdown(void)
@@ -156,17 +96,7 @@ static void hip_shutdown(void)
 
 static int hip_device_count(void)
 {
-    return hip.state == 1 ? hip.device_count : 0;
-}
-
-static int check_index(int index, kg_error *err)
-{
-    if (hip.state != 1)
-        return kg_error_set(err, KG_ERR_INVALID, "the HIP backend is not initialised");
-    if (index < 0 || index >= hip.device_count)
-        return kg_error_set(err, KG_ERR_INVALID, "HIP device %d does not exist (%d present)", index,
-                            hip.device_count);
-    return KG_OK;
+    return hip.device_count;
 }
 
 static int attribute(int index, hipDeviceAttribute_t what)
@@ -228,10 +158,6 @@ static uint64_t infinity_cache_bytes(const char *arch)
 
 static int hip_device_info(int index, kg_device_info *out, kg_error *err)
 {
-    int rc = check_index(index, err);
-    if (rc)
-        return rc;
-    memset(out, 0, sizeof *out);
     snprintf(out->backend, sizeof out->backend, "hip");
     out->index = index;
     out->type = KG_DEVICE_GPU;
@@ -274,444 +200,185 @@ static int hip_device_info(int index, kg_device_info *out, kg_error *err)
     return KG_OK;
 }
 
-/* ---- device open / close -------------------------------------------------- */
+/* ---- the core's vendor calls ---------------------------------------------- */
 
-static int select_device(kg_device *dev, kg_error *err)
+static int hip_context_open(int index, void **context)
 {
-    if (!dev)
-        return kg_error_set(err, KG_ERR_INVALID, "NULL HIP device");
-    hipError_t r = hip.rt.hipSetDevice(dev->index);
-    return r == hipSuccess ? KG_OK : hip_fail(err, KG_ERR_DEVICE, r, "hipSetDevice failed");
+    *context = NULL; /* HIP has no explicit context */
+    return (int)hip.rt.hipSetDevice(index);
 }
 
-static void hip_device_close(kg_device *dev)
+static void hip_context_close(int index, void *context)
 {
-    if (!dev)
-        return;
-    hip.rt.hipSetDevice(dev->index);
-    if (dev->stream)
-        hip.rt.hipStreamSynchronize(dev->stream);
-    if (dev->flush)
-        hip.rt.hipFree(dev->flush);
-    if (dev->start)
-        hip.rt.hipEventDestroy(dev->start);
-    if (dev->stop)
-        hip.rt.hipEventDestroy(dev->stop);
-    if (dev->stream)
-        hip.rt.hipStreamDestroy(dev->stream);
-    free(dev);
+    (void)index;
+    (void)context;
 }
 
-static int hip_device_open(int index, kg_device **out, kg_error *err)
+static int hip_context_select(int index, void *context)
 {
-    *out = NULL;
-    int rc = check_index(index, err);
-    if (rc)
-        return rc;
-    kg_device *dev = calloc(1, sizeof *dev);
-    if (!dev)
-        return kg_error_set(err, KG_ERR_MEMORY, "out of memory opening HIP device %d", index);
-    dev->index = index;
-    hipError_t r;
-    if ((r = hip.rt.hipSetDevice(index)) != hipSuccess ||
-        (r = hip.rt.hipStreamCreate(&dev->stream)) != hipSuccess ||
-        (r = hip.rt.hipEventCreate(&dev->start)) != hipSuccess ||
-        (r = hip.rt.hipEventCreate(&dev->stop)) != hipSuccess) {
-        hip_device_close(dev);
-        return hip_fail(err, KG_ERR_DEVICE, r, "creating the HIP stream and events failed");
-    }
-    arch_name(index, dev->arch, sizeof dev->arch);
-    if (!dev->arch[0]) {
-        hip_device_close(dev);
-        return kg_error_set(err, KG_ERR_DEVICE,
-                            "HIP device %d: no gcnArchName in its properties (a runtime whose "
-                            "hipDeviceProp_t differs from ROCm 5's?)",
-                            index);
-    }
-    uint64_t l2 = (uint64_t)attribute(index, hipDeviceAttributeL2CacheSize);
-    uint64_t infinity = infinity_cache_bytes(dev->arch);
-    dev->llc_bytes = (size_t)(infinity > l2 ? infinity : l2);
-    *out = dev;
-    return KG_OK;
+    (void)context;
+    return (int)hip.rt.hipSetDevice(index);
 }
 
-/* ---- programs and kernels ------------------------------------------------- */
-
-static void hip_program_free(kg_program *prog)
+static int hip_stream_create(void **stream)
 {
-    if (!prog)
-        return;
-    if (prog->module) {
-        hip.rt.hipSetDevice(prog->dev->index);
-        hip.rt.hipModuleUnload(prog->module);
-    }
-    free(prog->source_name);
-    free(prog);
+    return (int)hip.rt.hipStreamCreate((hipStream_t *)stream);
 }
 
-static int load_module(kg_device *dev, const void *image, const char *name, hipModule_t *module,
-                       kg_error *err)
+static int hip_stream_sync(void *stream)
 {
-    hipError_t r = hip.rt.hipModuleLoadData(module, image);
-    if (r != hipSuccess) {
-        *module = NULL;
-        char what[300];
-        snprintf(what, sizeof what, "loading %s for %s failed", name, dev->arch);
-        return hip_fail(err, r == hipErrorOutOfMemory ? KG_ERR_MEMORY : KG_ERR_BUILD, r, what);
-    }
-    return KG_OK;
+    return (int)hip.rt.hipStreamSynchronize(stream);
 }
 
-static int hip_program_build(kg_device *dev, const kg_build_request *req, kg_program **out,
-                             char **log, kg_error *err)
+static void hip_stream_destroy(void *stream)
 {
-    if (log)
-        *log = NULL;
-    *out = NULL;
-    int rc = select_device(dev, err);
-    if (rc)
-        return rc;
-    const char *name = req->source_name ? req->source_name : "<source>";
-    kg_program *prog = calloc(1, sizeof *prog);
-    if (!prog || !(prog->source_name = dup_string(name))) {
-        free(prog);
-        return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory", name);
-    }
-    prog->dev = dev;
-    char *build_log = NULL;
-    if (req->language == KG_LANG_PORTABLE || req->language == KG_LANG_HIP) {
-        void *code = NULL;
-        size_t size = 0;
-        rc = kg_hiprtc_compile(req, dev->arch, &code, &size, &build_log, err);
-        if (rc == KG_OK)
-            rc = load_module(dev, code, name, &prog->module, err);
-        free(code);
-    } else if (req->language == KG_LANG_HSACO) {
-        rc = load_module(dev, req->source, name, &prog->module, err);
-    } else {
-        rc = kg_error_set(err, KG_ERR_UNSUPPORTED,
-                          "%s: the HIP backend builds portable, hip or hsaco, not %s", name,
-                          kg_language_name(req->language));
-    }
-    if (log)
-        *log = build_log;
-    else
-        free(build_log);
-    if (rc) {
-        hip_program_free(prog);
-        return rc;
-    }
-    *out = prog;
-    return KG_OK;
+    hip.rt.hipStreamDestroy(stream);
 }
 
-static int hip_kernel_create(kg_program *prog, const char *entry, kg_kernel **out, kg_error *err)
+static int hip_event_create(void **event)
 {
-    *out = NULL;
-    int rc = select_device(prog ? prog->dev : NULL, err);
-    if (rc)
-        return rc;
-    kg_kernel *k = calloc(1, sizeof *k);
-    if (!k || !(k->entry = dup_string(entry)) ||
-        !(k->source_name = dup_string(prog->source_name))) {
-        if (k)
-            free(k->entry);
-        free(k);
-        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    }
-    k->dev = prog->dev;
-    hipError_t r = hip.rt.hipModuleGetFunction(&k->function, prog->module, entry);
-    if (r != hipSuccess) {
-        free(k->entry);
-        free(k->source_name);
-        free(k);
-        char what[512];
-        snprintf(what, sizeof what,
-                 "%s has no kernel '%s' (HIP entry points need extern \"C\" to keep their name)",
-                 prog->source_name, entry);
-        return hip_fail(err, KG_ERR_INVALID, r, what);
-    }
-    *out = k;
-    return KG_OK;
+    return (int)hip.rt.hipEventCreate((hipEvent_t *)event);
 }
 
-static void hip_kernel_free(kg_kernel *k)
+static int hip_event_record(void *event, void *stream)
 {
-    if (!k)
-        return;
-    free(k->entry);
-    free(k->source_name);
-    free(k);
+    return (int)hip.rt.hipEventRecord(event, stream);
 }
 
-/* ---- buffers -------------------------------------------------------------- */
-
-static int hip_buffer_alloc(kg_device *dev, size_t bytes, kg_buffer **out, kg_error *err)
+static int hip_event_sync(void *event)
 {
-    *out = NULL;
-    int rc = select_device(dev, err);
-    if (rc)
-        return rc;
-    kg_buffer *b = calloc(1, sizeof *b);
-    if (!b)
-        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    b->dev = dev;
-    b->bytes = bytes;
+    return (int)hip.rt.hipEventSynchronize(event);
+}
+
+static int hip_event_elapsed_ms(float *ms, void *start, void *stop)
+{
+    return (int)hip.rt.hipEventElapsedTime(ms, start, stop);
+}
+
+static void hip_event_destroy(void *event)
+{
+    hip.rt.hipEventDestroy(event);
+}
+
+static void *address(kg_gpu_ptr ptr)
+{
+    return (void *)(uintptr_t)ptr;
+}
+
+static int hip_mem_alloc(kg_gpu_ptr *ptr, size_t bytes)
+{
     void *p = NULL;
-    hipError_t r = hip.rt.hipMalloc(&p, bytes ? bytes : 1);
-    if (r != hipSuccess) {
-        free(b);
-        char what[96];
-        snprintf(what, sizeof what, "allocating %zu bytes on the device failed", bytes);
-        return hip_fail(err, KG_ERR_MEMORY, r, what);
-    }
-    b->ptr = p;
-    *out = b;
-    return KG_OK;
+    hipError_t r = hip.rt.hipMalloc(&p, bytes);
+    *ptr = (kg_gpu_ptr)(uintptr_t)p;
+    return (int)r;
 }
 
-static int hip_buffer_view(kg_device *dev, kg_buffer *parent, size_t offset, size_t bytes,
-                           kg_buffer **out, kg_error *err)
+static void hip_mem_free(kg_gpu_ptr ptr)
 {
-    (void)dev;
-    *out = NULL;
-    int status = kg_buffer_range_check(parent != NULL, parent ? parent->bytes : 0, offset, bytes,
-                                       "buffer_view", err);
-    if (status)
-        return status;
-    kg_buffer *b = calloc(1, sizeof *b);
-    if (!b)
-        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    b->dev = parent->dev;
-    b->ptr = parent->ptr + offset;
-    b->bytes = bytes;
-    b->is_view = 1;
-    *out = b;
-    return KG_OK;
+    hip.rt.hipFree(address(ptr));
 }
 
-static void hip_buffer_free(kg_buffer *b)
+static int hip_copy_to_device(kg_gpu_ptr dst, const void *src, size_t bytes)
 {
-    if (!b)
-        return;
-    if (!b->is_view) {
-        hip.rt.hipSetDevice(b->dev->index);
-        hip.rt.hipFree(b->ptr);
-    }
-    free(b);
+    return (int)hip.rt.hipMemcpyHtoD(address(dst), (void *)src, bytes);
 }
 
-static int check_range(const kg_buffer *b, size_t offset, size_t bytes, const char *what,
-                       kg_error *err)
+static int hip_copy_to_host(void *dst, kg_gpu_ptr src, size_t bytes)
 {
-    return kg_buffer_range_check(b != NULL, b ? b->bytes : 0, offset, bytes, what, err);
+    return (int)hip.rt.hipMemcpyDtoH(dst, address(src), bytes);
 }
 
-/* Synchronous copies: the stream is drained first, so they are ordered
- * after everything the runner enqueued. */
-static int hip_buffer_write(kg_device *dev, kg_buffer *b, size_t offset, const void *src,
-                            size_t bytes, kg_error *err)
+static int hip_copy_async(kg_gpu_ptr dst, kg_gpu_ptr src, size_t bytes, void *stream)
 {
-    int rc = select_device(dev, err);
-    if (!rc)
-        rc = check_range(b, offset, bytes, "buffer_write", err);
-    if (rc || !bytes)
-        return rc;
-    hipError_t r = hip.rt.hipStreamSynchronize(dev->stream);
-    if (r == hipSuccess)
-        r = hip.rt.hipMemcpyHtoD(b->ptr + offset, (void *)src, bytes);
-    return r == hipSuccess ? KG_OK : hip_fail(err, KG_ERR_DEVICE, r, "host-to-device copy failed");
+    return (int)hip.rt.hipMemcpyDtoDAsync(address(dst), address(src), bytes, stream);
 }
 
-static int hip_buffer_read(kg_device *dev, kg_buffer *b, size_t offset, void *dst, size_t bytes,
-                           kg_error *err)
+static int hip_memset8_async(kg_gpu_ptr dst, uint8_t value, size_t count, void *stream)
 {
-    int rc = select_device(dev, err);
-    if (!rc)
-        rc = check_range(b, offset, bytes, "buffer_read", err);
-    if (rc || !bytes)
-        return rc;
-    hipError_t r = hip.rt.hipStreamSynchronize(dev->stream);
-    if (r == hipSuccess)
-        r = hip.rt.hipMemcpyDtoH(dst, b->ptr + offset, bytes);
-    return r == hipSuccess ? KG_OK : hip_fail(err, KG_ERR_DEVICE, r, "device-to-host copy failed");
+    return (int)hip.rt.hipMemsetD8Async(address(dst), value, count, stream);
 }
 
-/* 1-, 2- and 4-byte patterns map to hipMemsetD8/16/32; 8 and 16 bytes by
- * doubling copies of a first written block, as in the CUDA backend. */
-static int hip_buffer_fill(kg_device *dev, kg_buffer *b, size_t offset, const void *pattern,
-                           size_t pattern_size, size_t bytes, kg_error *err)
+static int hip_memset16_async(kg_gpu_ptr dst, uint16_t value, size_t count, void *stream)
 {
-    int rc = select_device(dev, err);
-    if (!rc)
-        rc = check_range(b, offset, bytes, "buffer_fill", err);
-    if (rc)
-        return rc;
-    if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8 &&
-        pattern_size != 16)
-        return kg_error_set(err, KG_ERR_INVALID, "buffer_fill: pattern of %zu bytes", pattern_size);
-    if (bytes % pattern_size || offset % pattern_size)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "buffer_fill: offset and size must be multiples of the pattern");
-    if (!bytes)
-        return KG_OK;
-    char *at = b->ptr + offset;
-    hipError_t r;
-    if (pattern_size == 1) {
-        r = hip.rt.hipMemsetD8Async(at, *(const unsigned char *)pattern, bytes, dev->stream);
-    } else if (pattern_size == 2) {
-        uint16_t v;
-        memcpy(&v, pattern, 2);
-        r = hip.rt.hipMemsetD16Async(at, v, bytes / 2, dev->stream);
-    } else if (pattern_size == 4) {
-        uint32_t v;
-        memcpy(&v, pattern, 4);
-        r = hip.rt.hipMemsetD32Async(at, (int)v, bytes / 4, dev->stream);
-    } else {
-        r = hip.rt.hipStreamSynchronize(dev->stream);
-        if (r == hipSuccess)
-            r = hip.rt.hipMemcpyHtoD(at, (void *)pattern, pattern_size);
-        for (size_t done = pattern_size; r == hipSuccess && done < bytes; done *= 2) {
-            size_t n = done < bytes - done ? done : bytes - done;
-            r = hip.rt.hipMemcpyDtoDAsync(at + done, at, n, dev->stream);
-        }
-    }
-    if (r == hipSuccess)
-        r = hip.rt.hipStreamSynchronize(dev->stream);
-    return r == hipSuccess ? KG_OK : hip_fail(err, KG_ERR_DEVICE, r, "buffer fill failed");
+    return (int)hip.rt.hipMemsetD16Async(address(dst), value, count, stream);
 }
 
-static int hip_buffer_copy(kg_device *dev, kg_buffer *dst, size_t dst_offset, kg_buffer *src,
-                           size_t src_offset, size_t bytes, kg_error *err)
+static int hip_memset32_async(kg_gpu_ptr dst, uint32_t value, size_t count, void *stream)
 {
-    int rc = select_device(dev, err);
-    if (!rc)
-        rc = check_range(dst, dst_offset, bytes, "buffer_copy (destination)", err);
-    if (!rc)
-        rc = check_range(src, src_offset, bytes, "buffer_copy (source)", err);
-    if (rc || !bytes)
-        return rc;
-    hipError_t r =
-        hip.rt.hipMemcpyDtoDAsync(dst->ptr + dst_offset, src->ptr + src_offset, bytes, dev->stream);
-    return r == hipSuccess ? KG_OK : hip_fail(err, KG_ERR_DEVICE, r, "device copy failed");
+    return (int)hip.rt.hipMemsetD32Async(address(dst), (int)value, count, stream);
 }
 
-/* ---- launches, timing ----------------------------------------------------- */
-
-/* Where a buffer's device pointer lives, for kg_launch_params. */
-static void *buffer_slot(kg_buffer *b)
+/* HIP's module loader keeps no JIT log. */
+static int hip_module_load(void **module, const void *image, char *info_log, size_t info_size,
+                           char *error_log, size_t error_size)
 {
-    return &b->ptr;
+    (void)info_log;
+    (void)info_size;
+    (void)error_log;
+    (void)error_size;
+    return (int)hip.rt.hipModuleLoadData((hipModule_t *)module, image);
 }
 
-static int hip_launch(kg_device *dev, kg_kernel *k, const kg_launch *l, kg_error *err)
+static void hip_module_unload(void *module)
 {
-    int rc = select_device(dev, err);
-    if (rc)
-        return rc;
-    if (!k || !l)
-        return kg_error_set(err, KG_ERR_INVALID, "launch: NULL kernel or launch");
-    for (int d = 0; d < 3; d++)
-        if (l->grid[d] > 0x7fffffffull)
-            return kg_error_set(err, KG_ERR_INVALID, "%s: grid[%d] = %llu exceeds HIP's limit",
-                                k->entry, d, (unsigned long long)l->grid[d]);
-    void *params[KG_HIP_MAX_ARGS];
-    if ((rc = kg_launch_params(l, k->entry, buffer_slot, params, KG_HIP_MAX_ARGS, err)))
-        return rc;
-    hipError_t r = hip.rt.hipModuleLaunchKernel(
-        k->function, (unsigned)l->grid[0], (unsigned)l->grid[1], (unsigned)l->grid[2], l->block[0],
-        l->block[1], l->block[2], (unsigned)l->dynamic_local_bytes, dev->stream,
-        l->arg_count ? params : NULL, NULL);
-    if (r != hipSuccess) {
-        char what[512];
-        snprintf(what, sizeof what,
-                 "launching %s (%s) with grid [%llu, %llu, %llu], block [%u, %u, %u], "
-                 "%zu bytes dynamic shared memory failed",
-                 k->entry, k->source_name, (unsigned long long)l->grid[0],
-                 (unsigned long long)l->grid[1], (unsigned long long)l->grid[2], l->block[0],
-                 l->block[1], l->block[2], l->dynamic_local_bytes);
-        return hip_fail(err, KG_ERR_LAUNCH, r, what);
-    }
-    if (dev->timing)
-        dev->region_launches++;
-    return KG_OK;
+    hip.rt.hipModuleUnload(module);
 }
 
-static int hip_synchronize(kg_device *dev, kg_error *err)
+static int hip_module_function(void **function, void *module, const char *entry)
 {
-    int rc = select_device(dev, err);
-    if (rc)
-        return rc;
-    hipError_t r = hip.rt.hipStreamSynchronize(dev->stream);
-    return r == hipSuccess
-               ? KG_OK
-               : hip_fail(err, KG_ERR_LAUNCH, r, "a kernel failed (stream synchronize)");
+    return (int)hip.rt.hipModuleGetFunction((hipFunction_t *)function, module, entry);
 }
 
-static int hip_timer_start(kg_device *dev, kg_error *err)
+static int hip_launch(void *function, const unsigned grid[3], const unsigned block[3],
+                      unsigned dynamic_shared, void *stream, void **params)
 {
-    int rc = select_device(dev, err);
-    if (rc)
-        return rc;
-    if (dev->timing)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "timer_start: a timed region is already open (missing timer_stop)");
-    hipError_t r = hip.rt.hipEventRecord(dev->start, dev->stream);
-    if (r != hipSuccess)
-        return hip_fail(err, KG_ERR_DEVICE, r, "starting the timed region failed");
-    dev->timing = 1;
-    dev->region_launches = 0;
-    return KG_OK;
+    return (int)hip.rt.hipModuleLaunchKernel(function, grid[0], grid[1], grid[2], block[0],
+                                             block[1], block[2], dynamic_shared, stream, params,
+                                             NULL);
 }
 
-static int hip_timer_stop(kg_device *dev, double *elapsed_seconds, kg_error *err)
-{
-    int rc = select_device(dev, err);
-    if (rc)
-        return rc;
-    *elapsed_seconds = 0;
-    if (!dev->timing)
-        return kg_error_set(err, KG_ERR_INVALID, "timer_stop: no timed region is open");
-    dev->timing = 0;
-    hipError_t r = hip.rt.hipEventRecord(dev->stop, dev->stream);
-    if (r == hipSuccess)
-        r = hip.rt.hipEventSynchronize(dev->stop);
-    if (r != hipSuccess)
-        return hip_fail(err, KG_ERR_LAUNCH, r, "a kernel in the timed region failed");
-    if (dev->region_launches == 0)
-        return kg_error_set(err, KG_ERR_INVALID, "timer_stop: the timed region has no launch");
-    float ms = 0;
-    r = hip.rt.hipEventElapsedTime(&ms, dev->start, dev->stop);
-    if (r != hipSuccess)
-        return hip_fail(err, KG_ERR_DEVICE, r, "reading the event times failed");
-    *elapsed_seconds = (double)ms * 1e-3;
-    return KG_OK;
-}
+static const kg_language hip_images[] = {KG_LANG_HSACO, KG_LANG_COUNT};
 
-/* Writes 2x the last-level cache (L2, or the Infinity Cache where the GPU
- * has one) with a pattern that changes every call, then waits. */
-static int hip_flush_cache(kg_device *dev, kg_error *err)
+static const kg_gpu_vendor hip_vendor = {
+    .api = "HIP",
+    .native = KG_LANG_HIP,
+    .images = hip_images,
+    .languages = "portable, hip or hsaco",
+    .grid_limit = {0x7fffffffull, 0x7fffffffull, 0x7fffffffull},
+    .dynamic_shared_default = 0,
+    .hold_source = NULL,
+    .error_name = hip_error_name,
+    .error_string = hip_error_string,
+    .status_of = hip_status,
+    .context_open = hip_context_open,
+    .context_close = hip_context_close,
+    .context_select = hip_context_select,
+    .stream_create = hip_stream_create,
+    .stream_sync = hip_stream_sync,
+    .stream_destroy = hip_stream_destroy,
+    .event_create = hip_event_create,
+    .event_record = hip_event_record,
+    .event_sync = hip_event_sync,
+    .event_elapsed_ms = hip_event_elapsed_ms,
+    .event_destroy = hip_event_destroy,
+    .mem_alloc = hip_mem_alloc,
+    .mem_free = hip_mem_free,
+    .copy_to_device = hip_copy_to_device,
+    .copy_to_host = hip_copy_to_host,
+    .copy_async = hip_copy_async,
+    .memset8_async = hip_memset8_async,
+    .memset16_async = hip_memset16_async,
+    .memset32_async = hip_memset32_async,
+    .module_load = hip_module_load,
+    .module_unload = hip_module_unload,
+    .module_function = hip_module_function,
+    .launch = hip_launch,
+    .compile = kg_hiprtc_compile,
+};
+
+static int hip_device_open(kg_device *dev, int index, kg_error *err)
 {
-    int rc = select_device(dev, err);
-    if (rc)
-        return rc;
-    hipError_t r;
-    if (!dev->flush) {
-        size_t bytes = 2 * dev->llc_bytes;
-        if (bytes < KG_HIP_FLUSH_MIN_BYTES)
-            bytes = KG_HIP_FLUSH_MIN_BYTES;
-        if ((r = hip.rt.hipMalloc(&dev->flush, bytes)) != hipSuccess) {
-            dev->flush = NULL;
-            return hip_fail(err, KG_ERR_MEMORY, r, "allocating the cache flush buffer failed");
-        }
-        dev->flush_bytes = bytes;
-    }
-    dev->flush_calls++;
-    r = hip.rt.hipMemsetD32Async(dev->flush, (int)(dev->flush_calls * 0x9E3779B9u),
-                                 dev->flush_bytes / 4, dev->stream);
-    if (r == hipSuccess)
-        r = hip.rt.hipStreamSynchronize(dev->stream);
-    return r == hipSuccess ? KG_OK : hip_fail(err, KG_ERR_DEVICE, r, "the cache flush failed");
+    return kg_gpu_open(&hip_vendor, dev, index, err);
 }
 
 const kg_backend kg_hip_backend = {
@@ -722,21 +389,5 @@ const kg_backend kg_hip_backend = {
     .device_count = hip_device_count,
     .device_info = hip_device_info,
     .device_open = hip_device_open,
-    .device_close = hip_device_close,
-    .program_build = hip_program_build,
-    .program_free = hip_program_free,
-    .kernel_create = hip_kernel_create,
-    .kernel_free = hip_kernel_free,
-    .buffer_alloc = hip_buffer_alloc,
-    .buffer_free = hip_buffer_free,
-    .buffer_view = hip_buffer_view,
-    .buffer_write = hip_buffer_write,
-    .buffer_read = hip_buffer_read,
-    .buffer_fill = hip_buffer_fill,
-    .buffer_copy = hip_buffer_copy,
-    .launch = hip_launch,
-    .synchronize = hip_synchronize,
-    .timer_start = hip_timer_start,
-    .timer_stop = hip_timer_stop,
-    .flush_cache = hip_flush_cache,
+    KG_GPU_CORE_MEMBERS,
 };

@@ -9,7 +9,7 @@
 #ifndef KG_HIP_DYNLINK_H
 #define KG_HIP_DYNLINK_H
 
-#include "backend.h"
+#include "device.h"
 #include "dynlink.h"
 
 #include <hip/hip_runtime_api.h>

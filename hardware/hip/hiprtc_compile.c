@@ -1,6 +1,7 @@
-/* hiprtc compilation of portable and HIP C++ kernels to code objects. */
+/* hiprtc as a runtime compiler (rtc_compile.h): portable and HIP C++
+ * kernels to code objects. */
 #include "hiprtc_compile.h"
-#include "build_text.h"
+#include "rtc_compile.h"
 #include "hip_dynlink.h"
 
 #include <stdio.h>
@@ -69,105 +70,87 @@ int kg_hip_wavefront_size(const char *arch)
     return strncmp(arch, "gfx9", 4) == 0 || strncmp(arch, "gfx8", 4) == 0 ? 64 : 32;
 }
 
-static char *program_log(hiprtcProgram prog)
+static int check_target(const char *name, const char *arch, kg_error *err)
 {
-    size_t size = 0;
-    if (rtc.hiprtcGetProgramLogSize(prog, &size) != HIPRTC_SUCCESS)
-        size = 0;
-    char *log = malloc(size + 1);
-    if (!log)
-        return NULL;
-    log[0] = '\0';
-    if (size && rtc.hiprtcGetProgramLog(prog, log) == HIPRTC_SUCCESS)
-        log[size] = '\0';
-    return log;
-}
-
-int kg_hiprtc_compile(const kg_build_request *req, const char *arch, void **image,
-                      size_t *image_size, char **log, kg_error *err)
-{
-    *image = NULL;
-    *image_size = 0;
-    if (log)
-        *log = NULL;
-    const char *name = req->source_name ? req->source_name : "<source>";
-    if (req->language != KG_LANG_PORTABLE && req->language != KG_LANG_HIP)
-        return kg_error_set(err, KG_ERR_UNSUPPORTED, "%s: hiprtc compiles portable or hip, not %s",
-                            name, kg_language_name(req->language));
-    if (!req->source)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: no source text", name);
     if (kg_hiprtc_target_known(arch) == 0)
         return kg_error_set(err, KG_ERR_UNSUPPORTED,
                             "%s: the installed ROCm compiler does not know the target %s (too "
                             "old for this GPU?); not compiled",
                             name, arch);
-    int rc = ensure_hiprtc(err);
-    if (rc)
-        return rc;
-
-    /* Options: the defines and the request's allowlisted options, then the
-     * exact target, -O3 and the wavefront size as KG_WARP_SIZE. */
-    kg_build_options opts;
-    char why[512];
-    if (kg_build_options_make(&opts, req->defines, req->define_count, req->options, name, why,
-                              sizeof why) != 0)
-        return kg_error_set(err, KG_ERR_INVALID, "%s", why);
-    char arch_option[96], warp_option[32];
-    snprintf(arch_option, sizeof arch_option, "--offload-arch=%s", arch);
-    snprintf(warp_option, sizeof warp_option, "-DKG_WARP_SIZE=%d", kg_hip_wavefront_size(arch));
-    kg_build_options_add(&opts, arch_option);
-    kg_build_options_add(&opts, "-O3");
-    kg_build_options_add(&opts, warp_option);
-
-    kg_text source = {0};
-    /* An empty prelude still adds the #line naming the file: hiprtc's own
-     * diagnostics name a temporary file instead. */
-    kg_text_source(&source, req->language == KG_LANG_PORTABLE ? kg_cuda_prelude : "", name,
-                   req->source, req->source_size);
-    if (source.failed) {
-        free(source.data);
-        return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory preparing the build", name);
-    }
-    hiprtcProgram prog;
-    hiprtcResult hr = rtc.hiprtcCreateProgram(&prog, source.data, name, 0, NULL, NULL);
-    free(source.data);
-    if (hr != HIPRTC_SUCCESS)
-        return kg_error_set_vendor(err, KG_ERR_BUILD, (int)hr, rtc.hiprtcGetErrorString(hr),
-                                   "%s: hiprtcCreateProgram failed: %s", name,
-                                   rtc.hiprtcGetErrorString(hr));
-    hr = rtc.hiprtcCompileProgram(prog, opts.count, opts.list);
-    char *text = program_log(prog);
-    size_t size = 0;
-    if (hr == HIPRTC_SUCCESS && (rtc.hiprtcGetCodeSize(prog, &size) != HIPRTC_SUCCESS || !size))
-        hr = HIPRTC_ERROR_COMPILATION;
-    if (hr != HIPRTC_SUCCESS) {
-        char headline[512];
-        kg_log_headline(text, headline, sizeof headline);
-        kg_error_set_vendor(err, KG_ERR_BUILD, (int)hr, rtc.hiprtcGetErrorString(hr),
-                            "building %s for %s failed: %s%s%s", name, arch,
-                            rtc.hiprtcGetErrorString(hr), headline[0] ? ": " : "", headline);
-        rtc.hiprtcDestroyProgram(&prog);
-        if (log)
-            *log = text;
-        else
-            free(text);
-        return KG_ERR_BUILD;
-    }
-    void *code = malloc(size);
-    if (code)
-        hr = rtc.hiprtcGetCode(prog, code);
-    rtc.hiprtcDestroyProgram(&prog);
-    if (!code || hr != HIPRTC_SUCCESS) {
-        free(code);
-        free(text);
-        return code ? kg_error_set(err, KG_ERR_BUILD, "%s: reading the code object failed", name)
-                    : kg_error_set(err, KG_ERR_MEMORY, "%s: no memory for %zu bytes", name, size);
-    }
-    *image = code;
-    *image_size = size;
-    if (log)
-        *log = text;
-    else
-        free(text);
     return KG_OK;
+}
+
+/* The exact target, -O3 and the wavefront size as KG_WARP_SIZE. */
+static void add_options(kg_build_options *o, const char *arch, char (*scratch)[96])
+{
+    snprintf(scratch[0], sizeof scratch[0], "--offload-arch=%s", arch);
+    snprintf(scratch[1], sizeof scratch[1], "-DKG_WARP_SIZE=%d", kg_hip_wavefront_size(arch));
+    kg_build_options_add(o, scratch[0]);
+    kg_build_options_add(o, "-O3");
+    kg_build_options_add(o, scratch[1]);
+}
+
+static const char *error_string(int rc)
+{
+    return rtc.hiprtcGetErrorString((hiprtcResult)rc);
+}
+
+static int create(void **prog, const char *source, const char *name)
+{
+    return (int)rtc.hiprtcCreateProgram((hiprtcProgram *)prog, source, name, 0, NULL, NULL);
+}
+
+static int compile(void *prog, int count, const char *const *options)
+{
+    return (int)rtc.hiprtcCompileProgram(prog, count, (const char **)options);
+}
+
+static int log_size(void *prog, size_t *size)
+{
+    return (int)rtc.hiprtcGetProgramLogSize(prog, size);
+}
+
+static int get_log(void *prog, char *out)
+{
+    return (int)rtc.hiprtcGetProgramLog(prog, out);
+}
+
+static int code_size(void *prog, size_t *size)
+{
+    return (int)rtc.hiprtcGetCodeSize(prog, size);
+}
+
+static int code(void *prog, void *out)
+{
+    return (int)rtc.hiprtcGetCode(prog, out);
+}
+
+static void destroy(void *prog)
+{
+    hiprtcProgram p = prog;
+    rtc.hiprtcDestroyProgram(&p);
+}
+
+static const kg_rtc_vendor hiprtc_vendor = {
+    .compiler = "hiprtc",
+    .native = KG_LANG_HIP,
+    .prelude = kg_cuda_prelude,
+    .native_prelude = "",
+    .load = ensure_hiprtc,
+    .check_target = check_target,
+    .add_options = add_options,
+    .error_string = error_string,
+    .create = create,
+    .compile = compile,
+    .log_size = log_size,
+    .log = get_log,
+    .code_size = code_size,
+    .code = code,
+    .destroy = destroy,
+};
+
+int kg_hiprtc_compile(const kg_build_request *req, const char *arch, void **image,
+                      size_t *image_size, char **log, kg_error *err)
+{
+    return kg_rtc_compile(&hiprtc_vendor, req, arch, image, image_size, log, err);
 }

@@ -7,7 +7,7 @@
 #ifndef KG_HIPRTC_COMPILE_H
 #define KG_HIPRTC_COMPILE_H
 
-#include "backend.h"
+#include "device.h"
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
 /*
  * The OpenCL backend: every platform's devices in one indexed list, one
  * in-order profiling queue per opened device, and the primitives the runner
- * times and checks kernels with (see backend.h for the contract).
+ * times and checks kernels with (see core/backend_impl.h for the contract).
  *
  * Only OpenCL 1.2 entry points are used, so any driver from the last decade
  * (PoCL on CPUs, NVIDIA, AMD, Intel) loads the same binary through the ICD
@@ -15,7 +15,7 @@
 #define CL_USE_DEPRECATED_OPENCL_1_2_APIS
 #include <CL/cl.h>
 
-#include "backend.h"
+#include "backend_impl.h"
 #include "build_text.h"
 #include "cl_errors.h"
 
@@ -47,15 +47,12 @@ static struct {
     int count;
 } kg_cl_state;
 
-struct kg_device {
-    int index;
+/* One opened device (kg_device.ctx). */
+typedef struct cl_dev {
     cl_device_id device;
     cl_context context;
     cl_command_queue queue;
-    uint64_t cache_bytes;
-    uint64_t max_alloc_bytes;
     /* The open timed region: every launch event since timer_start. */
-    int timing;
     cl_event *events;
     size_t event_count;
     size_t event_cap;
@@ -63,33 +60,22 @@ struct kg_device {
     cl_mem flush_buffer;
     size_t flush_bytes;
     uint32_t flush_calls;
-};
+} cl_dev;
 
-struct kg_program {
-    cl_program program;
-    char *source_name;
-};
-
-struct kg_kernel {
+/* One kernel (kg_kernel.ctx). */
+typedef struct cl_kern {
     cl_kernel kernel;
     cl_uint arg_count;
-    char *entry;
-    char *source_name;
-};
+} cl_kern;
 
-struct kg_buffer {
-    cl_mem mem;
-    size_t bytes;
-};
-
-/* strdup is POSIX, not C11; the backend builds with -std=c11 alone. */
-static char *kg_cl_strdup(const char *s)
+static cl_dev *dev_of(const kg_device *dev)
 {
-    size_t n = strlen(s) + 1;
-    char *copy = malloc(n);
-    if (copy)
-        memcpy(copy, s, n);
-    return copy;
+    return dev->ctx;
+}
+
+static cl_mem mem_of(const kg_buffer *buf)
+{
+    return buf->ctx;
 }
 
 /* One place turns a failed CL call into a kg_error, so every message carries
@@ -106,6 +92,13 @@ static int kg_cl_is_memory_error(cl_int code)
 {
     return code == CL_MEM_OBJECT_ALLOCATION_FAILURE || code == CL_OUT_OF_HOST_MEMORY ||
            code == CL_INVALID_BUFFER_SIZE;
+}
+
+/* A failed call that allocates or enqueues: KG_ERR_MEMORY when the code says
+ * so, else KG_ERR_DEVICE. */
+static int kg_cl_fail_call(kg_error *err, cl_int code, const char *what)
+{
+    return kg_cl_fail(err, kg_cl_is_memory_error(code) ? KG_ERR_MEMORY : KG_ERR_DEVICE, code, what);
 }
 
 /* ---- init / devices ------------------------------------------------------ */
@@ -179,18 +172,6 @@ static int kg_cl_init(kg_error *err)
 static int kg_cl_device_count(void)
 {
     return kg_cl_state.initialized ? kg_cl_state.count : 0;
-}
-
-/* The index check every entry point taking an index needs, with a message
- * that says what the valid range was. */
-static int kg_cl_check_index(int index, kg_error *err)
-{
-    if (!kg_cl_state.initialized)
-        return kg_error_set(err, KG_ERR_INVALID, "the OpenCL backend is not initialized");
-    if (index < 0 || index >= kg_cl_state.count)
-        return kg_error_set(err, KG_ERR_INVALID, "no OpenCL device %d (%d found)", index,
-                            kg_cl_state.count);
-    return KG_OK;
 }
 
 /* String queries truncate instead of failing: a long driver string must not
@@ -322,14 +303,8 @@ static kg_device_type kg_cl_device_type(cl_device_type type)
  * fingerprint, so every field OpenCL can answer is answered. */
 static int kg_cl_device_info(int index, kg_device_info *out, kg_error *err)
 {
-    int status = kg_cl_check_index(index, err);
-    if (status)
-        return status;
-    if (!out)
-        return kg_error_set(err, KG_ERR_INVALID, "device_info: out is NULL");
     kg_cl_device_slot *slot = &kg_cl_state.slots[index];
     cl_device_id dev = slot->device;
-    memset(out, 0, sizeof *out);
     snprintf(out->backend, sizeof out->backend, "opencl");
     out->index = index;
 
@@ -375,78 +350,67 @@ static int kg_cl_device_info(int index, kg_device_info *out, kg_error *err)
 
 /* Events hold driver memory; a region's events are dropped as soon as its
  * time is known (or the region is abandoned). */
-static void kg_cl_release_events(kg_device *dev)
+static void kg_cl_release_events(cl_dev *d)
 {
-    for (size_t i = 0; i < dev->event_count; i++)
-        clReleaseEvent(dev->events[i]);
-    dev->event_count = 0;
+    for (size_t i = 0; i < d->event_count; i++)
+        clReleaseEvent(d->events[i]);
+    d->event_count = 0;
 }
 
 /* Waits first so that nothing still running refers to what is released;
  * also the cleanup path of a half-opened device. */
+static void kg_cl_close(cl_dev *d)
+{
+    if (d->queue)
+        clFinish(d->queue);
+    kg_cl_release_events(d);
+    free(d->events);
+    if (d->flush_buffer)
+        clReleaseMemObject(d->flush_buffer);
+    if (d->queue)
+        clReleaseCommandQueue(d->queue);
+    if (d->context)
+        clReleaseContext(d->context);
+    free(d);
+}
+
 static void kg_cl_device_close(kg_device *dev)
 {
-    if (!dev)
-        return;
-    if (dev->queue)
-        clFinish(dev->queue);
-    kg_cl_release_events(dev);
-    free(dev->events);
-    if (dev->flush_buffer)
-        clReleaseMemObject(dev->flush_buffer);
-    if (dev->queue)
-        clReleaseCommandQueue(dev->queue);
-    if (dev->context)
-        clReleaseContext(dev->context);
-    free(dev);
+    if (dev->ctx)
+        kg_cl_close(dev_of(dev));
+    dev->ctx = NULL;
 }
 
 /* One in-order queue with profiling: in-order so that the runner's
  * enqueue-then-time sequence needs no explicit dependencies, profiling
  * because device-side timestamps are what the runner grades on. */
-static int kg_cl_device_open(int index, kg_device **out, kg_error *err)
+static int kg_cl_device_open(kg_device *dev, int index, kg_error *err)
 {
-    int status = kg_cl_check_index(index, err);
-    if (status)
-        return status;
-    if (!out)
-        return kg_error_set(err, KG_ERR_INVALID, "device_open: out is NULL");
-    *out = NULL;
-    kg_device *dev = calloc(1, sizeof *dev);
-    if (!dev)
+    cl_dev *d = calloc(1, sizeof *d);
+    if (!d)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory opening OpenCL device %d", index);
-    dev->index = index;
-    dev->device = kg_cl_state.slots[index].device;
-    char cache_source[16];
-    dev->cache_bytes = kg_cl_cache_bytes(dev->device, cache_source, sizeof cache_source);
-    dev->max_alloc_bytes =
-        kg_cl_device_number(dev->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
-
+    d->device = kg_cl_state.slots[index].device;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
                                      (cl_context_properties)kg_cl_state.slots[index].platform, 0};
     cl_int rc;
-    dev->context = clCreateContext(props, 1, &dev->device, NULL, NULL, &rc);
+    d->context = clCreateContext(props, 1, &d->device, NULL, NULL, &rc);
     if (rc != CL_SUCCESS) {
-        dev->context = NULL;
-        kg_cl_device_close(dev);
-        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
-                          "clCreateContext failed for OpenCL device");
+        d->context = NULL;
+        kg_cl_close(d);
+        return kg_cl_fail_call(err, rc, "clCreateContext failed for OpenCL device");
     }
-    dev->queue = clCreateCommandQueue(dev->context, dev->device, CL_QUEUE_PROFILING_ENABLE, &rc);
+    d->queue = clCreateCommandQueue(d->context, d->device, CL_QUEUE_PROFILING_ENABLE, &rc);
     if (rc != CL_SUCCESS) {
-        dev->queue = NULL;
-        kg_cl_device_close(dev);
-        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
-                          "clCreateCommandQueue(CL_QUEUE_PROFILING_ENABLE) failed");
+        d->queue = NULL;
+        kg_cl_close(d);
+        return kg_cl_fail_call(err, rc, "clCreateCommandQueue(CL_QUEUE_PROFILING_ENABLE) failed");
     }
-    *out = dev;
+    dev->ctx = d;
     return KG_OK;
 }
 
 /* ---- programs ------------------------------------------------------------ */
 
-/* Growable string for build options and sources: both are assembled from
- * parts of unknown length. */
 /* The log is wanted on success too (warnings are worth recording), and an
  * unreadable log is an empty one rather than a second error. */
 static char *kg_cl_build_log(cl_program prog, cl_device_id dev)
@@ -468,27 +432,13 @@ static char *kg_cl_build_log(cl_program prog, cl_device_id dev)
  * program early is safe. */
 static void kg_cl_program_free(kg_program *prog)
 {
-    if (!prog)
-        return;
-    if (prog->program)
-        clReleaseProgram(prog->program);
-    free(prog->source_name);
-    free(prog);
+    if (prog->ctx)
+        clReleaseProgram(prog->ctx);
+    prog->ctx = NULL;
 }
 
-/* Builds OpenCL C, or the portable dialect with its prelude. The user's
- * source follows a `#line 1 "name"` directive so that compiler diagnostics
- * point at the user's file and line, not at the prelude-shifted text the
- * driver actually saw. */
-static int kg_cl_program_build(kg_device *dev, const kg_build_request *req, kg_program **out,
-                               char **log, kg_error *err)
+static int kg_cl_check_language(const kg_build_request *req, const char *name, kg_error *err)
 {
-    if (log)
-        *log = NULL;
-    if (!dev || !req || !out)
-        return kg_error_set(err, KG_ERR_INVALID, "program_build: NULL device, request or out");
-    *out = NULL;
-    const char *name = req->source_name ? req->source_name : "<source>";
     if (req->language == KG_LANG_SPIRV)
         return kg_error_set(err, KG_ERR_UNSUPPORTED,
                             "%s: SPIR-V needs OpenCL 2.1 (clCreateProgramWithIL); the OpenCL "
@@ -499,246 +449,180 @@ static int kg_cl_program_build(kg_device *dev, const kg_build_request *req, kg_p
         return kg_error_set(err, KG_ERR_UNSUPPORTED,
                             "%s: language %s is not supported by the OpenCL backend", name,
                             kg_language_name(req->language));
-    if (!req->source)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: no source text", name);
-    if (req->define_count && !req->defines)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: %zu defines but no define list", name,
-                            req->define_count);
+    return KG_OK;
+}
 
-    kg_text options = {0};
-    kg_text_add(&options, "-cl-std=CL1.2");
-    for (size_t i = 0; i < req->define_count; i++) {
-        const char *define = req->defines[i];
-        if (!define || !kg_define_is_safe(define)) {
-            free(options.data);
-            return kg_error_set(err, KG_ERR_INVALID,
-                                "%s: define '%s' is not NAME or NAME=VALUE without whitespace "
-                                "or quotes",
-                                name, define ? define : "(null)");
-        }
-        kg_text_add(&options, " -D");
-        kg_text_add(&options, define);
-    }
-    if (req->options && req->options[0]) {
-        kg_text_add(&options, " ");
-        kg_text_add(&options, req->options);
-    }
+/* "-cl-std=CL1.2", then the defines and options as the runtime compilers
+ * get them (build_text.h), in one malloc'd string. */
+static int kg_cl_options(const kg_build_request *req, const char *name, char **out, kg_error *err)
+{
+    kg_build_options opts;
+    int rc = kg_build_options_make(&opts, req, err);
+    if (rc)
+        return rc;
+    *out = kg_build_options_join(&opts, "-cl-std=CL1.2");
+    if (!*out)
+        return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory preparing the build", name);
+    return KG_OK;
+}
 
+/* Compiles `prog` (created from source) with `options`; on failure the
+ * message quotes the log's first error. The whole log goes to *log. */
+static int kg_cl_compile(cl_dev *d, cl_program prog, const char *name, const char *options,
+                         char **log, kg_error *err)
+{
+    cl_int rc = clBuildProgram(prog, 1, &d->device, options, NULL, NULL);
+    char *build_log = kg_cl_build_log(prog, d->device);
+    int status = KG_OK;
+    if (rc != CL_SUCCESS) {
+        char first_line[512];
+        kg_log_headline(build_log, first_line, sizeof first_line);
+        status = kg_error_set_vendor(err, KG_ERR_BUILD, (int)rc, kg_cl_error_name(rc),
+                                     "building %s failed: %s (%d) with options '%s'%s%s", name,
+                                     kg_cl_error_name(rc), (int)rc, options,
+                                     first_line[0] ? ": " : "", first_line);
+    }
+    if (log)
+        *log = build_log;
+    else
+        free(build_log);
+    return status;
+}
+
+/* Builds OpenCL C, or the portable dialect with its prelude. The user's
+ * source follows a `#line 1 "name"` directive so that compiler diagnostics
+ * point at the user's file and line, not at the prelude-shifted text the
+ * driver actually saw. */
+static int kg_cl_program_build(kg_device *dev, const kg_build_request *req, kg_program *prog,
+                               char **log, kg_error *err)
+{
+    const char *name = prog->source_name;
+    int status = kg_cl_check_language(req, name, err);
+    if (status)
+        return status;
+    char *options = NULL;
+    if ((status = kg_cl_options(req, name, &options, err)))
+        return status;
     kg_text source = {0};
     kg_text_source(&source, req->language == KG_LANG_PORTABLE ? kg_opencl_prelude : NULL, name,
                    req->source, req->source_size);
-    if (options.failed || source.failed || !source.data) {
-        free(options.data);
-        free(source.data);
-        return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory preparing the build", name);
-    }
-
-    kg_program *prog = calloc(1, sizeof *prog);
-    if (!prog || !(prog->source_name = kg_cl_strdup(name))) {
-        free(prog);
-        free(options.data);
+    if (source.failed || !source.data) {
+        free(options);
         free(source.data);
         return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory preparing the build", name);
     }
     cl_int rc;
     const char *text = source.data;
     size_t text_len = source.len;
-    prog->program = clCreateProgramWithSource(dev->context, 1, &text, &text_len, &rc);
+    cl_program program = clCreateProgramWithSource(dev_of(dev)->context, 1, &text, &text_len, &rc);
     free(source.data);
     if (rc != CL_SUCCESS) {
-        prog->program = NULL;
-        kg_cl_program_free(prog);
-        free(options.data);
-        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
-                          "clCreateProgramWithSource failed");
+        free(options);
+        return kg_cl_fail_call(err, rc, "clCreateProgramWithSource failed");
     }
-    rc = clBuildProgram(prog->program, 1, &dev->device, options.data, NULL, NULL);
-    char *build_log = kg_cl_build_log(prog->program, dev->device);
-    if (rc != CL_SUCCESS) {
-        /* The message quotes the log's first error; the whole log is returned. */
-        char first_line[512];
-        kg_log_headline(build_log, first_line, sizeof first_line);
-        kg_error_set_vendor(err, KG_ERR_BUILD, (int)rc, kg_cl_error_name(rc),
-                            "building %s failed: %s (%d) with options '%s'%s%s", name,
-                            kg_cl_error_name(rc), (int)rc, options.data, first_line[0] ? ": " : "",
-                            first_line);
-        free(options.data);
-        kg_cl_program_free(prog);
-        if (log)
-            *log = build_log;
-        else
-            free(build_log);
-        return KG_ERR_BUILD;
+    status = kg_cl_compile(dev_of(dev), program, name, options, log, err);
+    free(options);
+    if (status) {
+        clReleaseProgram(program);
+        return status;
     }
-    free(options.data);
-    if (log)
-        *log = build_log;
-    else
-        free(build_log);
-    *out = prog;
+    prog->ctx = program;
     return KG_OK;
 }
 
 /* ---- kernels ------------------------------------------------------------- */
 
-/* Also the cleanup path of a half-created kernel. */
 static void kg_cl_kernel_free(kg_kernel *kernel)
 {
-    if (!kernel)
-        return;
-    if (kernel->kernel)
-        clReleaseKernel(kernel->kernel);
-    free(kernel->entry);
-    free(kernel->source_name);
-    free(kernel);
+    cl_kern *k = kernel->ctx;
+    if (k && k->kernel)
+        clReleaseKernel(k->kernel);
+    free(k);
+    kernel->ctx = NULL;
 }
 
-/* Keeps the entry and file names so that launch errors can say which kernel
- * failed, and the parameter count so that a launch with the wrong number of
+/* Keeps the parameter count so that a launch with the wrong number of
  * arguments is refused with a readable message. */
-static int kg_cl_kernel_create(kg_program *prog, const char *entry, kg_kernel **out, kg_error *err)
+static int kg_cl_kernel_create(kg_program *prog, kg_kernel *kernel, kg_error *err)
 {
-    if (!prog || !entry || !out)
-        return kg_error_set(err, KG_ERR_INVALID, "kernel_create: NULL program, entry or out");
-    *out = NULL;
-    kg_kernel *kernel = calloc(1, sizeof *kernel);
-    if (!kernel || !(kernel->entry = kg_cl_strdup(entry)) ||
-        !(kernel->source_name = kg_cl_strdup(prog->source_name))) {
-        kg_cl_kernel_free(kernel);
-        return kg_error_set(err, KG_ERR_MEMORY, "out of memory creating kernel '%s'", entry);
-    }
+    cl_kern *k = calloc(1, sizeof *k);
+    if (!k)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory creating kernel '%s'",
+                            kernel->entry);
     cl_int rc;
-    kernel->kernel = clCreateKernel(prog->program, entry, &rc);
+    k->kernel = clCreateKernel(prog->ctx, kernel->entry, &rc);
     if (rc != CL_SUCCESS) {
-        kernel->kernel = NULL;
-        kg_cl_kernel_free(kernel);
+        free(k);
         if (rc == CL_INVALID_KERNEL_NAME)
             return kg_error_set_vendor(err, KG_ERR_INVALID, (int)rc, kg_cl_error_name(rc),
-                                       "no kernel named '%s' in %s", entry, prog->source_name);
-        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
-                          "clCreateKernel failed");
+                                       "no kernel named '%s' in %s", kernel->entry,
+                                       prog->source_name);
+        return kg_cl_fail_call(err, rc, "clCreateKernel failed");
     }
-    rc = clGetKernelInfo(kernel->kernel, CL_KERNEL_NUM_ARGS, sizeof kernel->arg_count,
-                         &kernel->arg_count, NULL);
+    rc = clGetKernelInfo(k->kernel, CL_KERNEL_NUM_ARGS, sizeof k->arg_count, &k->arg_count, NULL);
     if (rc != CL_SUCCESS) {
-        kg_cl_kernel_free(kernel);
+        clReleaseKernel(k->kernel);
+        free(k);
         return kg_cl_fail(err, KG_ERR_DEVICE, rc, "clGetKernelInfo(CL_KERNEL_NUM_ARGS) failed");
     }
-    *out = kernel;
+    kernel->ctx = k;
     return KG_OK;
 }
 
 /* ---- buffers ------------------------------------------------------------- */
 
-/* Checks the size against the device limit first, so an oversized tensor
- * gets a message with both numbers instead of a bare driver code. */
-static int kg_cl_buffer_alloc(kg_device *dev, size_t bytes, kg_buffer **out, kg_error *err)
+static int kg_cl_buffer_alloc(kg_device *dev, kg_buffer *buf, kg_error *err)
 {
-    if (!dev || !out)
-        return kg_error_set(err, KG_ERR_INVALID, "buffer_alloc: NULL device or out");
-    *out = NULL;
-    if (bytes == 0)
-        return kg_error_set(err, KG_ERR_INVALID, "cannot allocate a 0-byte OpenCL buffer");
-    if (dev->max_alloc_bytes && bytes > dev->max_alloc_bytes)
-        return kg_error_set_vendor(err, KG_ERR_MEMORY, CL_INVALID_BUFFER_SIZE,
-                                   kg_cl_error_name(CL_INVALID_BUFFER_SIZE),
-                                   "buffer of %zu bytes exceeds the device's largest allocation "
-                                   "(%llu bytes)",
-                                   bytes, (unsigned long long)dev->max_alloc_bytes);
-    kg_buffer *buf = calloc(1, sizeof *buf);
-    if (!buf)
-        return kg_error_set(err, KG_ERR_MEMORY, "out of host memory allocating a buffer");
     cl_int rc;
-    buf->mem = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    cl_mem mem = clCreateBuffer(dev_of(dev)->context, CL_MEM_READ_WRITE, buf->bytes, NULL, &rc);
     if (rc != CL_SUCCESS) {
-        free(buf);
         char what[96];
-        snprintf(what, sizeof what, "clCreateBuffer of %zu bytes failed", bytes);
-        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc, what);
+        snprintf(what, sizeof what, "clCreateBuffer of %zu bytes failed", buf->bytes);
+        return kg_cl_fail_call(err, rc, what);
     }
-    buf->bytes = bytes;
-    *out = buf;
+    buf->ctx = mem;
     return KG_OK;
 }
 
-/* NULL-tolerant, like free(), so callers' cleanup paths stay simple. */
 static void kg_cl_buffer_free(kg_buffer *buf)
 {
-    if (!buf)
-        return;
-    if (buf->mem)
-        clReleaseMemObject(buf->mem);
-    free(buf);
+    if (buf->ctx)
+        clReleaseMemObject(mem_of(buf));
+    buf->ctx = NULL;
 }
 
 /* A sub-buffer: the runner's guard zones sit around it in the parent. */
-static int kg_cl_buffer_view(kg_device *dev, kg_buffer *parent, size_t offset, size_t bytes,
-                             kg_buffer **out, kg_error *err)
+static int kg_cl_buffer_view(kg_device *dev, kg_buffer *view, kg_error *err)
 {
     (void)dev;
-    *out = NULL;
-    if (bytes == 0)
+    if (view->bytes == 0)
         return kg_error_set(err, KG_ERR_INVALID, "buffer_view: an OpenCL sub-buffer needs bytes");
-    int status = kg_buffer_range_check(parent != NULL, parent ? parent->bytes : 0, offset, bytes,
-                                       "buffer_view", err);
-    if (status)
-        return status;
-    kg_buffer *view = calloc(1, sizeof *view);
-    if (!view)
-        return kg_error_set(err, KG_ERR_MEMORY, "out of host memory");
-    cl_buffer_region region = {.origin = offset, .size = bytes};
+    cl_buffer_region region = {.origin = view->offset, .size = view->bytes};
     cl_int rc;
-    view->mem = clCreateSubBuffer(parent->mem, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
-                                  &region, &rc);
-    if (rc != CL_SUCCESS) {
-        free(view);
+    cl_mem mem = clCreateSubBuffer(mem_of(view->parent), CL_MEM_READ_WRITE,
+                                   CL_BUFFER_CREATE_TYPE_REGION, &region, &rc);
+    if (rc != CL_SUCCESS)
         return kg_cl_fail(err, KG_ERR_DEVICE, rc, "clCreateSubBuffer failed");
-    }
-    view->bytes = bytes;
-    *out = view;
+    view->ctx = mem;
     return KG_OK;
-}
-
-/* Range checks happen here, not in the driver, so the message names the
- * buffer size instead of a bare CL_INVALID_VALUE. */
-static int kg_cl_check_range(const kg_buffer *buf, size_t offset, size_t bytes, const char *op,
-                             kg_error *err)
-{
-    return kg_buffer_range_check(buf != NULL, buf ? buf->bytes : 0, offset, bytes, op, err);
 }
 
 /* Blocking, so the host buffer may be reused as soon as this returns. */
 static int kg_cl_buffer_write(kg_device *dev, kg_buffer *buf, size_t offset, const void *src,
                               size_t bytes, kg_error *err)
 {
-    if (!dev || (!src && bytes))
-        return kg_error_set(err, KG_ERR_INVALID, "buffer_write: NULL device or source");
-    int status = kg_cl_check_range(buf, offset, bytes, "buffer_write", err);
-    if (status || bytes == 0)
-        return status;
-    cl_int rc =
-        clEnqueueWriteBuffer(dev->queue, buf->mem, CL_TRUE, offset, bytes, src, 0, NULL, NULL);
-    if (rc != CL_SUCCESS)
-        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
-                          "clEnqueueWriteBuffer failed");
-    return KG_OK;
+    cl_int rc = clEnqueueWriteBuffer(dev_of(dev)->queue, mem_of(buf), CL_TRUE, offset, bytes, src,
+                                     0, NULL, NULL);
+    return rc == CL_SUCCESS ? KG_OK : kg_cl_fail_call(err, rc, "clEnqueueWriteBuffer failed");
 }
 
 /* Blocking, so the runner can check results as soon as this returns. */
 static int kg_cl_buffer_read(kg_device *dev, kg_buffer *buf, size_t offset, void *dst, size_t bytes,
                              kg_error *err)
 {
-    if (!dev || (!dst && bytes))
-        return kg_error_set(err, KG_ERR_INVALID, "buffer_read: NULL device or destination");
-    int status = kg_cl_check_range(buf, offset, bytes, "buffer_read", err);
-    if (status || bytes == 0)
-        return status;
-    cl_int rc =
-        clEnqueueReadBuffer(dev->queue, buf->mem, CL_TRUE, offset, bytes, dst, 0, NULL, NULL);
-    if (rc != CL_SUCCESS)
-        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
-                          "clEnqueueReadBuffer failed");
-    return KG_OK;
+    cl_int rc = clEnqueueReadBuffer(dev_of(dev)->queue, mem_of(buf), CL_TRUE, offset, bytes, dst, 0,
+                                    NULL, NULL);
+    return rc == CL_SUCCESS ? KG_OK : kg_cl_fail_call(err, rc, "clEnqueueReadBuffer failed");
 }
 
 /* Completes before returning, like the transfers: the runner poisons outputs
@@ -746,27 +630,12 @@ static int kg_cl_buffer_read(kg_device *dev, kg_buffer *buf, size_t offset, void
 static int kg_cl_buffer_fill(kg_device *dev, kg_buffer *buf, size_t offset, const void *pattern,
                              size_t pattern_size, size_t bytes, kg_error *err)
 {
-    if (!dev || !pattern)
-        return kg_error_set(err, KG_ERR_INVALID, "buffer_fill: NULL device or pattern");
-    if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8 &&
-        pattern_size != 16)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "buffer_fill: pattern of %zu bytes (must be 1, 2, 4, 8 or 16)",
-                            pattern_size);
-    if (offset % pattern_size || bytes % pattern_size)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "buffer_fill: offset %zu and size %zu must be multiples of the "
-                            "%zu-byte pattern",
-                            offset, bytes, pattern_size);
-    int status = kg_cl_check_range(buf, offset, bytes, "buffer_fill", err);
-    if (status || bytes == 0)
-        return status;
-    cl_int rc = clEnqueueFillBuffer(dev->queue, buf->mem, pattern, pattern_size, offset, bytes, 0,
+    cl_dev *d = dev_of(dev);
+    cl_int rc = clEnqueueFillBuffer(d->queue, mem_of(buf), pattern, pattern_size, offset, bytes, 0,
                                     NULL, NULL);
     if (rc != CL_SUCCESS)
-        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
-                          "clEnqueueFillBuffer failed");
-    rc = clFinish(dev->queue);
+        return kg_cl_fail_call(err, rc, "clEnqueueFillBuffer failed");
+    rc = clFinish(d->queue);
     if (rc != CL_SUCCESS)
         return kg_cl_fail(err, KG_ERR_DEVICE, rc, "clFinish after clEnqueueFillBuffer failed");
     return KG_OK;
@@ -777,25 +646,9 @@ static int kg_cl_buffer_fill(kg_device *dev, kg_buffer *buf, size_t offset, cons
 static int kg_cl_buffer_copy(kg_device *dev, kg_buffer *dst, size_t dst_offset, kg_buffer *src,
                              size_t src_offset, size_t bytes, kg_error *err)
 {
-    if (!dev)
-        return kg_error_set(err, KG_ERR_INVALID, "buffer_copy: NULL device");
-    int status = kg_cl_check_range(dst, dst_offset, bytes, "buffer_copy (destination)", err);
-    if (!status)
-        status = kg_cl_check_range(src, src_offset, bytes, "buffer_copy (source)", err);
-    if (status || bytes == 0)
-        return status;
-    if (dst == src && dst_offset < src_offset + bytes && src_offset < dst_offset + bytes)
-        return kg_error_set_vendor(err, KG_ERR_INVALID, CL_MEM_COPY_OVERLAP,
-                                   kg_cl_error_name(CL_MEM_COPY_OVERLAP),
-                                   "buffer_copy: source [%zu, %zu) and destination [%zu, %zu) "
-                                   "overlap in the same buffer",
-                                   src_offset, src_offset + bytes, dst_offset, dst_offset + bytes);
-    cl_int rc = clEnqueueCopyBuffer(dev->queue, src->mem, dst->mem, src_offset, dst_offset, bytes,
-                                    0, NULL, NULL);
-    if (rc != CL_SUCCESS)
-        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
-                          "clEnqueueCopyBuffer failed");
-    return KG_OK;
+    cl_int rc = clEnqueueCopyBuffer(dev_of(dev)->queue, mem_of(src), mem_of(dst), src_offset,
+                                    dst_offset, bytes, 0, NULL, NULL);
+    return rc == CL_SUCCESS ? KG_OK : kg_cl_fail_call(err, rc, "clEnqueueCopyBuffer failed");
 }
 
 /* ---- launch -------------------------------------------------------------- */
@@ -810,32 +663,19 @@ static const char *kg_cl_arg_kind_name(kg_arg_kind kind)
         return "i32";
     case KG_ARG_I64:
         return "i64";
-    case KG_ARG_F32:
-        return "f32";
     default:
-        return "unknown";
+        return "f32";
     }
 }
 
-/* Every launch error names the kernel, its file and the sizes: that is what a
- * kernel author needs to find a bad manifest entry. */
-static void kg_cl_describe_launch(const kg_kernel *kernel, const kg_launch *launch, char *out,
-                                  size_t cap)
-{
-    snprintf(out, cap,
-             "kernel '%s' (%s), grid [%llu, %llu, %llu], block [%u, %u, %u], dynamic local %zu "
-             "bytes",
-             kernel->entry, kernel->source_name, (unsigned long long)launch->grid[0],
-             (unsigned long long)launch->grid[1], (unsigned long long)launch->grid[2],
-             launch->block[0], launch->block[1], launch->block[2], launch->dynamic_local_bytes);
-}
-
-/* code 0 means our own check refused the launch, not the driver. */
+/* Every launch error names the kernel, its file and the sizes: that is what
+ * a kernel author needs to find a bad manifest entry. `code` 0 means our
+ * own check refused the launch, not the driver. */
 static int kg_cl_launch_fail(kg_error *err, int status, cl_int code, const kg_kernel *kernel,
                              const kg_launch *launch, const char *what)
 {
     char where[512];
-    kg_cl_describe_launch(kernel, launch, where, sizeof where);
+    kg_launch_describe(kernel, launch, where, sizeof where);
     const char *name = code ? kg_cl_error_name(code) : "";
     if (code)
         return kg_error_set_vendor(err, status, (int)code, name, "%s: %s (%d) for %s", what, name,
@@ -845,129 +685,108 @@ static int kg_cl_launch_fail(kg_error *err, int status, cl_int code, const kg_ke
 
 /* Makes room for one more event before the launch is enqueued, so that a
  * failed allocation can never strand an event the driver already made. */
-static int kg_cl_reserve_event(kg_device *dev)
+static int kg_cl_reserve_event(cl_dev *d)
 {
-    if (dev->event_count < dev->event_cap)
+    if (d->event_count < d->event_cap)
         return KG_OK;
-    size_t cap = dev->event_cap ? 2 * dev->event_cap : 16;
-    cl_event *grown = realloc(dev->events, cap * sizeof *grown);
+    size_t cap = d->event_cap ? 2 * d->event_cap : 16;
+    cl_event *grown = realloc(d->events, cap * sizeof *grown);
     if (!grown)
         return KG_ERR_MEMORY;
-    dev->events = grown;
-    dev->event_cap = cap;
+    d->events = grown;
+    d->event_cap = cap;
     return KG_OK;
 }
 
-/* Converts CUDA-style grid/block to OpenCL global/local sizes and enqueues.
- * Arguments are set on every launch because a kernel object may be shared
- * by launches with different arguments. */
-static int kg_cl_launch(kg_device *dev, kg_kernel *kernel, const kg_launch *launch, kg_error *err)
+/* The launch's arguments, plus the dynamic local buffer as one trailing
+ * __local parameter. Set on every launch: a kernel object may be shared by
+ * launches with different arguments. */
+static int kg_cl_set_args(kg_kernel *kernel, const kg_launch *launch, kg_error *err)
 {
-    if (!dev || !kernel || !launch)
-        return kg_error_set(err, KG_ERR_INVALID, "launch: NULL device, kernel or launch");
-    if (launch->arg_count && !launch->args)
-        return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch,
-                                 "launch: arguments missing");
+    cl_kern *k = kernel->ctx;
     size_t wanted = launch->arg_count + (launch->dynamic_local_bytes > 0 ? 1 : 0);
-    if (wanted != kernel->arg_count) {
-        char what[256];
+    char what[256];
+    if (wanted != k->arg_count) {
         snprintf(what, sizeof what,
                  "the kernel has %u parameters but the launch passes %zu arguments%s",
-                 (unsigned)kernel->arg_count, launch->arg_count,
+                 (unsigned)k->arg_count, launch->arg_count,
                  launch->dynamic_local_bytes > 0
                      ? " plus the dynamic local buffer (KG_DYNAMIC_LOCAL_PARAM)"
                      : "");
         return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch, what);
     }
-
-    size_t global[3], local[3];
-    cl_uint work_dim = 1;
-    for (int d = 0; d < 3; d++) {
-        if (launch->grid[d] == 0 || launch->block[d] == 0)
-            return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch,
-                                     "launch: grid and block sizes must be at least 1");
-        if (launch->grid[d] > SIZE_MAX / launch->block[d])
-            return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch,
-                                     "launch: grid * block overflows size_t");
-        global[d] = (size_t)launch->grid[d] * launch->block[d];
-        local[d] = launch->block[d];
-        if (launch->grid[d] != 1 || launch->block[d] != 1)
-            work_dim = (cl_uint)d + 1;
-    }
-
     for (size_t i = 0; i < launch->arg_count; i++) {
         const kg_arg *arg = &launch->args[i];
-        cl_int rc;
-        switch (arg->kind) {
-        case KG_ARG_BUFFER:
-            if (!arg->value.buffer) {
-                char what[96];
-                snprintf(what, sizeof what, "launch: argument %zu is a NULL buffer", i);
-                return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch, what);
-            }
-            rc =
-                clSetKernelArg(kernel->kernel, (cl_uint)i, sizeof(cl_mem), &arg->value.buffer->mem);
-            break;
-        case KG_ARG_I32: {
-            cl_int v = arg->value.i32;
-            rc = clSetKernelArg(kernel->kernel, (cl_uint)i, sizeof v, &v);
-            break;
-        }
-        case KG_ARG_I64: {
-            cl_long v = arg->value.i64;
-            rc = clSetKernelArg(kernel->kernel, (cl_uint)i, sizeof v, &v);
-            break;
-        }
-        case KG_ARG_F32: {
-            cl_float v = arg->value.f32;
-            rc = clSetKernelArg(kernel->kernel, (cl_uint)i, sizeof v, &v);
-            break;
-        }
-        default: {
-            char what[96];
-            snprintf(what, sizeof what, "launch: argument %zu has unknown kind %d", i,
-                     (int)arg->kind);
-            return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch, what);
-        }
-        }
+        cl_mem mem = arg->kind == KG_ARG_BUFFER ? mem_of(arg->value.buffer) : NULL;
+        cl_int i32 = arg->value.i32;
+        cl_long i64 = arg->value.i64;
+        cl_float f32 = arg->value.f32;
+        const void *value = arg->kind == KG_ARG_BUFFER ? (const void *)&mem
+                            : arg->kind == KG_ARG_I32  ? (const void *)&i32
+                            : arg->kind == KG_ARG_I64  ? (const void *)&i64
+                                                       : (const void *)&f32;
+        size_t size = arg->kind == KG_ARG_BUFFER ? sizeof mem
+                      : arg->kind == KG_ARG_I32  ? sizeof i32
+                      : arg->kind == KG_ARG_I64  ? sizeof i64
+                                                 : sizeof f32;
+        cl_int rc = clSetKernelArg(k->kernel, (cl_uint)i, size, value);
         if (rc != CL_SUCCESS) {
-            char what[128];
             snprintf(what, sizeof what, "clSetKernelArg rejected argument %zu (%s)", i,
                      kg_cl_arg_kind_name(arg->kind));
             return kg_cl_launch_fail(err, KG_ERR_LAUNCH, rc, kernel, launch, what);
         }
     }
     if (launch->dynamic_local_bytes > 0) {
-        cl_int rc = clSetKernelArg(kernel->kernel, (cl_uint)launch->arg_count,
+        cl_int rc = clSetKernelArg(k->kernel, (cl_uint)launch->arg_count,
                                    launch->dynamic_local_bytes, NULL);
         if (rc != CL_SUCCESS)
             return kg_cl_launch_fail(err, KG_ERR_LAUNCH, rc, kernel, launch,
                                      "clSetKernelArg rejected the dynamic local buffer");
     }
+    return KG_OK;
+}
 
+/* Converts CUDA-style grid/block to OpenCL global/local sizes and enqueues;
+ * inside a timed region the launch's event is kept for its timestamps. */
+static int kg_cl_launch(kg_device *dev, kg_kernel *kernel, const kg_launch *launch, kg_error *err)
+{
+    cl_dev *d = dev_of(dev);
+    size_t global[3], local[3];
+    cl_uint work_dim = 1;
+    for (int d3 = 0; d3 < 3; d3++) {
+        if (launch->grid[d3] > SIZE_MAX / launch->block[d3])
+            return kg_cl_launch_fail(err, KG_ERR_INVALID, 0, kernel, launch,
+                                     "launch: grid * block overflows size_t");
+        global[d3] = (size_t)launch->grid[d3] * launch->block[d3];
+        local[d3] = launch->block[d3];
+        if (launch->grid[d3] != 1 || launch->block[d3] != 1)
+            work_dim = (cl_uint)d3 + 1;
+    }
+    int status = kg_cl_set_args(kernel, launch, err);
+    if (status)
+        return status;
     cl_event *event = NULL;
     if (dev->timing) {
-        if (kg_cl_reserve_event(dev) != KG_OK)
+        if (kg_cl_reserve_event(d) != KG_OK)
             return kg_cl_launch_fail(err, KG_ERR_MEMORY, 0, kernel, launch,
                                      "out of memory recording the launch event");
-        event = &dev->events[dev->event_count];
+        event = &d->events[d->event_count];
     }
-    cl_int rc = clEnqueueNDRangeKernel(dev->queue, kernel->kernel, work_dim, NULL, global, local, 0,
-                                       NULL, event);
+    cl_kern *k = kernel->ctx;
+    cl_int rc =
+        clEnqueueNDRangeKernel(d->queue, k->kernel, work_dim, NULL, global, local, 0, NULL, event);
     if (rc != CL_SUCCESS)
         return kg_cl_launch_fail(err, KG_ERR_LAUNCH, rc, kernel, launch,
                                  "clEnqueueNDRangeKernel failed");
     if (event)
-        dev->event_count++;
+        d->event_count++;
     return KG_OK;
 }
 
 /* Execution errors surface at the wait, so they count as launch failures. */
 static int kg_cl_synchronize(kg_device *dev, kg_error *err)
 {
-    if (!dev)
-        return kg_error_set(err, KG_ERR_INVALID, "synchronize: NULL device");
-    cl_int rc = clFinish(dev->queue);
+    cl_int rc = clFinish(dev_of(dev)->queue);
     if (rc != CL_SUCCESS)
         return kg_cl_fail(err, KG_ERR_LAUNCH, rc, "clFinish failed (a queued command failed)");
     return KG_OK;
@@ -975,120 +794,107 @@ static int kg_cl_synchronize(kg_device *dev, kg_error *err)
 
 /* ---- timing -------------------------------------------------------------- */
 
-/* Opening a region twice would silently merge two measurements, so it is an
- * error; timer_stop always closes the region, even when it fails. */
 static int kg_cl_timer_start(kg_device *dev, kg_error *err)
 {
-    if (!dev)
-        return kg_error_set(err, KG_ERR_INVALID, "timer_start: NULL device");
-    if (dev->timing)
-        return kg_error_set(err, KG_ERR_INVALID,
-                            "timer_start: a timed region is already open (missing timer_stop)");
-    kg_cl_release_events(dev);
-    dev->timing = 1;
+    (void)err;
+    kg_cl_release_events(dev_of(dev));
+    return KG_OK;
+}
+
+/* The span of one event, or the launch's failure. */
+static int kg_cl_event_span(cl_event event, cl_ulong *start, cl_ulong *end, kg_error *err)
+{
+    cl_int exec_status = CL_COMPLETE;
+    cl_int rc = clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof exec_status,
+                               &exec_status, NULL);
+    if (rc == CL_SUCCESS && exec_status < 0)
+        return kg_cl_fail(err, KG_ERR_LAUNCH, exec_status, "a launch in the timed region failed");
+    if (rc == CL_SUCCESS)
+        rc = clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, sizeof *start, start, NULL);
+    if (rc == CL_SUCCESS)
+        rc = clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, sizeof *end, end, NULL);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail(err, KG_ERR_DEVICE, rc, "reading profiling timestamps failed");
     return KG_OK;
 }
 
 /* Device time from the first launch's start to the last launch's end, taken
  * from the driver's profiling timestamps, so host scheduling and enqueue
  * overhead are excluded. Min/max over all events rather than first/last so a
- * driver that reorders despite the in-order queue still gets the full span. */
+ * driver that reorders despite the in-order queue still gets the full span.
+ * A region without events is reported by device.c. */
 static int kg_cl_timer_stop(kg_device *dev, double *elapsed_seconds, kg_error *err)
 {
-    if (!dev || !elapsed_seconds)
-        return kg_error_set(err, KG_ERR_INVALID, "timer_stop: NULL device or result");
-    *elapsed_seconds = 0;
-    if (!dev->timing)
-        return kg_error_set(err, KG_ERR_INVALID, "timer_stop: no timed region is open");
-    dev->timing = 0;
+    cl_dev *d = dev_of(dev);
     int status = KG_OK;
-    cl_int rc = clFinish(dev->queue);
-    if (rc != CL_SUCCESS) {
+    cl_int rc = clFinish(d->queue);
+    if (rc != CL_SUCCESS)
         status = kg_cl_fail(err, KG_ERR_LAUNCH, rc, "clFinish failed in the timed region");
-    } else if (dev->event_count == 0) {
-        status = kg_error_set(err, KG_ERR_INVALID, "timer_stop: the timed region has no launch");
-    } else {
-        cl_ulong first_start = UINT64_MAX, last_end = 0;
-        for (size_t i = 0; i < dev->event_count && status == KG_OK; i++) {
-            cl_int exec_status = CL_COMPLETE;
-            cl_ulong start = 0, end = 0;
-            rc = clGetEventInfo(dev->events[i], CL_EVENT_COMMAND_EXECUTION_STATUS,
-                                sizeof exec_status, &exec_status, NULL);
-            if (rc == CL_SUCCESS && exec_status < 0) {
-                status = kg_cl_fail(err, KG_ERR_LAUNCH, exec_status,
-                                    "a launch in the timed region failed");
-                break;
-            }
-            if (rc == CL_SUCCESS)
-                rc = clGetEventProfilingInfo(dev->events[i], CL_PROFILING_COMMAND_START,
-                                             sizeof start, &start, NULL);
-            if (rc == CL_SUCCESS)
-                rc = clGetEventProfilingInfo(dev->events[i], CL_PROFILING_COMMAND_END, sizeof end,
-                                             &end, NULL);
-            if (rc != CL_SUCCESS) {
-                status = kg_cl_fail(err, KG_ERR_DEVICE, rc, "reading profiling timestamps failed");
-                break;
-            }
-            if (start < first_start)
-                first_start = start;
-            if (end > last_end)
-                last_end = end;
-        }
-        if (status == KG_OK && last_end < first_start)
-            status = kg_error_set(err, KG_ERR_DEVICE,
-                                  "the driver reported an end timestamp (%llu ns) before the "
-                                  "start (%llu ns)",
-                                  (unsigned long long)last_end, (unsigned long long)first_start);
-        if (status == KG_OK)
-            *elapsed_seconds = (double)(last_end - first_start) * 1e-9;
+    cl_ulong first_start = UINT64_MAX, last_end = 0;
+    for (size_t i = 0; i < d->event_count && status == KG_OK; i++) {
+        cl_ulong start = 0, end = 0;
+        status = kg_cl_event_span(d->events[i], &start, &end, err);
+        first_start = start < first_start ? start : first_start;
+        last_end = end > last_end ? end : last_end;
     }
-    kg_cl_release_events(dev);
+    if (status == KG_OK && d->event_count && last_end < first_start)
+        status = kg_error_set(err, KG_ERR_DEVICE,
+                              "the driver reported an end timestamp (%llu ns) before the "
+                              "start (%llu ns)",
+                              (unsigned long long)last_end, (unsigned long long)first_start);
+    if (status == KG_OK && d->event_count)
+        *elapsed_seconds = (double)(last_end - first_start) * 1e-9;
+    kg_cl_release_events(d);
     return status;
 }
 
 /* ---- cache flush --------------------------------------------------------- */
 
+/* The flush buffer: twice the reported cache (8 MiB at least, for drivers
+ * that report little or nothing), at most the largest allocation. */
+static int kg_cl_flush_buffer(const kg_device *dev, cl_dev *d, kg_error *err)
+{
+    const kg_device_info *info = &dev->info;
+    uint64_t bytes = info->cache_bytes > UINT64_MAX / 2 ? UINT64_MAX : 2 * info->cache_bytes;
+    if (bytes < KG_CL_FLUSH_MIN_BYTES)
+        bytes = KG_CL_FLUSH_MIN_BYTES;
+    if (info->max_alloc_bytes && bytes > info->max_alloc_bytes)
+        bytes = info->max_alloc_bytes;
+    if (bytes > SIZE_MAX)
+        bytes = SIZE_MAX;
+    bytes -= bytes % 4;
+    cl_int rc;
+    d->flush_buffer = clCreateBuffer(d->context, CL_MEM_READ_WRITE, (size_t)bytes, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        d->flush_buffer = NULL;
+        char what[128];
+        snprintf(what, sizeof what, "allocating the %llu-byte cache-flush buffer failed",
+                 (unsigned long long)bytes);
+        return kg_cl_fail_call(err, rc, what);
+    }
+    d->flush_bytes = (size_t)bytes;
+    return KG_OK;
+}
+
 /* DESIGN: a cold-cache measurement starts with the last-level cache holding
  * none of the kernel's data. Writing a buffer of at least twice the reported
- * cache size (8 MiB at least, for drivers that report little or nothing)
- * evicts every line under any common replacement policy. The fill pattern
- * changes on every call so that no driver can recognise a repeated fill as
- * a no-op and skip it. Allocated on first use so that hot-cache runs and
- * `kgrade devices` never pay for it. */
+ * cache size evicts every line under any common replacement policy. The
+ * fill pattern changes on every call so that no driver can recognise a
+ * repeated fill as a no-op and skip it. Allocated on first use so that
+ * hot-cache runs and `kgrade devices` never pay for it. */
 static int kg_cl_flush_cache(kg_device *dev, kg_error *err)
 {
-    if (!dev)
-        return kg_error_set(err, KG_ERR_INVALID, "flush_cache: NULL device");
-    if (!dev->flush_buffer) {
-        uint64_t bytes = dev->cache_bytes > UINT64_MAX / 2 ? UINT64_MAX : 2 * dev->cache_bytes;
-        if (bytes < KG_CL_FLUSH_MIN_BYTES)
-            bytes = KG_CL_FLUSH_MIN_BYTES;
-        if (dev->max_alloc_bytes && bytes > dev->max_alloc_bytes)
-            bytes = dev->max_alloc_bytes;
-        if (bytes > SIZE_MAX)
-            bytes = SIZE_MAX;
-        bytes -= bytes % 4;
-        cl_int rc;
-        dev->flush_buffer =
-            clCreateBuffer(dev->context, CL_MEM_READ_WRITE, (size_t)bytes, NULL, &rc);
-        if (rc != CL_SUCCESS) {
-            dev->flush_buffer = NULL;
-            char what[128];
-            snprintf(what, sizeof what, "allocating the %llu-byte cache-flush buffer failed",
-                     (unsigned long long)bytes);
-            return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
-                              what);
-        }
-        dev->flush_bytes = (size_t)bytes;
-    }
-    dev->flush_calls++;
-    cl_uint pattern = dev->flush_calls * 0x9E3779B9u; /* never the same twice in a row */
-    cl_int rc = clEnqueueFillBuffer(dev->queue, dev->flush_buffer, &pattern, sizeof pattern, 0,
-                                    dev->flush_bytes, 0, NULL, NULL);
+    cl_dev *d = dev_of(dev);
+    int status = d->flush_buffer ? KG_OK : kg_cl_flush_buffer(dev, d, err);
+    if (status)
+        return status;
+    d->flush_calls++;
+    cl_uint pattern = d->flush_calls * 0x9E3779B9u; /* never the same twice in a row */
+    cl_int rc = clEnqueueFillBuffer(d->queue, d->flush_buffer, &pattern, sizeof pattern, 0,
+                                    d->flush_bytes, 0, NULL, NULL);
     if (rc != CL_SUCCESS)
-        return kg_cl_fail(err, kg_cl_is_memory_error(rc) ? KG_ERR_MEMORY : KG_ERR_DEVICE, rc,
-                          "cache flush (clEnqueueFillBuffer) failed");
-    rc = clFinish(dev->queue);
+        return kg_cl_fail_call(err, rc, "cache flush (clEnqueueFillBuffer) failed");
+    rc = clFinish(d->queue);
     if (rc != CL_SUCCESS)
         return kg_cl_fail(err, KG_ERR_DEVICE, rc, "clFinish after the cache flush failed");
     return KG_OK;

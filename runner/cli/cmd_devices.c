@@ -36,7 +36,7 @@ static void print_json(const kg_device_list *list)
     cJSON *missing = cJSON_AddArrayToObject(root, "unavailable_backends");
     for (size_t i = 0; i < list->failure_count; i++) {
         cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "backend", list->failures[i].backend->name);
+        cJSON_AddStringToObject(f, "backend", kg_backend_name(list->failures[i].backend));
         cJSON_AddStringToObject(f, "reason", list->failures[i].error.message);
         cJSON_AddItemToArray(missing, f);
     }
@@ -51,7 +51,8 @@ static void print_table(const kg_device_list *list)
 {
     printf("backends compiled: %s\n", kg_backends_compiled()[0] ? kg_backends_compiled() : "none");
     for (size_t i = 0; i < list->failure_count; i++)
-        printf("%s: %s\n", list->failures[i].backend->name, list->failures[i].error.message);
+        printf("%s: %s\n", kg_backend_name(list->failures[i].backend),
+               list->failures[i].error.message);
     if (list->count == 0) {
         printf("no devices found\n");
         return;

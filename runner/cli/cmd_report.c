@@ -1,16 +1,19 @@
 /* `kgrade report`: the Markdown summary of a saved results file. */
 #include "cli.h"
 #include "commands.h"
+#include "data_dirs.h"
 #include "markdown.h"
 #include "record_keys.h"
 #include "results.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 typedef struct report_options {
     size_t run; /* 1-based run number within the file; 0 = every run */
+    const char *claims_dir;
 } report_options;
 
 #define OPT(name_, type_, field_, arg_, help_)                                                     \
@@ -21,6 +24,8 @@ typedef struct report_options {
 static const kg_option report_options_table[] = {
     OPT("run", KG_OPT_SIZE, run, "N",
         "only the N-th run of the file (a results file can hold several; default: all)"),
+    OPT("claims", KG_OPT_STRING, claims_dir, "DIR",
+        "folder of published claims for the report (default: above)"),
 };
 
 /* The records of the n-th run (1-based): from its header up to the next. */
@@ -51,8 +56,14 @@ static int run_report(const kg_command *self, int argc, char **argv)
         fprintf(stderr, "kgrade report: expected one results file (see `kgrade report --help`)\n");
         return KG_EXIT_USAGE;
     }
-    cJSON *all = NULL;
     kg_error err = {0};
+    char claims_dir[PATH_MAX];
+    if (kg_data_dir_find(KG_DATA_CLAIMS, opts.claims_dir, "--claims", claims_dir, sizeof claims_dir,
+                         NULL, &err) != KG_OK) {
+        fprintf(stderr, "kgrade report: %s\n", err.message);
+        return KG_EXIT_USAGE;
+    }
+    cJSON *all = NULL;
     if (kg_results_read(pos[0], &all, &err) != KG_OK) {
         fprintf(stderr, "kgrade report: %s\n", err.message);
         return KG_EXIT_USAGE;
@@ -76,7 +87,7 @@ static int run_report(const kg_command *self, int argc, char **argv)
         cJSON *records = run_records(all, n);
         if (n > 1 && !opts.run)
             printf("\n");
-        kg_report_markdown(stdout, records);
+        kg_report_markdown(stdout, records, claims_dir);
         cJSON_Delete(records);
     }
     cJSON_Delete(all);
@@ -92,6 +103,10 @@ const kg_command kg_command_report = {
         "printed (the run uses this code too). A file that received several runs gives one\n"
         "report per run, in order. When a run was interrupted before its summary, the summary\n"
         "is computed from the shapes that were recorded.\n\n"
+        "The published claims set beside each workload are read from the first of: --claims;\n"
+        "the variable KGRADE_CLAIMS_DIR; $KGRADE_DATA_DIR/reports/claims; for an installed\n"
+        "kgrade, <prefix>/share/kgrade/reports/claims; reports/claims in the source tree\n"
+        "kgrade was built from. A folder named by the option or a variable must exist.\n\n"
         "examples:\n"
         "  kgrade report results/demo.jsonl\n"
         "  kgrade report --run 2 results/demo.jsonl",

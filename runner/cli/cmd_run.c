@@ -3,6 +3,7 @@
  * (worker.h); this process plans, keeps the results file and reports. */
 #include "check.h"
 #include "commands.h"
+#include "data_dirs.h"
 #include "device_select.h"
 #include "dir_list.h"
 #include "fingerprint.h"
@@ -19,6 +20,7 @@
 #include "workload.h"
 #include "worker.h"
 
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
@@ -38,6 +40,8 @@ typedef struct run_options {
     uint64_t seed;
     const char *out;
     const char *baselines_dir;
+    const char *profiles_dir;
+    const char *claims_dir;
     int hot;
     size_t min_samples, max_samples;
     double min_time, max_time, target;
@@ -71,7 +75,11 @@ static const kg_option run_options_table[] = {
         "continue the interrupted run in FILE: finished evaluations are kept, the rest run; "
         "refused if other options differ from the run's"),
     OPT("baselines", KG_OPT_STRING, baselines_dir, "DIR",
-        "folder of workloads (default: the source tree's baselines/)"),
+        "folder of workloads and their baseline tiers (default: Data folders, above)"),
+    OPT("profiles", KG_OPT_STRING, profiles_dir, "DIR",
+        "folder of GPU peak profiles (default: Data folders, above)"),
+    OPT("claims", KG_OPT_STRING, claims_dir, "DIR",
+        "folder of published claims for the report (default: Data folders, above)"),
     OPT("hot", KG_OPT_FLAG, hot, NULL, "do not flush the cache between samples (recorded)"),
     OPT("min-samples", KG_OPT_SIZE, min_samples, "N", "samples per set before stopping (10)"),
     OPT("max-samples", KG_OPT_SIZE, max_samples, "N", "cap on samples per set (1000)"),
@@ -393,7 +401,7 @@ static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg
     snprintf(label, sizeof label, "%s %s", w->name, w->shapes[ctx->cls][shape_no].name);
     kg_grade_job job = {
         .exe = kg_worker_self_exe(),
-        .backend = ctx->device->backend->name,
+        .backend = kg_backend_name(ctx->device->backend),
         .device_index = ctx->device->info.index,
         .info = &ctx->device->info,
         .baselines_dir = ctx->opts->baselines_dir,
@@ -632,12 +640,43 @@ static int load_resumed(const char *path, cJSON **records, kg_error *err)
     return KG_OK;
 }
 
+/* The run's data folders (data_dirs.h). */
+typedef struct run_dirs {
+    char baselines[PATH_MAX], profiles[PATH_MAX], claims[PATH_MAX];
+} run_dirs;
+
+/* Finds the data folders before anything is graded, so that a wrong one
+ * is reported at once; o->baselines_dir then points into `d`. Resuming, the
+ * run's own baselines folder (already in o->baselines_dir) stands in for
+ * the places found without being named: only --baselines or a variable
+ * names another, and resume_difference refuses it unless it agrees. */
+static int find_data_dirs(run_options *o, const char *given_baselines, int resuming, run_dirs *d,
+                          kg_error *err)
+{
+    kg_data_origin from;
+    int rc = kg_data_dir_find(KG_DATA_BASELINES, given_baselines, "--baselines", d->baselines,
+                              sizeof d->baselines, &from, err);
+    int named = rc == KG_OK && from < KG_DATA_FROM_INSTALL;
+    if (resuming && o->baselines_dir && !named && (rc == KG_OK || rc == KG_ERR_NOT_FOUND)) {
+        snprintf(d->baselines, sizeof d->baselines, "%s", o->baselines_dir);
+        rc = KG_OK;
+    }
+    if (rc)
+        return rc;
+    o->baselines_dir = d->baselines;
+    rc = kg_data_dir_find(KG_DATA_PROFILES, o->profiles_dir, "--profiles", d->profiles,
+                          sizeof d->profiles, NULL, err);
+    if (rc)
+        return rc;
+    return kg_data_dir_find(KG_DATA_CLAIMS, o->claims_dir, "--claims", d->claims, sizeof d->claims,
+                            NULL, err);
+}
+
 static int run_run(const kg_command *self, int argc, char **argv)
 {
     run_options o = {.baseline = "naive",
                      .candidate = "tuned",
                      .seed = 1,
-                     .baselines_dir = KG_SOURCE_DIR "/baselines",
                      .resamples = KG_DEFAULT_RESAMPLES,
                      .timeout = 600};
     kg_measure_settings m = kg_measure_defaults();
@@ -652,6 +691,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
     if (prc)
         return prc > 0 ? KG_EXIT_OK : KG_EXIT_USAGE;
     kg_error err = {0};
+    const char *given_baselines = o.baselines_dir;
     /* Not dumpable: a worker running a kernel as host code (a CPU device)
      * cannot read this process's memory, which holds the reference's
      * answers, through /proc or ptrace. */
@@ -668,6 +708,11 @@ static int run_run(const kg_command *self, int argc, char **argv)
         o = from_file;
         kg_cli_parse(self, &o, argc, argv, pos, 0, &npos);
         o.resume = o.out = path;
+    }
+    run_dirs dirs;
+    if (find_data_dirs(&o, given_baselines, resumed != NULL, &dirs, &err)) {
+        cJSON_Delete(resumed);
+        return usage_fail(&err);
     }
     if (o.min_samples < 1 || o.max_samples < o.min_samples || o.target <= 0 || o.max_time <= 0 ||
         o.resamples < 100 || !(o.timeout > 0)) {
@@ -707,7 +752,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
     run_context ctx = {.opts = &o};
     if (kg_devices_select(&devices, o.device, &di, &err)) {
         for (size_t i = 0; i < devices.failure_count; i++)
-            fprintf(stderr, "kgrade run: %s: %s\n", devices.failures[i].backend->name,
+            fprintf(stderr, "kgrade run: %s: %s\n", kg_backend_name(devices.failures[i].backend),
                     devices.failures[i].error.message);
         exit_code = usage_fail(&err);
         goto out;
@@ -731,7 +776,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
     }
     const kg_device_entry *de = &devices.items[di];
     memset(&err, 0, sizeof err);
-    profile = kg_profile_find(KG_SOURCE_DIR "/hardware/profiles", &de->info, &err);
+    profile = kg_profile_find(dirs.profiles, &de->info, &err);
     if (!profile && err.message[0]) {
         exit_code = usage_fail(&err);
         goto out;
@@ -783,7 +828,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
     } else {
         /* Peaks are probed here, with our own kernels, before any worker
          * starts; then this process lets the device go. */
-        if (de->backend->device_open(de->info.index, &dev, &err)) {
+        if (kg_dev_open(de->backend, de->info.index, &dev, &err)) {
             fprintf(stderr, "kgrade run: cannot open %s: %s\n", de->info.name, err.message);
             exit_code = KG_EXIT_FAILED;
             goto out;
@@ -795,11 +840,10 @@ static int run_run(const kg_command *self, int argc, char **argv)
             fprintf(stderr, "kgrade: %s\n",
                     known ? "peaks from the device's profile"
                           : "measuring peak bandwidth and FLOP/s");
-        ctx.have_peaks =
-            kg_peaks_find(de->backend, dev, &de->info, known, &ctx.peaks, &err) == KG_OK;
+        ctx.have_peaks = kg_peaks_find(dev, known, &ctx.peaks, &err) == KG_OK;
         if (!ctx.have_peaks)
             fprintf(stderr, "kgrade run: no speed-of-light bounds: %s\n", err.message);
-        de->backend->device_close(dev);
+        kg_dev_close(dev);
         dev = NULL;
         if (ctx.have_peaks)
             cJSON_AddItemToObject(header, KG_KEY_RUN_PEAKS, kg_peaks_json(&ctx.peaks));
@@ -855,7 +899,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
     cJSON *summary = kg_summary_compute(written, o.resamples, o.seed);
     kg_results_append(ctx.results, summary, &err);
     cJSON_AddItemToArray(written, summary);
-    kg_report_markdown(stdout, written);
+    kg_report_markdown(stdout, written, dirs.claims);
     /* Failures of earlier invocations count for the exit code too. */
     ctx.candidate_failures = 0;
     const cJSON *rec;
@@ -876,8 +920,7 @@ out:
     cJSON_Delete(header);
     cJSON_Delete(resumed);
     kg_results_close(ctx.results);
-    if (dev)
-        devices.items[di].backend->device_close(dev);
+    kg_dev_close(dev);
     kg_devices_release(&devices);
     for (size_t i = 0; i < nw; i++)
         kg_workload_free(workloads[i]);
@@ -911,6 +954,15 @@ const kg_command kg_command_run = {
         "a tier even where a folder of that name exists. A submission is graded on the\n"
         "workloads it covers; one that lacks a workload named with --workload fails its\n"
         "shapes.\n\n"
+        "Data folders: the workloads with their baseline tiers (--baselines), the GPU\n"
+        "profiles (--profiles) and the published claims (--claims) are each found, first\n"
+        "of: the option; the variable KGRADE_BASELINES_DIR, KGRADE_PROFILES_DIR or\n"
+        "KGRADE_CLAIMS_DIR; the variable KGRADE_DATA_DIR, a folder laid out like the source\n"
+        "tree (baselines/, hardware/profiles/, reports/claims/); share/kgrade/ beside an\n"
+        "installed kgrade (<prefix>/bin/kgrade reads <prefix>/share/kgrade/); the source tree\n"
+        "kgrade was built from. A folder named by an option or a variable must exist. The\n"
+        "results record the baselines folder (settings.baselines_dir); a resumed run keeps\n"
+        "its own unless one is named.\n\n"
         "Ctrl-C (or SIGTERM) stops the run, keeping every finished evaluation;\n"
         "`kgrade run --resume FILE` continues it with the same settings.\n\n"
         "exit status: 0 every candidate evaluation passed, 1 some failed, 2 bad usage or\n"

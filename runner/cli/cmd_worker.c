@@ -116,10 +116,9 @@ static void state_free(worker_state *s)
     if (s->w)
         kg_input_sets_free(s->w, &s->inputs);
     free(s->output);
-    if (s->dev)
-        s->backend->device_close(s->dev);
-    if (s->backend && s->backend->shutdown)
-        s->backend->shutdown();
+    kg_dev_close(s->dev);
+    if (s->backend)
+        kg_backend_shutdown(s->backend);
     kg_workload_free(s->w);
 }
 
@@ -176,58 +175,57 @@ static int parse_hex(const char *s, uint64_t *out)
     return end != s;
 }
 
-/* Loads the workload and the device, draws the inputs, builds the set.
- * Replies `ready INFO` or `failed INFO`; returns 0 when ready. */
-static int start(worker_state *s, const cJSON *job)
+/* Answers "failed" with the set's status and the error. */
+static int refuse(worker_state *s, kg_set_status status, const kg_error *e)
 {
-    kg_error e = {0};
+    cJSON *info = set_info(s, status, KG_FLAG_UNKNOWN, NULL, NULL, e);
+    reply_json("failed", info);
+    cJSON_Delete(info);
+    return -1;
+}
+
+/* The job's workload and shape, and the device opened. */
+static int open_job(worker_state *s, const cJSON *job, kg_error *e)
+{
     const char *dir = job_string(job, KG_KEY_JOB_BASELINES_DIR);
     const char *name = job_string(job, KG_KEY_JOB_WORKLOAD);
-    const char *set = job_string(job, KG_KEY_JOB_SET),
-               *backend = job_string(job, KG_KEY_JOB_BACKEND);
+    const char *backend = job_string(job, KG_KEY_JOB_BACKEND);
     const char *cls_name = job_string(job, KG_KEY_JOB_SIZE_CLASS);
     int cls = cls_name ? kg_size_class_parse(cls_name) : -1;
     s->backend = backend ? kg_backend_find(backend) : NULL;
-    if (!dir || !name || !set || !s->backend || cls < 0) {
-        kg_error_set(&e, KG_ERR_INVALID, "malformed job");
-        cJSON *info = set_info(s, KG_SET_STATUS_SETUP_FAILED, KG_FLAG_UNKNOWN, NULL, NULL, &e);
-        reply_json("failed", info);
-        cJSON_Delete(info);
-        return -1;
-    }
+    if (!dir || !name || !job_string(job, KG_KEY_JOB_SET) || !s->backend || cls < 0)
+        return kg_error_set(e, KG_ERR_INVALID, "malformed job");
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     size_t shape_no = (size_t)job_number(job, KG_KEY_JOB_SHAPE_INDEX, 0);
     int index = (int)job_number(job, KG_KEY_JOB_DEVICE_INDEX, 0);
-    kg_set_status status = KG_SET_STATUS_SETUP_FAILED;
-    int rc = kg_workload_load(path, &s->w, &e);
+    int rc = kg_workload_load(path, &s->w, e);
     if (rc == KG_OK && shape_no >= s->w->shape_count[cls])
-        rc = kg_error_set(&e, KG_ERR_INVALID, "malformed job: shape index out of range");
+        rc = kg_error_set(e, KG_ERR_INVALID, "malformed job: shape index out of range");
     if (rc == KG_OK)
-        rc = s->backend->init(&e);
+        rc = kg_backend_init(s->backend, e);
     if (rc == KG_OK)
-        rc = s->backend->device_info(index, &s->info, &e);
-    if (rc == KG_OK)
-        rc = s->backend->device_open(index, &s->dev, &e);
-    if (rc) {
-        cJSON *info = set_info(s, status, KG_FLAG_UNKNOWN, NULL, NULL, &e);
-        reply_json("failed", info);
-        cJSON_Delete(info);
-        return -1;
+        rc = kg_dev_open(s->backend, index, &s->dev, e);
+    if (rc == KG_OK) {
+        s->info = *kg_dev_info(s->dev);
+        s->shape = &s->w->shapes[cls][shape_no];
     }
-    s->shape = &s->w->shapes[cls][shape_no];
-    /* The input sets the parent named, in its order. */
-    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(job, KG_KEY_JOB_INPUT_SEEDS);
+    return rc;
+}
+
+/* The input sets the parent named, in its order, and the fill pool it
+ * drew; then the host copies, the output's copy and the fill kernel. */
+static int make_inputs(worker_state *s, const cJSON *job, kg_error *e)
+{
     uint64_t seed_values[KG_MAX_INPUT_SETS];
     size_t nseeds = 0;
     const cJSON *item;
-    cJSON_ArrayForEach(item, seeds)
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(job, KG_KEY_JOB_INPUT_SEEDS))
     {
         if (nseeds < KG_MAX_INPUT_SETS && cJSON_IsString(item) &&
             parse_hex(item->valuestring, &seed_values[nseeds]))
             nseeds++;
     }
-    /* The fill pool. */
     s->fill.dtype = s->w->tensors[s->w->output_index].dtype;
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(job, KG_KEY_JOB_FILL_POOL))
     {
@@ -236,66 +234,82 @@ static int start(worker_state *s, const cJSON *job)
     }
     if (s->fill.pool_count == 0)
         kg_fill_pool_from_values(&s->fill, s->fill.dtype, (const double[]){1.0}, 1);
-    rc = kg_input_sets_create(s->w, s->shape, seed_values, nseeds ? nseeds : 1, &s->inputs, &e);
+    int rc = kg_input_sets_create(s->w, s->shape, seed_values, nseeds ? nseeds : 1, &s->inputs, e);
+    if (rc)
+        return rc;
     s->output_bytes = kg_dtype_size(s->fill.dtype) * s->inputs.sets[0][s->w->output_index].count;
-    s->output = rc ? NULL : malloc(s->output_bytes ? s->output_bytes : 1);
-    if (rc == KG_OK && !s->output)
-        rc = kg_error_set(&e, KG_ERR_MEMORY, "out of memory for the output copy");
+    s->output = malloc(s->output_bytes ? s->output_bytes : 1);
+    if (!s->output)
+        return kg_error_set(e, KG_ERR_MEMORY, "out of memory for the output copy");
+    return kg_output_fill_create(s->dev, &s->fill, &s->run.fill, e);
+}
+
+/* The status a failed kg_prepare gives the set, and its flag. */
+static kg_set_status prepare_status(int rc, const kg_build_info *build, kg_flag *flag)
+{
+    *flag = KG_FLAG_UNKNOWN; /* none */
     if (rc == KG_OK)
-        rc = kg_output_fill_create(s->backend, s->dev, &s->fill, &s->run.fill, &e);
-    if (rc == KG_OK) {
-        kg_error ignored = {0};
-        kg_scrubber_create(s->backend, s->dev, &s->info, &s->run.scrubber, &ignored);
-        s->cache = kg_build_cache_create(s->backend, s->dev, &s->info);
-        s->run.inputs = &s->inputs;
-        s->run.hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(job, KG_KEY_JOB_SETTINGS), KG_KEY_SETTINGS_HOT));
-        rc = kg_kernel_entry_load(s->w, set, &s->entry, &e);
+        return KG_SET_STATUS_OK;
+    if (rc == KG_ERR_BUILD) {
+        *flag = build->source_refused ? KG_FLAG_SOURCE_REFUSED : KG_FLAG_UNKNOWN;
+        return KG_SET_STATUS_BUILD_FAILED;
     }
-    if (rc) {
-        cJSON *info =
-            set_info(s, rc == KG_ERR_MEMORY ? KG_SET_STATUS_REFUSED : KG_SET_STATUS_SETUP_FAILED,
-                     KG_FLAG_UNKNOWN, NULL, NULL, &e);
-        reply_json("failed", info);
-        cJSON_Delete(info);
-        return -1;
+    if (rc == KG_ERR_MEMORY && build->refused_own_request) {
+        *flag = KG_FLAG_EXCESSIVE_REQUEST;
+        return KG_SET_STATUS_SETUP_FAILED;
     }
-    /* An autotuned set: the sweep picks its configuration on this device. */
+    return rc == KG_ERR_MEMORY ? KG_SET_STATUS_REFUSED : KG_SET_STATUS_SETUP_FAILED;
+}
+
+/* Sweeps the set's configuration where it has a sweep, builds and uploads
+ * it, and answers "ready" or "failed" with the set's description. */
+static int prepare_set(worker_state *s)
+{
+    kg_error e = {0};
     kg_symtab chosen;
     const kg_symtab *overrides = NULL;
     cJSON *sweep = NULL;
     if (s->entry->sweep_count) {
         kg_sweep_settings sweep_settings = {.samples = 3, .max_time_s = 2.0, .hot = s->run.hot};
         if (kg_sweep_run(s->cache, s->w, s->entry, s->shape, &s->run, &sweep_settings, &chosen,
-                         &sweep, &e) != KG_OK) {
-            cJSON *info = set_info(s, KG_SET_STATUS_SETUP_FAILED, KG_FLAG_UNKNOWN, NULL, NULL, &e);
-            reply_json("failed", info);
-            cJSON_Delete(info);
-            return -1;
-        }
+                         &sweep, &e) != KG_OK)
+            return refuse(s, KG_SET_STATUS_SETUP_FAILED, &e);
         overrides = chosen.count ? &chosen : NULL;
     }
     kg_build_info build;
-    rc = kg_prepare(s->cache, s->w, s->entry, s->shape, overrides, &s->inputs, &s->run.prepared,
-                    &build, &e);
-    kg_flag flag = KG_FLAG_UNKNOWN; /* none */
-    status = KG_SET_STATUS_OK;
-    if (rc == KG_ERR_BUILD) {
-        status = KG_SET_STATUS_BUILD_FAILED;
-        flag = build.source_refused ? KG_FLAG_SOURCE_REFUSED : KG_FLAG_UNKNOWN;
-    } else if (rc == KG_ERR_MEMORY && build.refused_own_request) {
-        status = KG_SET_STATUS_SETUP_FAILED;
-        flag = KG_FLAG_EXCESSIVE_REQUEST;
-    } else if (rc == KG_ERR_MEMORY) {
-        status = KG_SET_STATUS_REFUSED;
-    } else if (rc) {
-        status = KG_SET_STATUS_SETUP_FAILED;
-    }
+    int rc = kg_prepare(s->cache, s->w, s->entry, s->shape, overrides, &s->inputs, &s->run.prepared,
+                        &build, &e);
+    kg_flag flag;
+    kg_set_status status = prepare_status(rc, &build, &flag);
     cJSON *info = set_info(s, status, flag, &build, sweep, rc ? &e : NULL);
     reply_json(rc ? "failed" : "ready", info);
     cJSON_Delete(info);
     cJSON_Delete(sweep);
     return rc ? -1 : 0;
+}
+
+/* The job: loads the workload and opens the device, draws the inputs,
+ * loads the set's entry and builds it. Replies `ready INFO` or
+ * `failed INFO`; returns 0 when ready. */
+static int start(worker_state *s, const cJSON *job)
+{
+    kg_error e = {0};
+    if (open_job(s, job, &e))
+        return refuse(s, KG_SET_STATUS_SETUP_FAILED, &e);
+    int rc = make_inputs(s, job, &e);
+    if (rc == KG_OK) {
+        kg_error ignored = {0};
+        kg_scrubber_create(s->dev, &s->run.scrubber, &ignored);
+        s->cache = kg_build_cache_create(s->dev, &s->info);
+        s->run.inputs = &s->inputs;
+        s->run.hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(job, KG_KEY_JOB_SETTINGS), KG_KEY_SETTINGS_HOT));
+        rc = kg_kernel_entry_load(s->w, job_string(job, KG_KEY_JOB_SET), &s->entry, &e);
+    }
+    if (rc)
+        return refuse(s, rc == KG_ERR_MEMORY ? KG_SET_STATUS_REFUSED : KG_SET_STATUS_SETUP_FAILED,
+                      &e);
+    return prepare_set(s);
 }
 
 static void do_run(worker_state *s, const char *args)

@@ -1,4 +1,4 @@
-/* The subcommands, one file each (cmd_<name>.c); main.c lists them. */
+/* The subcommands, one file each (cmd_<name>.c); dispatch.c lists them. */
 #ifndef KG_COMMANDS_H
 #define KG_COMMANDS_H
 
@@ -10,5 +10,9 @@ extern const kg_command kg_command_report;
 extern const kg_command kg_command_verify;
 /* Internal, not listed in the help: the child side of worker.h. */
 extern const kg_command kg_command_worker;
+
+/* Runs the command argv[1] names (argv as main gets it); returns the exit
+ * code. */
+int kg_main(int argc, char **argv);
 
 #endif

@@ -119,17 +119,17 @@ static long kg_symtab_find(const kg_symtab *t, const char *name)
 int kg_symtab_set(kg_symtab *t, const char *name, int64_t value)
 {
     if (t == NULL || name == NULL)
-        return -1;
+        return KG_ERR_INVALID;
     size_t length = kg_bounded_length(name, KG_SYMBOL_NAME_MAX);
     if (length > KG_SYMBOL_NAME_MAX - 1)
-        return -1;
+        return KG_ERR_INVALID;
     long found = kg_symtab_find(t, name);
     if (found >= 0) {
         t->values[found] = value;
         return 0;
     }
     if (t->count >= KG_SYMTAB_MAX)
-        return -1;
+        return KG_ERR_INVALID;
     memcpy(t->names[t->count], name, length + 1);
     t->values[t->count] = value;
     t->count++;
@@ -157,25 +157,19 @@ int kg_symtab_get(const kg_symtab *t, const char *name, int64_t *value)
 #define KG_PRINTF_LIKE(format_index, first_arg)
 #endif
 
-static void kg_expr_fail(kg_expr_error *err, size_t position, const char *format, ...)
+static void kg_expr_fail(kg_error *err, size_t position, const char *format, ...)
     KG_PRINTF_LIKE(3, 4);
 
 /* Every message ends in " at position N" so that callers can show it as is;
  * the description is cut short, never the position. */
-static void kg_expr_fail(kg_expr_error *err, size_t position, const char *format, ...)
+static void kg_expr_fail(kg_error *err, size_t position, const char *format, ...)
 {
-    if (err == NULL)
-        return;
-    char suffix[48];
-    int suffix_length = snprintf(suffix, sizeof suffix, " at position %zu", position);
-    size_t room = sizeof err->message - (size_t)suffix_length;
+    char description[sizeof err->message - 48];
     va_list args;
     va_start(args, format);
-    vsnprintf(err->message, room, format, args);
+    vsnprintf(description, sizeof description, format, args);
     va_end(args);
-    size_t length = strlen(err->message);
-    memcpy(err->message + length, suffix, (size_t)suffix_length + 1);
-    err->position = position;
+    kg_error_set(err, KG_ERR_INVALID, "%s at position %zu", description, position);
 }
 
 /* ---- tree -------------------------------------------------------------- */
@@ -210,7 +204,7 @@ static int kg_node_append(kg_node *n, char op, size_t op_position, kg_node *chil
         kg_operand *grown = realloc(n->operands, capacity * sizeof *grown);
         if (grown == NULL) {
             kg_node_free(child);
-            return -1;
+            return KG_ERR_MEMORY;
         }
         n->operands = grown;
         n->capacity = capacity;
@@ -228,7 +222,7 @@ typedef struct kg_parser {
     const char *text;
     size_t pos;
     size_t depth;
-    kg_expr_error *err;
+    kg_error *err;
 } kg_parser;
 
 static int kg_is_space(char c)
@@ -292,7 +286,7 @@ static int kg_enter(kg_parser *p)
 {
     if (p->depth >= KG_EXPR_MAX_DEPTH) {
         kg_expr_fail(p->err, p->pos, "expression nested deeper than %d levels", KG_EXPR_MAX_DEPTH);
-        return -1;
+        return KG_ERR_INVALID;
     }
     p->depth++;
     return 0;
@@ -547,24 +541,19 @@ static kg_node *kg_parse_expr(kg_parser *p)
     return kg_parse_chain(p, "+-", kg_parse_term);
 }
 
-int kg_expr_parse(const char *text, kg_expr **out, kg_expr_error *err)
+int kg_expr_parse(const char *text, kg_expr **out, kg_error *err)
 {
-    kg_expr_error scratch;
-    if (err == NULL)
-        err = &scratch;
-    err->position = 0;
-    err->message[0] = '\0';
     *out = NULL;
 
     kg_parser p = {.text = text != NULL ? text : "", .pos = 0, .depth = 0, .err = err};
     if (kg_peek(&p) == '\0') {
         kg_expr_fail(err, 0, "empty expression");
-        return -1;
+        return KG_ERR_INVALID;
     }
     p.pos = 0;
     kg_node *root = kg_parse_expr(&p);
     if (root == NULL)
-        return -1;
+        return KG_ERR_INVALID;
     char c = kg_peek(&p);
     if (c != '\0') {
         if (!kg_is_known_char(c))
@@ -574,7 +563,7 @@ int kg_expr_parse(const char *text, kg_expr **out, kg_expr_error *err)
         else
             kg_expr_fail(err, p.pos, "expected an operator or end of input, found trailing input");
         kg_node_free(root);
-        return -1;
+        return KG_ERR_INVALID;
     }
 
     kg_expr *e = malloc(sizeof *e);
@@ -585,7 +574,7 @@ int kg_expr_parse(const char *text, kg_expr **out, kg_expr_error *err)
         free(copy);
         kg_node_free(root);
         kg_expr_fail(err, 0, "out of memory");
-        return -1;
+        return KG_ERR_INVALID;
     }
     memcpy(copy, p.text, length + 1);
     e->text = copy;
@@ -613,7 +602,7 @@ const char *kg_expr_text(const kg_expr *e)
 /* Applies one chain operator; '/' and '%' truncate toward zero as in C, and
  * every case C leaves undefined is an error instead. */
 static int kg_apply(char op, size_t op_position, int64_t left, int64_t right, int64_t *result,
-                    kg_expr_error *err)
+                    kg_error *err)
 {
     int overflow = 0;
     switch (op) {
@@ -630,7 +619,7 @@ static int kg_apply(char op, size_t op_position, int64_t left, int64_t right, in
     case '%':
         if (right == 0) {
             kg_expr_fail(err, op_position, "%s by zero", op == '/' ? "division" : "modulo");
-            return -1;
+            return KG_ERR_INVALID;
         }
         if (left == INT64_MIN && right == -1) {
             overflow = 1;
@@ -640,17 +629,124 @@ static int kg_apply(char op, size_t op_position, int64_t left, int64_t right, in
         break;
     default:
         kg_expr_fail(err, op_position, "internal error: unknown operator '%c'", op);
-        return -1;
+        return KG_ERR_INVALID;
     }
     if (overflow) {
         kg_expr_fail(err, op_position, "integer overflow");
-        return -1;
+        return KG_ERR_INVALID;
     }
     return 0;
 }
 
-static int kg_eval_node(const kg_node *n, const kg_symtab *symbols, int64_t *value,
-                        kg_expr_error *err)
+static int kg_eval_node(const kg_node *n, const kg_symtab *symbols, int64_t *value, kg_error *err);
+
+/* cdiv(a, b): a / b rounded up, for a positive divisor. */
+static int kg_eval_cdiv(const kg_node *n, int64_t first, const kg_symtab *symbols, int64_t *value,
+                        kg_error *err)
+{
+    int64_t divisor;
+    if (kg_eval_node(n->operands[1].node, symbols, &divisor, err) != 0)
+        return KG_ERR_INVALID;
+    if (divisor <= 0) {
+        kg_expr_fail(err, n->position, "cdiv expects a positive divisor, got %lld",
+                     (long long)divisor);
+        return KG_ERR_INVALID;
+    }
+    /* Truncation already rounds a negative quotient up; a positive one with
+     * a remainder needs one more. (a + b - 1) / b would overflow near
+     * INT64_MAX. */
+    int64_t quotient = first / divisor;
+    if (first % divisor != 0 && first > 0)
+        quotient++;
+    *value = quotient;
+    return 0;
+}
+
+/* pow2ceil(a): the smallest power of two at least a (1 for a <= 1). */
+static int kg_eval_pow2ceil(const kg_node *n, int64_t first, int64_t *value, kg_error *err)
+{
+    int64_t power = 1;
+    while (power < first) {
+        if (power > INT64_MAX / 2) {
+            kg_expr_fail(err, n->position, "integer overflow");
+            return KG_ERR_INVALID;
+        }
+        power *= 2;
+    }
+    *value = power;
+    return 0;
+}
+
+/* eq, ne, lt, le, gt, ge: 1 or 0. */
+static int kg_eval_compare(const kg_node *n, int64_t first, const kg_symtab *symbols,
+                           int64_t *value, kg_error *err)
+{
+    int64_t second;
+    if (kg_eval_node(n->operands[1].node, symbols, &second, err) != 0)
+        return KG_ERR_INVALID;
+    switch (n->function) {
+    case KG_FUNC_EQ:
+        *value = first == second;
+        break;
+    case KG_FUNC_NE:
+        *value = first != second;
+        break;
+    case KG_FUNC_LT:
+        *value = first < second;
+        break;
+    case KG_FUNC_LE:
+        *value = first <= second;
+        break;
+    case KG_FUNC_GT:
+        *value = first > second;
+        break;
+    default:
+        *value = first >= second;
+        break;
+    }
+    return 0;
+}
+
+/* min and max over any number of operands. */
+static int kg_eval_extremum(const kg_node *n, int64_t first, const kg_symtab *symbols,
+                            int64_t *value, kg_error *err)
+{
+    int64_t best = first;
+    for (size_t i = 1; i < n->count; i++) {
+        int64_t candidate;
+        if (kg_eval_node(n->operands[i].node, symbols, &candidate, err) != 0)
+            return KG_ERR_INVALID;
+        if (n->function == KG_FUNC_MIN ? candidate < best : candidate > best)
+            best = candidate;
+    }
+    *value = best;
+    return 0;
+}
+
+/* A function call: the first operand is always evaluated; `if` evaluates
+ * only the chosen branch, so the other may divide by zero or use a value
+ * that is invalid in this case. */
+static int kg_eval_call(const kg_node *n, const kg_symtab *symbols, int64_t *value, kg_error *err)
+{
+    int64_t first;
+    if (kg_eval_node(n->operands[0].node, symbols, &first, err) != 0)
+        return KG_ERR_INVALID;
+    switch (n->function) {
+    case KG_FUNC_CDIV:
+        return kg_eval_cdiv(n, first, symbols, value, err);
+    case KG_FUNC_IF:
+        return kg_eval_node(n->operands[first != 0 ? 1 : 2].node, symbols, value, err);
+    case KG_FUNC_POW2CEIL:
+        return kg_eval_pow2ceil(n, first, value, err);
+    case KG_FUNC_MIN:
+    case KG_FUNC_MAX:
+        return kg_eval_extremum(n, first, symbols, value, err);
+    default:
+        return kg_eval_compare(n, first, symbols, value, err);
+    }
+}
+
+static int kg_eval_node(const kg_node *n, const kg_symtab *symbols, int64_t *value, kg_error *err)
 {
     switch (n->kind) {
     case KG_NODE_INTEGER:
@@ -659,139 +755,59 @@ static int kg_eval_node(const kg_node *n, const kg_symtab *symbols, int64_t *val
     case KG_NODE_SYMBOL:
         if (!kg_symtab_get(symbols, n->name, value)) {
             kg_expr_fail(err, n->position, "unknown symbol '%s'", n->name);
-            return -1;
+            return KG_ERR_INVALID;
         }
         return 0;
     case KG_NODE_NEGATE: {
         int64_t operand;
         if (kg_eval_node(n->operands[0].node, symbols, &operand, err) != 0)
-            return -1;
+            return KG_ERR_INVALID;
         if (__builtin_sub_overflow((int64_t)0, operand, value)) {
             kg_expr_fail(err, n->position, "integer overflow");
-            return -1;
+            return KG_ERR_INVALID;
         }
         return 0;
     }
     case KG_NODE_CHAIN: {
         int64_t accumulated;
         if (kg_eval_node(n->operands[0].node, symbols, &accumulated, err) != 0)
-            return -1;
+            return KG_ERR_INVALID;
         for (size_t i = 1; i < n->count; i++) {
             int64_t right;
             if (kg_eval_node(n->operands[i].node, symbols, &right, err) != 0)
-                return -1;
+                return KG_ERR_INVALID;
             if (kg_apply(n->operands[i].op, n->operands[i].op_position, accumulated, right,
                          &accumulated, err) != 0)
-                return -1;
+                return KG_ERR_INVALID;
         }
         *value = accumulated;
         return 0;
     }
-    case KG_NODE_CALL: {
-        int64_t first;
-        if (kg_eval_node(n->operands[0].node, symbols, &first, err) != 0)
-            return -1;
-        if (n->function == KG_FUNC_CDIV) {
-            int64_t divisor;
-            if (kg_eval_node(n->operands[1].node, symbols, &divisor, err) != 0)
-                return -1;
-            if (divisor <= 0) {
-                kg_expr_fail(err, n->position, "cdiv expects a positive divisor, got %lld",
-                             (long long)divisor);
-                return -1;
-            }
-            /* Truncation already rounds a negative quotient up; a positive
-             * one with a remainder needs one more. (a + b - 1) / b would
-             * overflow near INT64_MAX. */
-            int64_t quotient = first / divisor;
-            if (first % divisor != 0 && first > 0)
-                quotient++;
-            *value = quotient;
-            return 0;
-        }
-        if (n->function == KG_FUNC_IF) {
-            /* Only the chosen branch is evaluated, so the other may divide
-             * by zero or use a value that is invalid in this case. */
-            return kg_eval_node(n->operands[first != 0 ? 1 : 2].node, symbols, value, err);
-        }
-        if (n->function == KG_FUNC_POW2CEIL) {
-            int64_t power = 1;
-            while (power < first) {
-                if (power > INT64_MAX / 2) {
-                    kg_expr_fail(err, n->position, "integer overflow");
-                    return -1;
-                }
-                power *= 2;
-            }
-            *value = power;
-            return 0;
-        }
-        if (n->function != KG_FUNC_MIN && n->function != KG_FUNC_MAX) {
-            int64_t second;
-            if (kg_eval_node(n->operands[1].node, symbols, &second, err) != 0)
-                return -1;
-            switch (n->function) {
-            case KG_FUNC_EQ:
-                *value = first == second;
-                break;
-            case KG_FUNC_NE:
-                *value = first != second;
-                break;
-            case KG_FUNC_LT:
-                *value = first < second;
-                break;
-            case KG_FUNC_LE:
-                *value = first <= second;
-                break;
-            case KG_FUNC_GT:
-                *value = first > second;
-                break;
-            default:
-                *value = first >= second;
-                break;
-            }
-            return 0;
-        }
-        int64_t best = first;
-        for (size_t i = 1; i < n->count; i++) {
-            int64_t candidate;
-            if (kg_eval_node(n->operands[i].node, symbols, &candidate, err) != 0)
-                return -1;
-            if (n->function == KG_FUNC_MIN ? candidate < best : candidate > best)
-                best = candidate;
-        }
-        *value = best;
-        return 0;
-    }
+    case KG_NODE_CALL:
+        return kg_eval_call(n, symbols, value, err);
     }
     kg_expr_fail(err, n->position, "internal error: unknown node kind %d", (int)n->kind);
-    return -1;
+    return KG_ERR_INVALID;
 }
 
-int kg_expr_eval(const kg_expr *e, const kg_symtab *symbols, int64_t *value, kg_expr_error *err)
+int kg_expr_eval(const kg_expr *e, const kg_symtab *symbols, int64_t *value, kg_error *err)
 {
-    kg_expr_error scratch;
-    if (err == NULL)
-        err = &scratch;
-    err->position = 0;
-    err->message[0] = '\0';
     if (e == NULL || e->root == NULL) {
         kg_expr_fail(err, 0, "empty expression");
-        return -1;
+        return KG_ERR_INVALID;
     }
     int64_t result;
     if (kg_eval_node(e->root, symbols, &result, err) != 0)
-        return -1;
+        return KG_ERR_INVALID;
     *value = result;
     return 0;
 }
 
-int kg_expr_eval_text(const char *text, const kg_symtab *symbols, int64_t *value,
-                      kg_expr_error *err)
+int kg_expr_eval_text(const char *text, const kg_symtab *symbols, int64_t *value, kg_error *err)
 {
     kg_expr *e;
     if (kg_expr_parse(text, &e, err) != 0)
-        return -1;
+        return KG_ERR_INVALID;
     int rc = kg_expr_eval(e, symbols, value, err);
     kg_expr_free(e);
     return rc;

@@ -17,6 +17,8 @@
 #ifndef KG_EXPR_H
 #define KG_EXPR_H
 
+#include "error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,38 +34,31 @@ typedef struct kg_symtab {
 
 /* Empties the table. */
 void kg_symtab_init(kg_symtab *t);
-/* Adds or replaces; returns 0, or -1 when the table is full or the name is
- * longer than KG_SYMBOL_NAME_MAX-1. */
+/* Adds or replaces; KG_OK, or KG_ERR_INVALID when the table is full or the
+ * name is longer than KG_SYMBOL_NAME_MAX-1. */
 int kg_symtab_set(kg_symtab *t, const char *name, int64_t value);
 /* Returns 1 and sets *value when found, 0 otherwise. */
 int kg_symtab_get(const kg_symtab *t, const char *name, int64_t *value);
 
-/* Why a parse or evaluation failed. `position` is the 0-based byte offset in
- * the expression text where the problem was found. */
-typedef struct kg_expr_error {
-    size_t position;
-    char message[256];
-} kg_expr_error;
-
 /* A parsed expression (opaque). */
 typedef struct kg_expr kg_expr;
 
-/* Parses `text`. On success returns 0 and *out is a new expression the
- * caller frees with kg_expr_free. On failure returns -1, *out is NULL and
- * err (if non-NULL) says where and what was expected, e.g.
- * "expected ')' at position 7". */
-int kg_expr_parse(const char *text, kg_expr **out, kg_expr_error *err);
+/* Parses `text`. On success returns KG_OK and *out is a new expression the
+ * caller frees with kg_expr_free. On failure returns KG_ERR_INVALID, *out
+ * is NULL and err (may be NULL) says what was expected and where, the
+ * message always ending in " at position N" (the 0-based byte offset),
+ * e.g. "expected ')' at position 7". */
+int kg_expr_parse(const char *text, kg_expr **out, kg_error *err);
 
 /* Frees an expression; NULL is allowed. */
 void kg_expr_free(kg_expr *e);
 
-/* Evaluates with the given symbols. Returns 0 and sets *value, or -1 with
- * err describing e.g. "unknown symbol 'n'" or "division by zero". */
-int kg_expr_eval(const kg_expr *e, const kg_symtab *symbols, int64_t *value, kg_expr_error *err);
+/* Evaluates with the given symbols. Returns KG_OK and sets *value, or
+ * KG_ERR_INVALID with err describing e.g. "unknown symbol 'n'" or "division by zero". */
+int kg_expr_eval(const kg_expr *e, const kg_symtab *symbols, int64_t *value, kg_error *err);
 
 /* Parse + evaluate in one call (for one-off uses). Same errors. */
-int kg_expr_eval_text(const char *text, const kg_symtab *symbols, int64_t *value,
-                      kg_expr_error *err);
+int kg_expr_eval_text(const char *text, const kg_symtab *symbols, int64_t *value, kg_error *err);
 
 /* Calls `visit` once for each symbol reference in the expression, in order
  * of appearance (repeats included), with its text position; stops and

@@ -540,52 +540,51 @@ static const option_rule *find_option_rule(kg_language lang, const char *name, s
     return NULL;
 }
 
-int kg_compiler_option_check(kg_language lang, const char *option, char *why, size_t why_size)
+int kg_compiler_option_check(kg_language lang, const char *option, kg_error *err)
 {
     char allowed[512];
     allowed_options(lang, allowed, sizeof allowed);
     if (lang == KG_LANG_PORTABLE) {
-        snprintf(why, why_size,
-                 "compiler options are not allowed for language portable: a portable source is "
-                 "built by every backend, each with its own compiler (use language opencl or "
-                 "cuda to pass options)");
-        return -1;
+        return kg_error_set(
+            err, KG_ERR_INVALID,
+            "compiler options are not allowed for language portable: a portable source is "
+            "built by every backend, each with its own compiler (use language opencl or "
+            "cuda to pass options)");
     }
     if (!allowed[0]) {
-        snprintf(why, why_size, "language %s takes no compiler options", kg_language_name(lang));
-        return -1;
+        return kg_error_set(err, KG_ERR_INVALID, "language %s takes no compiler options",
+                            kg_language_name(lang));
     }
     const char *eq = strchr(option, '=');
     size_t name_len = eq ? (size_t)(eq - option) : strlen(option);
     const option_rule *r = find_option_rule(lang, option, name_len);
     if (r && r->value == OPTION_FLAG && !eq)
-        return 0;
+        return KG_OK;
     if (r && r->value == OPTION_INT && eq) {
         int v;
         if (parse_small_int(eq + 1, &v) && v >= r->min && v <= r->max)
-            return 0;
-        snprintf(why, why_size, "'%s': expected %s=N with N an integer from %d to %d", option,
-                 r->name, r->min, r->max);
-        return -1;
+            return KG_OK;
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "'%s': expected %s=N with N an integer from %d to %d", option, r->name,
+                            r->min, r->max);
     }
     if (r && r->value == OPTION_CHOICE && eq) {
         if (is_choice(eq + 1, r->choices))
-            return 0;
-        snprintf(why, why_size, "'%s': expected %s=%s", option, r->name, r->choices);
-        return -1;
+            return KG_OK;
+        return kg_error_set(err, KG_ERR_INVALID, "'%s': expected %s=%s", option, r->name,
+                            r->choices);
     }
     if (r) {
-        snprintf(why, why_size, "'%s': expected %s%s%s", option, r->name,
-                 r->value == OPTION_FLAG ? "" : "=",
-                 r->value == OPTION_FLAG  ? " (no value)"
-                 : r->value == OPTION_INT ? "N"
-                                          : r->choices);
-        return -1;
+        return kg_error_set(err, KG_ERR_INVALID, "'%s': expected %s%s%s", option, r->name,
+                            r->value == OPTION_FLAG ? "" : "=",
+                            r->value == OPTION_FLAG  ? " (no value)"
+                            : r->value == OPTION_INT ? "N"
+                                                     : r->choices);
     }
-    snprintf(why, why_size, "'%s' is not an allowed compiler option for %s%s; allowed: %s", option,
-             kg_language_name(lang),
-             strncmp(option, "-D", 2) == 0 ? " (defines go in \"defines\")" : "", allowed);
-    return -1;
+    return kg_error_set(
+        err, KG_ERR_INVALID, "'%s' is not an allowed compiler option for %s%s; allowed: %s", option,
+        kg_language_name(lang), strncmp(option, "-D", 2) == 0 ? " (defines go in \"defines\")" : "",
+        allowed);
 }
 
 /* "options": ["-cl-mad-enable", ...], each on the allowlist, each option
@@ -610,9 +609,9 @@ static int parse_options(kg_kernel_entry *e, const kg_json_where *ew, const cJSO
         if (!cJSON_IsString(item))
             return kg_json_fail(&iw, err, "expected a compiler option (a string)");
         const char *opt = item->valuestring;
-        char why[768];
-        if (kg_compiler_option_check(e->language, opt, why, sizeof why) != 0)
-            return kg_json_fail(&iw, err, "%s", why);
+        kg_error why = {0};
+        if (kg_compiler_option_check(e->language, opt, &why) != KG_OK)
+            return kg_json_fail(&iw, err, "%s", why.message);
         size_t name_len = strcspn(opt, "=");
         for (const cJSON *prev = arr->child; prev != item; prev = prev->next)
             if (strcspn(prev->valuestring, "=") == name_len &&

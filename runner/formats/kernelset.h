@@ -7,7 +7,7 @@
 #ifndef KG_KERNELSET_H
 #define KG_KERNELSET_H
 
-#include "backend.h"
+#include "device.h"
 #include "workload.h"
 
 typedef enum kg_arg_source {
@@ -99,11 +99,11 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
                           kg_kernel_entry **out, kg_error *err);
 
 /* Checks one compiler option against the allowlist for `lang` (a table in
- * kernelset.c; docs/formats.md lists it). Returns 0 when allowed; otherwise
- * -1 with `why` (of `why_size` bytes) saying what is wrong and what is
- * allowed. Options of the portable language are refused: a portable source
- * is built by every backend, each with its own compiler. */
-int kg_compiler_option_check(kg_language lang, const char *option, char *why, size_t why_size);
+ * kernelset.c; docs/formats.md lists it). KG_OK when allowed; otherwise
+ * KG_ERR_INVALID with `err` saying what is wrong and what is allowed.
+ * Options of the portable language are refused: a portable source is
+ * built by every backend, each with its own compiler. */
+int kg_compiler_option_check(kg_language lang, const char *option, kg_error *err);
 
 /* Frees an entry; NULL is allowed. */
 void kg_kernel_entry_free(kg_kernel_entry *e);

@@ -6,7 +6,7 @@
 #ifndef KG_PROFILES_H
 #define KG_PROFILES_H
 
-#include "backend.h"
+#include "device.h"
 
 #include <cjson/cJSON.h>
 

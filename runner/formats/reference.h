@@ -71,9 +71,9 @@ typedef struct kg_reference {
     /* OPTIONAL, for workloads whose sizes follow a generated structure (a
      * ragged batch): sets every name of workload.json's "derived_symbols"
      * in `symbols` from the shape's own symbols, deterministically (the
-     * structure is part of the shape, not of the run's seed). Returns 0, or
-     * -1 with the reason in `why`. */
-    int (*derive)(kg_symtab *symbols, char *why, size_t why_size);
+     * structure is part of the shape, not of the run's seed). KG_OK, or
+     * KG_ERR_INVALID with the reason in `err`. */
+    int (*derive)(kg_symtab *symbols, kg_error *err);
     /* OPTIONAL: fills input tensor `t`, whose init is {"dist": "workload"}
      * (index tensors), deterministically from the symbols and `layout_seed`.
      * Seed 0 gives the shape's own layout (what is timed); any other seed a

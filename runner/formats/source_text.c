@@ -1,6 +1,6 @@
 /* Expanding a kernel source's includes inside its set's folder. */
 #include "source_text.h"
-#include "build_text.h"
+#include "str.h"
 #include "json_file.h"
 #include "kernelset.h"
 #include "record_keys.h"

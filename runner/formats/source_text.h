@@ -20,7 +20,7 @@
 #ifndef KG_SOURCE_TEXT_H
 #define KG_SOURCE_TEXT_H
 
-#include "backend.h"
+#include "device.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>

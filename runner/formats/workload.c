@@ -1,5 +1,6 @@
 /* workload.json: parsing and validation. */
 #include "workload.h"
+#include "str.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -24,7 +25,7 @@ int kg_size_class_parse(const char *name)
 
 static char *dup_string(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? kg_strdup(s) : NULL;
 }
 
 int kg_workload_tensor_index(const kg_workload *w, const char *name)
@@ -123,7 +124,7 @@ static int parse_expr(const kg_workload *w, const char *const *extra, size_t ext
     } else {
         return kg_json_fail(where, err, "expected an integer or an expression string");
     }
-    kg_expr_error xe;
+    kg_error xe;
     kg_expr *e;
     if (kg_expr_parse(src, &e, &xe) != 0)
         return kg_json_fail(where, err, "bad expression \"%s\": %s", src, xe.message);
@@ -638,10 +639,11 @@ static int derive_symbols(kg_workload *w, kg_error *err)
     for (int c = 0; c < KG_SIZE_CLASS_COUNT; c++)
         for (size_t s = 0; s < w->shape_count[c]; s++) {
             kg_shape *shape = &w->shapes[c][s];
-            char why[256] = "";
-            if (w->reference->derive(&shape->symbols, why, sizeof why) != 0)
+            kg_error why = {0};
+            if (w->reference->derive(&shape->symbols, &why) != KG_OK)
                 return kg_error_set(err, KG_ERR_INVALID, "%s: shapes.%s[%zu] (%s): %s", w->file,
-                                    kg_size_class_name((kg_size_class)c), s, shape->name, why);
+                                    kg_size_class_name((kg_size_class)c), s, shape->name,
+                                    why.message);
             for (size_t k = w->given_symbol_count; k < w->symbol_count; k++) {
                 int64_t unused;
                 if (!kg_symtab_get(&shape->symbols, w->symbols[k], &unused))
@@ -770,7 +772,7 @@ void kg_workload_free(kg_workload *w)
 int kg_eval_for_shape(const kg_expr *e, const kg_shape *shape, const char *workload,
                       const char *what, int64_t *value, kg_error *err)
 {
-    kg_expr_error xe;
+    kg_error xe;
     if (kg_expr_eval(e, &shape->symbols, value, &xe) != 0)
         return kg_error_set(err, KG_ERR_INVALID, "%s: shape %s: %s (\"%s\"): %s", workload,
                             shape->name, what, kg_expr_text(e), xe.message);

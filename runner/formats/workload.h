@@ -6,7 +6,7 @@
 #ifndef KG_WORKLOAD_H
 #define KG_WORKLOAD_H
 
-#include "backend.h"
+#include "device.h"
 #include "dtype.h"
 #include "expr.h"
 #include "json_file.h"

@@ -14,7 +14,7 @@ int kg_devices_enumerate(kg_device_list *list)
     for (const kg_backend *const *bp = kg_backends(); *bp; bp++) {
         const kg_backend *b = *bp;
         kg_error err = {0};
-        if (b->init(&err) != KG_OK) {
+        if (kg_backend_init(b, &err) != KG_OK) {
             if (list->failure_count < sizeof list->failures / sizeof list->failures[0]) {
                 list->failures[list->failure_count].backend = b;
                 list->failures[list->failure_count].error = err;
@@ -22,7 +22,7 @@ int kg_devices_enumerate(kg_device_list *list)
             }
             continue;
         }
-        int n = b->device_count();
+        int n = kg_backend_device_count(b);
         for (int i = 0; i < n; i++) {
             if (list->count == cap) {
                 size_t ncap = cap ? cap * 2 : 8;
@@ -35,7 +35,7 @@ int kg_devices_enumerate(kg_device_list *list)
             kg_device_entry *e = &list->items[list->count];
             memset(e, 0, sizeof *e);
             e->backend = b;
-            if (b->device_info(i, &e->info, &err) != KG_OK)
+            if (kg_backend_device_info(b, i, &e->info, &err) != KG_OK)
                 continue; /* a device that cannot describe itself cannot be graded on */
             list->count++;
         }
@@ -47,8 +47,7 @@ void kg_devices_release(kg_device_list *list)
 {
     free(list->items);
     for (const kg_backend *const *bp = kg_backends(); *bp; bp++)
-        if ((*bp)->shutdown)
-            (*bp)->shutdown();
+        kg_backend_shutdown(*bp);
     memset(list, 0, sizeof *list);
 }
 

@@ -5,7 +5,7 @@
 #ifndef KG_DEVICE_SELECT_H
 #define KG_DEVICE_SELECT_H
 
-#include "backend.h"
+#include "device.h"
 
 #include <stddef.h>
 

@@ -24,7 +24,6 @@ typedef struct cache_item {
 } cache_item;
 
 struct kg_build_cache {
-    const kg_backend *backend;
     kg_device *dev;
     uint64_t global_mem_bytes, max_alloc_bytes; /* 0 = unknown */
     kg_symtab device_symbols;
@@ -32,12 +31,10 @@ struct kg_build_cache {
     size_t count, cap;
 };
 
-kg_build_cache *kg_build_cache_create(const kg_backend *backend, kg_device *dev,
-                                      const kg_device_info *info)
+kg_build_cache *kg_build_cache_create(kg_device *dev, const kg_device_info *info)
 {
     kg_build_cache *c = calloc(1, sizeof *c);
     if (c) {
-        c->backend = backend;
         c->dev = dev;
         c->global_mem_bytes = info->global_mem_bytes;
         c->max_alloc_bytes = info->max_alloc_bytes;
@@ -53,7 +50,7 @@ void kg_build_cache_free(kg_build_cache *c)
         return;
     for (size_t i = 0; i < c->count; i++) {
         if (c->items[i].program)
-            c->backend->program_free(c->items[i].program);
+            kg_dev_program_free(c->items[i].program);
         free(c->items[i].key);
         free(c->items[i].log);
         cJSON_Delete(c->items[i].files);
@@ -77,7 +74,6 @@ typedef struct guarded_buffer {
 } guarded_buffer;
 
 struct kg_prepared {
-    const kg_backend *backend;
     kg_device *dev;
     const kg_workload *w;
     /* inputs[k][i]: input tensor i of input set k (the output's slot is
@@ -165,7 +161,7 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
                                 .define_count = defs->count,
                                 .options = e->options};
         double t0 = now_seconds();
-        it->status = c->backend->program_build(c->dev, &req, &it->program, &it->log, &it->error);
+        it->status = kg_dev_program_build(c->dev, &req, &it->program, &it->log, &it->error);
         it->seconds = now_seconds() - t0;
     }
     kg_source_text_free(&src);
@@ -179,12 +175,12 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
     return KG_OK;
 }
 
-static void guarded_free(const kg_backend *b, guarded_buffer *g)
+static void guarded_free(guarded_buffer *g)
 {
     if (g->view)
-        b->buffer_free(g->view);
+        kg_dev_buffer_free(g->view);
     if (g->parent)
-        b->buffer_free(g->parent);
+        kg_dev_buffer_free(g->parent);
     g->view = g->parent = NULL;
 }
 
@@ -194,20 +190,20 @@ void kg_prepared_free(kg_prepared *p)
         return;
     for (size_t i = 0; i < p->launch_count; i++) {
         if (p->launches[i].kernel)
-            p->backend->kernel_free(p->launches[i].kernel);
+            kg_dev_kernel_free(p->launches[i].kernel);
         free(p->launches[i].args);
     }
     free(p->launches);
     for (size_t k = 0; k < KG_MAX_INPUT_SETS; k++) {
         if (p->inputs[k])
             for (size_t i = 0; i < p->w->tensor_count; i++)
-                guarded_free(p->backend, &p->inputs[k][i]);
+                guarded_free(&p->inputs[k][i]);
         free(p->inputs[k]);
     }
-    guarded_free(p->backend, &p->output);
+    guarded_free(&p->output);
     if (p->scratch)
         for (size_t i = 0; i < p->scratch_count; i++)
-            guarded_free(p->backend, &p->scratch[i]);
+            guarded_free(&p->scratch[i]);
     free(p->scratch);
     free(p->scratch_bytes);
     free(p);
@@ -217,16 +213,15 @@ void kg_prepared_free(kg_prepared *p)
  * guards filled with KG_GUARD_BYTE. Without views: a plain buffer. */
 static int guarded_alloc(kg_prepared *p, size_t bytes, guarded_buffer *g, kg_error *err)
 {
-    const kg_backend *b = p->backend;
     g->bytes = bytes ? bytes : 1;
-    if (!b->buffer_view)
-        return b->buffer_alloc(p->dev, g->bytes, &g->view, err);
+    if (!kg_dev_has_views(p->dev))
+        return kg_dev_buffer_alloc(p->dev, g->bytes, &g->view, err);
     size_t total = KG_GUARD_BYTES + g->bytes + KG_GUARD_BYTES;
     static const unsigned char guard = KG_GUARD_BYTE;
     int rc;
-    if ((rc = b->buffer_alloc(p->dev, total, &g->parent, err)) ||
-        (rc = b->buffer_fill(p->dev, g->parent, 0, &guard, 1, total, err)) ||
-        (rc = b->buffer_view(p->dev, g->parent, KG_GUARD_BYTES, g->bytes, &g->view, err)))
+    if ((rc = kg_dev_buffer_alloc(p->dev, total, &g->parent, err)) ||
+        (rc = kg_dev_buffer_fill(p->dev, g->parent, 0, &guard, 1, total, err)) ||
+        (rc = kg_dev_buffer_view(p->dev, g->parent, KG_GUARD_BYTES, g->bytes, &g->view, err)))
         return rc;
     return KG_OK;
 }
@@ -240,8 +235,7 @@ static int guard_damage(kg_prepared *p, const guarded_buffer *g, unsigned char *
         return KG_OK;
     size_t offsets[2] = {0, KG_GUARD_BYTES + g->bytes};
     for (int z = 0; z < 2; z++) {
-        int rc =
-            p->backend->buffer_read(p->dev, g->parent, offsets[z], scratch, KG_GUARD_BYTES, err);
+        int rc = kg_dev_buffer_read(p->dev, g->parent, offsets[z], scratch, KG_GUARD_BYTES, err);
         if (rc)
             return rc;
         for (size_t i = 0; i < KG_GUARD_BYTES; i++)
@@ -353,7 +347,7 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
 {
     const kg_launch_spec *spec = &e->launches[li];
     resolved_launch *r = &p->launches[li];
-    int rc = p->backend->kernel_create(program, spec->entry, &r->kernel, err);
+    int rc = kg_dev_kernel_create(program, spec->entry, &r->kernel, err);
     if (rc)
         return rc;
     uint64_t block[3];
@@ -452,7 +446,6 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
     kg_prepared *p = calloc(1, sizeof *p);
     if (!p)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    p->backend = cache->backend;
     p->dev = cache->dev;
     p->w = w;
     p->scratch_count = entry->scratch_count;
@@ -482,7 +475,7 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
 int kg_prepared_enqueue(kg_prepared *p, kg_error *err)
 {
     for (size_t i = 0; i < p->launch_count; i++) {
-        int rc = p->backend->launch(p->dev, p->launches[i].kernel, &p->launches[i].launch, err);
+        int rc = kg_dev_launch(p->dev, p->launches[i].kernel, &p->launches[i].launch, err);
         if (rc)
             return rc;
     }
@@ -516,8 +509,8 @@ int kg_prepared_upload_set(kg_prepared *p, size_t set, const kg_host_tensor *ten
         if (p->w->tensors[i].is_output)
             continue;
         size_t bytes = kg_tensor_bytes(&tensors[i]);
-        int rc = bytes ? p->backend->buffer_write(p->dev, p->inputs[set][i].view, 0,
-                                                  tensors[i].data, bytes, err)
+        int rc = bytes ? kg_dev_buffer_write(p->dev, p->inputs[set][i].view, 0, tensors[i].data,
+                                             bytes, err)
                        : KG_OK;
         if (rc)
             return rc;
@@ -533,8 +526,8 @@ int kg_prepared_write_elements(kg_prepared *p, size_t set, const kg_host_tensor 
     for (size_t k = 0; k < changed->count; k++) {
         const kg_host_tensor *t = &tensors[changed->tensor[k]];
         size_t size = kg_dtype_size(t->dtype), at = changed->element[k] * size;
-        int rc = p->backend->buffer_write(p->dev, p->inputs[set][changed->tensor[k]].view, at,
-                                          (const unsigned char *)t->data + at, size, err);
+        int rc = kg_dev_buffer_write(p->dev, p->inputs[set][changed->tensor[k]].view, at,
+                                     (const unsigned char *)t->data + at, size, err);
         if (rc)
             return rc;
     }
@@ -547,11 +540,11 @@ int kg_prepared_scrub_scratch(kg_prepared *p, uint32_t pattern, kg_error *err)
         size_t bytes = p->scratch[i].bytes & ~(size_t)3;
         int rc = KG_OK;
         if (bytes)
-            rc = p->backend->buffer_fill(p->dev, p->scratch[i].view, 0, &pattern, 4, bytes, err);
+            rc = kg_dev_buffer_fill(p->dev, p->scratch[i].view, 0, &pattern, 4, bytes, err);
         if (!rc && bytes < p->scratch[i].bytes) {
             unsigned char tail = (unsigned char)pattern;
-            rc = p->backend->buffer_fill(p->dev, p->scratch[i].view, bytes, &tail, 1,
-                                         p->scratch[i].bytes - bytes, err);
+            rc = kg_dev_buffer_fill(p->dev, p->scratch[i].view, bytes, &tail, 1,
+                                    p->scratch[i].bytes - bytes, err);
         }
         if (rc)
             return rc;
@@ -569,7 +562,7 @@ int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err)
 {
     if (p->output_bytes == 0)
         return KG_OK;
-    return p->backend->buffer_read(p->dev, p->output.view, 0, dst, p->output_bytes, err);
+    return kg_dev_buffer_read(p->dev, p->output.view, 0, dst, p->output_bytes, err);
 }
 
 /* Compares input set `set` on the device with its host copy. */
@@ -584,9 +577,8 @@ static int inputs_modified(kg_prepared *p, size_t set, const kg_host_tensor *ten
         if (!copy)
             return kg_error_set(err, KG_ERR_MEMORY, "out of memory reading back %s",
                                 tensors[i].name);
-        int rc = bytes
-                     ? p->backend->buffer_read(p->dev, p->inputs[set][i].view, 0, copy, bytes, err)
-                     : KG_OK;
+        int rc =
+            bytes ? kg_dev_buffer_read(p->dev, p->inputs[set][i].view, 0, copy, bytes, err) : KG_OK;
         if (!rc && bytes && memcmp(copy, tensors[i].data, bytes) != 0) {
             if (!out->inputs_modified)
                 snprintf(out->first_modified, sizeof out->first_modified, "%s (input set %zu)",
@@ -629,7 +621,7 @@ int kg_prepared_verify(kg_prepared *p, const kg_input_sets *inputs, size_t set, 
                        kg_error *err)
 {
     memset(out, 0, sizeof *out);
-    out->guarded = p->backend->buffer_view != NULL;
+    out->guarded = kg_dev_has_views(p->dev);
     unsigned char *zone = malloc(KG_GUARD_BYTES);
     if (!zone)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
@@ -656,11 +648,6 @@ int kg_prepared_verify(kg_prepared *p, const kg_input_sets *inputs, size_t set, 
 const kg_workload *kg_prepared_workload(const kg_prepared *p)
 {
     return p->w;
-}
-
-const kg_backend *kg_prepared_backend(const kg_prepared *p)
-{
-    return p->backend;
 }
 
 kg_device *kg_prepared_device(const kg_prepared *p)

@@ -7,7 +7,7 @@
 #ifndef KG_EVALUATE_H
 #define KG_EVALUATE_H
 
-#include "backend.h"
+#include "device.h"
 #include "check.h"
 #include "inputs.h"
 #include "kernelset.h"
@@ -19,11 +19,11 @@
  * so a set whose defines do not depend on the shape is built once. */
 typedef struct kg_build_cache kg_build_cache;
 
-/* Creates an empty cache for one device (`info` gives the device symbols of
- * kernelset.h to every expression); free with kg_build_cache_free
+/* Creates an empty cache for one device; `info` (normally kg_dev_info(dev);
+ * tests shrink it) gives the memory sets are planned against and the device
+ * symbols of kernelset.h to every expression. Free with kg_build_cache_free
  * (NULL allowed), which frees the programs. */
-kg_build_cache *kg_build_cache_create(const kg_backend *backend, kg_device *dev,
-                                      const kg_device_info *info);
+kg_build_cache *kg_build_cache_create(kg_device *dev, const kg_device_info *info);
 void kg_build_cache_free(kg_build_cache *cache);
 
 /* What building a set for a shape produced, for the results file. */
@@ -112,9 +112,8 @@ int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err);
  * (tools/crosscheck_timing.py does). A new cJSON array the caller owns. */
 cJSON *kg_prepared_launches_json(const kg_prepared *p);
 
-/* The workload, backend and device the set was prepared for. */
+/* The workload and device the set was prepared for. */
 const kg_workload *kg_prepared_workload(const kg_prepared *p);
-const kg_backend *kg_prepared_backend(const kg_prepared *p);
 kg_device *kg_prepared_device(const kg_prepared *p);
 
 #endif

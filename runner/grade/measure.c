@@ -64,12 +64,11 @@ static int reserve(kg_sample_set *s)
 
 /* Clock state around one sample: the lower clock and either throttle flag.
  * *known stays 0 when the backend cannot read clocks. */
-static void read_clocks(const kg_backend *b, kg_device *dev, uint32_t *mhz, int *throttled,
-                        int *known)
+static void read_clocks(kg_device *dev, uint32_t *mhz, int *throttled, int *known)
 {
     uint32_t now = 0;
     int held = 0;
-    if (kg_backend_read_clocks(b, dev, &now, &held, NULL) != KG_OK)
+    if (kg_dev_read_clocks(dev, &now, &held, NULL) != KG_OK)
         return;
     *mhz = *known && *mhz < now ? *mhz : now;
     *throttled |= held;
@@ -93,7 +92,6 @@ static uint32_t pattern_of(uint64_t seed, uint32_t salt)
 int kg_run_once(const kg_run_context *c, const kg_run_plan *plan, kg_run_sample *out, kg_error *err)
 {
     kg_prepared *p = c->prepared;
-    const kg_backend *b = kg_prepared_backend(p);
     kg_device *dev = kg_prepared_device(p);
     int rc;
     memset(out, 0, sizeof *out);
@@ -113,22 +111,22 @@ int kg_run_once(const kg_run_context *c, const kg_run_plan *plan, kg_run_sample 
         (c->scrubber &&
          (rc = kg_scrubber_run(c->scrubber, pattern_of(plan->fill_seed, 0x10ca1), err))))
         return rc;
-    if (!c->hot && (rc = b->flush_cache(dev, err)))
+    if (!c->hot && (rc = kg_dev_flush_cache(dev, err)))
         return rc;
     int clock_known = 0;
-    read_clocks(b, dev, &out->clock_mhz, &out->throttled, &clock_known);
+    read_clocks(dev, &out->clock_mhz, &out->throttled, &clock_known);
     double h0 = now_seconds();
-    if ((rc = b->timer_start(dev, err)))
+    if ((rc = kg_dev_timer_start(dev, err)))
         return rc;
     if ((rc = kg_prepared_enqueue(p, err))) {
         double ignored;
-        b->timer_stop(dev, &ignored, NULL);
+        kg_dev_timer_stop(dev, &ignored, NULL);
         return rc;
     }
-    if ((rc = b->timer_stop(dev, &out->device_s, err)))
+    if ((rc = kg_dev_timer_stop(dev, &out->device_s, err)))
         return rc;
     out->host_s = now_seconds() - h0;
-    read_clocks(b, dev, &out->clock_mhz, &out->throttled, &clock_known);
+    read_clocks(dev, &out->clock_mhz, &out->throttled, &clock_known);
     if (!clock_known)
         out->clock_mhz = 0;
     return KG_OK;

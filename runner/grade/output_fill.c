@@ -98,7 +98,6 @@ void kg_fill_pool_from_values(kg_fill_pattern *p, kg_dtype dtype, const double *
 }
 
 struct kg_output_fill {
-    const kg_backend *b;
     kg_device *dev;
     kg_program *prog;
     kg_kernel *kernel;
@@ -112,16 +111,16 @@ void kg_output_fill_free(kg_output_fill *f)
     if (!f)
         return;
     if (f->kernel)
-        f->b->kernel_free(f->kernel);
+        kg_dev_kernel_free(f->kernel);
     if (f->prog)
-        f->b->program_free(f->prog);
+        kg_dev_program_free(f->prog);
     if (f->pool)
-        f->b->buffer_free(f->pool);
+        kg_dev_buffer_free(f->pool);
     free(f);
 }
 
-int kg_output_fill_create(const kg_backend *b, kg_device *dev, const kg_fill_pattern *p,
-                          kg_output_fill **out, kg_error *err)
+int kg_output_fill_create(kg_device *dev, const kg_fill_pattern *p, kg_output_fill **out,
+                          kg_error *err)
 {
     *out = NULL;
     size_t size = kg_dtype_size(p->dtype);
@@ -130,7 +129,6 @@ int kg_output_fill_create(const kg_backend *b, kg_device *dev, const kg_fill_pat
     kg_output_fill *f = calloc(1, sizeof *f);
     if (!f)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    f->b = b;
     f->dev = dev;
     f->element_size = size;
     f->pool_count = p->pool_count;
@@ -139,13 +137,13 @@ int kg_output_fill_create(const kg_backend *b, kg_device *dev, const kg_fill_pat
                             .source_size = strlen(kg_output_fill_kc),
                             .source_name = "kgrade-output-fill.kc"};
     const char *entry = size == 1 ? "kg_fill_u8" : size == 2 ? "kg_fill_u16" : "kg_fill_u32";
-    int rc = b->program_build(dev, &req, &f->prog, NULL, err);
+    int rc = kg_dev_program_build(dev, &req, &f->prog, NULL, err);
     if (!rc)
-        rc = b->kernel_create(f->prog, entry, &f->kernel, err);
+        rc = kg_dev_kernel_create(f->prog, entry, &f->kernel, err);
     if (!rc)
-        rc = b->buffer_alloc(dev, p->pool_count * sizeof(uint32_t), &f->pool, err);
+        rc = kg_dev_buffer_alloc(dev, p->pool_count * sizeof(uint32_t), &f->pool, err);
     if (!rc)
-        rc = b->buffer_write(dev, f->pool, 0, p->pool, p->pool_count * sizeof(uint32_t), err);
+        rc = kg_dev_buffer_write(dev, f->pool, 0, p->pool, p->pool_count * sizeof(uint32_t), err);
     if (rc) {
         kg_output_fill_free(f);
         return rc;
@@ -173,6 +171,6 @@ int kg_output_fill_run(kg_output_fill *f, kg_buffer *buf, size_t count, uint64_t
     if (groups > 1024)
         groups = 1024;
     kg_launch l = {.grid = {groups, 1, 1}, .block = {256, 1, 1}, .args = args, .arg_count = 6};
-    int rc = f->b->launch(f->dev, f->kernel, &l, err);
-    return rc ? rc : f->b->synchronize(f->dev, err);
+    int rc = kg_dev_launch(f->dev, f->kernel, &l, err);
+    return rc ? rc : kg_dev_synchronize(f->dev, err);
 }

@@ -21,7 +21,7 @@
 #ifndef KG_OUTPUT_FILL_H
 #define KG_OUTPUT_FILL_H
 
-#include "backend.h"
+#include "device.h"
 #include "dtype.h"
 
 #include <stddef.h>
@@ -68,8 +68,8 @@ typedef struct kg_output_fill kg_output_fill;
 
 /* Builds the fill kernels and uploads the pool of `p` (its seed is
  * ignored here). Free with kg_output_fill_free (NULL allowed). */
-int kg_output_fill_create(const kg_backend *b, kg_device *dev, const kg_fill_pattern *p,
-                          kg_output_fill **out, kg_error *err);
+int kg_output_fill_create(kg_device *dev, const kg_fill_pattern *p, kg_output_fill **out,
+                          kg_error *err);
 void kg_output_fill_free(kg_output_fill *f);
 
 /* Fills `count` elements of `buf` with the pool values picked by `seed`,

@@ -21,22 +21,22 @@ const char *kg_peaks_probe_source(void)
 
 /* Best of PROBE_REPS timed runs of one launch, each after a cache flush so
  * that the bandwidth probe reads DRAM, not a cache the fill left warm. */
-static int time_launch(const kg_backend *b, kg_device *dev, kg_kernel *k, const kg_launch *l,
-                       double *best, kg_error *err)
+static int time_launch(kg_device *dev, kg_kernel *k, const kg_launch *l, double *best,
+                       kg_error *err)
 {
     *best = INFINITY;
-    int rc = b->launch(dev, k, l, err); /* warm-up: JIT, first touch */
+    int rc = kg_dev_launch(dev, k, l, err); /* warm-up: JIT, first touch */
     if (!rc)
-        rc = b->synchronize(dev, err);
+        rc = kg_dev_synchronize(dev, err);
     for (int r = 0; r < PROBE_REPS && !rc; r++) {
         double t = 0;
-        if ((rc = b->flush_cache(dev, err)) || (rc = b->timer_start(dev, err)))
+        if ((rc = kg_dev_flush_cache(dev, err)) || (rc = kg_dev_timer_start(dev, err)))
             break;
-        if ((rc = b->launch(dev, k, l, err))) {
-            b->timer_stop(dev, &t, NULL);
+        if ((rc = kg_dev_launch(dev, k, l, err))) {
+            kg_dev_timer_stop(dev, &t, NULL);
             break;
         }
-        if ((rc = b->timer_stop(dev, &t, err)))
+        if ((rc = kg_dev_timer_stop(dev, &t, err)))
             break;
         if (t > 0 && t < *best)
             *best = t;
@@ -44,20 +44,20 @@ static int time_launch(const kg_backend *b, kg_device *dev, kg_kernel *k, const 
     return rc;
 }
 
-static int measure(const kg_backend *b, kg_device *dev, const kg_device_info *info, kg_peaks *out,
-                   kg_error *err)
+static int measure(kg_device *dev, kg_peaks *out, kg_error *err)
 {
+    const kg_device_info *info = kg_dev_info(dev);
     kg_build_request req = {.language = KG_LANG_PORTABLE,
                             .source = kg_peak_probes_kc,
                             .source_name = "kgrade-peak-probes.kc"};
     kg_program *prog = NULL;
     kg_kernel *stream = NULL, *fma = NULL;
     kg_buffer *x = NULL, *partial = NULL;
-    int rc = b->program_build(dev, &req, &prog, NULL, err);
+    int rc = kg_dev_program_build(dev, &req, &prog, NULL, err);
     if (!rc)
-        rc = b->kernel_create(prog, "stream_read", &stream, err);
+        rc = kg_dev_kernel_create(prog, "stream_read", &stream, err);
     if (!rc)
-        rc = b->kernel_create(prog, "fma_chains", &fma, err);
+        rc = kg_dev_kernel_create(prog, "fma_chains", &fma, err);
 
     /* Bandwidth: read 256 MiB (or what one allocation allows), far more
      * than any last-level cache a profile-less device reports sensibly. */
@@ -70,12 +70,12 @@ static int measure(const kg_backend *b, kg_device *dev, const kg_device_info *in
     uint64_t groups = info->type == KG_DEVICE_GPU ? 4096 : 256;
     size_t items = (size_t)(groups * group);
     if (!rc)
-        rc = b->buffer_alloc(dev, bytes, &x, err);
+        rc = kg_dev_buffer_alloc(dev, bytes, &x, err);
     if (!rc)
-        rc = b->buffer_alloc(dev, items * sizeof(float), &partial, err);
+        rc = kg_dev_buffer_alloc(dev, items * sizeof(float), &partial, err);
     if (!rc) {
         float one = 1.0f;
-        rc = b->buffer_fill(dev, x, 0, &one, sizeof one, bytes, err);
+        rc = kg_dev_buffer_fill(dev, x, 0, &one, sizeof one, bytes, err);
     }
     double t_read = INFINITY, t_fma = INFINITY;
     int n4 = (int)(bytes / 16);
@@ -87,7 +87,7 @@ static int measure(const kg_backend *b, kg_device *dev, const kg_device_info *in
                          kg_arg_i32(per_item), kg_arg_i32(info->type != KG_DEVICE_GPU)};
         kg_launch l = {
             .grid = {groups, 1, 1}, .block = {group, 1, 1}, .args = args, .arg_count = 5};
-        rc = time_launch(b, dev, stream, &l, &t_read, err);
+        rc = time_launch(dev, stream, &l, &t_read, err);
     }
     /* Compute: enough work for the timer to be exact (about 10^10 FLOP on a
      * GPU, scaled down by compute units for a CPU). */
@@ -97,7 +97,7 @@ static int measure(const kg_backend *b, kg_device *dev, const kg_device_info *in
                          kg_arg_f32(0.001f)};
         kg_launch l = {
             .grid = {groups, 1, 1}, .block = {group, 1, 1}, .args = args, .arg_count = 4};
-        rc = time_launch(b, dev, fma, &l, &t_fma, err);
+        rc = time_launch(dev, fma, &l, &t_fma, err);
     }
     if (!rc) {
         out->dram_gbs = (double)bytes / t_read * 1e-9;
@@ -109,20 +109,19 @@ static int measure(const kg_backend *b, kg_device *dev, const kg_device_info *in
         out->compute_tflops_bf16 = out->compute_tflops_f32;
     }
     if (stream)
-        b->kernel_free(stream);
+        kg_dev_kernel_free(stream);
     if (fma)
-        b->kernel_free(fma);
+        kg_dev_kernel_free(fma);
     if (prog)
-        b->program_free(prog);
+        kg_dev_program_free(prog);
     if (x)
-        b->buffer_free(x);
+        kg_dev_buffer_free(x);
     if (partial)
-        b->buffer_free(partial);
+        kg_dev_buffer_free(partial);
     return rc;
 }
 
-int kg_peaks_find(const kg_backend *backend, kg_device *dev, const kg_device_info *info,
-                  const cJSON *profile, kg_peaks *out, kg_error *err)
+int kg_peaks_find(kg_device *dev, const cJSON *profile, kg_peaks *out, kg_error *err)
 {
     memset(out, 0, sizeof *out);
     if (profile) {
@@ -137,7 +136,7 @@ int kg_peaks_find(const kg_backend *backend, kg_device *dev, const kg_device_inf
         out->measured = 0;
         return KG_OK;
     }
-    int rc = measure(backend, dev, info, out, err);
+    int rc = measure(dev, out, err);
     if (rc)
         return rc;
     snprintf(out->source, sizeof out->source,

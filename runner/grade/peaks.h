@@ -14,7 +14,7 @@
 #ifndef KG_PEAKS_H
 #define KG_PEAKS_H
 
-#include "backend.h"
+#include "device.h"
 
 #include <cjson/cJSON.h>
 
@@ -29,8 +29,7 @@ typedef struct kg_peaks {
 
 /* From `profile` (a kg_profile_find result) when not NULL, else measured
  * on `dev` (takes well under a second on a GPU, about one on a 2-core CPU). */
-int kg_peaks_find(const kg_backend *backend, kg_device *dev, const kg_device_info *info,
-                  const cJSON *profile, kg_peaks *out, kg_error *err);
+int kg_peaks_find(kg_device *dev, const cJSON *profile, kg_peaks *out, kg_error *err);
 
 /* The compute peak for an output dtype ("f32", "f16", "bf16"), TFLOPS. */
 double kg_peaks_compute_tflops(const kg_peaks *p, const char *dtype);

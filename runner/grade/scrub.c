@@ -17,7 +17,6 @@ const char *kg_scrub_source(void)
 #define SCRUB_MAX_BYTES (64u * 1024u * 1024u)
 
 struct kg_scrubber {
-    const kg_backend *b;
     kg_device *dev;
     kg_program *prog;
     kg_kernel *kernel;
@@ -33,22 +32,21 @@ void kg_scrubber_free(kg_scrubber *s)
     if (!s)
         return;
     if (s->kernel)
-        s->b->kernel_free(s->kernel);
+        kg_dev_kernel_free(s->kernel);
     if (s->prog)
-        s->b->program_free(s->prog);
+        kg_dev_program_free(s->prog);
     if (s->sink)
-        s->b->buffer_free(s->sink);
+        kg_dev_buffer_free(s->sink);
     free(s);
 }
 
-int kg_scrubber_create(const kg_backend *b, kg_device *dev, const kg_device_info *info,
-                       kg_scrubber **out, kg_error *err)
+int kg_scrubber_create(kg_device *dev, kg_scrubber **out, kg_error *err)
 {
+    const kg_device_info *info = kg_dev_info(dev);
     *out = NULL;
     kg_scrubber *s = calloc(1, sizeof *s);
     if (!s)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    s->b = b;
     s->dev = dev;
     uint64_t bytes = info->local_mem_bytes ? info->local_mem_bytes : 16384;
     if (bytes > SCRUB_MAX_BYTES)
@@ -64,11 +62,11 @@ int kg_scrubber_create(const kg_backend *b, kg_device *dev, const kg_device_info
                             .source = kg_scrub_local_kc,
                             .source_size = strlen(kg_scrub_local_kc),
                             .source_name = "kgrade-scrub-local.kc"};
-    int rc = b->program_build(dev, &req, &s->prog, NULL, err);
+    int rc = kg_dev_program_build(dev, &req, &s->prog, NULL, err);
     if (!rc)
-        rc = b->kernel_create(s->prog, "kg_scrub_local", &s->kernel, err);
+        rc = kg_dev_kernel_create(s->prog, "kg_scrub_local", &s->kernel, err);
     if (!rc)
-        rc = b->buffer_alloc(dev, 16, &s->sink, err);
+        rc = kg_dev_buffer_alloc(dev, 16, &s->sink, err);
     if (rc) {
         kg_scrubber_free(s);
         return rc;
@@ -95,8 +93,8 @@ int kg_scrubber_run(kg_scrubber *s, uint32_t pattern, kg_error *err)
                    .args = args,
                    .arg_count = 5};
     static const int32_t zero = 0; /* the rendezvous counter */
-    int rc = s->chunked ? s->b->buffer_fill(s->dev, s->sink, 4, &zero, 4, 4, err) : KG_OK;
+    int rc = s->chunked ? kg_dev_buffer_fill(s->dev, s->sink, 4, &zero, 4, 4, err) : KG_OK;
     if (!rc)
-        rc = s->b->launch(s->dev, s->kernel, &l, err);
-    return rc ? rc : s->b->synchronize(s->dev, err);
+        rc = kg_dev_launch(s->dev, s->kernel, &l, err);
+    return rc ? rc : kg_dev_synchronize(s->dev, err);
 }

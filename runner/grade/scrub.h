@@ -10,14 +10,13 @@
 #ifndef KG_SCRUB_H
 #define KG_SCRUB_H
 
-#include "backend.h"
+#include "device.h"
 
 typedef struct kg_scrubber kg_scrubber;
 
 /* Builds the scrub kernel for `dev`. Free with kg_scrubber_free (NULL
  * allowed). */
-int kg_scrubber_create(const kg_backend *b, kg_device *dev, const kg_device_info *info,
-                       kg_scrubber **out, kg_error *err);
+int kg_scrubber_create(kg_device *dev, kg_scrubber **out, kg_error *err);
 void kg_scrubber_free(kg_scrubber *s);
 
 /* The scrub kernel's source, in the portable dialect (for compile tests). */

@@ -18,7 +18,7 @@
 #ifndef KG_WORKER_H
 #define KG_WORKER_H
 
-#include "backend.h"
+#include "device.h"
 
 #include <cjson/cJSON.h>
 #include <signal.h>

@@ -5,7 +5,7 @@
 #ifndef KG_FINGERPRINT_H
 #define KG_FINGERPRINT_H
 
-#include "backend.h"
+#include "device.h"
 
 #include <cjson/cJSON.h>
 

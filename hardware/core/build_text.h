@@ -1,6 +1,6 @@
 /*
- * Assembling what a backend hands to its compiler: a growable text buffer,
- * the portable-dialect source (prelude, then a #line directive so that
+ * Assembling what a backend hands to its compiler: the portable-dialect
+ * source (prelude, then a #line directive so that
  * compiler messages point into the user's file), and the check that a
  * define cannot smuggle in other compiler options. Shared by every backend
  * that compiles source.
@@ -8,23 +8,10 @@
 #ifndef KG_BUILD_TEXT_H
 #define KG_BUILD_TEXT_H
 
+#include "device.h"
+#include "str.h"
+
 #include <stddef.h>
-
-/* A NUL-terminated, growable string. Zero-initialise; on allocation failure
- * `failed` is set and later appends do nothing, so callers check once at
- * the end. The caller frees `data`. */
-typedef struct kg_text {
-    char *data;
-    size_t len;
-    size_t cap;
-    int failed;
-} kg_text;
-
-void kg_text_append(kg_text *t, const char *s, size_t n);
-void kg_text_add(kg_text *t, const char *s);
-/* Adds `s` escaped for use inside a C string literal (quotes, backslashes;
- * newlines become spaces), as in `#line 1 "name"`. */
-void kg_text_add_escaped(kg_text *t, const char *s);
 
 /* prelude + `#line 1 "name"` + source (source_size bytes, or up to its NUL
  * when 0). For the portable dialect; `prelude` is NULL for native sources,
@@ -50,14 +37,18 @@ typedef struct kg_build_options {
     char extra[1024];
 } kg_build_options;
 
-/* Fills `o` from the request; `name` is the source's, for messages.
- * Returns 0, or -1 with a message in `why` (too many defines or options,
- * an unsafe define, options too long). */
-int kg_build_options_make(kg_build_options *o, const char *const *defines, size_t define_count,
-                          const char *options, const char *name, char *why, size_t why_size);
+/* Fills `o` from the request (its name is for messages). KG_OK, or
+ * KG_ERR_INVALID when there are too many defines or options, a define is
+ * unsafe, or the options are too long. */
+int kg_build_options_make(kg_build_options *o, const kg_build_request *req, kg_error *err);
 /* Adds one of the backend's own options (a string that outlives `o`);
  * at most KG_BUILD_MAX_OWN. */
 void kg_build_options_add(kg_build_options *o, const char *option);
+
+/* `first` (may be NULL) and then every option of `o`, separated by spaces,
+ * as one malloc'd string for compilers that take a single option string
+ * (OpenCL); NULL when out of memory. */
+char *kg_build_options_join(const kg_build_options *o, const char *first);
 
 /* Copies into `out` the line of a compiler log most worth quoting in an
  * error message: the first line mentioning "error", else the first

@@ -1,48 +1,11 @@
 /* Text assembly for kernel builds. */
 #include "build_text.h"
+#include "str.h"
 
 #include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
-
-void kg_text_append(kg_text *t, const char *s, size_t n)
-{
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->data, cap);
-        if (!grown) {
-            t->failed = 1;
-            return;
-        }
-        t->data = grown;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-void kg_text_add(kg_text *t, const char *s)
-{
-    kg_text_append(t, s, strlen(s));
-}
-
-void kg_text_add_escaped(kg_text *t, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            kg_text_append(t, "\\", 1);
-        if (*s == '\n')
-            kg_text_append(t, " ", 1);
-        else
-            kg_text_append(t, s, 1);
-    }
-}
 
 void kg_text_source(kg_text *t, const char *prelude, const char *name, const char *source,
                     size_t source_size)
@@ -67,41 +30,43 @@ int kg_define_is_safe(const char *define)
     return 1;
 }
 
-int kg_build_options_make(kg_build_options *o, const char *const *defines, size_t define_count,
-                          const char *options, const char *name, char *why, size_t why_size)
+int kg_build_options_make(kg_build_options *o, const kg_build_request *req, kg_error *err)
 {
+    const char *const *defines = req->defines;
+    size_t define_count = req->define_count;
+    const char *options = req->options;
+    const char *name = req->source_name ? req->source_name : "<source>";
     o->count = 0;
     o->has_std = 0;
     if (define_count > KG_BUILD_MAX_DEFINES) {
-        snprintf(why, why_size, "%s: at most %d defines", name, KG_BUILD_MAX_DEFINES);
-        return -1;
+        return kg_error_set(err, KG_ERR_INVALID, "%s: at most %d defines", name,
+                            KG_BUILD_MAX_DEFINES);
     }
     for (size_t i = 0; i < define_count; i++) {
         if (!defines[i] || !kg_define_is_safe(defines[i]) ||
             strlen(defines[i]) + 3 > sizeof o->defines[i]) {
-            snprintf(why, why_size,
-                     "%s: define '%s' is not NAME or NAME=VALUE without whitespace or quotes", name,
-                     defines[i] ? defines[i] : "(null)");
-            return -1;
+            return kg_error_set(
+                err, KG_ERR_INVALID,
+                "%s: define '%s' is not NAME or NAME=VALUE without whitespace or quotes", name,
+                defines[i] ? defines[i] : "(null)");
         }
         snprintf(o->defines[i], sizeof o->defines[i], "-D%s", defines[i]);
         o->list[o->count++] = o->defines[i];
     }
     if (snprintf(o->extra, sizeof o->extra, "%s", options ? options : "") >= (int)sizeof o->extra) {
-        snprintf(why, why_size, "%s: compiler options too long", name);
-        return -1;
+        return kg_error_set(err, KG_ERR_INVALID, "%s: compiler options too long", name);
     }
     int extra = 0;
     char *save = NULL;
     for (char *tok = strtok_r(o->extra, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         if (extra++ == KG_BUILD_MAX_EXTRA) {
-            snprintf(why, why_size, "%s: at most %d compiler options", name, KG_BUILD_MAX_EXTRA);
-            return -1;
+            return kg_error_set(err, KG_ERR_INVALID, "%s: at most %d compiler options", name,
+                                KG_BUILD_MAX_EXTRA);
         }
         o->has_std |= strncmp(tok, "-std=", 5) == 0;
         o->list[o->count++] = tok;
     }
-    return 0;
+    return KG_OK;
 }
 
 void kg_build_options_add(kg_build_options *o, const char *option)
@@ -138,4 +103,20 @@ void kg_log_headline(const char *log, char *out, size_t size)
     while (*start == '\n' || *start == '\r' || *start == ' ')
         start++;
     copy_line(start, out, size);
+}
+
+char *kg_build_options_join(const kg_build_options *o, const char *first)
+{
+    kg_text t = {0};
+    kg_text_add(&t, first ? first : "");
+    for (int i = 0; i < o->count; i++) {
+        if (t.len)
+            kg_text_add(&t, " ");
+        kg_text_add(&t, o->list[i]);
+    }
+    if (t.failed) {
+        free(t.data);
+        return NULL;
+    }
+    return t.data ? t.data : kg_strdup("");
 }

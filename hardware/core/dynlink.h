@@ -10,7 +10,7 @@
 #ifndef KG_DYNLINK_H
 #define KG_DYNLINK_H
 
-#include "backend.h"
+#include "device.h"
 
 #include <stddef.h>
 
