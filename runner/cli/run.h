@@ -1,0 +1,144 @@
+/* The parts of `kgrade run` (cmd_run.c), private to runner/cli:
+ *   run_plan.c    what to grade: workloads, kernel sets, data folders, the
+ *                 run header
+ *   run_resume.c  continuing an interrupted run from its results file
+ *   run_grade.c   the grading loop: one worker pair per evaluation, each
+ *                 record appended as it ends
+ * cmd_run.c holds the options and runs the steps in order. */
+#ifndef KG_RUN_H
+#define KG_RUN_H
+
+#include "device_select.h"
+#include "measure.h"
+#include "peaks.h"
+#include "results.h"
+#include "workload.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The command line, as run_options_table (cmd_run.c) fills it. Strings
+ * point into argv, into a resumed run's header or into run_dirs. */
+typedef struct run_options {
+    const char *workloads;
+    const char *size_class;
+    const char *device;
+    const char *baseline;
+    const char *candidate;
+    uint64_t seed;
+    const char *out;
+    const char *baselines_dir;
+    const char *profiles_dir;
+    const char *claims_dir;
+    int hot;
+    size_t min_samples, max_samples;
+    double min_time, max_time, target;
+    size_t resamples;
+    double timeout;
+    const char *resume;
+    int quiet;
+} run_options;
+
+/* At most this many sets in --baseline's list. */
+#define KG_MAX_BASELINES 8
+
+/* What the grading loop reads and counts. */
+typedef struct run_context {
+    const run_options *opts;
+    const kg_device_entry *device;
+    kg_size_class cls;
+    kg_results_file *results;
+    int progress;
+    size_t shape_index, shape_total, done_before, graded;
+    const char *baseline; /* the baseline set being graded (one of --baseline's list) */
+    kg_peaks peaks;       /* for the speed-of-light bound; have_peaks = 0 if unknown */
+    int have_peaks;
+    const cJSON *finished; /* resuming: the records already in the file */
+    const cJSON *settings; /* the run header's settings, handed to each worker */
+    kg_measure_settings measure;
+    int candidate_failures;
+} run_context;
+
+/* ---- run_plan.c ---- */
+
+/* The run's data folders (data_dirs.h). */
+typedef struct run_dirs {
+    char baselines[PATH_MAX], profiles[PATH_MAX], claims[PATH_MAX];
+} run_dirs;
+
+/* Finds the data folders before anything is graded, so that a wrong one
+ * is reported at once; o->baselines_dir then points into `d`.
+ * `given_baselines` is --baselines as typed (NULL if not). Resuming, the
+ * run's own baselines folder (already in o->baselines_dir) stands in for
+ * the places found without being named. */
+int kg_run_find_data_dirs(run_options *o, const char *given_baselines, int resuming, run_dirs *d,
+                          kg_error *err);
+
+/* Every folder of `dir` holding a workload.json, sorted, filtered by the
+ * --workload list `filter` (NULL: all; an unknown name is an error), each
+ * with a reference that zeros do not pass. *out (caller frees, with each
+ * workload) and *count are set on success. */
+int kg_run_load_workloads(const char *dir, const char *filter, kg_workload ***out, size_t *count,
+                          kg_error *err);
+
+/* What a set without a kernel for a workload means. With no --workload
+ * list, every workload is graded where both sets have a kernel, the others
+ * are skipped and reported (a tier that not every workload has, e.g.
+ * `reference`). A workload the user named must have both: a submission
+ * that leaves out a named workload fails its shapes (leaving out a
+ * workload must not be silent, nor pay), and a missing tier is a usage
+ * error. */
+typedef enum run_missing_rule {
+    KG_MISSING_IS_ERROR,
+    KG_MISSING_SKIPS,
+    KG_MISSING_FAILS
+} run_missing_rule;
+
+run_missing_rule kg_run_missing_rule(const run_options *o, int is_candidate, const char *set);
+
+/* Loads every kernel manifest the run needs (o->baseline against
+ * o->candidate) before anything is written, so that a typo in a submission
+ * is reported at once, not after minutes of grading, and leaves no
+ * half-written results file. */
+int kg_run_check_sets(const run_options *o, kg_workload *const *workloads, size_t n, kg_error *err);
+
+/* The run's header record; takes `profile` (may be NULL). Caller deletes. */
+cJSON *kg_run_header(const run_options *o, const kg_device_info *info, cJSON *profile,
+                     kg_size_class cls, const kg_measure_settings *m, const char *out_path);
+
+/* ---- run_resume.c ---- */
+
+/* Reads the run to resume: its records (header first) into *records
+ * (caller deletes), or an error when there is none or it has finished. */
+int kg_run_load_resumed(const char *path, cJSON **records, kg_error *err);
+
+/* Takes the run's options from the resumed file's header, so that
+ * `kgrade run --resume FILE` alone continues it. Strings point into
+ * `header` (and, for the device, into `device`, `size` bytes), which must
+ * outlive the options. */
+void kg_run_options_from_header(run_options *o, const cJSON *header, char *device, size_t size);
+
+/* Names the first setting (or the device) that differs between the run in
+ * the file and this invocation, in `out`; "" when they agree. */
+void kg_run_resume_difference(const cJSON *old_header, const cJSON *new_header, char *out,
+                              size_t size);
+
+/* Has the resumed file already got this evaluation (a shape record of
+ * ctx->baseline) or this skip (shape_index -1)? */
+int kg_run_already_done(const run_context *ctx, kg_record_type type, const char *workload,
+                        long shape_index);
+
+/* ---- run_grade.c ---- */
+
+/* SIGINT and SIGTERM stop the run between (or inside) evaluations, with
+ * what was finished kept. */
+void kg_run_catch_interrupts(void);
+
+/* Grades every shape of one workload against ctx->baseline, appending a
+ * record for each (or one for a skipped workload). Returns
+ * KG_ERR_INTERRUPTED when the run was interrupted. */
+int kg_run_grade_workload(run_context *ctx, const kg_workload *w, kg_error *err);
+
+#endif

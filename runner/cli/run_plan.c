@@ -1,0 +1,196 @@
+/* What a run grades: its data folders, its workloads, whether both kernel
+ * sets exist for them, and the header that records the plan (run.h). */
+#include "check.h"
+#include "data_dirs.h"
+#include "dir_list.h"
+#include "fingerprint.h"
+#include "kernelset.h"
+#include "record_keys.h"
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int kg_run_find_data_dirs(run_options *o, const char *given_baselines, int resuming, run_dirs *d,
+                          kg_error *err)
+{
+    kg_data_origin from;
+    int rc = kg_data_dir_find(KG_DATA_BASELINES, given_baselines, "--baselines", d->baselines,
+                              sizeof d->baselines, &from, err);
+    int named = rc == KG_OK && from < KG_DATA_FROM_INSTALL;
+    if (resuming && o->baselines_dir && !named && (rc == KG_OK || rc == KG_ERR_NOT_FOUND)) {
+        snprintf(d->baselines, sizeof d->baselines, "%s", o->baselines_dir);
+        rc = KG_OK;
+    }
+    if (rc)
+        return rc;
+    o->baselines_dir = d->baselines;
+    rc = kg_data_dir_find(KG_DATA_PROFILES, o->profiles_dir, "--profiles", d->profiles,
+                          sizeof d->profiles, NULL, err);
+    if (rc)
+        return rc;
+    return kg_data_dir_find(KG_DATA_CLAIMS, o->claims_dir, "--claims", d->claims, sizeof d->claims,
+                            NULL, err);
+}
+
+static int name_in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += len + (comma ? 1 : 0);
+    }
+    return 0;
+}
+
+/* A folder holding a workload.json that the --workload list names. */
+static int is_selected_workload(const char *dir, const char *name, void *filter)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s/workload.json", dir, name);
+    return stat(path, &st) == 0 && (!filter || name_in_list(filter, name));
+}
+
+int kg_run_load_workloads(const char *dir, const char *filter, kg_workload ***out, size_t *count,
+                          kg_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    char **names;
+    size_t n;
+    if (kg_dir_list(dir, is_selected_workload, (void *)filter, &names, &n) != 0)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: cannot open the workloads folder", dir);
+    int rc = KG_OK;
+    if (filter) {
+        char copy[1024];
+        snprintf(copy, sizeof copy, "%s", filter);
+        for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && !rc;
+             tok = strtok_r(NULL, ",", &save)) {
+            int found = 0;
+            for (size_t i = 0; i < n; i++)
+                found |= strcmp(names[i], tok) == 0;
+            if (!found)
+                rc = kg_error_set(err, KG_ERR_INVALID, "--workload: no workload '%s' in %s", tok,
+                                  dir);
+        }
+    }
+    kg_workload **list = calloc(n ? n : 1, sizeof *list);
+    for (size_t i = 0; i < n && !rc; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        rc = kg_workload_load(path, &list[*count], err);
+        if (!rc) {
+            (*count)++;
+            /* Rejected here, before anything is graded: a reference under
+             * which zeros pass would let a kernel that does nothing pass. */
+            rc = kg_check_reference_not_degenerate(list[*count - 1], 1, err);
+        }
+    }
+    kg_dir_list_free(names, n);
+    if (!rc && *count == 0)
+        rc = kg_error_set(err, KG_ERR_INVALID, "%s: no workload found", dir);
+    if (rc) {
+        for (size_t i = 0; i < *count; i++)
+            kg_workload_free(list[i]);
+        free(list);
+        *count = 0;
+        return rc;
+    }
+    *out = list;
+    return KG_OK;
+}
+
+run_missing_rule kg_run_missing_rule(const run_options *o, int is_candidate, const char *set)
+{
+    if (!o->workloads)
+        return KG_MISSING_SKIPS;
+    if (kg_set_is_submission(set))
+        return is_candidate ? KG_MISSING_FAILS : KG_MISSING_SKIPS;
+    return KG_MISSING_IS_ERROR;
+}
+
+int kg_run_check_sets(const run_options *o, kg_workload *const *workloads, size_t n, kg_error *err)
+{
+    const char *sets[2] = {o->baseline, o->candidate};
+    size_t covered = 0, found[2] = {0, 0};
+    kg_error missing[2] = {{0}, {0}};
+    for (size_t wi = 0; wi < n; wi++) {
+        int rc = KG_OK;
+        for (int i = 0; i < 2 && !rc; i++) {
+            kg_kernel_entry *e = NULL;
+            rc = kg_kernel_entry_load(workloads[wi], sets[i], &e, err);
+            kg_kernel_entry_free(e);
+            if (rc == KG_ERR_NOT_FOUND) {
+                missing[i] = *err;
+                if (kg_run_missing_rule(o, i, sets[i]) != KG_MISSING_IS_ERROR)
+                    break;
+            }
+            if (rc)
+                return rc;
+            found[i]++;
+            covered += i == 1;
+        }
+    }
+    /* A bare word is a tier name (kg_set_is_submission): one that no
+     * selected workload has is a mistake, not a set to skip everywhere. */
+    for (int i = 0; i < 2; i++)
+        if (!found[i] && !kg_set_is_submission(sets[i]) && missing[i].message[0]) {
+            *err = missing[i];
+            return kg_error_set(err, KG_ERR_INVALID,
+                                "--%s %s: no selected workload has a tier of that name (%s)",
+                                i ? "candidate" : "baseline", sets[i], missing[i].message);
+        }
+    if (covered == 0)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "%s against %s: no selected workload has both kernel sets",
+                            o->candidate, o->baseline);
+    return KG_OK;
+}
+
+cJSON *kg_run_header(const run_options *o, const kg_device_info *info, cJSON *profile,
+                     kg_size_class cls, const kg_measure_settings *m, const char *out_path)
+{
+    char now[32];
+    kg_utc_now(now, sizeof now);
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddStringToObject(h, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_RUN));
+    cJSON_AddNumberToObject(h, KG_KEY_RUN_SCHEMA, KG_RESULTS_SCHEMA);
+    cJSON_AddStringToObject(h, KG_KEY_RUN_STARTED, now);
+    cJSON_AddItemToObject(h, KG_KEY_RUN_KGRADE, kg_fingerprint_kgrade());
+    cJSON_AddItemToObject(h, KG_KEY_RUN_HOST, kg_fingerprint_host());
+    cJSON_AddItemToObject(h, KG_KEY_RUN_DEVICE, kg_fingerprint_device(info));
+    /* Datasheet peaks of this GPU model, or null: what reports divide by. */
+    cJSON_AddItemToObject(h, KG_KEY_RUN_PROFILE, profile ? profile : cJSON_CreateNull());
+    cJSON *s = cJSON_AddObjectToObject(h, KG_KEY_RUN_SETTINGS);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_BASELINE, o->baseline);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_CANDIDATE, o->candidate);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_SIZE_CLASS, kg_size_class_name(cls));
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_WORKLOADS,
+                            o->workloads ? o->workloads : KG_SETTINGS_ALL_WORKLOADS);
+    /* "seed" as a number for readers of earlier files; "seed_exact" as a
+     * decimal string, since a JSON number cannot hold every 64-bit seed. */
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_SEED, (double)o->seed);
+    char seed_text[32];
+    snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)o->seed);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_SEED_EXACT, seed_text);
+    cJSON_AddBoolToObject(s, KG_KEY_SETTINGS_HOT, o->hot);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_MIN_SAMPLES, (double)m->min_samples);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_MAX_SAMPLES, (double)m->max_samples);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_MIN_TIME_S, m->min_time_s);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_MAX_TIME_S, m->max_time_s);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_TARGET, m->target);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_WARMUP_S, m->warmup_s);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_RESAMPLES, (double)o->resamples);
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_TIMEOUT_S, o->timeout);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_BASELINES_DIR, o->baselines_dir);
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_TIMER,
+                            "device events around the launches; host clock recorded");
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_RESULTS_FILE, out_path);
+    return h;
+}
