@@ -252,3 +252,9 @@ add_test(NAME layering COMMAND ${CMAKE_SOURCE_DIR}/tests/layering.sh ${CMAKE_SOU
 add_test(NAME layering_catches_upward_include COMMAND sh -c
   "d=$(mktemp -d) && mkdir -p $d/runner/common $d/hardware $d/runner/formats $d/runner/stats $d/runner/grade $d/runner/results $d/reports $d/runner/cli && printf '#include \"cmd.h\"\\n' > $d/runner/common/low.c && touch $d/runner/cli/cmd.h && ${CMAKE_SOURCE_DIR}/tests/layering.sh $d; rc=$?; rm -rf $d; test $rc -eq 1")
 set_tests_properties(layering layering_catches_upward_include PROPERTIES LABELS unit)
+# No function over 100 lines in runner/, hardware/ or reports/; the second
+# test shows the check fails on a 101-line function.
+add_test(NAME function_length COMMAND ${CMAKE_SOURCE_DIR}/tests/function_length.sh ${CMAKE_SOURCE_DIR})
+add_test(NAME function_length_catches_long COMMAND sh -c
+  "d=$(mktemp -d) && mkdir -p $d/runner $d/hardware $d/reports && { echo 'int long_one(void)'; echo '{'; i=0; while [ $i -lt 98 ]; do echo '    ;'; i=$((i+1)); done; echo '}'; } > $d/runner/long.c && ${CMAKE_SOURCE_DIR}/tests/function_length.sh $d; rc=$?; rm -rf $d; test $rc -eq 1")
+set_tests_properties(function_length function_length_catches_long PROPERTIES LABELS unit)
