@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct opts {
@@ -27,8 +29,13 @@ static int run_nothing(const kg_command *c, int argc, char **argv)
     (void)c, (void)argc, (void)argv;
     return 0;
 }
-static const kg_command cmd = {"test", "A test command.", "kgrade test", NULL, table,
-                               5,      run_nothing};
+static const kg_command cmd = {.name = "test",
+                               .summary = "A test command.",
+                               .usage = "kgrade test",
+                               .exit_status = "0 ok, 3 never",
+                               .options = table,
+                               .option_count = 5,
+                               .run = run_nothing};
 
 static int parse(opts *o, int argc, char **argv, size_t *npos, const char **pos)
 {
@@ -66,5 +73,15 @@ int main(void)
     }
     char *help[] = {"test", "--help"};
     KG_CHECK_INT(parse(&o, 2, help, &npos, pos), 1);
+    /* The help ends with the command's own exit codes. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    kg_cli_help(mem, &cmd);
+    fclose(mem);
+    KG_CHECK_CONTAINS(text, "  --ratio X                  a number\n");
+    const char *tail = "\nexit status: 0 ok, 3 never\n";
+    KG_CHECK(len >= strlen(tail) && strcmp(text + len - strlen(tail), tail) == 0);
+    free(text);
     return kg_test_finish("test_cli");
 }

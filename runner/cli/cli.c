@@ -23,7 +23,8 @@ void kg_cli_help(FILE *out, const kg_command *cmd)
         fprintf(out, "  %-26s %s\n", left, o->help);
     }
     fprintf(out, "  %-26s %s\n", "--help", "show this help");
-    fprintf(out, "\nexit status: 0 ok, 1 something graded failed, 2 usage or input error\n");
+    if (cmd->exit_status)
+        fprintf(out, "\nexit status: %s\n", cmd->exit_status);
 }
 
 static const kg_option *find_option(const kg_command *cmd, const char *name, size_t len)

@@ -37,6 +37,7 @@ typedef struct kg_command {
     const char *summary;
     const char *usage;       /* "kgrade run [options]" */
     const char *description; /* paragraphs printed by --help */
+    const char *exit_status; /* what each exit code means for this command */
     const kg_option *options;
     size_t option_count;
     int (*run)(const struct kg_command *self, int argc, char **argv);

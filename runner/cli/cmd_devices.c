@@ -109,6 +109,7 @@ const kg_command kg_command_devices = {
     .usage = "kgrade devices [--json]",
     .description = "Numbers in brackets are what `kgrade run --device N` takes. Backends whose\n"
                    "driver or library is missing are listed with the reason and skipped.",
+    .exit_status = "0 listed (a device or none), 1 out of memory, 2 bad usage",
     .options = devices_options_table,
     .option_count = sizeof devices_options_table / sizeof devices_options_table[0],
     .run = run_devices,

@@ -110,6 +110,8 @@ const kg_command kg_command_report = {
         "examples:\n"
         "  kgrade report results/demo.jsonl\n"
         "  kgrade report --run 2 results/demo.jsonl",
+    .exit_status = "0 the report was printed (whatever it says: the exit status of `kgrade run`\n"
+                   "tells whether candidates failed), 2 bad usage or input",
     .options = report_options_table,
     .option_count = sizeof report_options_table / sizeof report_options_table[0],
     .run = run_report,

@@ -438,13 +438,13 @@ const kg_command kg_command_run = {
         "its own unless one is named.\n\n"
         "Ctrl-C (or SIGTERM) stops the run, keeping every finished evaluation;\n"
         "`kgrade run --resume FILE` continues it with the same settings.\n\n"
-        "exit status: 0 every candidate evaluation passed, 1 some failed, 2 bad usage or\n"
-        "input, 130 interrupted.\n\n"
         "examples:\n"
         "  kgrade run                                    # tuned vs naive, every workload\n"
         "  kgrade run --workload softmax --size-class smoke\n"
         "  kgrade run --candidate kernels/examples/opencl-softmax --out my.jsonl\n"
         "  kgrade run --resume my.jsonl                  # after Ctrl-C, a crash or a reboot",
+    .exit_status = "0 every candidate evaluation passed (this invocation's and, resuming,\n"
+                   "the earlier ones'), 1 some failed, 2 bad usage or input, 130 interrupted",
     .options = run_options_table,
     .option_count = sizeof run_options_table / sizeof run_options_table[0],
     .run = run_run,

@@ -70,8 +70,9 @@ const kg_command kg_command_verify = {
         "  physically impossible on this device\n"
         "                   the claim exceeds the speed-of-light bound over the baseline\n"
         "A claim that does not match the results is refused with the reason; one whose kernel\n"
-        "(kgrade_candidate) was not measured is graded only against the speed of light.\n\n"
-        "exit status: 0 every claim got a verdict, 1 a claim could not be graded, 2 bad input",
+        "(kgrade_candidate) was not measured is graded only against the speed of light.",
+    .exit_status = "0 every claim got a verdict (whatever it is), 1 a claim could not be\n"
+                   "graded, 2 bad usage or input",
     .options = NULL,
     .option_count = 0,
     .run = run_verify,
