@@ -20,13 +20,17 @@ set(KG_FUZZ_SANITIZERS -fsanitize=address,undefined -fno-sanitize-recover=undefi
 
 # The parsers and what they call, instrumented for coverage (fuzzer-no-link:
 # no main here). No backend: nothing the parsers reach needs a device.
+# hardware/registry.c only for the language names: with no KG_HAVE_*
+# defined it registers no backend.
 add_library(kg_fuzz_core STATIC
   runner/common/error.c runner/common/rng.c runner/common/json_file.c runner/common/sha256.c
+  runner/common/str.c runner/common/dir_list.c
   runner/formats/dtype.c runner/formats/expr.c runner/formats/workload.c
-  runner/formats/kernelset.c runner/formats/reference.c hardware/backend.c
+  runner/formats/kernelset.c runner/formats/reference.c runner/formats/source_text.c
+  hardware/registry.c
   ${KG_REFERENCE_FILES} ${CMAKE_BINARY_DIR}/generated/reference_registry.c)
 target_include_directories(kg_fuzz_core PUBLIC runner/common runner/formats hardware
-                           ${CJSON_INCLUDE_DIR})
+                           hardware/core ${CJSON_INCLUDE_DIR})
 target_link_libraries(kg_fuzz_core PUBLIC ${CJSON_LIBRARY} m)
 target_compile_definitions(kg_fuzz_core PUBLIC KG_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
                            KG_BACKENDS_BUILT="")
