@@ -342,7 +342,7 @@ static int check_launch(const kg_device *dev, const kg_kernel *k, const kg_launc
     for (size_t i = 0; i < l->arg_count; i++) {
         const kg_arg *a = &l->args[i];
         if (a->kind != KG_ARG_BUFFER && a->kind != KG_ARG_I32 && a->kind != KG_ARG_I64 &&
-            a->kind != KG_ARG_F32) {
+            a->kind != KG_ARG_F32 && a->kind != KG_ARG_NULL_POINTER) {
             snprintf(what, sizeof what, "argument %zu has unknown kind %d", i, (int)a->kind);
             return launch_refused(k, l, err, what);
         }

@@ -48,6 +48,10 @@ typedef enum kg_language {
     KG_LANG_FATBIN = 6,
     KG_LANG_HSACO = 7,
     KG_LANG_SPIRV = 8,
+    /* .py: a @triton.jit function. No backend builds it from source: the
+     * grade stage compiles it ahead of time with Triton (runner/grade/
+     * triton_build.h) and hands the backend the cubin or hsaco. */
+    KG_LANG_TRITON = 9,
     KG_LANG_COUNT
 } kg_language;
 
@@ -94,6 +98,9 @@ typedef enum kg_arg_kind {
     KG_ARG_I32 = 1,
     KG_ARG_I64 = 2,
     KG_ARG_F32 = 3,
+    /* A null device pointer: what Triton's launcher passes for a parameter
+     * it appends (scratch) when the kernel needs none of it. */
+    KG_ARG_NULL_POINTER = 4,
 } kg_arg_kind;
 
 typedef struct kg_arg {
@@ -123,6 +130,11 @@ static inline kg_arg kg_arg_i64(int64_t v)
 {
     kg_arg a = {.kind = KG_ARG_I64};
     a.value.i64 = v;
+    return a;
+}
+static inline kg_arg kg_arg_null_pointer(void)
+{
+    kg_arg a = {.kind = KG_ARG_NULL_POINTER};
     return a;
 }
 static inline kg_arg kg_arg_f32(float v)

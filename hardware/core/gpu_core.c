@@ -393,8 +393,8 @@ static int pack_params(const kg_kernel *k, const kg_launch *l, kg_gpu_ptr *point
                             l->arg_count, KG_GPU_MAX_ARGS);
     for (size_t i = 0; i < l->arg_count; i++) {
         const kg_arg *a = &l->args[i];
-        if (a->kind == KG_ARG_BUFFER) {
-            pointers[i] = ptr_of(a->value.buffer);
+        if (a->kind == KG_ARG_BUFFER || a->kind == KG_ARG_NULL_POINTER) {
+            pointers[i] = a->kind == KG_ARG_BUFFER ? ptr_of(a->value.buffer) : 0;
             params[i] = &pointers[i];
         } else if (a->kind == KG_ARG_I32) {
             params[i] = (void *)&a->value.i32;

@@ -663,6 +663,8 @@ static const char *kg_cl_arg_kind_name(kg_arg_kind kind)
         return "i32";
     case KG_ARG_I64:
         return "i64";
+    case KG_ARG_NULL_POINTER:
+        return "null pointer";
     default:
         return "f32";
     }
@@ -717,18 +719,20 @@ static int kg_cl_set_args(kg_kernel *kernel, const kg_launch *launch, kg_error *
     }
     for (size_t i = 0; i < launch->arg_count; i++) {
         const kg_arg *arg = &launch->args[i];
+        /* A null pointer is a cl_mem of NULL (OpenCL 1.2, clSetKernelArg). */
+        int pointer = arg->kind == KG_ARG_BUFFER || arg->kind == KG_ARG_NULL_POINTER;
         cl_mem mem = arg->kind == KG_ARG_BUFFER ? mem_of(arg->value.buffer) : NULL;
         cl_int i32 = arg->value.i32;
         cl_long i64 = arg->value.i64;
         cl_float f32 = arg->value.f32;
-        const void *value = arg->kind == KG_ARG_BUFFER ? (const void *)&mem
-                            : arg->kind == KG_ARG_I32  ? (const void *)&i32
-                            : arg->kind == KG_ARG_I64  ? (const void *)&i64
-                                                       : (const void *)&f32;
-        size_t size = arg->kind == KG_ARG_BUFFER ? sizeof mem
-                      : arg->kind == KG_ARG_I32  ? sizeof i32
-                      : arg->kind == KG_ARG_I64  ? sizeof i64
-                                                 : sizeof f32;
+        const void *value = pointer                   ? (const void *)&mem
+                            : arg->kind == KG_ARG_I32 ? (const void *)&i32
+                            : arg->kind == KG_ARG_I64 ? (const void *)&i64
+                                                      : (const void *)&f32;
+        size_t size = pointer                   ? sizeof mem
+                      : arg->kind == KG_ARG_I32 ? sizeof i32
+                      : arg->kind == KG_ARG_I64 ? sizeof i64
+                                                : sizeof f32;
         cl_int rc = clSetKernelArg(k->kernel, (cl_uint)i, size, value);
         if (rc != CL_SUCCESS) {
             snprintf(what, sizeof what, "clSetKernelArg rejected argument %zu (%s)", i,
