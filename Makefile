@@ -1,5 +1,7 @@
 # Thin wrapper over CMake: the README's two commands.
-#   make demo   install missing Debian packages, build, grade on the best device
+#   make demo   install missing Debian packages, the Python venv and the
+#               upstream sources (scripts/python-env.sh), build, grade on
+#               the best device
 #   make test   same set-up, then the whole test suite through CTest
 BUILD_DIR ?= build
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
@@ -9,7 +11,7 @@ DEMO_ARGS ?=
 # Seconds each fuzz target runs under `make fuzz` (the issue asks >= 60 in CI).
 KG_FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build demo test asan fuzz clean help
+.PHONY: all deps python-env configure build demo test asan fuzz clean help
 
 all: build
 
@@ -18,12 +20,19 @@ help:
 	@echo "make test    install deps, build, run every test through CTest, then asan and fuzz"
 	@echo "make asan    the test suite under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make fuzz    the libFuzzer targets, KG_FUZZ_SECONDS (60) each, in parallel (build-fuzz/, clang)"
+	@echo "make python-env  only the venv (Triton) and the upstream sources, in BUILD_DIR"
 	@echo "make clean   remove build directories"
 
 deps:
 	@scripts/install-deps.sh
 
-configure: deps
+# As the invoking user: BUILD_DIR/python/ (a venv with Triton and numpy,
+# scripts/python-requirements.txt), the SGLang wheels and the upstream
+# files in BUILD_DIR/upstream/. Never fails the build for want of PyPI.
+python-env: deps
+	@scripts/python-env.sh $(BUILD_DIR)
+
+configure: deps python-env
 	@cmake -S . -B $(BUILD_DIR) $(CMAKE_ARGS)
 
 build: configure
@@ -43,8 +52,11 @@ test: build
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz
 
-asan: deps
-	@cmake -S . -B build-asan -DKG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
+# The ASan build shares BUILD_DIR's venv and upstream files.
+asan: deps python-env
+	@cmake -S . -B build-asan -DKG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+		-DKG_PYTHON=$(abspath $(BUILD_DIR))/python/bin/python3 \
+		-DKG_UPSTREAM_DIR=$(abspath $(BUILD_DIR))/upstream $(CMAKE_ARGS)
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \

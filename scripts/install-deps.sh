@@ -4,10 +4,12 @@
 set -euo pipefail
 
 # clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes, only
-# recommended by clang, so not pulled in below) are for `make fuzz`.
+# recommended by clang, so not pulled in below) are for `make fuzz`;
+# python3 and python3-venv for the venv of scripts/python-env.sh (Triton),
+# whose pip comes with the venv.
 packages=(cmake make gcc libc6-dev pkg-config git libcjson-dev
           ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
-          clang libclang-rt-14-dev libamdhip64-dev)
+          clang libclang-rt-14-dev libamdhip64-dev python3 python3-venv)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -43,6 +43,14 @@ kg_unit_test(test_cli)
 kg_unit_test(test_dtype)
 kg_unit_test(test_profiles)
 kg_unit_test(test_data_dirs)
+kg_unit_test(test_python_env)
+target_compile_definitions(test_python_env PRIVATE KG_PYTHON_DEFAULT="${KG_PYTHON}"
+                           KG_UPSTREAM_DIR_DEFAULT="${KG_UPSTREAM_DIR}")
+# The venv and the upstream files of scripts/python-env.sh, where they are
+# (skipped, 77, without the venv).
+add_test(NAME python_env COMMAND ${CMAKE_SOURCE_DIR}/tests/python_env.sh ${KG_PYTHON}
+         ${KG_UPSTREAM_DIR} ${CMAKE_SOURCE_DIR}/scripts/python-requirements.txt)
+set_tests_properties(python_env PROPERTIES LABELS unit SKIP_RETURN_CODE 77 TIMEOUT 120)
 kg_unit_test(test_extend_attention_ref)
 if("opencl" IN_LIST KG_BACKENDS_BUILT)
   kg_unit_test(test_opencl_backend)
