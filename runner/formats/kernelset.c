@@ -39,6 +39,7 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
         for (size_t a = 0; a < l->arg_count; a++)
             kg_expr_free(l->args[a].expr);
         free(l->args);
+        kg_triton_launch_free(l->triton);
     }
     free(e->launches);
     for (size_t i = 0; i < e->scratch_count; i++) {
@@ -51,6 +52,9 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
     free(e->description);
     free(e->source_path);
     free(e->source_file);
+    free(e->upstream_package);
+    free(e->upstream_version);
+    free(e->upstream_path);
     free(e->options);
     free(e);
 }
@@ -168,6 +172,23 @@ static int parse_arg(const kg_workload *w, const kg_kernel_entry *e, const kg_js
     if (strncmp(s, "i64:", 4) == 0) {
         arg->source = KG_ARGSRC_I64;
         tmp.valuestring = (char *)s + 4;
+    } else if (strncmp(s, "f32:", 4) == 0) {
+        /* A float the shape decides, e.g. Triton's sm_scale = 1/sqrt(D):
+         * expressions are integers, so rsqrt() is the one float form. */
+        arg->source = KG_ARGSRC_F32;
+        tmp.valuestring = (char *)s + 4;
+        size_t len = strlen(tmp.valuestring);
+        if (strncmp(tmp.valuestring, "rsqrt(", 6) == 0 && len > 7 &&
+            tmp.valuestring[len - 1] == ')') {
+            char inner[256];
+            if (len - 7 >= sizeof inner)
+                return kg_json_fail(at, err, "expression too long");
+            memcpy(inner, tmp.valuestring + 6, len - 7);
+            inner[len - 7] = '\0';
+            arg->rsqrt = 1;
+            tmp.valuestring = inner;
+            return parse_entry_expr(w, e, at, &tmp, &arg->expr, err);
+        }
     }
     return parse_entry_expr(w, e, at, &tmp, &arg->expr, err);
 }
@@ -309,6 +330,9 @@ static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_jso
     if (!e->launches)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     static const char *const keys[] = {"entry", "grid", "block", "local_mem", "args", NULL};
+    static const char *const triton_keys[] = {"entry",      "grid",      "args",       "signature",
+                                              "constexprs", "num_warps", "num_stages", NULL};
+    int triton = e->language == KG_LANG_TRITON;
     const cJSON *l;
     cJSON_ArrayForEach(l, arr)
     {
@@ -318,7 +342,7 @@ static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_jso
         const cJSON *args;
         if (!cJSON_IsObject(l))
             return kg_json_fail(&lw, err, "expected a launch object");
-        if ((rc = kg_json_only_keys(&lw, l, keys, err)) ||
+        if ((rc = kg_json_only_keys(&lw, l, triton ? triton_keys : keys, err)) ||
             (rc = kg_json_string(&lw, l, "entry", 1, &entry, err)) ||
             (rc = kg_json_array(&lw, l, "args", 1, &args, err)))
             return rc;
@@ -326,8 +350,9 @@ static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_jso
         kg_json_where gw = kg_json_at_key(&lw, "grid"), bw = kg_json_at_key(&lw, "block");
         if ((rc = parse_expr_list(w, e, &gw, cJSON_GetObjectItemCaseSensitive(l, "grid"),
                                   spec->grid, &spec->grid_dims, err)) ||
-            (rc = parse_expr_list(w, e, &bw, cJSON_GetObjectItemCaseSensitive(l, "block"),
-                                  spec->block, &spec->block_dims, err)))
+            (!triton &&
+             (rc = parse_expr_list(w, e, &bw, cJSON_GetObjectItemCaseSensitive(l, "block"),
+                                   spec->block, &spec->block_dims, err))))
             return rc;
         const cJSON *local = cJSON_GetObjectItemCaseSensitive(l, "local_mem");
         kg_json_where mw = kg_json_at_key(&lw, "local_mem");
@@ -347,6 +372,8 @@ static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_jso
             if (rc)
                 return rc;
         }
+        if (triton && (rc = kg_triton_launch_parse(w, e, &lw, l, spec, err)))
+            return rc;
     }
     return KG_OK;
 }
@@ -633,37 +660,56 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
                           kg_kernel_entry **out, kg_error *err)
 {
     *out = NULL;
-    static const char *const keys[] = {"description", "source", "language", "defines", "launches",
-                                       "scratch",     "sweep",  "options",  NULL};
+    static const char *const keys[] = {"description", "source",  "upstream", "language", "defines",
+                                       "launches",    "scratch", "sweep",    "options",  NULL};
     if (!cJSON_IsObject(obj))
         return kg_json_fail(where, err, "expected a kernel entry object");
     kg_kernel_entry *e = calloc(1, sizeof *e);
     if (!e)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    const char *source, *language, *description = "";
+    const char *source = NULL, *language, *description = "";
+    const cJSON *upstream = cJSON_GetObjectItemCaseSensitive(obj, "upstream");
     int rc;
     if ((rc = kg_json_only_keys(where, obj, keys, err)) ||
-        (rc = kg_json_string(where, obj, "source", 1, &source, err)) ||
+        (rc = kg_json_string(where, obj, "source", !upstream, &source, err)) ||
         (rc = kg_json_string(where, obj, "language", 1, &language, err)) ||
         (rc = kg_json_string(where, obj, "description", 0, &description, err)))
         goto fail;
     e->set = strdup(set);
     e->manifest = strdup(manifest);
     e->description = strdup(description);
-    e->source_file = strdup(source);
     int lang = kg_language_parse(language);
     if (lang < 0) {
         kg_json_where lw = kg_json_at_key(where, "language");
         rc = kg_json_fail(&lw, err,
                           "unknown language '%s' (expected portable, opencl, cuda, hip, ptx, "
-                          "cubin, fatbin, hsaco or spirv)",
+                          "cubin, fatbin, hsaco, spirv or triton)",
                           language);
         goto fail;
     }
     e->language = (kg_language)lang;
     kg_json_where sw = kg_json_at_key(where, "source");
-    if ((rc = resolve_source(&sw, manifest_dir, source, &e->source_path, err)) ||
-        (rc = parse_defines(w, e, where, obj, err)) ||
+    if (upstream) {
+        /* Only a baseline tier may name a package file: a submission's
+         * source is always inside its own folder. */
+        kg_json_where uw = kg_json_at_key(where, "upstream");
+        if (source)
+            rc = kg_json_fail(&uw, err, "give \"source\" or \"upstream\", not both");
+        else if (kg_set_is_submission(set))
+            rc = kg_json_fail(&uw, err,
+                              "only a baseline tier may take its source from a package "
+                              "(\"upstream\"); a submission's source is a file in its folder");
+        else if (e->language != KG_LANG_TRITON)
+            rc = kg_json_fail(&uw, err, "\"upstream\" is for language triton");
+        else
+            rc = kg_upstream_parse(e, where, upstream, err);
+        if (rc)
+            goto fail;
+    } else {
+        e->source_file = strdup(source);
+        rc = resolve_source(&sw, manifest_dir, source, &e->source_path, err);
+    }
+    if (rc || (rc = parse_defines(w, e, where, obj, err)) ||
         (rc = parse_scratch(w, e, where, obj, err)) ||
         (rc = parse_launches(w, e, where, obj, err)) || (rc = parse_sweep(e, where, obj, err)) ||
         (rc = parse_options(e, where, obj, err)))

@@ -16,13 +16,37 @@ typedef enum kg_arg_source {
     KG_ARGSRC_PARAM = 2,   /* index into workload params, passed as f32 */
     KG_ARGSRC_I32 = 3,     /* expression, passed as int32 */
     KG_ARGSRC_I64 = 4,     /* "i64:expression", passed as int64 */
+    KG_ARGSRC_F32 = 5,     /* "f32:expression" or "f32:rsqrt(expression)", passed as float */
 } kg_arg_source;
 
 typedef struct kg_arg_spec {
     kg_arg_source source;
     size_t index;
-    kg_expr *expr; /* I32 / I64 */
+    kg_expr *expr; /* I32 / I64 / F32 */
+    int rsqrt;     /* F32: pass 1/sqrt(value) (an attention scale) */
 } kg_arg_spec;
+
+/* A Triton launch (language "triton"; docs/triton.md): the kernel's
+ * runtime parameters with Triton's types, in order, one per argument of
+ * the launch; its constexpr parameters with their values (an expression,
+ * or NULL for None); warps and pipeline stages. */
+typedef struct kg_triton_param {
+    char *name;
+    char *type; /* "*bf16", "i32", "fp32", ... */
+} kg_triton_param;
+
+typedef struct kg_triton_constexpr {
+    char *name;
+    kg_expr *value; /* NULL: passed as None */
+} kg_triton_constexpr;
+
+typedef struct kg_triton_launch {
+    kg_triton_param *params;
+    size_t param_count;
+    kg_triton_constexpr *constexprs;
+    size_t constexpr_count;
+    kg_expr *num_warps, *num_stages;
+} kg_triton_launch;
 
 typedef struct kg_launch_spec {
     char *entry;
@@ -32,6 +56,7 @@ typedef struct kg_launch_spec {
     kg_expr *local_mem; /* NULL = 0 */
     kg_arg_spec *args;
     size_t arg_count;
+    kg_triton_launch *triton; /* language "triton" only, else NULL */
 } kg_launch_spec;
 
 typedef struct kg_scratch_spec {
@@ -50,6 +75,10 @@ typedef struct kg_kernel_entry {
     char *description;
     char *source_path; /* resolved path of the source */
     char *source_file; /* as written in the manifest */
+    /* "upstream" (baseline tiers, language triton): the source is a file of
+     * a pinned Python package, read from the upstream folder the set-up
+     * extracted (python_env.h), never from the repository. NULL otherwise. */
+    char *upstream_package, *upstream_version, *upstream_path;
     kg_language language;
     size_t define_count;
     char **define_names;
@@ -105,6 +134,22 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
  * built by every backend, each with its own compiler. */
 int kg_compiler_option_check(kg_language lang, const char *option, kg_error *err);
 
+/* Language "triton" (triton_manifest.c): parses the Triton fields of
+ * launch `l` (signature, constexprs, num_warps, num_stages) into
+ * spec->triton and checks them against the launch's args, which are
+ * parsed already: one argument per signature entry, a tensor passed where
+ * the type is a pointer of the tensor's dtype. A Triton launch has no
+ * "block". */
+int kg_triton_launch_parse(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *lw,
+                           const cJSON *l, kg_launch_spec *spec, kg_error *err);
+void kg_triton_launch_free(kg_triton_launch *t);
+
+/* "upstream": {"package", "version", "path"} of a baseline tier: fills
+ * e->upstream_* and e->source_path (under kg_upstream_dir(); the file may
+ * be missing, which kg_triton_unavailable reports). */
+int kg_upstream_parse(kg_kernel_entry *e, const kg_json_where *where, const cJSON *obj,
+                      kg_error *err);
+
 /* Frees an entry; NULL is allowed. */
 void kg_kernel_entry_free(kg_kernel_entry *e);
 
@@ -127,12 +172,13 @@ int kg_entry_eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_sha
 /* Symbols describing the device, usable in every expression of a kernel
  * manifest (block-size tables by architecture):
  *   cuda_cc  CUDA compute capability x 10 (90 for sm_90), 0 on other backends
- *   is_gpu   1 on a GPU, 0 on a CPU or other device */
+ *   is_gpu   1 on a GPU, 0 on a CPU or other device
+ *   warp_size  the device's warp, wavefront or preferred group multiple */
 #define KG_DEVICE_SYMBOL_NAMES                                                                     \
     {                                                                                              \
-        "cuda_cc", "is_gpu"                                                                        \
+        "cuda_cc", "is_gpu", "warp_size"                                                           \
     }
-#define KG_DEVICE_SYMBOL_COUNT 2
+#define KG_DEVICE_SYMBOL_COUNT 3
 /* Adds the device symbols of `info` to `t`. Returns -1 when `t` is full. */
 int kg_device_symbols(const kg_device_info *info, kg_symtab *t);
 
