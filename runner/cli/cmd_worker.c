@@ -157,6 +157,8 @@ static cJSON *set_info(worker_state *s, kg_set_status status, kg_flag flag,
         cJSON_AddNumberToObject(o, KG_KEY_SET_BUILD_SECONDS, build->seconds);
         cJSON_AddBoolToObject(o, KG_KEY_SET_BUILD_CACHED, build->cached);
         cJSON_AddStringToObject(o, KG_KEY_SET_BUILD_LOG, build->log ? build->log : "");
+        if (build->triton)
+            cJSON_AddItemToObject(o, KG_KEY_SET_TRITON, cJSON_Duplicate(build->triton, 1));
     }
     if (s->run.prepared)
         cJSON_AddItemToObject(o, KG_KEY_SET_LAUNCHES, kg_prepared_launches_json(s->run.prepared));

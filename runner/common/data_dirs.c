@@ -25,6 +25,7 @@ static const struct {
 } data_dirs[] = {
     [KG_DATA_BASELINES] = {"baselines", "KGRADE_BASELINES_DIR"},
     [KG_DATA_PROFILES] = {"hardware/profiles", "KGRADE_PROFILES_DIR"},
+    [KG_DATA_TRITON] = {"hardware/triton", "KGRADE_TRITON_DIR"},
     [KG_DATA_CLAIMS] = {"reports/claims", "KGRADE_CLAIMS_DIR"},
 };
 
@@ -123,7 +124,8 @@ int kg_data_dir_find(kg_data_dir which, const char *given, const char *given_as,
     }
     return kg_error_set(err, KG_ERR_NOT_FOUND,
                         "no %s folder: not installed beside kgrade (%s) nor in the source tree "
-                        "it was built from (%s); name one with %s DIR, %s or %s",
+                        "it was built from (%s); name one with %s%s%s or %s",
                         subpath, looked[0] ? looked : "its path is unknown", path,
-                        given_as ? given_as : "an option", variable, KG_DATA_ROOT_VARIABLE);
+                        given_as ? given_as : "", given_as ? " DIR, " : "", variable,
+                        KG_DATA_ROOT_VARIABLE);
 }

@@ -15,6 +15,7 @@ typedef enum kg_data_dir {
     KG_DATA_BASELINES, /* baselines/: one folder per workload */
     KG_DATA_PROFILES,  /* hardware/profiles/: GPU peak figures */
     KG_DATA_CLAIMS,    /* reports/claims/: published claims */
+    KG_DATA_TRITON,    /* hardware/triton/: the Triton compile helper */
 } kg_data_dir;
 
 /* Where a folder was found, first to last in the order it is looked for. */

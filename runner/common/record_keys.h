@@ -205,6 +205,7 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_SET_LAUNCHES          "launches"        /* as resolved: KG_KEY_LAUNCH_* */
 #define KG_KEY_SET_BUILD_LOG         "build_log"       /* the compiler's log */
 #define KG_KEY_SET_SWEEP             "sweep"           /* autotuning: KG_KEY_SWEEP_* */
+#define KG_KEY_SET_TRITON            "triton"          /* language triton: KG_KEY_TRITON_* */
 #define KG_KEY_SET_CHECK             "check"           /* first check: KG_KEY_CHECK_* */
 #define KG_KEY_SET_REPEAT_CHECK      "repeat_check"    /* the repeat run: KG_KEY_CHECK_* */
 #define KG_KEY_SET_TIMED_CHECKS      "timed_checks"    /* timed rounds read back: KG_KEY_TIMED_* */
@@ -222,6 +223,17 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_FILE_PATH   "path"   /* real path */
 #define KG_KEY_FILE_SHA256 "sha256" /* SHA-256 of the file as read, hex */
 #define KG_KEY_FILE_BYTES  "bytes"  /* its size, bytes */
+
+/* ---- a Triton build (a set's "triton"; the helper's reply, docs/triton.md) */
+
+#define KG_KEY_TRITON_VERSION   "triton_version" /* Triton that compiled it */
+#define KG_KEY_TRITON_TARGET    "target"         /* "cuda:90", "hip:gfx942" */
+#define KG_KEY_TRITON_CACHE     "cache_key"      /* the helper's content address */
+#define KG_KEY_TRITON_UPSTREAM  "upstream"       /* a tier's package file: KG_KEY_UPSTREAM_* */
+#define KG_KEY_UPSTREAM_PACKAGE "package"        /* "sglang" */
+#define KG_KEY_UPSTREAM_VERSION "version"        /* "0.5.12" */
+#define KG_KEY_UPSTREAM_PATH    "path"           /* the file's path in the wheel */
+#define KG_KEY_UPSTREAM_SHA256  "sha256"         /* of the file as compiled */
 
 /* One launch as resolved for the shape ("launches"): enough to replay it. */
 #define KG_KEY_LAUNCH_ENTRY         "entry"               /* kernel function */

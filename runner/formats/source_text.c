@@ -373,10 +373,13 @@ static int expand_file(expander *x, const char *path, int depth)
     return rc;
 }
 
-static int is_binary(kg_language lang)
+/* Read and hashed as they are: binaries, and Triton's Python (no include
+ * for kgrade to expand; the helper keeps only the file's own @triton.jit
+ * functions, so nothing else is read). */
+static int is_read_as_is(kg_language lang)
 {
     return lang == KG_LANG_PTX || lang == KG_LANG_CUBIN || lang == KG_LANG_FATBIN ||
-           lang == KG_LANG_HSACO || lang == KG_LANG_SPIRV;
+           lang == KG_LANG_HSACO || lang == KG_LANG_SPIRV || lang == KG_LANG_TRITON;
 }
 
 int kg_source_text_load(const char *path, const char *set_dir, kg_language language,
@@ -386,7 +389,7 @@ int kg_source_text_load(const char *path, const char *set_dir, kg_language langu
     out->files = cJSON_CreateArray();
     if (!out->files)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    if (is_binary(language)) {
+    if (is_read_as_is(language)) {
         int rc = kg_read_file(path, &out->text, &out->size, err);
         if (rc)
             return rc;

@@ -4,12 +4,16 @@
 #include "record_keys.h"
 #include "source_text.h"
 #include "tensors.h"
+#include "triton_build.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Launches of one Triton entry, each compiled on its own. */
+#define KG_MAX_LAUNCHES 16
 
 typedef struct cache_item {
     char *key; /* source path + language + defines */
@@ -21,6 +25,7 @@ typedef struct cache_item {
     double seconds;
     int status;
     kg_error error;
+    kg_triton_binary triton; /* a Triton launch's metadata (image freed once loaded) */
 } cache_item;
 
 struct kg_build_cache {
@@ -54,6 +59,7 @@ void kg_build_cache_free(kg_build_cache *c)
         free(c->items[i].key);
         free(c->items[i].log);
         cJSON_Delete(c->items[i].files);
+        kg_triton_binary_free(&c->items[i].triton);
     }
     free(c->items);
     free(c);
@@ -106,26 +112,25 @@ static void describe_build(const cache_item *it, int cached, kg_build_info *buil
     build->cached = cached;
     build->source_files = it->files;
     build->source_refused = it->refused;
+    if (it->triton.record)
+        build->triton = it->triton.record;
 }
 
-static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_shape_defines *defs,
-                        kg_build_info *build, kg_program **program, kg_error *err)
+/* The item built under `key` (a hit: *build described, its status
+ * returned), or a new empty one in *fresh (KG_OK). */
+static int find_or_add(kg_build_cache *c, const char *key, kg_build_info *build, cache_item **hit,
+                       cache_item **fresh, kg_error *err)
 {
-    char key[1024];
-    snprintf(key, sizeof key, "%s|%s|%s|%s", e->source_path, kg_language_name(e->language),
-             build->defines, e->options);
+    *hit = *fresh = NULL;
     for (size_t i = 0; i < c->count; i++) {
         cache_item *it = &c->items[i];
         if (strcmp(it->key, key) != 0)
             continue;
         describe_build(it, 1, build);
-        if (it->status != KG_OK) {
-            if (err)
-                *err = it->error;
-            return it->status;
-        }
-        *program = it->program;
-        return KG_OK;
+        *hit = it;
+        if (it->status != KG_OK && err)
+            *err = it->error;
+        return it->status;
     }
     if (c->count == c->cap) {
         size_t ncap = c->cap ? 2 * c->cap : 8;
@@ -138,6 +143,22 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
     cache_item *it = &c->items[c->count++];
     memset(it, 0, sizeof *it);
     it->key = strdup(key);
+    *fresh = it;
+    return KG_OK;
+}
+
+static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_shape_defines *defs,
+                        kg_build_info *build, kg_program **program, kg_error *err)
+{
+    char key[1024];
+    snprintf(key, sizeof key, "%s|%s|%s|%s", e->source_path, kg_language_name(e->language),
+             build->defines, e->options);
+    cache_item *it, *hit;
+    int rc = find_or_add(c, key, build, &hit, &it, err);
+    if (hit && rc == KG_OK)
+        *program = hit->program;
+    if (hit || rc)
+        return rc;
     /* The source as the compiler reads it: includes inside the set's
      * folder inlined, anything else refused; the hash covers it all. */
     char set_dir[4096];
@@ -173,6 +194,129 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
     }
     *program = it->program;
     return KG_OK;
+}
+
+/* The values of one Triton launch for a shape: constexprs, warps,
+ * stages, and the integer arguments Triton specialises on. */
+typedef struct triton_values {
+    int64_t constexprs[KG_TRITON_MAX_PARAMS];
+    int64_t ints[KG_TRITON_MAX_PARAMS];
+    int known[KG_TRITON_MAX_PARAMS];
+    int64_t num_warps, num_stages;
+    char joined[2048]; /* all of them, for the cache key */
+} triton_values;
+
+static int eval_triton(const kg_workload *w, const kg_kernel_entry *e, size_t li,
+                       const kg_shape *shape, triton_values *v, kg_error *err)
+{
+    const kg_launch_spec *spec = &e->launches[li];
+    const kg_triton_launch *t = spec->triton;
+    char what[160];
+    int rc = KG_OK;
+    memset(v, 0, sizeof *v);
+    if (t->constexpr_count > KG_TRITON_MAX_PARAMS || spec->arg_count > KG_TRITON_MAX_PARAMS)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: at most %d Triton parameters", e->set,
+                            KG_TRITON_MAX_PARAMS);
+    for (size_t i = 0; i < t->constexpr_count && !rc; i++) {
+        snprintf(what, sizeof what, "%s: launches[%zu].constexprs.%s", e->set, li,
+                 t->constexprs[i].name);
+        if (t->constexprs[i].value)
+            rc = kg_eval_for_shape(t->constexprs[i].value, shape, w->name, what, &v->constexprs[i],
+                                   err);
+    }
+    for (size_t a = 0; a < spec->arg_count && !rc; a++) {
+        const kg_arg_spec *as = &spec->args[a];
+        if (as->source != KG_ARGSRC_I32 && as->source != KG_ARGSRC_I64)
+            continue;
+        snprintf(what, sizeof what, "%s: launches[%zu].args[%zu]", e->set, li, a);
+        rc = kg_eval_for_shape(as->expr, shape, w->name, what, &v->ints[a], err);
+        v->known[a] = 1;
+    }
+    snprintf(what, sizeof what, "%s: launches[%zu].num_warps", e->set, li);
+    if (!rc)
+        rc = kg_eval_for_shape(t->num_warps, shape, w->name, what, &v->num_warps, err);
+    snprintf(what, sizeof what, "%s: launches[%zu].num_stages", e->set, li);
+    if (!rc)
+        rc = kg_eval_for_shape(t->num_stages, shape, w->name, what, &v->num_stages, err);
+    if (rc)
+        return rc;
+    size_t len = (size_t)snprintf(v->joined, sizeof v->joined, "w%lld s%lld",
+                                  (long long)v->num_warps, (long long)v->num_stages);
+    for (size_t i = 0; i < t->constexpr_count && len < sizeof v->joined; i++)
+        len += (size_t)snprintf(v->joined + len, sizeof v->joined - len, " %s=%lld",
+                                t->constexprs[i].name,
+                                t->constexprs[i].value ? (long long)v->constexprs[i] : -1LL);
+    for (size_t a = 0; a < spec->arg_count && len < sizeof v->joined; a++)
+        if (v->known[a])
+            len += (size_t)snprintf(v->joined + len, sizeof v->joined - len, " a%zu=%lld", a,
+                                    (long long)v->ints[a]);
+    return KG_OK;
+}
+
+/* Compiles launch `li` of a Triton entry with the helper and loads the
+ * binary (cached like any build, by the values it was compiled with). */
+static int build_triton(kg_build_cache *c, const kg_workload *w, const kg_kernel_entry *e,
+                        size_t li, const kg_shape *shape, kg_build_info *build, size_t *built,
+                        kg_error *err)
+{
+    triton_values v;
+    int rc = eval_triton(w, e, li, shape, &v, err);
+    if (rc)
+        return rc;
+    char key[2600];
+    snprintf(key, sizeof key, "triton|%s|%zu|%s", e->source_path, li, v.joined);
+    cache_item *it, *hit;
+    rc = find_or_add(c, key, build, &hit, &it, err);
+    /* An index: a later launch's item may move the array. */
+    if (hit)
+        *built = (size_t)(hit - c->items);
+    if (hit || rc)
+        return rc;
+    *built = (size_t)(it - c->items);
+    kg_source_text src;
+    it->status = kg_source_text_load(e->source_path, ".", e->language, &src, &it->error);
+    it->files = src.files;
+    src.files = NULL;
+    double t0 = now_seconds();
+    if (it->status == KG_OK) {
+        memcpy(it->sha256, src.sha256, sizeof src.sha256);
+        kg_device_info info = *kg_dev_info(c->dev);
+        kg_triton_request req = {.source = src.text,
+                                 .source_name = e->source_file,
+                                 .entry = e->launches[li].entry,
+                                 .spec = e->launches[li].triton,
+                                 .constexpr_values = v.constexprs,
+                                 .int_values = v.ints,
+                                 .int_known = v.known,
+                                 .num_warps = v.num_warps,
+                                 .num_stages = v.num_stages,
+                                 .info = &info};
+        it->status = kg_triton_compile(&req, &it->triton, &it->log, &it->error);
+        if (it->status == KG_OK && e->upstream_package) {
+            cJSON *up = cJSON_AddObjectToObject(it->triton.record, KG_KEY_TRITON_UPSTREAM);
+            cJSON_AddStringToObject(up, KG_KEY_UPSTREAM_PACKAGE, e->upstream_package);
+            cJSON_AddStringToObject(up, KG_KEY_UPSTREAM_VERSION, e->upstream_version);
+            cJSON_AddStringToObject(up, KG_KEY_UPSTREAM_PATH, e->upstream_path);
+            cJSON_AddStringToObject(up, KG_KEY_UPSTREAM_SHA256, src.sha256);
+        }
+    }
+    kg_source_text_free(&src);
+    if (it->status == KG_OK) {
+        kg_build_request load = {.language = it->triton.image_language,
+                                 .source = it->triton.image,
+                                 .source_size = it->triton.image_size,
+                                 .source_name = e->source_file};
+        char *load_log = NULL;
+        it->status = kg_dev_program_build(c->dev, &load, &it->program, &load_log, &it->error);
+        free(load_log);
+        free(it->triton.image);
+        it->triton.image = NULL;
+    }
+    it->seconds = now_seconds() - t0;
+    describe_build(it, 0, build);
+    if (it->status != KG_OK && err)
+        *err = it->error;
+    return it->status;
 }
 
 static void guarded_free(guarded_buffer *g)
@@ -342,19 +486,41 @@ static int resolve_dims(const kg_workload *w, const kg_shape *shape, const char 
     return KG_OK;
 }
 
+/* A Triton launch: the program's kernel by the name Triton gave it,
+ * num_warps x warp size threads, Triton's shared memory, and the
+ * arguments the compiled kernel kept plus the hidden ones it appends. */
+static int finish_triton_launch(resolved_launch *r, const kg_triton_binary *tb,
+                                const kg_launch_spec *spec, kg_error *err)
+{
+    r->launch.block[0] = (uint32_t)(tb->num_warps * tb->warp_size);
+    r->launch.block[1] = r->launch.block[2] = 1;
+    r->launch.dynamic_local_bytes = tb->shared;
+    kg_arg *packed = calloc(spec->arg_count + KG_TRITON_MAX_HIDDEN, sizeof *packed);
+    if (!packed)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    size_t n = 0;
+    int rc = kg_triton_pack_args(tb, r->args, spec->arg_count, packed, &n, err);
+    free(r->args);
+    r->args = packed;
+    r->launch.args = r->args;
+    r->launch.arg_count = n;
+    return rc;
+}
+
 static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
-                          const kg_shape *shape, kg_program *program, kg_error *err)
+                          const kg_shape *shape, kg_program *program, const kg_triton_binary *tb,
+                          kg_error *err)
 {
     const kg_launch_spec *spec = &e->launches[li];
     resolved_launch *r = &p->launches[li];
-    int rc = kg_dev_kernel_create(program, spec->entry, &r->kernel, err);
+    int rc = kg_dev_kernel_create(program, tb ? tb->name : spec->entry, &r->kernel, err);
     if (rc)
         return rc;
-    uint64_t block[3];
+    uint64_t block[3] = {1, 1, 1};
     if ((rc = resolve_dims(p->w, shape, e->set, li, "grid", spec->grid, spec->grid_dims,
                            r->launch.grid, err)) ||
-        (rc = resolve_dims(p->w, shape, e->set, li, "block", spec->block, spec->block_dims, block,
-                           err)))
+        (!tb && (rc = resolve_dims(p->w, shape, e->set, li, "block", spec->block, spec->block_dims,
+                                   block, err))))
         return rc;
     for (int d = 0; d < 3; d++) {
         if (block[d] == 0 || block[d] > UINT32_MAX)
@@ -395,6 +561,18 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
             arg->kind = KG_ARG_F32;
             arg->value.f32 = (float)p->w->params[as->index].value;
             break;
+        case KG_ARGSRC_F32: {
+            char what[96];
+            snprintf(what, sizeof what, "%s: launches[%zu].args[%zu]", e->set, li, a);
+            if ((rc = kg_eval_for_shape(as->expr, shape, p->w->name, what, &v, err)))
+                return rc;
+            if (as->rsqrt && v <= 0)
+                return kg_error_set(err, KG_ERR_INVALID, "%s: shape %s: %s: rsqrt of %lld",
+                                    p->w->name, shape->name, what, (long long)v);
+            arg->kind = KG_ARG_F32;
+            arg->value.f32 = as->rsqrt ? (float)(1.0 / sqrt((double)v)) : (float)v;
+            break;
+        }
         case KG_ARGSRC_I32:
         case KG_ARGSRC_I64: {
             char what[96];
@@ -419,7 +597,7 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
     }
     r->launch.args = r->args;
     r->launch.arg_count = spec->arg_count;
-    return KG_OK;
+    return tb ? finish_triton_launch(r, tb, spec, err) : KG_OK;
 }
 
 int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *entry,
@@ -441,7 +619,15 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
         return rc;
     snprintf(build->defines, sizeof build->defines, "%s", defs.joined);
     kg_program *program = NULL;
-    if ((rc = build_cached(cache, entry, &defs, build, &program, err)))
+    int triton = entry->language == KG_LANG_TRITON;
+    size_t built[KG_MAX_LAUNCHES] = {0};
+    if (triton && entry->launch_count > KG_MAX_LAUNCHES)
+        return kg_error_set(err, KG_ERR_INVALID, "%s: at most %d Triton launches", entry->set,
+                            KG_MAX_LAUNCHES);
+    for (size_t li = 0; triton && li < entry->launch_count; li++)
+        if ((rc = build_triton(cache, w, entry, li, shape, build, &built[li], err)))
+            return rc;
+    if (!triton && (rc = build_cached(cache, entry, &defs, build, &program, err)))
         return rc;
     kg_prepared *p = calloc(1, sizeof *p);
     if (!p)
@@ -464,7 +650,9 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
         return rc;
     }
     for (size_t li = 0; li < entry->launch_count; li++)
-        if ((rc = resolve_launch(p, entry, li, shape, program, err))) {
+        if ((rc = resolve_launch(p, entry, li, shape,
+                                 triton ? cache->items[built[li]].program : program,
+                                 triton ? &cache->items[built[li]].triton : NULL, err))) {
             kg_prepared_free(p);
             return rc;
         }

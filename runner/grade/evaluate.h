@@ -37,6 +37,10 @@ typedef struct kg_build_info {
      * the cache; NULL before the source was read. */
     const cJSON *source_files;
     int source_refused; /* the source broke a rule of source_text.h */
+    /* Language triton: what the helper said of the build (Triton's version,
+     * target, cache key, upstream file), owned by the cache; the last
+     * launch's when an entry has several. NULL otherwise. */
+    const cJSON *triton;
     /* kg_prepare refused (KG_ERR_MEMORY) because of what the set itself
      * asks for (its scratch), where the shape's tensors alone would fit: a
      * failure of the set, not of the shape. */
