@@ -372,7 +372,14 @@ static void headline(FILE *out, const cJSON *records, const cJSON *summary, cons
         const cJSON *pol = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_POLICIES);
         format_geomean(rx, sizeof rx,
                        cJSON_GetObjectItemCaseSensitive(pol, KG_POLICY_FAILURES_EXCLUDED));
-        if (failed > 0) {
+        if (shapes == 0) {
+            /* Every workload skipped (no kernel, or Triton unavailable):
+             * "passed all 0 shapes" would read as a pass. */
+            fprintf(out,
+                    "**`%s`: nothing graded.** Every workload was skipped; the reasons are "
+                    "below.",
+                    candidate);
+        } else if (failed > 0) {
             fprintf(out, "**`%s` against `%s`: failed %.0f of %.0f shapes** (", candidate, against,
                     failed, shapes - baseline_failed);
             for (int k = 0; k < kinds; k++)

@@ -2,6 +2,8 @@
 #include "commands.h"
 #include "device_select.h"
 #include "fingerprint.h"
+#include "python_env.h"
+#include "triton_build.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -41,6 +43,14 @@ static void print_json(const kg_device_list *list)
         cJSON_AddItemToArray(missing, f);
     }
     cJSON_AddStringToObject(root, "backends_compiled", kg_backends_compiled());
+    char why[1100] = "";
+    const char *version = kg_triton_version(why, sizeof why);
+    cJSON *triton = cJSON_AddObjectToObject(root, "triton");
+    cJSON_AddStringToObject(triton, "python", kg_python_path());
+    if (version)
+        cJSON_AddStringToObject(triton, "version", version);
+    else
+        cJSON_AddStringToObject(triton, "reason", why);
     char *text = cJSON_Print(root);
     puts(text);
     free(text);
@@ -53,6 +63,14 @@ static void print_table(const kg_device_list *list)
     for (size_t i = 0; i < list->failure_count; i++)
         printf("%s: %s\n", kg_backend_name(list->failures[i].backend),
                list->failures[i].error.message);
+    /* Which Triton compiles Triton kernel sets (for CUDA and HIP devices). */
+    char why[1100] = "";
+    const char *version = kg_triton_version(why, sizeof why);
+    if (version)
+        printf("triton: %s, with %s (kernels for CUDA and HIP devices)\n", version,
+               kg_python_path());
+    else
+        printf("triton: unavailable: %s\n", why);
     if (list->count == 0) {
         printf("no devices found\n");
         return;

@@ -181,7 +181,7 @@ static int plan_run(run_state *st)
     for (size_t b = 0; b < st->nb; b++) {
         run_options one = st->o;
         one.baseline = st->baselines[b];
-        if (kg_run_check_sets(&one, st->workloads, st->nw, &err))
+        if (kg_run_check_sets(&one, &st->device->info, st->workloads, st->nw, &err))
             return usage_fail(&err);
     }
     return KG_RUN_GO_ON;

@@ -9,6 +9,7 @@
 #define KG_RUN_H
 
 #include "device_select.h"
+#include "kernelset.h"
 #include "measure.h"
 #include "peaks.h"
 #include "results.h"
@@ -102,7 +103,12 @@ run_missing_rule kg_run_missing_rule(const run_options *o, int is_candidate, con
  * o->candidate) before anything is written, so that a typo in a submission
  * is reported at once, not after minutes of grading, and leaves no
  * half-written results file. */
-int kg_run_check_sets(const run_options *o, kg_workload *const *workloads, size_t n, kg_error *err);
+int kg_run_check_sets(const run_options *o, const kg_device_info *info,
+                      kg_workload *const *workloads, size_t n, kg_error *err);
+
+/* KG_ERR_UNAVAILABLE ("triton unavailable (why)") when `e` is
+ * a Triton set that this device or set-up cannot build; else KG_OK. */
+int kg_run_triton_refusal(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err);
 
 /* The run's header record; takes `profile` (may be NULL). Caller deletes. */
 cJSON *kg_run_header(const run_options *o, const kg_device_info *info, cJSON *profile,

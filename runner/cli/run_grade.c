@@ -132,6 +132,8 @@ int kg_run_grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
     for (int i = 0; i < 2; i++) {
         kg_kernel_entry *entry = NULL;
         int rc = kg_kernel_entry_load(w, sets[i], &entry, err);
+        if (rc == KG_OK)
+            rc = kg_run_triton_refusal(entry, &ctx->device->info, err);
         kg_kernel_entry_free(entry);
         run_missing_rule rule = kg_run_missing_rule(ctx->opts, i, sets[i]);
         if (rc == KG_ERR_NOT_FOUND && rule == KG_MISSING_FAILS) {
@@ -159,14 +161,16 @@ int kg_run_grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
             }
             return rc;
         }
-        if (rc == KG_ERR_NOT_FOUND && rule == KG_MISSING_SKIPS) {
+        /* A set that has no kernel here, or one this device or set-up
+         * cannot build (a Triton set without Triton): not graded, said so. */
+        if ((rc == KG_ERR_NOT_FOUND && rule == KG_MISSING_SKIPS) || rc == KG_ERR_UNAVAILABLE) {
             ctx->shape_index += w->shape_count[ctx->cls];
             if (kg_run_already_done(ctx, KG_RECORD_SKIPPED, w->name, -1))
                 return KG_OK;
             if (ctx->progress || !ctx->opts->quiet)
-                fprintf(stderr, "%s%s: skipped, the %s set %s has no kernel for it\n",
+                fprintf(stderr, "%s%s: skipped, the %s set %s %s\n",
                         ctx->progress ? "\r\033[K" : "", w->name, i ? "candidate" : "baseline",
-                        sets[i]);
+                        sets[i], rc == KG_ERR_UNAVAILABLE ? err->message : "has no kernel for it");
             /* Recorded too, so the report says what was not graded. */
             cJSON *skip = cJSON_CreateObject();
             cJSON_AddStringToObject(skip, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_SKIPPED));

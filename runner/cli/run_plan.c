@@ -7,11 +7,13 @@
 #include "kernelset.h"
 #include "record_keys.h"
 #include "run.h"
+#include "triton_build.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int kg_run_find_data_dirs(run_options *o, const char *given_baselines, int resuming, run_dirs *d,
                           kg_error *err)
@@ -115,7 +117,22 @@ run_missing_rule kg_run_missing_rule(const run_options *o, int is_candidate, con
     return KG_MISSING_IS_ERROR;
 }
 
-int kg_run_check_sets(const run_options *o, kg_workload *const *workloads, size_t n, kg_error *err)
+int kg_run_triton_refusal(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err)
+{
+    if (e->language != KG_LANG_TRITON)
+        return KG_OK;
+    char why[1024];
+    kg_triton_unavailable(info, why, sizeof why);
+    if (!why[0] && e->upstream_package && access(e->source_path, R_OK) != 0)
+        snprintf(why, sizeof why, "%s %s's file %s is missing (make extracts it)",
+                 e->upstream_package, e->upstream_version, e->source_path);
+    if (!why[0])
+        return KG_OK;
+    return kg_error_set(err, KG_ERR_UNAVAILABLE, "triton unavailable (%s)", why);
+}
+
+int kg_run_check_sets(const run_options *o, const kg_device_info *info,
+                      kg_workload *const *workloads, size_t n, kg_error *err)
 {
     const char *sets[2] = {o->baseline, o->candidate};
     size_t covered = 0, found[2] = {0, 0};
@@ -125,6 +142,13 @@ int kg_run_check_sets(const run_options *o, kg_workload *const *workloads, size_
         for (int i = 0; i < 2 && !rc; i++) {
             kg_kernel_entry *e = NULL;
             rc = kg_kernel_entry_load(workloads[wi], sets[i], &e, err);
+            /* A tier named on the command line that this device cannot
+             * build is a usage error; a submission's Triton kernels are
+             * skipped, said so, and the rest is graded. */
+            if (rc == KG_OK && kg_run_triton_refusal(e, info, err) &&
+                !kg_set_is_submission(sets[i]))
+                rc = kg_error_set(err, KG_ERR_INVALID, "--%s %s: %s", i ? "candidate" : "baseline",
+                                  sets[i], err->message);
             kg_kernel_entry_free(e);
             if (rc == KG_ERR_NOT_FOUND) {
                 missing[i] = *err;
