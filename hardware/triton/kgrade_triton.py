@@ -451,7 +451,7 @@ def match_parameters(fn, req):
             problems.append(f"{p.name} is missing")
     names = {p.name for p in fn.params}
     problems += [f"{n} is not a parameter" for n in list(sig) + list(cex) if n not in names]
-    if [n for n in runtime if n in sig] != list(sig):
+    if [n for n in runtime if n in sig] != [n for n in sig if n in runtime]:
         problems.append("signature is not in the function's order")
     if problems:
         params = [p.name + (": constexpr" if p.is_constexpr else "") for p in fn.params]
