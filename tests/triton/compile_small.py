@@ -1,0 +1,77 @@
+"""Cold compiles of a small kernel (tests/triton/kgtest.py SMALL_SOURCE) for
+sm_80, sm_90, gfx942 and gfx90a: the reply, what the helper kept of the
+source, and Triton's specialisation (pointers and ints divisible by 16
+marked so, an int equal to 1 compiled away, do_not_specialize obeyed)."""
+
+import os
+
+import kgtest
+
+
+def main():
+    args = kgtest.parse_args()
+    kgtest.require_triton()
+    cache = kgtest.fresh_dir(args.cache)
+    fail = kgtest.Failures()
+    replies = {}
+    for label, req in kgtest.small_requests(cache):
+        code, reply, seconds, stderr = kgtest.run_helper(args.helper, req)
+        print(f"cold {seconds:6.2f} s  {label}")
+        if not fail.check(code == 0, f"{label}: exit {code}: {reply} {stderr[-2000:]}"):
+            continue
+        kgtest.check_reply(fail, label, req, reply)
+        fail.check(reply["cached"] is False, f"{label}: cached on a fresh cache")
+        replies[label] = reply
+    check_specialisation(fail, replies)
+    check_kept_source(fail, cache)
+    fail.exit()
+
+
+def check_specialisation(fail, replies):
+    for label in ("small copy_kernel sm_90", "small copy_kernel sm_90 n=4095", "small copy_dns sm_90"):
+        fail.check(label in replies, f"{label}: no reply to check")
+    r = replies.get("small copy_kernel sm_90")
+    if r:
+        params = [p["name"] for p in r["params"]]
+        fail.check(params == ["x", "y", "n", "s"], f"copy_kernel params {params}: `one` (== 1) stays")
+        div = kgtest.divisibility(r)
+        fail.check(div == {"x": True, "y": True, "n": True, "s": False},
+                   f"copy_kernel n=4096 divisibility {div}")
+        fail.check(r["ptx_params"] == ["u64", "u64", "u32", "f32", "u64", "u64"],
+                   f"copy_kernel ptx_params {r['ptx_params']}")
+    r = replies.get("small copy_kernel sm_90 n=4095")
+    if r:
+        div = kgtest.divisibility(r)
+        fail.check(div.get("n") is False, f"copy_kernel n=4095 divisibility {div}")
+    r = replies.get("small copy_dns sm_90")
+    if r:
+        div = kgtest.divisibility(r)
+        fail.check(div == {"x": True, "y": True, "n": False},
+                   f"copy_dns (do_not_specialize n) divisibility {div}")
+    for arch in ("gfx942", "gfx90a"):
+        r = replies.get(f"small copy_kernel {arch}")
+        if r:
+            fail.check(r["binary"].endswith(".hsaco") and r["ptx_params"] == [],
+                       f"{arch}: binary {r['binary']}, ptx_params {r['ptx_params']}")
+
+
+def check_kept_source(fail, cache):
+    """The module the helper wrote: same line numbers, without torch."""
+    folder = os.path.join(cache, "src")
+    files = os.listdir(folder) if os.path.isdir(folder) else []
+    if not fail.check(len(files) == 1, f"{folder} holds {files}, expected one module"):
+        return
+    with open(os.path.join(folder, files[0])) as f:
+        kept = f.read().splitlines()
+    original = kgtest.SMALL_SOURCE.splitlines()
+    fail.check(len(kept) == len(original), "kept module has other line numbers")
+    for i, line in enumerate(original):
+        dropped = "torch" in line or "host_side" in line or "autotune" in line or \
+            line.startswith('"""') or "return triton.cdiv" in line
+        want = "" if dropped else line
+        fail.check(i < len(kept) and kept[i] == want,
+                   f"kept line {i + 1}: {kept[i] if i < len(kept) else None!r}, expected {want!r}")
+
+
+if __name__ == "__main__":
+    main()
