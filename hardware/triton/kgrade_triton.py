@@ -685,6 +685,11 @@ def main(argv):
             code, reply = 0, run(sys.stdin.read())
         except HelperError as e:
             code, reply = e.code, dict({"ok": False, "error": str(e)}, **e.extra)
+        except Exception as e:  # still one JSON reply: kgrade reads nothing else
+            import traceback
+            code, reply = EXIT_COMPILE_ERROR, {
+                "ok": False, "error": f"kgrade_triton.py failed: {type(e).__name__}: {e}",
+                "traceback": "".join(traceback.format_tb(e.__traceback__)[-3:])}
     sys.stdout.flush()
     with os.fdopen(reply_fd, "w") as out:
         json.dump(reply, out, indent=1)
