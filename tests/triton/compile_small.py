@@ -24,7 +24,24 @@ def main():
         replies[label] = reply
     check_specialisation(fail, replies)
     check_kept_source(fail, cache)
+    check_no_torch(fail, args.helper, cache)
     fail.exit()
+
+
+def check_no_torch(fail, helper, cache):
+    """A cold compile (CUDA and HIP) with a `torch` on the path that fails
+    when imported: the helper never imports torch (it may be absent, or
+    slow, or want a GPU)."""
+    poison = kgtest.fresh_dir(os.path.join(cache, "poisoned-path"))
+    os.makedirs(os.path.join(poison, "torch"))
+    with open(os.path.join(poison, "torch", "__init__.py"), "w") as f:
+        f.write("raise SystemExit('the helper imported torch')\n")
+    env = dict(os.environ, PYTHONPATH=poison)
+    for target in (kgtest.CUDA[80], kgtest.HIP["gfx942"]):
+        req = kgtest.small_request(os.path.join(cache, "no-torch"), target, "copy_dns")
+        code, reply, _, stderr = kgtest.run_helper(helper, req, env=env)
+        fail.check(code == 0 and reply["cached"] is False,
+                   f"no torch {target['arch']}: exit {code}: {reply} {stderr[-1000:]}")
 
 
 def check_specialisation(fail, replies):

@@ -90,12 +90,12 @@ def fresh_dir(path):
     return path
 
 
-def run_helper(helper, request, raw=None):
+def run_helper(helper, request, raw=None, env=None):
     """(exit code, reply, seconds of wall time, stderr) of one request."""
     text = raw if raw is not None else json.dumps(request)
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, helper, "compile"], input=text,
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - t0
     try:
         reply = json.loads(r.stdout)

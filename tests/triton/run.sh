@@ -15,4 +15,6 @@ if [ -z "$python" ] || [ ! -x "$python" ]; then
     echo "SKIP: no Python with triton: neither KG_PYTHON ($kg_python) nor KGRADE_PYTHON names one"
     exit 77
 fi
+# No __pycache__ in the source tree.
+export PYTHONDONTWRITEBYTECODE=1
 exec "$python" "$@"
