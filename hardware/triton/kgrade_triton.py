@@ -534,7 +534,10 @@ def compile_kernel(req, kept, key, version):
     if t["backend"] == "hip":
         # Its buffer-op check would import torch to look at the argument.
         type(backend)._torch_available = False
-    signature, constexprs, attrs, options = specialise(fn, backend, req)
+    try:
+        signature, constexprs, attrs, options = specialise(fn, backend, req)
+    except Exception as e:  # Triton's checks of the options (num_warps a power of 2, ...)
+        raise explain(e, kept, req["source_name"], "Triton refused the launch options") from None
     try:
         compiled = triton.compile(ASTSource(fn, signature, constexprs, attrs),
                                   target=target, options=options.__dict__)
