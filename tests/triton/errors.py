@@ -31,15 +31,17 @@ def compile_errors(cache):
         ("unknown constexpr", req(constexprs={"BLOCK": 1024, "BLOCKK": 2}),
          ["BLOCKK is not a parameter"], False),
         ("syntax error", req(source=src.replace("pid = tl.program_id(0)", "pid = = 0")),
-         ["small.py:22:", "syntax error"], False),
+         ["small.py:23:", "syntax error"], False),
         ("non-power-of-two arange", req(constexprs={"BLOCK": 1000}),
-         ["small.py:23:23:", "arange's range must be a power of 2"], True),
+         ["small.py:24:23:", "arange's range must be a power of 2"], True),
         ("dropped name", req(source=src.replace("SCALE = tl.constexpr(2)",
                                                 "SCALE = tl.constexpr(int('2'))")),
-         ["SCALE", "line 6 of small.py", "dropped"], True),
+         ["SCALE", "line 7 of small.py", "dropped"], True),
+        ("num_warps not a power of two", req(num_warps=3),
+         ["num_warps must be a power of 2"], True),
         ("type error in the kernel", req(source=src.replace("tl.arange(0, BLOCK)",
                                                             "tl.arange(0, BLOCK, BLOCK, BLOCK)")),
-         ["small.py:23:", "arange"], True),
+         ["small.py:24:", "arange"], True),
     ]
 
 

@@ -26,6 +26,7 @@ SMALL_SOURCE = '''\
 import torch
 import triton
 import triton.language as tl
+from triton import jit
 
 SCALE = tl.constexpr(2)
 ON_GPU = torch.cuda.is_available()
@@ -35,7 +36,7 @@ def host_side(n):
     return triton.cdiv(n, 1024)
 
 
-@triton.jit
+@jit
 def _scaled(v, s):
     return v * s * SCALE
 
@@ -49,7 +50,7 @@ def copy_kernel(x, y, n, one, s, BLOCK: tl.constexpr):
     tl.store(y + o, (_scaled(v, s) + one).to(tl.bfloat16), mask=o < n)
 
 
-@triton.jit(do_not_specialize=["n"])
+@triton.jit(launch_metadata=host_side, do_not_specialize=["n"])
 def copy_dns(x, y, n, BLOCK: tl.constexpr):
     o = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     tl.store(y + o, tl.load(x + o, mask=o < n), mask=o < n)
