@@ -269,3 +269,36 @@ add_test(NAME function_length COMMAND ${CMAKE_SOURCE_DIR}/tests/function_length.
 add_test(NAME function_length_catches_long COMMAND sh -c
   "d=$(mktemp -d) && mkdir -p $d/runner $d/hardware $d/reports && { echo 'int long_one(void)'; echo '{'; i=0; while [ $i -lt 98 ]; do echo '    ;'; i=$((i+1)); done; echo '}'; } > $d/runner/long.c && ${CMAKE_SOURCE_DIR}/tests/function_length.sh $d; rc=$?; rm -rf $d; test $rc -eq 1")
 set_tests_properties(function_length function_length_catches_long PROPERTIES LABELS unit)
+
+# Triton's compile helper (hardware/triton/kgrade_triton.py), label triton:
+# cold compiles of a small kernel and of SGLang's extend-attention kernels
+# (the upstream files extracted by the Python setup; skipped without them),
+# the same requests served warm from the cache, and each bad input's error.
+# Run with KG_PYTHON, else $KGRADE_PYTHON, else skipped (tests/triton/run.sh).
+# No GPU needed: Triton compiles for a named target.
+if(NOT DEFINED KG_PYTHON)
+  set(KG_PYTHON ${CMAKE_BINARY_DIR}/python/bin/python3 CACHE FILEPATH
+      "Python with triton, for the Triton helper")
+endif()
+if(NOT DEFINED KG_UPSTREAM_DIR)
+  set(KG_UPSTREAM_DIR ${CMAKE_BINARY_DIR}/upstream CACHE PATH
+      "Extracted upstream kernel sources (upstream.json)")
+endif()
+set(KG_TRITON_CACHE ${CMAKE_BINARY_DIR}/test-triton-cache)
+function(kg_triton_test name script)
+  add_test(NAME ${name} COMMAND ${CMAKE_SOURCE_DIR}/tests/triton/run.sh ${KG_PYTHON}
+           ${CMAKE_SOURCE_DIR}/tests/triton/${script}
+           --helper ${CMAKE_SOURCE_DIR}/hardware/triton/kgrade_triton.py ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS triton SKIP_RETURN_CODE 77 TIMEOUT 300)
+endfunction()
+kg_triton_test(triton_compile_small compile_small.py --cache ${KG_TRITON_CACHE}/small)
+kg_triton_test(triton_compile_upstream compile_upstream.py --cache ${KG_TRITON_CACHE}/upstream
+               --upstream ${KG_UPSTREAM_DIR})
+kg_triton_test(triton_cache_warm cache_warm.py --cache ${KG_TRITON_CACHE}
+               --upstream ${KG_UPSTREAM_DIR})
+kg_triton_test(triton_errors errors.py --cache ${KG_TRITON_CACHE}/errors)
+# The warm test reads the caches the cold ones filled.
+set_tests_properties(triton_compile_small PROPERTIES FIXTURES_SETUP triton_small_cache)
+set_tests_properties(triton_compile_upstream PROPERTIES FIXTURES_SETUP triton_upstream_cache)
+set_tests_properties(triton_cache_warm PROPERTIES
+                     FIXTURES_REQUIRED "triton_small_cache;triton_upstream_cache")
