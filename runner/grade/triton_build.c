@@ -274,9 +274,17 @@ static int read_reply(const kg_triton_request *req, const cJSON *reply, kg_trito
     if (rc)
         return rc;
     b->record = cJSON_CreateObject();
-    static const char *const recorded[] = {"triton_version", "target",          "cache_key",
-                                           "cached",         "compile_seconds", "num_warps",
-                                           "num_stages",     "shared",          "name"};
+    static const char *const recorded[] = {"triton_version",
+                                           "target",
+                                           "cache_key",
+                                           "cached",
+                                           "compile_seconds",
+                                           "num_warps",
+                                           "num_stages",
+                                           "shared",
+                                           "name",
+                                           "binary_sha256",
+                                           "env"};
     for (size_t i = 0; i < sizeof recorded / sizeof recorded[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(reply, recorded[i]);
         if (v)
