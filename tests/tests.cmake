@@ -258,3 +258,27 @@ add_test(NAME function_length COMMAND ${CMAKE_SOURCE_DIR}/tests/function_length.
 add_test(NAME function_length_catches_long COMMAND sh -c
   "d=$(mktemp -d) && mkdir -p $d/runner $d/hardware $d/reports && { echo 'int long_one(void)'; echo '{'; i=0; while [ $i -lt 98 ]; do echo '    ;'; i=$((i+1)); done; echo '}'; } > $d/runner/long.c && ${CMAKE_SOURCE_DIR}/tests/function_length.sh $d; rc=$?; rm -rf $d; test $rc -eq 1")
 set_tests_properties(function_length function_length_catches_long PROPERTIES LABELS unit)
+
+# Triton (docs/triton.md): run with the build's Python (part of `make test`'s
+# set-up, scripts/python-requirements.txt) and the SGLang files extracted
+# from the pinned wheels into <build>/upstream; skipped (77) when either is
+# missing. No GPU needed.
+#  - triton_upstream_drift: the Triton tiers launch SGLang's _fwd_kernel as
+#    each release does (parameters, block-size table by capability, stages,
+#    grid); triton_upstream_drift_catches shows it fails on edited copies.
+if(NOT DEFINED KG_PYTHON)
+  set(KG_PYTHON ${CMAKE_BINARY_DIR}/python/bin/python3)
+endif()
+if(NOT DEFINED KG_UPSTREAM_DIR)
+  set(KG_UPSTREAM_DIR ${CMAKE_BINARY_DIR}/upstream)
+endif()
+set(KG_TRITON_TIERS ${CMAKE_SOURCE_DIR}/baselines/extend_attention/triton-tiers.json)
+set(KG_EA_WORKLOAD ${CMAKE_SOURCE_DIR}/baselines/extend_attention/workload.json)
+function(kg_triton_test name timeout script)
+  add_test(NAME ${name} COMMAND ${CMAKE_SOURCE_DIR}/tests/triton/with_python.sh ${KG_PYTHON}
+           ${CMAKE_SOURCE_DIR}/tests/triton/${script} ${KG_UPSTREAM_DIR} ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS triton SKIP_RETURN_CODE 77 TIMEOUT ${timeout})
+endfunction()
+kg_triton_test(triton_upstream_drift 60 upstream_drift.py ${KG_TRITON_TIERS} ${KG_EA_WORKLOAD})
+kg_triton_test(triton_upstream_drift_catches 120 upstream_drift_catches.py ${KG_TRITON_TIERS}
+               ${KG_EA_WORKLOAD})
