@@ -265,7 +265,9 @@ set_tests_properties(function_length function_length_catches_long PROPERTIES LAB
 # missing. No GPU needed.
 #  - triton_upstream_drift: the Triton tiers launch SGLang's _fwd_kernel as
 #    each release does (parameters, block-size table by capability, stages,
-#    grid); triton_upstream_drift_catches shows it fails on edited copies.
+#    grid); triton_upstream_drift_catches shows it fails on edited copies;
+#  - triton_compile_examples: every Triton entry compiled for sm_80 and
+#    sm_90 with each shape's constexprs (cold cache).
 if(NOT DEFINED KG_PYTHON)
   set(KG_PYTHON ${CMAKE_BINARY_DIR}/python/bin/python3)
 endif()
@@ -282,3 +284,4 @@ endfunction()
 kg_triton_test(triton_upstream_drift 60 upstream_drift.py ${KG_TRITON_TIERS} ${KG_EA_WORKLOAD})
 kg_triton_test(triton_upstream_drift_catches 120 upstream_drift_catches.py ${KG_TRITON_TIERS}
                ${KG_EA_WORKLOAD})
+kg_triton_test(triton_compile_examples 600 compile_examples.py)
