@@ -267,7 +267,9 @@ set_tests_properties(function_length function_length_catches_long PROPERTIES LAB
 #    each release does (parameters, block-size table by capability, stages,
 #    grid); triton_upstream_drift_catches shows it fails on edited copies;
 #  - triton_compile_examples: every Triton entry compiled for sm_80 and
-#    sm_90 with each shape's constexprs (cold cache).
+#    sm_90 with each shape's constexprs (cold cache);
+#  - triton_interpret_examples: every Triton entry run in Triton's
+#    interpreter against a numpy reference of its workload.
 if(NOT DEFINED KG_PYTHON)
   set(KG_PYTHON ${CMAKE_BINARY_DIR}/python/bin/python3)
 endif()
@@ -285,3 +287,4 @@ kg_triton_test(triton_upstream_drift 60 upstream_drift.py ${KG_TRITON_TIERS} ${K
 kg_triton_test(triton_upstream_drift_catches 120 upstream_drift_catches.py ${KG_TRITON_TIERS}
                ${KG_EA_WORKLOAD})
 kg_triton_test(triton_compile_examples 600 compile_examples.py)
+kg_triton_test(triton_interpret_examples 300 interpret_examples.py)
