@@ -15,7 +15,7 @@ launcher would (1 becomes a constant, multiples of 16 are marked), pointers
 are taken as 16-byte aligned. Identical compiles (same source, target,
 constexprs, specialisation, warps and stages) are made once. Each compile
 prints its time, the shared memory it launches with and, where Triton's
-cuobjdump is there, its registers and spills; a compile that fails, or needs
+cuobjdump is there, its registers and stack frame (spills); a compile that fails, or needs
 more shared memory than the architecture has, fails the script.
 
 Triton's cache is a fresh folder unless --cache-dir is given, so a run
@@ -86,7 +86,7 @@ _modules = {}
 
 
 def _resource_usage(cubin, name):
-    """(registers, spill bytes) from Triton's cuobjdump, or None."""
+    """(registers, stack and local bytes per thread) from Triton's cuobjdump, or None."""
     import triton
     tool = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin", "cuobjdump")
     if not os.access(tool, os.X_OK):
@@ -95,14 +95,14 @@ def _resource_usage(cubin, name):
         f.write(cubin)
         f.flush()
         out = subprocess.run([tool, "-res-usage", f.name], capture_output=True, text=True).stdout
-    regs = local = None
+    regs, stack = None, 0
     for line in out.splitlines():
         for part in line.split():
             if part.startswith("REG:"):
                 regs = int(part[4:])
-            elif part.startswith("LOCAL:"):
-                local = int(part[6:])
-    return None if regs is None else (regs, local or 0)
+            elif part.startswith(("STACK:", "LOCAL:")):  # spills live in the stack frame
+                stack += int(part.split(":")[1])
+    return None if regs is None else (regs, stack)
 
 
 def compile_job(args):
@@ -172,7 +172,7 @@ def main():
                           f"\n     {err}")
                     continue
                 usage = res["usage"]
-                regs = f", {usage[0]} registers, {usage[1]} B spilled" if usage else ""
+                regs = f", {usage[0]} registers, {usage[1]} B stack" if usage else ""
                 limit = SHARED_LIMIT.get(job["arch"])
                 line = (f"{res['seconds']:6.2f} s  {describe(job)}: shared {res['shared']} B{regs}")
                 if limit is not None and res["shared"] > limit:
