@@ -85,16 +85,35 @@ static int kg_walk_refused_at_load(const char *dir)
     return refused;
 }
 
+/* Whether the submission's manifest (`path`) gives `workload` in Triton:
+ * its kernels are compiled by Triton, and checked by
+ * tests/triton/compile_examples.py (label triton), not here. */
+static int kg_walk_is_triton(const char *path, const char *workload)
+{
+    cJSON *doc = NULL;
+    kg_error err = {0};
+    if (kg_json_load(path, &doc, &err) != KG_OK)
+        return 0;
+    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(doc, "workloads"), workload);
+    const cJSON *lang = cJSON_GetObjectItemCaseSensitive(entry, "language");
+    int triton = cJSON_IsString(lang) && strcmp(lang->valuestring, "triton") == 0;
+    cJSON_Delete(doc);
+    return triton;
+}
+
 /* Every folder under `dir` holding a kernels.json is a submission. */
 static void kg_walk_submissions(char *dir, size_t cap, kg_workload **workloads, size_t nw,
                                 kg_kernel_visit visit, void *user)
 {
     size_t len = strlen(dir);
-    snprintf(dir + len, cap - len, "/kernels.json");
+    char manifest[4400];
+    snprintf(manifest, sizeof manifest, "%s/kernels.json", dir);
     struct stat st;
-    if (stat(dir, &st) == 0) {
-        dir[len] = '\0';
+    if (stat(manifest, &st) == 0) {
         for (size_t i = 0; i < nw; i++) {
+            if (kg_walk_is_triton(manifest, workloads[i]->name))
+                continue;
             kg_kernel_entry *e = NULL;
             kg_error err = {0};
             int rc = kg_kernel_entry_load(workloads[i], dir, &e, &err);
@@ -106,7 +125,6 @@ static void kg_walk_submissions(char *dir, size_t cap, kg_workload **workloads, 
             kg_kernel_entry_free(e);
         }
     }
-    dir[len] = '\0';
     DIR *d = opendir(dir);
     if (!d)
         return;

@@ -126,6 +126,16 @@ foreach(workload ${KG_WORKLOAD_NAMES})
       if(NOT no_sweep)
         set(expect "the sweep chose [A-Z_]+=[0-9]+")
       endif()
+      # Triton tiers cannot run on the OpenCL device these tests use: naming
+      # one there is a usage error that says why (docs/triton.md).
+      string(JSON language GET "${manifest_text}" tiers ${tier} language)
+      if(language STREQUAL "triton")
+        kg_integration_test(smoke_${workload}_${tier} 2
+          "--candidate ${tier}: triton unavailable \\(opencl device"
+          -- run --workload ${workload} --size-class smoke --quiet --baseline naive
+             --candidate ${tier})
+        continue()
+      endif()
       kg_integration_test(smoke_${workload}_${tier} 0 "${expect}"
         -- run --workload ${workload} --size-class smoke --max-time 2 --quiet
            --baseline naive --candidate ${tier}
@@ -144,6 +154,11 @@ kg_integration_test(smoke_extend_attention_claims 0
 kg_integration_test(smoke_default_run 0 "geomean speedup [0-9][0-9.e+-]*x"
   -- run --size-class smoke --max-time 0.3 --quiet --out ${KG_RESULTS_DIR}/smoke_default.jsonl)
 
+# A Triton submission on the OpenCL device: not graded, with the reason.
+add_test(NAME example_triton_unavailable_on_opencl
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/triton_unavailable.sh ${CMAKE_SOURCE_DIR} ${KG_RESULTS_DIR})
+set_tests_properties(example_triton_unavailable_on_opencl PROPERTIES LABELS integration
+                     TIMEOUT 300 ENVIRONMENT "KGRADE=${KG_BIN}")
 kg_integration_test(example_opencl_softmax 0 "geomean speedup [0-9][0-9.e+-]*x"
   -- run --workload softmax --size-class smoke --max-time 2 --quiet
      --candidate ${CMAKE_SOURCE_DIR}/kernels/examples/opencl-softmax
@@ -289,7 +304,7 @@ function(kg_triton_test name script)
   add_test(NAME ${name} COMMAND ${CMAKE_SOURCE_DIR}/tests/triton/run.sh ${KG_PYTHON}
            ${CMAKE_SOURCE_DIR}/tests/triton/${script}
            --helper ${CMAKE_SOURCE_DIR}/hardware/triton/kgrade_triton.py ${ARGN})
-  set_tests_properties(${name} PROPERTIES LABELS triton SKIP_RETURN_CODE 77 TIMEOUT 300)
+  set_tests_properties(${name} PROPERTIES LABELS "triton;python" SKIP_RETURN_CODE 77 TIMEOUT 300)
 endfunction()
 kg_triton_test(triton_compile_small compile_small.py --cache ${KG_TRITON_CACHE}/small)
 kg_triton_test(triton_compile_upstream compile_upstream.py --cache ${KG_TRITON_CACHE}/upstream
@@ -302,3 +317,26 @@ set_tests_properties(triton_compile_small PROPERTIES FIXTURES_SETUP triton_small
 set_tests_properties(triton_compile_upstream PROPERTIES FIXTURES_SETUP triton_upstream_cache)
 set_tests_properties(triton_cache_warm PROPERTIES
                      FIXTURES_REQUIRED "triton_small_cache;triton_upstream_cache")
+# Triton (docs/triton.md): run with the build's Python (part of `make test`'s
+# set-up, scripts/python-requirements.txt) and the SGLang files extracted
+# from the pinned wheels into <build>/upstream; skipped (77) when either is
+# missing. No GPU needed.
+#  - triton_upstream_drift: the Triton tiers launch SGLang's _fwd_kernel as
+#    each release does (parameters, block-size table by capability, stages,
+#    grid); triton_upstream_drift_catches shows it fails on edited copies;
+#  - triton_compile_examples: every Triton entry compiled for sm_80 and
+#    sm_90 with each shape's constexprs (cold cache);
+#  - triton_interpret_examples: every Triton entry run in Triton's
+#    interpreter against a numpy reference of its workload.
+set(KG_TRITON_TIERS ${CMAKE_SOURCE_DIR}/baselines/extend_attention/kernels.json)
+set(KG_EA_WORKLOAD ${CMAKE_SOURCE_DIR}/baselines/extend_attention/workload.json)
+function(kg_triton_py_test name timeout script)
+  add_test(NAME ${name} COMMAND ${CMAKE_SOURCE_DIR}/tests/triton/with_python.sh ${KG_PYTHON}
+           ${CMAKE_SOURCE_DIR}/tests/triton/${script} ${KG_UPSTREAM_DIR} ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS "triton;python" SKIP_RETURN_CODE 77 TIMEOUT ${timeout})
+endfunction()
+kg_triton_py_test(triton_upstream_drift 60 upstream_drift.py ${KG_TRITON_TIERS} ${KG_EA_WORKLOAD})
+kg_triton_py_test(triton_upstream_drift_catches 120 upstream_drift_catches.py ${KG_TRITON_TIERS}
+               ${KG_EA_WORKLOAD})
+kg_triton_py_test(triton_compile_examples 600 compile_examples.py)
+kg_triton_py_test(triton_interpret_examples 300 interpret_examples.py)

@@ -145,10 +145,11 @@ int kg_run_check_sets(const run_options *o, const kg_device_info *info,
             /* A tier named on the command line that this device cannot
              * build is a usage error; a submission's Triton kernels are
              * skipped, said so, and the rest is graded. */
-            if (rc == KG_OK && kg_run_triton_refusal(e, info, err) &&
+            kg_error why = {0};
+            if (rc == KG_OK && kg_run_triton_refusal(e, info, &why) &&
                 !kg_set_is_submission(sets[i]))
                 rc = kg_error_set(err, KG_ERR_INVALID, "--%s %s: %s", i ? "candidate" : "baseline",
-                                  sets[i], err->message);
+                                  sets[i], why.message);
             kg_kernel_entry_free(e);
             if (rc == KG_ERR_NOT_FOUND) {
                 missing[i] = *err;

@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Runs every Triton kernel entry of the repository's manifests in Triton's
+interpreter (TRITON_INTERPRET=1: numpy on the CPU, no GPU) on the smoke
+shapes and a few larger ones, with each workload's stress inputs, launched
+exactly as the manifest says (grid, constexprs, arguments evaluated for
+cuda_cc 80 and 90), and compares the output with a double-precision numpy
+reference of the workload under the workload's tolerance.
+
+usage: interpret_examples.py UPSTREAM_DIR
+
+This checks what the compile test cannot: that a kernel computes the
+workload (masks, causality, GQA head mapping, logit cap, eps), and that a
+tier's arguments (strides, scales, None parameters) are the ones its kernel
+expects. It is not a GPU run: the interpreter's arithmetic is numpy's, and
+timing means nothing. Exit 0: all match; 1: a mismatch or an error; 77:
+triton or numpy is missing, or upstream files are (the rest still runs).
+
+Two things of Triton 3.9's interpreter are worked around here: it
+multiplies bf16 dot operands as their raw 16-bit patterns (they are
+converted to fp32 first), and its native argument specialisation caches by
+the identity of a tensor's dtype object (one dtype object per type is kept
+alive, as torch's are). Every buffer has guard zones that must be intact
+after each launch.
+"""
+
+import os
+import sys
+
+os.environ["TRITON_INTERPRET"] = "1"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kgexpr  # noqa: E402
+import kgtriton  # noqa: E402
+
+GUARD = 1 << 16
+EXTRA_SHAPES = {
+    "softmax": [{"name": "two-tiles", "rows": 3, "cols": 40000}],
+    "rmsnorm": [{"name": "two-tiles", "rows": 3, "cols": 40000}],
+    "extend_attention": [
+        {"name": "gqa3-d128-shuffled", "B": 3, "N_CTX": 200, "Hq": 6, "Hkv": 2, "D": 128,
+         "logit_cap": 0, "shuffle": 1, "length_seed": 7},
+        {"name": "gqa3-d96-cap30", "B": 2, "N_CTX": 300, "Hq": 3, "Hkv": 1, "D": 96,
+         "logit_cap": 30, "shuffle": 0, "length_seed": 8},
+        {"name": "d256-shuffled", "B": 2, "N_CTX": 150, "Hq": 2, "Hkv": 1, "D": 256,
+         "logit_cap": 0, "shuffle": 1, "length_seed": 9},
+    ],
+}
+
+
+class _DType:
+    def __init__(self, name):
+        self.name = name
+
+    def __str__(self):
+        return "torch." + self.name
+
+
+_DTYPES = {}
+_NP_NAMES = {"f32": "float32", "bf16": "bfloat16", "f16": "float16", "i32": "int32",
+             "i64": "int64"}
+
+
+class HostTensor:
+    """A numpy buffer with guard zones that Triton's interpreter takes for a
+    tensor (it reads data_ptr() and dtype)."""
+
+    def __init__(self, array, kg_dtype):
+        import numpy as np
+        self.buf = np.full(array.nbytes + 2 * GUARD, 0xA5, dtype=np.uint8)
+        self.array = self.buf[GUARD:GUARD + array.nbytes].view(array.dtype).reshape(array.shape)
+        self.array[...] = array
+        name = _NP_NAMES[kg_dtype]
+        self.dtype = _DTYPES.setdefault(name, _DType(name))
+
+    def data_ptr(self):
+        return self.array.ctypes.data
+
+    def guards_intact(self):
+        import numpy as np
+        return bool(np.all(self.buf[:GUARD] == 0xA5)
+                    and np.all(self.buf[GUARD + self.array.nbytes:] == 0xA5))
+
+
+def patch_interpreter():
+    import triton.language as tl
+    from triton.runtime import interpreter as interp
+    # Buffers are host memory already: no copies to and from a device.
+    interp.GridExecutor._init_args_hst = lambda self, args, kwargs: (list(args), dict(kwargs))
+    interp.GridExecutor._restore_args_dev = lambda self, *a: None
+    dot = interp.InterpreterBuilder.create_dot
+
+    def create_dot(self, a, b, d, *rest):
+        if a.dtype.scalar == tl.bfloat16:
+            a = self.cast_impl(a, tl.float32)
+        if b.dtype.scalar == tl.bfloat16:
+            b = self.cast_impl(b, tl.float32)
+        return dot(self, a, b, d, *rest)
+    interp.InterpreterBuilder.create_dot = create_dot
+
+
+# ---- inputs and references ----------------------------------------------
+
+def to_bf16(a):
+    import numpy as np
+    u = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def from_bf16(u):
+    import numpy as np
+    return (u.astype(np.uint32) << 16).view(np.float32)
+
+
+def draw(init, shape, rng):
+    import numpy as np
+    if init["dist"] == "normal":
+        x = rng.normal(init["mean"], init["std"], shape)
+    else:
+        x = rng.uniform(init["low"], init["high"], shape)
+    if "row_offset" in init:
+        lo, hi = init["row_offset"]
+        x = x + rng.uniform(lo, hi, shape[:-1] + (1,))
+    if "neg_inf" in init:
+        m = rng.random(shape) < init["neg_inf"]
+        m[..., 0] = False
+        x = np.where(m, -np.inf, x)
+    return x
+
+
+def store(x, dtype):
+    import numpy as np
+    if dtype == "bf16":
+        return to_bf16(x)
+    return np.asarray(x, dtype={"f32": np.float32, "f16": np.float16, "i32": np.int32,
+                                "i64": np.int64}[dtype])
+
+
+def value(a, dtype):
+    import numpy as np
+    return from_bf16(a).astype(np.float64) if dtype == "bf16" else a.astype(np.float64)
+
+
+def attention_layout(shape, rng):
+    """Lengths in [1, N_CTX/2) as the workload draws them; each request's
+    prefix then its extend tokens in the cache, slots permuted when shuffle."""
+    import numpy as np
+    B, n = shape["B"], shape["N_CTX"]
+    P = rng.integers(1, n // 2, B)
+    E = rng.integers(1, n // 2, B)
+    tokens = int((P + E).sum())
+    slot = np.arange(tokens, dtype=np.int32)
+    if shape.get("shuffle"):
+        rng.shuffle(slot)
+    kv, start = [], 0
+    for i in range(B):
+        kv += list(slot[start:start + P[i]])
+        start += P[i] + E[i]
+    syms = dict(shape, sum_extend=int(E.sum()), sum_prefix=int(P.sum()), max_extend=int(E.max()),
+                kv_tokens=tokens, prefix_pairs=int((E * P).sum()),
+                causal_pairs=int((E * (E + 1) // 2).sum()))
+    index = {"qo_indptr": np.concatenate([[0], np.cumsum(E)]),
+             "kv_indptr": np.concatenate([[0], np.cumsum(P)]),
+             "kv_indices": np.array(kv)}
+    return syms, index
+
+
+def ref_softmax(v, syms, params):
+    import numpy as np
+    x = v["x"]
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def ref_rmsnorm(v, syms, params):
+    import numpy as np
+    x = v["x"]
+    return x / np.sqrt((x * x).mean(axis=1, keepdims=True) + params["eps"]) * v["w"]
+
+
+def ref_extend_attention(v, syms, params):
+    import numpy as np
+    Hq, Hkv, D, cap = syms["Hq"], syms["Hkv"], syms["D"], syms["logit_cap"]
+    qo, kvp, kvi = (v[n].astype(np.int64) for n in ("qo_indptr", "kv_indptr", "kv_indices"))
+    out = np.zeros(v["q_extend"].shape)
+    heads = np.arange(Hq) // (Hq // Hkv)
+    for i in range(syms["B"]):
+        idx = kvi[kvp[i]:kvp[i + 1]]
+        k = np.concatenate([v["k_buffer"][idx], v["k_extend"][qo[i]:qo[i + 1]]])[:, heads]
+        vv = np.concatenate([v["v_buffer"][idx], v["v_extend"][qo[i]:qo[i + 1]]])[:, heads]
+        q = v["q_extend"][qo[i]:qo[i + 1]]
+        s = np.einsum("jhd,nhd->hjn", q, k) / np.sqrt(D)
+        if cap > 0:
+            s = cap * np.tanh(s / cap)
+        p_len, e_len = len(idx), qo[i + 1] - qo[i]
+        allowed = np.arange(p_len + e_len)[None, :] <= p_len + np.arange(e_len)[:, None]
+        s = np.where(allowed[None], s, -np.inf)
+        w = np.exp(s - s.max(axis=2, keepdims=True))
+        w /= w.sum(axis=2, keepdims=True)
+        out[qo[i]:qo[i + 1]] = np.einsum("hjn,nhd->jhd", w, vv)
+    return out
+
+
+REFERENCES = {"softmax": ref_softmax, "rmsnorm": ref_rmsnorm,
+              "extend_attention": ref_extend_attention}
+
+
+def make_inputs(workload, shape, stress, rng):
+    """(symbols, {tensor: numpy array in storage dtype}, {tensor: float64 values})."""
+    import numpy as np
+    syms = kgexpr.shape_symbols(shape)
+    index = {}
+    if workload["name"] == "extend_attention":
+        syms, index = attention_layout(shape, rng)
+    arrays, values = {}, {}
+    for t in workload["tensors"]:
+        dims = tuple(kgexpr.evaluate(d, syms) for d in t["shape"])
+        init = (stress or {}).get(t["name"], t.get("init"))
+        if t["role"] == "output":
+            x = np.zeros(dims)
+        elif init["dist"] == "workload":
+            x = index[t["name"]]
+        else:
+            x = draw(init, dims, rng)
+        arrays[t["name"]] = store(x, t["dtype"])
+        values[t["name"]] = value(arrays[t["name"]], t["dtype"])
+    return syms, arrays, values
+
+
+# ---- running ------------------------------------------------------------
+
+def run_entry(module, workload, entry, syms, arrays, cc):
+    """Launches the entry's launches in order; returns the output as float64."""
+    import numpy as np
+    params = workload.get("params") or {}
+    dtypes = {t["name"]: t["dtype"] for t in workload["tensors"]}
+    out_name = next(t["name"] for t in workload["tensors"] if t["role"] == "output")
+    device = kgexpr.device_symbols(cc)
+    esyms = kgexpr.entry_symbols(entry, syms, device)
+    buffers = {n: HostTensor(a, dtypes[n]) for n, a in arrays.items()}
+    for launch in entry["launches"]:
+        fn = getattr(module, launch["entry"])
+        kwargs = {k: v for k, v in kgexpr.eval_constexprs(launch, esyms).items()}
+        for (name, ty), arg in zip(launch["signature"].items(), launch["args"]):
+            kind, v = kgexpr.eval_arg(arg, esyms, set(buffers), set(params))
+            if kind == "tensor":
+                kwargs[name] = buffers[v]
+            elif kind == "param":
+                kwargs[name] = float(np.float32(params[v]))
+            elif kind == "f32":
+                kwargs[name] = float(np.float32(v))
+            else:
+                kwargs[name] = int(v)
+        grid = tuple(kgexpr.evaluate(g, esyms) for g in launch["grid"])
+        fn[grid](**kwargs)
+    for n, b in buffers.items():
+        if not b.guards_intact():
+            raise RuntimeError(f"wrote outside tensor '{n}'")
+    return value(buffers[out_name].array, dtypes[out_name])
+
+
+def compare(got, want, tol):
+    import numpy as np
+    finite = np.isfinite(want)
+    if not np.array_equal(np.isnan(got), np.isnan(want)) or \
+            not np.array_equal(np.isinf(got), np.isinf(want)):
+        return False, "NaN/Inf where the reference has none (or the reverse)"
+    err = np.abs(got[finite] - want[finite])
+    bound = tol["atol"] + tol["rtol"] * np.abs(want[finite])
+    bad = int((err > bound).sum())
+    worst = float((err / bound).max()) if err.size else 0.0
+    return bad == 0, f"{bad} of {err.size} outside tolerance, worst {worst:.2f}x the bound"
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: interpret_examples.py UPSTREAM_DIR", file=sys.stderr)
+        return 2
+    import importlib.util
+    for mod in ("numpy", "triton"):
+        if importlib.util.find_spec(mod) is None:
+            print(f"SKIP: {mod} is not installed for {sys.executable}")
+            return 77
+    import numpy as np
+    import tempfile
+    patch_interpreter()
+    upstream = argv[1]
+    root = kgexpr.repo_root()
+    failed, missing, runs = 0, [], 0
+    work = tempfile.mkdtemp(prefix="kg-triton-interp-")
+    workloads = {}
+    for manifest, wname, name, entry in kgtriton.triton_entries(root):
+        rel = os.path.relpath(manifest, root)
+        if wname not in REFERENCES:
+            print(f"FAIL {rel}: {name}: no numpy reference for workload {wname} in this test")
+            failed += 1
+            continue
+        if wname not in workloads:
+            workloads[wname] = kgexpr.load_json(os.path.join(root, "baselines", wname,
+                                                             "workload.json"))
+        workload = workloads[wname]
+        src = kgtriton.source_path(manifest, entry, upstream)
+        if not os.path.isfile(src):
+            missing.append(f"{rel}: {name}: {src}")
+            continue
+        with open(src, encoding="utf-8") as f:
+            module = kgtriton.load_module(f.read(), work, src)
+        tol = next(iter(workload["tolerance"].values()))
+        shapes = list(workload["shapes"]["smoke"]) + EXTRA_SHAPES.get(wname, [])
+        cases = [("", None)] + [(s["name"], s["inputs"]) for s in workload.get("stress", [])]
+        for si, shape in enumerate(shapes):
+            for case, stress in cases:
+                rng = np.random.default_rng(1000 * si + len(case))
+                syms, arrays, values = make_inputs(workload, shape, stress, rng)
+                want = REFERENCES[wname](values, syms, workload.get("params") or {})
+                for cc in (80, 90) if not case else (90,):
+                    shown = shape.get("name") or " ".join(f"{k}={v}" for k, v in shape.items())
+                    label = (f"{rel}: {name} {shown}"
+                             f"{' stress ' + case if case else ''} sm_{cc}")
+                    try:
+                        got = run_entry(module, workload, entry, syms, arrays, cc)
+                        ok, how = compare(got, want, tol)
+                    except Exception as e:  # a kernel that does not run is the finding
+                        ok, how = False, f"{type(e).__name__}: {str(e).splitlines()[-1:]}"
+                    runs += 1
+                    if not ok:
+                        failed += 1
+                    print(f"{'  ok' if ok else 'FAIL'} {label}: {how}")
+    print(f"{runs - failed} of {runs} interpreted runs match the reference")
+    if failed:
+        return 1
+    if missing:
+        print("SKIP: upstream files missing, not run:", "; ".join(missing))
+        return 77
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

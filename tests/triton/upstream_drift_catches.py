@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Shows that tests/triton/upstream_drift.py catches a change upstream: it
+copies UPSTREAM_DIR, edits one thing in one release's file per case (a
+block-size table entry, the num_warps rule, a kernel parameter, the grid),
+and runs the drift check on the copy, which must fail and name what
+changed; on the unedited copy it must pass.
+
+usage: upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON
+Exit 0: every edit caught; 1: one was not; 77: an upstream file is missing.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# (name, release, text to find (its first occurrence after the function
+# named, if any), replacement, words the failure must contain)
+TABLE, KERNEL, LAUNCHER = ("_get_block_sizes_for_extend_attention", "_fwd_kernel",
+                           "extend_attention_fwd")
+CASES = [
+    ("hopper table entry", "0.5.12", TABLE,
+     "            if Lq <= 256:\n                BLOCK_M, BLOCK_N = (128, 64)",
+     "            if Lq <= 256:\n                BLOCK_M, BLOCK_N = (64, 64)",
+     ["sglang 0.5.12", "capability (9, 0)", "D=128", "BLOCK_M is 64 upstream, 128 in the tier"]),
+    ("sm_86 table entry", "0.5.23", TABLE,
+     "                if Lq <= 128:\n                    BLOCK_M, BLOCK_N = (64, 128)",
+     "                if Lq <= 128:\n                    BLOCK_M, BLOCK_N = (64, 64)",
+     ["sglang 0.5.23", "capability (8, 6)", "D=64", "BLOCK_N is 64 upstream, 128 in the tier"]),
+    ("num_warps rule", "0.5.23", TABLE, "num_warps = 4 if Lq <= 64 else 8",
+     "num_warps = 4 if Lq <= 128 else 8",
+     ["sglang 0.5.23", "D=80", "num_warps is 4 upstream, 8 in the tier"]),
+    ("new kernel parameter", "0.5.12", KERNEL, "    kv_group_num,\n    stride_qbs,",
+     "    kv_group_num,\n    q_scale,\n    stride_qbs,",
+     ["sglang 0.5.12", "'q_scale'", "neither in the tier's signature nor its constexprs"]),
+    ("parameter made constexpr", "0.5.23", KERNEL, "    compact_batch_size,\n",
+     "    compact_batch_size: tl.constexpr,\n",
+     ["sglang 0.5.23", "'compact_batch_size' is a tl.constexpr but in the tier's signature"]),
+    ("num_stages", "0.5.12", LAUNCHER, "    num_stages = 1\n", "    num_stages = 2\n",
+     ["sglang 0.5.12", "num_stages is 2 upstream, 1 in the tier"]),
+    ("grid", "0.5.23", LAUNCHER, "grid = (batch_size, head_num, triton.cdiv(max_len_extend, BLOCK_M))",
+     "grid = (batch_size * head_num, triton.cdiv(max_len_extend, BLOCK_M))",
+     ["sglang 0.5.23", "no longer launches"]),
+]
+
+
+def run(upstream, tiers, workload):
+    p = subprocess.run([sys.executable, os.path.join(HERE, "upstream_drift.py"), upstream, tiers,
+                        workload], capture_output=True, text=True)
+    return p.returncode, p.stdout + p.stderr
+
+
+def main(argv):
+    if len(argv) != 4:
+        print("usage: upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON",
+              file=sys.stderr)
+        return 2
+    upstream, tiers, workload = argv[1:]
+    with open(tiers, encoding="utf-8") as f:
+        specs = {t["upstream"]["version"]: t["upstream"] for t in json.load(f)["tiers"].values()
+                 if "upstream" in t}
+    for spec in specs.values():
+        path = os.path.join(upstream, f"{spec['package']}-{spec['version']}", spec["path"])
+        if not os.path.isfile(path):
+            print("SKIP: upstream file missing:", path)
+            return 77
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="kg-drift-") as tmp:
+        rc, out = run(upstream, tiers, workload)
+        if rc != 0:
+            print(f"FAIL: the unedited upstream files do not pass (exit {rc}):\n{out}")
+            return 1
+        for name, release, after, old, new, words in CASES:
+            copy = os.path.join(tmp, name.replace(" ", "-"))
+            shutil.copytree(upstream, copy)
+            spec = specs[release]
+            path = os.path.join(copy, f"{spec['package']}-{release}", spec["path"])
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            start = text.find(f"\ndef {after}(")
+            at = text.find(old, start) if start >= 0 else -1
+            if at < 0:
+                print(f"FAIL {name}: the text to edit is not in {after} of sglang {release}: "
+                      f"update this test")
+                failed += 1
+                continue
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text[:at] + new + text[at + len(old):])
+            rc, out = run(copy, tiers, workload)
+            hit = [line for line in out.splitlines() if line.startswith("FAIL")
+                   and all(w in line for w in words)]
+            if rc == 1 and hit:
+                print(f"caught {name} (sglang {release}): {hit[0]}")
+            else:
+                print(f"FAIL {name} (sglang {release}) not caught as expected (exit {rc}; "
+                      f"wanted a FAIL line with {words}):\n{out}")
+                failed += 1
+    print(f"{len(CASES) - failed} of {len(CASES)} edits caught")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
