@@ -52,7 +52,9 @@ test: build
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz
 
-# The ASan build shares BUILD_DIR's venv and upstream files.
+# The ASan build shares BUILD_DIR's venv and upstream files. The Python
+# tests (label python: the Triton helper, drift, compiles) run once, in
+# BUILD_DIR: ASan instruments C, and they would only compile again.
 asan: deps python-env
 	@cmake -S . -B build-asan -DKG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
 		-DKG_PYTHON=$(abspath $(BUILD_DIR))/python/bin/python3 \
@@ -61,7 +63,7 @@ asan: deps python-env
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --output-on-failure -j $(JOBS)
+		ctest --output-on-failure -j $(JOBS) -LE python
 
 # The parsers of workload.json and kernels.json and the expression evaluator
 # under libFuzzer + ASan + UBSan (docs/fuzzing.md). No backend is needed.
