@@ -24,16 +24,18 @@ set(KG_FUZZ_SANITIZERS -fsanitize=address,undefined -fno-sanitize-recover=undefi
 # defined it registers no backend.
 add_library(kg_fuzz_core STATIC
   runner/common/error.c runner/common/rng.c runner/common/json_file.c runner/common/sha256.c
-  runner/common/str.c runner/common/dir_list.c
+  runner/common/str.c runner/common/dir_list.c runner/common/python_env.c
   runner/formats/dtype.c runner/formats/expr.c runner/formats/workload.c
-  runner/formats/kernelset.c runner/formats/reference.c runner/formats/source_text.c
+  runner/formats/kernelset.c runner/formats/triton_manifest.c runner/formats/reference.c
+  runner/formats/source_text.c
   hardware/registry.c
   ${KG_REFERENCE_FILES} ${CMAKE_BINARY_DIR}/generated/reference_registry.c)
 target_include_directories(kg_fuzz_core PUBLIC runner/common runner/formats hardware
                            hardware/core ${CJSON_INCLUDE_DIR})
 target_link_libraries(kg_fuzz_core PUBLIC ${CJSON_LIBRARY} m)
 target_compile_definitions(kg_fuzz_core PUBLIC KG_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-                           KG_BACKENDS_BUILT="")
+                           KG_BACKENDS_BUILT="" KG_PYTHON_DEFAULT="${KG_PYTHON}"
+                           KG_UPSTREAM_DIR_DEFAULT="${KG_UPSTREAM_DIR}")
 target_compile_options(kg_fuzz_core PUBLIC ${KG_FUZZ_SANITIZERS})
 target_compile_options(kg_fuzz_core PRIVATE -fsanitize=fuzzer-no-link)
 

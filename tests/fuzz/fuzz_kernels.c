@@ -15,7 +15,8 @@
  * A loaded entry must also survive what a run does before building: its
  * defines and every launch expression evaluated for every shape of the
  * workload, with the device symbols of an sm_90 GPU, with and without the
- * sweep's first configuration.
+ * sweep's first configuration; a Triton launch's constexprs, warps and
+ * stages too.
  */
 #include "fuzz_common.h"
 
@@ -40,7 +41,8 @@ static char submission[PATH_MAX];
 static char manifest[PATH_MAX + 32];
 
 static const char *const source_names[] = {"k.cl",         "naive.kc",   "tuned.kc",
-                                           "reference.kc", "softmax.cl", "softmax_off_by_one.kc"};
+                                           "reference.kc", "softmax.cl", "softmax_off_by_one.kc",
+                                           "softmax.py",   "rmsnorm.py", "extend_attention.py"};
 
 static void make_sources(const char *dir)
 {
@@ -128,8 +130,16 @@ static void check_entry(const kg_workload *w, const kg_kernel_entry *e)
     check(e->launch_count >= 1, "launch count");
     for (size_t i = 0; i < e->launch_count; i++) {
         const kg_launch_spec *l = &e->launches[i];
-        check(l->grid_dims >= 1 && l->grid_dims <= 3 && l->block_dims >= 1 && l->block_dims <= 3,
+        /* A Triton launch has no block: num_warps x warp size threads. */
+        int triton = e->language == KG_LANG_TRITON;
+        check(triton == (l->triton != NULL), "triton fields");
+        check(l->grid_dims >= 1 && l->grid_dims <= 3 &&
+                  (triton ? l->block_dims == 0 : l->block_dims >= 1 && l->block_dims <= 3),
               "launch dimensions");
+        if (triton)
+            check(l->triton->param_count == l->arg_count && l->triton->num_warps &&
+                      l->triton->num_stages,
+                  "triton signature");
         for (size_t a = 0; a < l->arg_count; a++) {
             const kg_arg_spec *arg = &l->args[a];
             switch (arg->source) {
@@ -186,6 +196,12 @@ static void eval_for_shape(const kg_workload *w, const kg_kernel_entry *e,
         eval_exprs(w, &l->local_mem, 1, &shape);
         for (size_t a = 0; a < l->arg_count; a++)
             eval_exprs(w, &l->args[a].expr, 1, &shape);
+        if (!l->triton)
+            continue;
+        for (size_t c = 0; c < l->triton->constexpr_count; c++)
+            eval_exprs(w, &l->triton->constexprs[c].value, 1, &shape);
+        eval_exprs(w, &l->triton->num_warps, 1, &shape);
+        eval_exprs(w, &l->triton->num_stages, 1, &shape);
     }
 }
 
