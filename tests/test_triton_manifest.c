@@ -44,7 +44,8 @@ static int load(const kg_workload *w, kg_kernel_entry **e, kg_error *err)
 static void test_good(const kg_workload *w)
 {
     write_set(GOOD_ARGS,
-              GOOD_SIG ", \"constexprs\": {\"BLOCK\": \"pow2ceil(cols)\", \"mask\": null}" COUNTS,
+              GOOD_SIG ", \"constexprs\": {\"BLOCK\": \"pow2ceil(cols)\", \"mask\": null}" COUNTS
+                       ", \"hip_options\": {\"waves_per_eu\": 1, \"kpack\": 2}",
               "");
     kg_kernel_entry *e = NULL;
     kg_error err;
@@ -64,6 +65,9 @@ static void test_good(const kg_workload *w)
     KG_CHECK(l->triton->constexprs[1].value == NULL); /* null: None */
     KG_CHECK_INT(l->args[3].source, KG_ARGSRC_F32);
     KG_CHECK_INT(l->args[3].rsqrt, 1);
+    KG_CHECK_INT(l->triton->hip_option_count, 2);
+    KG_CHECK(strcmp(l->triton->hip_option_names[1], "kpack") == 0);
+    KG_CHECK_INT(l->triton->hip_option_values[1], 2);
     /* The expressions evaluate for a shape. */
     kg_shape shape = w->shapes[KG_SIZE_SMALL][0];
     kg_symtab_set(&shape.symbols, "cuda_cc", 90);
@@ -106,6 +110,10 @@ static void test_refusals(const kg_workload *w)
          "", "unknown Triton type '*float'"},
         {GOOD_ARGS, GOOD_SIG ", \"block\": [128]" COUNTS, "", "unknown field 'block'"},
         {GOOD_ARGS, GOOD_SIG ", \"num_stages\": \"1\"", "", "missing \"num_warps\""},
+        {GOOD_ARGS, GOOD_SIG COUNTS ", \"hip_options\": {\"waves\": 1}", "",
+         "unknown option (expected waves_per_eu, matrix_instr_nonkdim or kpack)"},
+        {GOOD_ARGS, GOOD_SIG COUNTS ", \"hip_options\": {\"kpack\": 1.5}", "",
+         "expected an integer from 0 to 1024"},
         {GOOD_ARGS, GOOD_SIG ", \"constexprs\": {\"n_cols\": 4}" COUNTS, "",
          "n_cols is in the signature too"},
         {GOOD_ARGS, GOOD_SIG ", \"constexprs\": {\"BLOCK\": \"nope * 2\"}" COUNTS, "", "nope"},

@@ -49,9 +49,12 @@ ENV_NAMES_CLEARED = ("USE_IR_LOC", "DISABLE_PTXAS_OPT", "PTXAS_OPTIONS", "DISABL
 REQUEST_KEYS = {
     "source": str, "source_name": str, "entry": str, "signature": dict,
     "constexprs": dict, "values": dict, "num_warps": int, "num_stages": int,
-    "target": dict, "cache_dir": str,
+    "target": dict, "cache_dir": str, "options": dict,
 }
-REQUEST_OPTIONAL = {"source_name", "values"}
+REQUEST_OPTIONAL = {"source_name", "values", "options"}
+# Backend compile options a request may pass, as a launcher passes them to
+# kernel[grid](...): SGLang's AMD launch adds these three.
+TARGET_OPTIONS = {"cuda": set(), "hip": {"waves_per_eu", "matrix_instr_nonkdim", "kpack"}}
 
 SCALAR_TYPES = {"i1", "i8", "i16", "i32", "i64", "u1", "u8", "u16", "u32", "u64",
                 "fp16", "bf16", "fp32", "fp64"}
@@ -100,7 +103,9 @@ def parse_request(text):
             raise bad_request(f"\"{key}\" must be a JSON {kind_name(kind)}")
     req.setdefault("source_name", "<source>")
     req.setdefault("values", {})
+    req.setdefault("options", {})
     check_target(req["target"])
+    check_options(req["options"], req["target"]["backend"])
     check_types(req["signature"])
     check_constexprs(req["constexprs"])
     check_values(req["values"], req["signature"])
@@ -127,6 +132,16 @@ def check_target(target):
         raise bad_request(f"target backend \"{backend}\" is not cuda or hip")
     if warp not in (32, 64) or isinstance(warp, bool):
         raise bad_request("target warp_size must be 32 or 64")
+
+
+def check_options(options, backend):
+    allowed = TARGET_OPTIONS.get(backend, set())
+    for name, value in options.items():
+        if name not in allowed:
+            raise bad_request(f"option \"{name}\" is not one a {backend} target takes "
+                              f"(allowed: {', '.join(sorted(allowed)) or 'none'})")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1024:
+            raise bad_request(f"option \"{name}\" must be an integer from 0 to 1024")
 
 
 def check_types(signature):
@@ -500,7 +515,7 @@ def specialise(fn, backend, req):
             for p in fn.params if p.name in req["signature"]}
     args.update(req["constexprs"])
     # The options JITFunction.run() adds before binding.
-    kwargs = dict(args, num_warps=req["num_warps"], num_stages=req["num_stages"],
+    kwargs = dict(args, **req["options"], num_warps=req["num_warps"], num_stages=req["num_stages"],
                   debug=fn.debug or knobs.runtime.debug,
                   instrumentation_mode=knobs.compilation.instrumentation_mode,
                   fpsan_homomorphic_casts=knobs.compilation.fpsan_homomorphic_casts)

@@ -330,8 +330,9 @@ static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_jso
     if (!e->launches)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     static const char *const keys[] = {"entry", "grid", "block", "local_mem", "args", NULL};
-    static const char *const triton_keys[] = {"entry",      "grid",      "args",       "signature",
-                                              "constexprs", "num_warps", "num_stages", NULL};
+    static const char *const triton_keys[] = {"entry",      "grid",        "args",
+                                              "signature",  "constexprs",  "num_warps",
+                                              "num_stages", "hip_options", NULL};
     int triton = e->language == KG_LANG_TRITON;
     const cJSON *l;
     cJSON_ArrayForEach(l, arr)

@@ -35,6 +35,8 @@ typedef struct kg_triton_param {
     char *type; /* "*bf16", "i32", "fp32", ... */
 } kg_triton_param;
 
+#define KG_TRITON_MAX_HIP_OPTIONS 3
+
 typedef struct kg_triton_constexpr {
     char *name;
     kg_expr *value; /* NULL: passed as None */
@@ -46,6 +48,12 @@ typedef struct kg_triton_launch {
     kg_triton_constexpr *constexprs;
     size_t constexpr_count;
     kg_expr *num_warps, *num_stages;
+    /* "hip_options": Triton's AMD compile options the launch passes on a
+     * HIP target (waves_per_eu, matrix_instr_nonkdim, kpack), as SGLang's
+     * launcher does; ignored on CUDA. */
+    char *hip_option_names[KG_TRITON_MAX_HIP_OPTIONS];
+    int64_t hip_option_values[KG_TRITON_MAX_HIP_OPTIONS];
+    size_t hip_option_count;
 } kg_triton_launch;
 
 typedef struct kg_launch_spec {

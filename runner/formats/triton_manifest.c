@@ -23,6 +23,8 @@ void kg_triton_launch_free(kg_triton_launch *t)
     free(t->constexprs);
     kg_expr_free(t->num_warps);
     kg_expr_free(t->num_stages);
+    for (size_t i = 0; i < t->hip_option_count; i++)
+        free(t->hip_option_names[i]);
     free(t);
 }
 
@@ -184,6 +186,40 @@ static int parse_constexprs(const kg_workload *w, const kg_kernel_entry *e, cons
     return KG_OK;
 }
 
+/* "hip_options": {"waves_per_eu": 1, ...}: Triton's AMD options, each an
+ * integer, each at most once. */
+static int parse_hip_options(const kg_json_where *lw, const cJSON *l, kg_triton_launch *t,
+                             kg_error *err)
+{
+    static const char *const allowed[] = {"waves_per_eu", "matrix_instr_nonkdim", "kpack"};
+    const cJSON *obj = NULL;
+    int rc = kg_json_object(lw, l, "hip_options", 0, &obj, err);
+    if (rc || !obj)
+        return rc;
+    kg_json_where hw = kg_json_at_key(lw, "hip_options");
+    const cJSON *o;
+    cJSON_ArrayForEach(o, obj)
+    {
+        kg_json_where ow = kg_json_at_key(&hw, o->string);
+        size_t k = 0;
+        while (k < KG_TRITON_MAX_HIP_OPTIONS && strcmp(o->string, allowed[k]) != 0)
+            k++;
+        if (k == KG_TRITON_MAX_HIP_OPTIONS)
+            return kg_json_fail(&ow, err,
+                                "unknown option (expected waves_per_eu, matrix_instr_nonkdim "
+                                "or kpack)");
+        if (!cJSON_IsNumber(o) || o->valuedouble < 0 || o->valuedouble > 1024 ||
+            o->valuedouble != (double)(int64_t)o->valuedouble)
+            return kg_json_fail(&ow, err, "expected an integer from 0 to 1024");
+        for (size_t i = 0; i < t->hip_option_count; i++)
+            if (strcmp(t->hip_option_names[i], o->string) == 0)
+                return kg_json_fail(&ow, err, "given twice");
+        t->hip_option_names[t->hip_option_count] = strdup(o->string);
+        t->hip_option_values[t->hip_option_count++] = (int64_t)o->valuedouble;
+    }
+    return KG_OK;
+}
+
 int kg_triton_launch_parse(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *lw,
                            const cJSON *l, kg_launch_spec *spec, kg_error *err)
 {
@@ -195,7 +231,7 @@ int kg_triton_launch_parse(const kg_workload *w, const kg_kernel_entry *e, const
     kg_expr **outs[] = {&t->num_warps, &t->num_stages};
     int rc;
     if ((rc = parse_signature(w, e, lw, l, spec, err)) ||
-        (rc = parse_constexprs(w, e, lw, l, t, err)))
+        (rc = parse_constexprs(w, e, lw, l, t, err)) || (rc = parse_hip_options(lw, l, t, err)))
         return rc;
     for (int i = 0; i < 2; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(l, counts[i]);

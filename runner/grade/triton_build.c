@@ -203,6 +203,12 @@ static char *request_text(const kg_triton_request *req)
         else
             cJSON_AddNullToObject(ce, t->constexprs[i].name);
     }
+    if (strcmp(req->info->backend, "hip") == 0 && t->hip_option_count) {
+        cJSON *options = cJSON_AddObjectToObject(r, "options");
+        for (size_t i = 0; i < t->hip_option_count; i++)
+            cJSON_AddNumberToObject(options, t->hip_option_names[i],
+                                    (double)t->hip_option_values[i]);
+    }
     cJSON_AddNumberToObject(r, "num_warps", (double)req->num_warps);
     cJSON_AddNumberToObject(r, "num_stages", (double)req->num_stages);
     cJSON_AddItemToObject(r, "target", target_json(req->info));

@@ -65,6 +65,11 @@ def check_specialisation(fail, replies):
         div = kgtest.divisibility(r)
         fail.check(div == {"x": True, "y": True, "n": False},
                    f"copy_dns (do_not_specialize n) divisibility {div}")
+    plain, tuned = (replies.get("small copy_kernel gfx942"),
+                    replies.get("small copy_kernel gfx942 sglang options"))
+    if plain and tuned:
+        fail.check(plain["cache_key"] != tuned["cache_key"],
+                   "the AMD options do not change the cache key")
     for arch in ("gfx942", "gfx90a"):
         r = replies.get(f"small copy_kernel {arch}")
         if r:

@@ -152,6 +152,10 @@ def small_requests(cache):
         out.append((f"small copy_kernel {arch}", small_request(cache, target)))
     out.append(("small copy_dns sm_90", small_request(cache, CUDA[90], "copy_dns")))
     out.append(("small copy_kernel sm_90 n=4095", small_request(cache, CUDA[90], n=4095)))
+    # SGLang's AMD launch options, which a HIP target takes.
+    amd = small_request(cache, HIP["gfx942"])
+    amd["options"] = {"waves_per_eu": 1, "matrix_instr_nonkdim": 16, "kpack": 2}
+    out.append(("small copy_kernel gfx942 sglang options", amd))
     return out
 
 
