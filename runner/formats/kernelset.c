@@ -61,8 +61,9 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
 
 /* Expressions of an entry may use the workload's symbols and the entry's
  * defines parsed so far (so a define may use earlier ones, and launches all). */
-static int parse_entry_expr(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *at,
-                            const cJSON *item, kg_expr **out, kg_error *err)
+int kg_kernel_entry_parse_expr(const kg_workload *w, const kg_kernel_entry *e,
+                               const kg_json_where *at, const cJSON *item, kg_expr **out,
+                               kg_error *err)
 {
     static const char *const device_names[] = KG_DEVICE_SYMBOL_NAMES;
     const char *names[KG_MAX_DEFINES + KG_DEVICE_SYMBOL_COUNT];
@@ -100,7 +101,7 @@ static int parse_expr_list(const kg_workload *w, const kg_kernel_entry *e, const
     cJSON_ArrayForEach(item, arr)
     {
         kg_json_where iw = kg_json_at_index(at, (size_t)i);
-        int rc = parse_entry_expr(w, e, &iw, item, &out[i], err);
+        int rc = kg_kernel_entry_parse_expr(w, e, &iw, item, &out[i], err);
         if (rc)
             return rc;
         *count = ++i;
@@ -132,7 +133,7 @@ static int parse_arg(const kg_workload *w, const kg_kernel_entry *e, const kg_js
 {
     if (cJSON_IsNumber(item)) {
         arg->source = KG_ARGSRC_I32;
-        return parse_entry_expr(w, e, at, item, &arg->expr, err);
+        return kg_kernel_entry_parse_expr(w, e, at, item, &arg->expr, err);
     }
     if (!cJSON_IsString(item))
         return kg_json_fail(at, err,
@@ -187,10 +188,10 @@ static int parse_arg(const kg_workload *w, const kg_kernel_entry *e, const kg_js
             inner[len - 7] = '\0';
             arg->rsqrt = 1;
             tmp.valuestring = inner;
-            return parse_entry_expr(w, e, at, &tmp, &arg->expr, err);
+            return kg_kernel_entry_parse_expr(w, e, at, &tmp, &arg->expr, err);
         }
     }
-    return parse_entry_expr(w, e, at, &tmp, &arg->expr, err);
+    return kg_kernel_entry_parse_expr(w, e, at, &tmp, &arg->expr, err);
 }
 
 static int parse_scratch(const kg_workload *w, kg_kernel_entry *e, const kg_json_where *ew,
@@ -230,7 +231,7 @@ static int parse_scratch(const kg_workload *w, kg_kernel_entry *e, const kg_json
         const cJSON *count = cJSON_GetObjectItemCaseSensitive(s, "count");
         if (!count)
             return kg_json_fail(&cw, err, "missing required field");
-        if ((rc = parse_entry_expr(w, e, &cw, count, &spec->count, err)))
+        if ((rc = kg_kernel_entry_parse_expr(w, e, &cw, count, &spec->count, err)))
             return rc;
     }
     return KG_OK;
@@ -266,7 +267,8 @@ static int parse_defines(const kg_workload *w, kg_kernel_entry *e, const kg_json
                 return kg_json_fail(&dw, err, "define '%s' has the name of a device symbol",
                                     d->string);
         /* Parsed before the name is added, so a define sees only earlier ones. */
-        if ((rc = parse_entry_expr(w, e, &dw, d, &e->define_values[e->define_count], err)))
+        if ((rc =
+                 kg_kernel_entry_parse_expr(w, e, &dw, d, &e->define_values[e->define_count], err)))
             return rc;
         e->define_names[e->define_count] = strdup(d->string);
         e->define_count++;
@@ -357,7 +359,7 @@ static int parse_launches(const kg_workload *w, kg_kernel_entry *e, const kg_jso
             return rc;
         const cJSON *local = cJSON_GetObjectItemCaseSensitive(l, "local_mem");
         kg_json_where mw = kg_json_at_key(&lw, "local_mem");
-        if (local && (rc = parse_entry_expr(w, e, &mw, local, &spec->local_mem, err)))
+        if (local && (rc = kg_kernel_entry_parse_expr(w, e, &mw, local, &spec->local_mem, err)))
             return rc;
         size_t na = (size_t)cJSON_GetArraySize(args);
         spec->args = calloc(na ? na : 1, sizeof *spec->args);

@@ -142,6 +142,13 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
  * built by every backend, each with its own compiler. */
 int kg_compiler_option_check(kg_language lang, const char *option, kg_error *err);
 
+/* An expression of entry `e` at `at`: it may use the workload's symbols,
+ * the device symbols and the entry's defines parsed so far (so a define
+ * may use earlier ones, and launches all of them). */
+int kg_kernel_entry_parse_expr(const kg_workload *w, const kg_kernel_entry *e,
+                               const kg_json_where *at, const cJSON *item, kg_expr **out,
+                               kg_error *err);
+
 /* Language "triton" (triton_manifest.c): parses the Triton fields of
  * launch `l` (signature, constexprs, num_warps, num_stages) into
  * spec->triton and checks them against the launch's args, which are

@@ -143,20 +143,6 @@ static int parse_signature(const kg_workload *w, const kg_kernel_entry *e, const
     return KG_OK;
 }
 
-/* An expression of the entry (shape symbols, defines, device symbols). */
-static int entry_expr(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *at,
-                      const cJSON *item, kg_expr **out, kg_error *err)
-{
-    static const char *const device_names[] = KG_DEVICE_SYMBOL_NAMES;
-    const char *names[KG_MAX_DEFINES + KG_DEVICE_SYMBOL_COUNT];
-    size_t n = 0;
-    for (size_t i = 0; i < KG_DEVICE_SYMBOL_COUNT; i++)
-        names[n++] = device_names[i];
-    for (size_t i = 0; i < e->define_count && i < KG_MAX_DEFINES; i++)
-        names[n++] = e->define_names[i];
-    return kg_workload_parse_expr_with(w, names, n, at, item, out, err);
-}
-
 static int parse_constexprs(const kg_workload *w, const kg_kernel_entry *e, const kg_json_where *lw,
                             const cJSON *l, kg_triton_launch *t, kg_error *err)
 {
@@ -180,7 +166,7 @@ static int parse_constexprs(const kg_workload *w, const kg_kernel_entry *e, cons
                 return kg_json_fail(&iw, err, "%s is in the signature too", c->string);
         kg_triton_constexpr *k = &t->constexprs[t->constexpr_count++];
         k->name = strdup(c->string);
-        if (!cJSON_IsNull(c) && (rc = entry_expr(w, e, &iw, c, &k->value, err)))
+        if (!cJSON_IsNull(c) && (rc = kg_kernel_entry_parse_expr(w, e, &iw, c, &k->value, err)))
             return rc;
     }
     return KG_OK;
@@ -238,7 +224,7 @@ int kg_triton_launch_parse(const kg_workload *w, const kg_kernel_entry *e, const
         kg_json_where vw = kg_json_at_key(lw, counts[i]);
         if (!v)
             return kg_json_fail(lw, err, "missing \"%s\" (an expression)", counts[i]);
-        if ((rc = entry_expr(w, e, &vw, v, outs[i], err)))
+        if ((rc = kg_kernel_entry_parse_expr(w, e, &vw, v, outs[i], err)))
             return rc;
     }
     return KG_OK;
