@@ -32,16 +32,60 @@ static kg_claim_grade grade(const cJSON *records, const char *claim_text)
     return g;
 }
 
-/* A claim of `x` on the standard fields, with `extra` JSON members. */
-static kg_claim_grade claim(const cJSON *records, double x, const char *extra)
+/* A claim of `x` over `baseline` (the claim's words), on the standard
+ * fields, with `extra` JSON members. */
+static kg_claim_grade claim_over(const cJSON *records, const char *baseline, double x,
+                                 const char *extra)
 {
     char text[1024];
     snprintf(text, sizeof text,
              "{\"workload\": \"extend_attention\", \"speedup\": %g, \"statistic\": \"geometric "
-             "mean\", \"baseline\": \"reference Triton implementation\", \"kgrade_baseline\": "
+             "mean\", \"baseline\": \"%s\", \"kgrade_baseline\": "
              "\"reference\", \"kgrade_size_class\": \"full\"%s}",
-             x, extra);
+             x, baseline, extra);
     return grade(records, text);
+}
+
+/* The verdict rules themselves: a claim whose baseline is not Triton's. */
+static kg_claim_grade claim(const cJSON *records, double x, const char *extra)
+{
+    return claim_over(records, "the reference implementation", x, extra);
+}
+
+/* A claim over "the reference Triton implementation" is decided only
+ * against a Triton baseline: against kgrade's port (language portable, or
+ * not recorded) the same figures are inconclusive, and say why. */
+static void test_triton_baseline(void)
+{
+    const char *qwen = ", \"kgrade_candidate\": \"qwen\"";
+    static const char *const languages[] = {"portable", "triton"};
+    for (int i = 0; i < 2; i++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "[{\"type\": \"run\", \"device\": {\"name\": \"Test GPU\"},"
+                 "  \"settings\": {\"baseline\": \"reference\", \"candidate\": \"qwen\","
+                 "                \"size_class\": \"full\"}},"
+                 " {\"type\": \"shape\", \"workload\": \"extend_attention\","
+                 "  \"baseline\": {\"set\": \"reference\", \"language\": \"%s\", "
+                 "\"status\": \"ok\"}, \"candidate\": {\"status\": \"ok\"}},"
+                 " {\"type\": \"summary\", \"workloads\": [{\"workload\": \"extend_attention\","
+                 "   \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]",
+                 languages[i]);
+        cJSON *records = cJSON_Parse(text);
+        for (double x = 8; x <= 12; x += 4) {
+            kg_claim_grade g = claim_over(records, "the reference Triton implementation", x, qwen);
+            kg_verdict want = !i       ? KG_VERDICT_INCONCLUSIVE
+                              : x < 10 ? KG_VERDICT_REPRODUCED
+                                       : KG_VERDICT_REFUTED;
+            KG_CHECK_MSG(g.verdict == want, "%s baseline, claim %gx: %s (%s)", languages[i], x,
+                         kg_verdict_name(g.verdict), g.reason);
+            KG_CHECK_NEAR(g.geomean, 10, 0); /* the figures are shown either way */
+            if (!i)
+                KG_CHECK_CONTAINS(g.reason, "baseline is kgrade's port (reference, language "
+                                            "portable), not the Triton kernel the claim names");
+        }
+        cJSON_Delete(records);
+    }
 }
 
 int main(void)
@@ -156,5 +200,6 @@ int main(void)
         KG_CHECK_INT(claim(records, 12, qwen).verdict, KG_VERDICT_REFUTED); /* still refuted */
         cJSON_Delete(records);
     }
+    test_triton_baseline();
     return kg_test_finish("test_verify");
 }

@@ -69,8 +69,11 @@ const kg_command kg_command_verify = {
         "  inconclusive     otherwise\n"
         "  physically impossible on this device\n"
         "                   the claim exceeds the speed-of-light bound over the baseline\n"
-        "A claim that does not match the results is refused with the reason; one whose kernel\n"
-        "(kgrade_candidate) was not measured is graded only against the speed of light.",
+        "A claim over a Triton implementation (its baseline names Triton) is reproduced or\n"
+        "refuted only against a Triton baseline (triton-reference); against kgrade's port it is\n"
+        "inconclusive, with the figures. A claim that does not match the results is refused\n"
+        "with the reason; one whose kernel (kgrade_candidate) was not measured is graded only\n"
+        "against the speed of light.",
     .exit_status = "0 every claim got a verdict (whatever it is), 1 a claim could not be\n"
                    "graded, 2 bad usage or input",
     .options = NULL,

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 const char *kg_verdict_name(kg_verdict v)
 {
@@ -179,6 +180,44 @@ static void measured_geomean(const run_view *run, const char *workload, const ch
     cJSON_Delete(computed);
 }
 
+/* The language the run's baseline set was written in for the workload
+ * ("triton", "portable", ...; "unrecorded" for files without it), and
+ * whether every shape's baseline is a Triton set. */
+static int baseline_is_triton(const run_view *run, const char *workload, const char *baseline,
+                              char *language, size_t size)
+{
+    int shapes = 0, triton = 0;
+    snprintf(language, size, "unrecorded");
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, run->records)
+    {
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE);
+        if (!kg_record_is(rec, KG_RECORD_SHAPE) || !text(rec, KG_KEY_SHAPE_WORKLOAD) ||
+            strcmp(text(rec, KG_KEY_SHAPE_WORKLOAD), workload) != 0 || !text(b, KG_KEY_SET_NAME) ||
+            !same_set(text(b, KG_KEY_SET_NAME), baseline))
+            continue;
+        const char *lang = text(b, KG_KEY_SET_LANGUAGE);
+        if (lang)
+            snprintf(language, size, "%s", lang);
+        shapes++;
+        triton += lang && strcmp(lang, "triton") == 0;
+    }
+    return shapes > 0 && triton == shapes;
+}
+
+/* Does the claim's baseline name a Triton implementation ("over the
+ * reference Triton implementation")? */
+static int claim_names_triton(const cJSON *claim)
+{
+    const char *baseline = text(claim, "baseline");
+    if (!baseline)
+        return 0;
+    for (const char *s = baseline; *s; s++)
+        if (strncasecmp(s, "triton", 6) == 0)
+            return 1;
+    return 0;
+}
+
 static void refuse(kg_claim_grade *out, const char *fmt, const char *a, const char *b)
 {
     out->verdict = KG_VERDICT_REFUSED;
@@ -243,6 +282,9 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
         measured_geomean(&run, workload, baseline, out);
         count_failures(&run, workload, baseline, out);
     }
+    char language[32];
+    int port = claim_names_triton(claim) &&
+               !baseline_is_triton(&run, workload, baseline, language, sizeof language);
     cJSON_Delete(run.records);
 
     if (isfinite(out->bound) && out->claimed > out->bound) {
@@ -267,9 +309,23 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
     } else {
         out->verdict = KG_VERDICT_INCONCLUSIVE;
     }
+    /* A claim over "the reference Triton implementation" is about that
+     * kernel: measured against a port of it (a slower or faster rewrite),
+     * the figures are shown but decide nothing. */
+    if (port && out->verdict >= KG_VERDICT_REPRODUCED && out->verdict <= KG_VERDICT_INCONCLUSIVE)
+        out->verdict = KG_VERDICT_INCONCLUSIVE;
     if (out->verdict >= KG_VERDICT_REPRODUCED && out->verdict <= KG_VERDICT_INCONCLUSIVE) {
-        int n = snprintf(out->reason, sizeof out->reason, "measured %.3gx [%.3g, %.3g] on %s",
-                         out->geomean, out->lo, out->hi, out->device);
+        int n = 0;
+        if (port)
+            n = snprintf(out->reason, sizeof out->reason,
+                         "baseline is kgrade's port (%s, language %s), not the Triton kernel the "
+                         "claim names (the triton-reference tier); ",
+                         baseline, language);
+        if (n < 0 || (size_t)n >= sizeof out->reason)
+            n = 0;
+        n += snprintf(out->reason + n, sizeof out->reason - (size_t)n,
+                      "measured %.3gx [%.3g, %.3g] on %s", out->geomean, out->lo, out->hi,
+                      out->device);
         if (out->failed_shapes && n > 0 && (size_t)n < sizeof out->reason)
             snprintf(out->reason + n, sizeof out->reason - (size_t)n,
                      "; %zu of the claim's %zu shapes failed (the candidate's or the baseline's), "

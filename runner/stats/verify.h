@@ -14,6 +14,10 @@
  *   impossible      the claim exceeds the speed-of-light bound over the
  *                   baseline on the measured device (decided even without
  *                   the claimed kernel)
+ * A claim whose baseline names Triton ("the reference Triton
+ * implementation") is reproduced or refuted only when the measured
+ * baseline is a Triton set (language "triton" in every shape record);
+ * against a port it is inconclusive, the reason saying so.
  * A claim that does not match the results (workload, baseline, size class,
  * statistic) is refused with the reason; one whose kernel is not in the
  * results cannot be graded beyond the speed-of-light test.
