@@ -224,6 +224,62 @@ static void refuse(kg_claim_grade *out, const char *fmt, const char *a, const ch
     snprintf(out->reason, sizeof out->reason, fmt, a ? a : "", b ? b : "");
 }
 
+/* The verdict from the figures in *out, and its reason. `port_of`: the
+ * claim names Triton and the measured baseline (this set, of `language`)
+ * is not a Triton set; NULL otherwise. */
+static void decide(kg_claim_grade *out, const char *candidate, const char *port_of,
+                   const char *language)
+{
+    int port = port_of != NULL;
+    const char *baseline = port_of;
+    if (isfinite(out->bound) && out->claimed > out->bound) {
+        out->verdict = KG_VERDICT_IMPOSSIBLE;
+        snprintf(out->reason, sizeof out->reason,
+                 "the largest geomean speedup possible over the baseline on %s is %.3gx",
+                 out->device, out->bound);
+    } else if (!isfinite(out->geomean)) {
+        out->verdict = KG_VERDICT_UNGRADED;
+        snprintf(out->reason, sizeof out->reason,
+                 "the results hold no measurement of the claimed kernel (%s)%s",
+                 candidate ? candidate : "no kgrade_candidate in the claim",
+                 isfinite(out->bound) ? "; the claim is within the speed-of-light bound" : "");
+    } else if (out->lo >= out->claimed && out->failed_shapes) {
+        /* A candidate that failed a shape where it would have been slow
+         * (or crashed on purpose) must not be graded on the rest alone. */
+        out->verdict = KG_VERDICT_INCONCLUSIVE;
+    } else if (out->lo >= out->claimed) {
+        out->verdict = KG_VERDICT_REPRODUCED;
+    } else if (out->hi < out->claimed) {
+        out->verdict = KG_VERDICT_REFUTED;
+    } else {
+        out->verdict = KG_VERDICT_INCONCLUSIVE;
+    }
+    /* A claim over "the reference Triton implementation" is about that
+     * kernel: measured against a port of it (a slower or faster rewrite),
+     * the figures are shown but decide nothing. */
+    if (port && out->verdict >= KG_VERDICT_REPRODUCED && out->verdict <= KG_VERDICT_INCONCLUSIVE)
+        out->verdict = KG_VERDICT_INCONCLUSIVE;
+    if (out->verdict >= KG_VERDICT_REPRODUCED && out->verdict <= KG_VERDICT_INCONCLUSIVE) {
+        int n = 0;
+        if (port)
+            n = snprintf(out->reason, sizeof out->reason,
+                         "baseline is kgrade's port (%s, language %s), not the Triton kernel the "
+                         "claim names (the triton-reference tier); ",
+                         baseline, language);
+        if (n < 0 || (size_t)n >= sizeof out->reason)
+            n = 0;
+        n += snprintf(out->reason + n, sizeof out->reason - (size_t)n,
+                      "measured %.3gx [%.3g, %.3g] on %s", out->geomean, out->lo, out->hi,
+                      out->device);
+        if (out->failed_shapes && n > 0 && (size_t)n < sizeof out->reason)
+            snprintf(out->reason + n, sizeof out->reason - (size_t)n,
+                     "; %zu of the claim's %zu shapes failed (the candidate's or the baseline's), "
+                     "so the claim cannot be reproduced from these results (failures count as 1x "
+                     "in the geomean)",
+                     out->failed_shapes, out->shapes);
+    }
+}
+
 void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *out)
 {
     memset(out, 0, sizeof *out);
@@ -282,55 +338,10 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
         measured_geomean(&run, workload, baseline, out);
         count_failures(&run, workload, baseline, out);
     }
-    char language[32];
+    char language[32] = "";
     int port = claim_names_triton(claim) &&
                !baseline_is_triton(&run, workload, baseline, language, sizeof language);
     cJSON_Delete(run.records);
 
-    if (isfinite(out->bound) && out->claimed > out->bound) {
-        out->verdict = KG_VERDICT_IMPOSSIBLE;
-        snprintf(out->reason, sizeof out->reason,
-                 "the largest geomean speedup possible over the baseline on %s is %.3gx",
-                 out->device, out->bound);
-    } else if (!isfinite(out->geomean)) {
-        out->verdict = KG_VERDICT_UNGRADED;
-        snprintf(out->reason, sizeof out->reason,
-                 "the results hold no measurement of the claimed kernel (%s)%s",
-                 candidate ? candidate : "no kgrade_candidate in the claim",
-                 isfinite(out->bound) ? "; the claim is within the speed-of-light bound" : "");
-    } else if (out->lo >= out->claimed && out->failed_shapes) {
-        /* A candidate that failed a shape where it would have been slow
-         * (or crashed on purpose) must not be graded on the rest alone. */
-        out->verdict = KG_VERDICT_INCONCLUSIVE;
-    } else if (out->lo >= out->claimed) {
-        out->verdict = KG_VERDICT_REPRODUCED;
-    } else if (out->hi < out->claimed) {
-        out->verdict = KG_VERDICT_REFUTED;
-    } else {
-        out->verdict = KG_VERDICT_INCONCLUSIVE;
-    }
-    /* A claim over "the reference Triton implementation" is about that
-     * kernel: measured against a port of it (a slower or faster rewrite),
-     * the figures are shown but decide nothing. */
-    if (port && out->verdict >= KG_VERDICT_REPRODUCED && out->verdict <= KG_VERDICT_INCONCLUSIVE)
-        out->verdict = KG_VERDICT_INCONCLUSIVE;
-    if (out->verdict >= KG_VERDICT_REPRODUCED && out->verdict <= KG_VERDICT_INCONCLUSIVE) {
-        int n = 0;
-        if (port)
-            n = snprintf(out->reason, sizeof out->reason,
-                         "baseline is kgrade's port (%s, language %s), not the Triton kernel the "
-                         "claim names (the triton-reference tier); ",
-                         baseline, language);
-        if (n < 0 || (size_t)n >= sizeof out->reason)
-            n = 0;
-        n += snprintf(out->reason + n, sizeof out->reason - (size_t)n,
-                      "measured %.3gx [%.3g, %.3g] on %s", out->geomean, out->lo, out->hi,
-                      out->device);
-        if (out->failed_shapes && n > 0 && (size_t)n < sizeof out->reason)
-            snprintf(out->reason + n, sizeof out->reason - (size_t)n,
-                     "; %zu of the claim's %zu shapes failed (the candidate's or the baseline's), "
-                     "so the claim cannot be reproduced from these results (failures count as 1x "
-                     "in the geomean)",
-                     out->failed_shapes, out->shapes);
-    }
+    decide(out, candidate, port ? baseline : NULL, language);
 }
