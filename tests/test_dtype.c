@@ -33,5 +33,15 @@ int main(void)
     KG_CHECK_INT(kg_dtype_parse("bf16"), KG_DTYPE_BF16);
     KG_CHECK_INT(kg_dtype_parse("f64"), -1);
     KG_CHECK_INT(kg_dtype_size(KG_DTYPE_I64), 8);
+    uint8_t b[3];
+    kg_dtype_store(KG_DTYPE_U8, b, 0, 1);
+    kg_dtype_store(KG_DTYPE_U8, b, 1, 300); /* clamped, not wrapped */
+    kg_dtype_store(KG_DTYPE_U8, b, 2, -4);
+    KG_CHECK_INT(b[0], 1);
+    KG_CHECK_INT(b[1], 255);
+    KG_CHECK_INT(b[2], 0);
+    KG_CHECK_NEAR(kg_dtype_load(KG_DTYPE_U8, b, 1), 255, 0);
+    KG_CHECK_INT(kg_dtype_parse("u8"), KG_DTYPE_U8);
+    KG_CHECK_INT(kg_dtype_size(KG_DTYPE_U8), 1);
     return kg_test_finish("test_dtype");
 }

@@ -11,7 +11,7 @@ static const struct {
 } dtypes[KG_DTYPE_COUNT] = {
     [KG_DTYPE_F32] = {"f32", 4, 1},   [KG_DTYPE_F16] = {"f16", 2, 1},
     [KG_DTYPE_BF16] = {"bf16", 2, 1}, [KG_DTYPE_I32] = {"i32", 4, 0},
-    [KG_DTYPE_I64] = {"i64", 8, 0},
+    [KG_DTYPE_I64] = {"i64", 8, 0},  [KG_DTYPE_U8] = {"u8", 1, 0},
 };
 
 const char *kg_dtype_name(kg_dtype t)
@@ -115,6 +115,8 @@ double kg_dtype_load(kg_dtype t, const void *data, size_t i)
         return ((const int32_t *)data)[i];
     case KG_DTYPE_I64:
         return (double)((const int64_t *)data)[i];
+    case KG_DTYPE_U8:
+        return ((const uint8_t *)data)[i];
     default:
         return NAN;
     }
@@ -137,6 +139,9 @@ void kg_dtype_store(kg_dtype t, void *data, size_t i, double v)
         break;
     case KG_DTYPE_I64:
         ((int64_t *)data)[i] = (int64_t)v;
+        break;
+    case KG_DTYPE_U8:
+        ((uint8_t *)data)[i] = (uint8_t)(v > 255 ? 255 : v > 0 ? v : 0);
         break;
     default:
         break;

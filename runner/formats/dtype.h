@@ -11,10 +11,11 @@ typedef enum kg_dtype {
     KG_DTYPE_BF16 = 2,
     KG_DTYPE_I32 = 3,
     KG_DTYPE_I64 = 4,
+    KG_DTYPE_U8 = 5, /* bytes: masks (a torch.bool tensor is one byte per element) */
     KG_DTYPE_COUNT
 } kg_dtype;
 
-/* "f32", "f16", "bf16", "i32", "i64". */
+/* "f32", "f16", "bf16", "i32", "i64", "u8". */
 const char *kg_dtype_name(kg_dtype t);
 /* Reverse of kg_dtype_name; -1 for an unknown name. */
 int kg_dtype_parse(const char *name);
@@ -23,7 +24,8 @@ int kg_dtype_is_float(kg_dtype t);
 
 /* Element i of a buffer of type t, as a double. */
 double kg_dtype_load(kg_dtype t, const void *data, size_t i);
-/* Stores v (rounded to nearest even for f16/bf16, truncated for ints). */
+/* Stores v (rounded to nearest even for f16/bf16, truncated for ints, u8
+ * clamped to [0, 255]). */
 void kg_dtype_store(kg_dtype t, void *data, size_t i, double v);
 
 /* The bits of an IEEE binary32 value and back (memcpy, no aliasing tricks). */

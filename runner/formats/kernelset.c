@@ -85,6 +85,7 @@ int kg_device_symbols(const kg_device_info *info, kg_symtab *t)
     }
     if (kg_symtab_set(t, "cuda_cc", cc) != 0 ||
         kg_symtab_set(t, "is_gpu", info->type == KG_DEVICE_GPU) != 0 ||
+        kg_symtab_set(t, "is_hip", strcmp(info->backend, "hip") == 0) != 0 ||
         kg_symtab_set(t, "warp_size", info->subgroup_width) != 0)
         return -1;
     return 0;

@@ -39,7 +39,8 @@ typedef struct kg_triton_param {
 
 typedef struct kg_triton_constexpr {
     char *name;
-    kg_expr *value; /* NULL: passed as None */
+    kg_expr *value; /* NULL: passed as None, or a parameter (below) */
+    int param;      /* >= 0: the workload parameter of that index, passed as a float */
 } kg_triton_constexpr;
 
 typedef struct kg_triton_launch {
@@ -187,13 +188,14 @@ int kg_entry_eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_sha
 /* Symbols describing the device, usable in every expression of a kernel
  * manifest (block-size tables by architecture):
  *   cuda_cc  CUDA compute capability x 10 (90 for sm_90), 0 on other backends
+ *   is_hip   1 on the HIP backend (AMD GPUs), 0 elsewhere
  *   is_gpu   1 on a GPU, 0 on a CPU or other device
  *   warp_size  the device's warp, wavefront or preferred group multiple */
 #define KG_DEVICE_SYMBOL_NAMES                                                                     \
     {                                                                                              \
-        "cuda_cc", "is_gpu", "warp_size"                                                           \
+        "cuda_cc", "is_hip", "is_gpu", "warp_size"                                                 \
     }
-#define KG_DEVICE_SYMBOL_COUNT 3
+#define KG_DEVICE_SYMBOL_COUNT 4
 /* Adds the device symbols of `info` to `t`. Returns -1 when `t` is full. */
 int kg_device_symbols(const kg_device_info *info, kg_symtab *t);
 
