@@ -28,9 +28,7 @@ static cJSON *missing_record(const run_context *ctx, const kg_workload *w, size_
     cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_INDEX, (double)shape_no);
     cJSON_AddStringToObject(rec, KG_KEY_SHAPE_OUTPUT_DTYPE,
                             kg_dtype_name(w->tensors[w->output_index].dtype));
-    cJSON *sym = cJSON_AddObjectToObject(rec, KG_KEY_SHAPE_SYMBOLS);
-    for (size_t i = 0; i < shape->symbols.count; i++)
-        cJSON_AddNumberToObject(sym, shape->symbols.names[i], (double)shape->symbols.values[i]);
+    kg_record_shape_values(rec, w, shape);
     static const char *const roles[] = {KG_KEY_SHAPE_BASELINE, KG_KEY_SHAPE_CANDIDATE};
     const char *names[] = {ctx->baseline, ctx->opts->candidate};
     for (int i = 0; i < 2; i++) {

@@ -148,6 +148,7 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_SHAPE_OUTPUT_DTYPE        "output_dtype"         /* "f32", "bf16", ... */
 #define KG_KEY_SHAPE_TENSORS             "tensors"              /* [KG_KEY_TENSOR_*] */
 #define KG_KEY_SHAPE_SYMBOLS             "symbols"              /* {symbol: value} of the shape */
+#define KG_KEY_SHAPE_PARAMS              "params"               /* {parameter: value} in force for the shape */
 #define KG_KEY_SHAPE_FLOPS               "flops"                /* FLOPs of one run */
 #define KG_KEY_SHAPE_BYTES               "bytes"                /* minimum bytes moved by one run */
 #define KG_KEY_SHAPE_INPUT_SEED          "input_seed"           /* input set 0's seed (53 bits) */

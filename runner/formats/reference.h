@@ -74,6 +74,13 @@ typedef struct kg_reference {
      * structure is part of the shape, not of the run's seed). KG_OK, or
      * KG_ERR_INVALID with the reason in `err`. */
     int (*derive)(kg_symtab *symbols, kg_error *err);
+    /* OPTIONAL, with derive: resolves a shape's parameters once its symbols
+     * are complete (a default that depends on the shape, e.g. a softmax
+     * scale of 0 meaning 1/sqrt(D)), and refuses combinations the workload
+     * does not define. `params` holds `count` values, the shape's own where
+     * it gives them. KG_OK, or KG_ERR_INVALID with the reason. */
+    int (*derive_params)(const kg_symtab *symbols, kg_param_value *params, size_t count,
+                         kg_error *err);
     /* OPTIONAL: fills input tensor `t`, whose init is {"dist": "workload"}
      * (index tensors), deterministically from the symbols and `layout_seed`.
      * Seed 0 gives the shape's own layout (what is timed); any other seed a

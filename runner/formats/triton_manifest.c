@@ -79,6 +79,9 @@ static int check_arg(const kg_workload *w, const kg_kernel_entry *e, const kg_ar
         const char *want = triton_element(dtype);
         if (pointer && strcmp(element, want) == 0)
             return 0;
+        /* A byte buffer is also what torch hands Triton for a bool tensor. */
+        if (pointer && dtype == KG_DTYPE_U8 && strcmp(element, "i1") == 0)
+            return 0;
         snprintf(why, size, "the argument is a %s buffer, so the type must be *%s, not %s",
                  kg_dtype_name(dtype), want, type);
         return -1;
@@ -166,7 +169,11 @@ static int parse_constexprs(const kg_workload *w, const kg_kernel_entry *e, cons
                 return kg_json_fail(&iw, err, "%s is in the signature too", c->string);
         kg_triton_constexpr *k = &t->constexprs[t->constexpr_count++];
         k->name = strdup(c->string);
-        if (!cJSON_IsNull(c) && (rc = kg_kernel_entry_parse_expr(w, e, &iw, c, &k->value, err)))
+        /* A workload parameter's name: its value for the shape, a float
+         * (logit_cap), which an integer expression cannot give. */
+        k->param = cJSON_IsString(c) ? kg_workload_param_index(w, c->valuestring) : -1;
+        if (k->param < 0 && !cJSON_IsNull(c) &&
+            (rc = kg_kernel_entry_parse_expr(w, e, &iw, c, &k->value, err)))
             return rc;
     }
     return KG_OK;

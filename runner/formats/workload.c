@@ -515,6 +515,11 @@ static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *
             kg_json_where sw = kg_json_at_index(&cw, w->shape_count[c]);
             kg_shape *shape = &w->shapes[c][w->shape_count[c]++];
             kg_symtab_init(&shape->symbols);
+            shape->params = calloc(w->param_count ? w->param_count : 1, sizeof *shape->params);
+            if (!shape->params)
+                return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+            if (w->param_count)
+                memcpy(shape->params, w->params, w->param_count * sizeof *shape->params);
             if (!cJSON_IsObject(s))
                 return kg_json_fail(&sw, err, "expected an object giving every symbol");
             char generated[256] = "";
@@ -527,6 +532,17 @@ static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *
                     continue;
                 }
                 kg_json_where vw = kg_json_at_key(&sw, v->string);
+                int param = kg_workload_param_index(w, v->string);
+                if (param >= 0) {
+                    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+                        return kg_json_fail(&vw, err, "expected a number (parameter '%s')",
+                                            v->string);
+                    shape->params[param].value = v->valuedouble;
+                    size_t len = strlen(generated);
+                    snprintf(generated + len, sizeof generated - len, "%s%s=%g", len ? "," : "",
+                             v->string, v->valuedouble);
+                    continue;
+                }
                 if (!kg_workload_has_symbol(w, v->string))
                     return kg_json_fail(&vw, err, "unknown symbol '%s'", v->string);
                 if (is_derived(w, v->string))
@@ -640,7 +656,10 @@ static int derive_symbols(kg_workload *w, kg_error *err)
         for (size_t s = 0; s < w->shape_count[c]; s++) {
             kg_shape *shape = &w->shapes[c][s];
             kg_error why = {0};
-            if (w->reference->derive(&shape->symbols, &why) != KG_OK)
+            if (w->reference->derive(&shape->symbols, &why) != KG_OK ||
+                (w->reference->derive_params &&
+                 w->reference->derive_params(&shape->symbols, shape->params, w->param_count,
+                                             &why) != KG_OK))
                 return kg_error_set(err, KG_ERR_INVALID, "%s: shapes.%s[%zu] (%s): %s", w->file,
                                     kg_size_class_name((kg_size_class)c), s, shape->name,
                                     why.message);
@@ -756,8 +775,10 @@ void kg_workload_free(kg_workload *w)
     }
     free(w->tensors);
     for (int c = 0; c < KG_SIZE_CLASS_COUNT; c++) {
-        for (size_t i = 0; i < w->shape_count[c]; i++)
+        for (size_t i = 0; i < w->shape_count[c]; i++) {
             free(w->shapes[c][i].name);
+            free(w->shapes[c][i].params);
+        }
         free(w->shapes[c]);
     }
     kg_expr_free(w->flops);
@@ -767,6 +788,11 @@ void kg_workload_free(kg_workload *w)
     free(w->dir);
     free(w->file);
     free(w);
+}
+
+const kg_param_value *kg_shape_params(const kg_workload *w, const kg_shape *shape)
+{
+    return shape->params ? shape->params : w->params;
 }
 
 int kg_eval_for_shape(const kg_expr *e, const kg_shape *shape, const char *workload,

@@ -63,6 +63,11 @@ typedef struct kg_stress_case {
 typedef struct kg_shape {
     char *name; /* from the file, or generated "rows=7,cols=33" */
     kg_symtab symbols;
+    /* The workload's parameters as this shape sets them (a shape may give
+     * any parameter its own value, e.g. a softmax scale; the reference may
+     * resolve defaults), param_count of the workload's, names owned by the
+     * workload. NULL: the workload's own values (shapes built by hand). */
+    kg_param_value *params;
 } kg_shape;
 
 typedef struct kg_tolerance {
@@ -107,6 +112,8 @@ void kg_workload_free(kg_workload *w);
 /* Index of a tensor / parameter by name, or -1. */
 int kg_workload_tensor_index(const kg_workload *w, const char *name);
 int kg_workload_param_index(const kg_workload *w, const char *name);
+/* The parameter values in force for `shape` (w->param_count of them). */
+const kg_param_value *kg_shape_params(const kg_workload *w, const kg_shape *shape);
 int kg_workload_has_symbol(const kg_workload *w, const char *name);
 /* 1 when kernel manifests may read symbol `name` ("public_symbols"). */
 int kg_workload_symbol_is_public(const kg_workload *w, const char *name);

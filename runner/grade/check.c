@@ -75,7 +75,7 @@ int kg_answer_compute(const kg_workload *w, const kg_shape *shape, const kg_host
     kg_ref_inputs in = {.tensors = tensors,
                         .tensor_count = w->tensor_count,
                         .symbols = &shape->symbols,
-                        .params = w->params,
+                        .params = kg_shape_params(w, shape),
                         .param_count = w->param_count};
     size_t units = 0, unit_len = 0;
     if (w->reference->layout(&in, &units, &unit_len) != 0 || units * unit_len != o->count)

@@ -200,6 +200,7 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
  * stages, and the integer arguments Triton specialises on. */
 typedef struct triton_values {
     int64_t constexprs[KG_TRITON_MAX_PARAMS];
+    double constexpr_floats[KG_TRITON_MAX_PARAMS];
     int64_t ints[KG_TRITON_MAX_PARAMS];
     int known[KG_TRITON_MAX_PARAMS];
     int64_t num_warps, num_stages;
@@ -220,7 +221,9 @@ static int eval_triton(const kg_workload *w, const kg_kernel_entry *e, size_t li
     for (size_t i = 0; i < t->constexpr_count && !rc; i++) {
         snprintf(what, sizeof what, "%s: launches[%zu].constexprs.%s", e->set, li,
                  t->constexprs[i].name);
-        if (t->constexprs[i].value)
+        if (t->constexprs[i].param >= 0)
+            v->constexpr_floats[i] = kg_shape_params(w, shape)[t->constexprs[i].param].value;
+        else if (t->constexprs[i].value)
             rc = kg_eval_for_shape(t->constexprs[i].value, shape, w->name, what, &v->constexprs[i],
                                    err);
     }
@@ -242,10 +245,15 @@ static int eval_triton(const kg_workload *w, const kg_kernel_entry *e, size_t li
         return rc;
     size_t len = (size_t)snprintf(v->joined, sizeof v->joined, "w%lld s%lld",
                                   (long long)v->num_warps, (long long)v->num_stages);
-    for (size_t i = 0; i < t->constexpr_count && len < sizeof v->joined; i++)
-        len += (size_t)snprintf(v->joined + len, sizeof v->joined - len, " %s=%lld",
-                                t->constexprs[i].name,
-                                t->constexprs[i].value ? (long long)v->constexprs[i] : -1LL);
+    for (size_t i = 0; i < t->constexpr_count && len < sizeof v->joined; i++) {
+        if (t->constexprs[i].param >= 0)
+            len += (size_t)snprintf(v->joined + len, sizeof v->joined - len, " %s=%.17g",
+                                    t->constexprs[i].name, v->constexpr_floats[i]);
+        else
+            len += (size_t)snprintf(v->joined + len, sizeof v->joined - len, " %s=%lld",
+                                    t->constexprs[i].name,
+                                    t->constexprs[i].value ? (long long)v->constexprs[i] : -1LL);
+    }
     for (size_t a = 0; a < spec->arg_count && len < sizeof v->joined; a++)
         if (v->known[a])
             len += (size_t)snprintf(v->joined + len, sizeof v->joined - len, " a%zu=%lld", a,
@@ -286,6 +294,7 @@ static int build_triton(kg_build_cache *c, const kg_workload *w, const kg_kernel
                                  .entry = e->launches[li].entry,
                                  .spec = e->launches[li].triton,
                                  .constexpr_values = v.constexprs,
+                                 .constexpr_floats = v.constexpr_floats,
                                  .int_values = v.ints,
                                  .int_known = v.known,
                                  .num_warps = v.num_warps,
@@ -559,7 +568,7 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
             break;
         case KG_ARGSRC_PARAM:
             arg->kind = KG_ARG_F32;
-            arg->value.f32 = (float)p->w->params[as->index].value;
+            arg->value.f32 = (float)kg_shape_params(p->w, shape)[as->index].value;
             break;
         case KG_ARGSRC_F32: {
             char what[96];

@@ -948,9 +948,7 @@ static cJSON *record_json(grader *g, const kg_measure_outcome *outcome)
             cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)set0[i].dims[d]));
         cJSON_AddItemToArray(shapes, t);
     }
-    cJSON *sym = cJSON_AddObjectToObject(rec, KG_KEY_SHAPE_SYMBOLS);
-    for (size_t i = 0; i < shape->symbols.count; i++)
-        cJSON_AddNumberToObject(sym, shape->symbols.names[i], (double)shape->symbols.values[i]);
+    kg_record_shape_values(rec, w, shape);
     int64_t flops = 0, bytes = 0;
     kg_eval_for_shape(w->flops, shape, w->name, "flops", &flops, NULL);
     kg_eval_for_shape(w->bytes, shape, w->name, "bytes", &bytes, NULL);
@@ -1049,6 +1047,19 @@ static void finish_workers(grader *g)
             s->worker = NULL;
         }
     }
+}
+
+void kg_record_shape_values(cJSON *rec, const kg_workload *w, const kg_shape *shape)
+{
+    cJSON *sym = cJSON_AddObjectToObject(rec, KG_KEY_SHAPE_SYMBOLS);
+    for (size_t i = 0; i < shape->symbols.count; i++)
+        cJSON_AddNumberToObject(sym, shape->symbols.names[i], (double)shape->symbols.values[i]);
+    if (!w->param_count)
+        return;
+    const kg_param_value *params = kg_shape_params(w, shape);
+    cJSON *par = cJSON_AddObjectToObject(rec, KG_KEY_SHAPE_PARAMS);
+    for (size_t i = 0; i < w->param_count; i++)
+        cJSON_AddNumberToObject(par, params[i].name, params[i].value);
 }
 
 int kg_grade_shape(const kg_grade_job *job, cJSON **record, kg_error *err)

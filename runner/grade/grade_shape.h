@@ -59,6 +59,10 @@ typedef struct kg_grade_job {
  * interrupted). */
 int kg_grade_shape(const kg_grade_job *job, cJSON **record, kg_error *err);
 
+/* Adds the shape's symbols and the parameters in force for it to a shape
+ * record. */
+void kg_record_shape_values(cJSON *rec, const kg_workload *w, const kg_shape *shape);
+
 /* The seed of one purpose within a run (1: inputs), reproducible from the
  * run seed. */
 uint64_t kg_grade_seed(uint64_t seed, const char *workload, size_t shape, uint64_t purpose);

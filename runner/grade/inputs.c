@@ -107,7 +107,7 @@ int kg_inputs_nudge(const kg_workload *w, const kg_shape *shape, kg_host_tensor 
     kg_ref_inputs in = {.tensors = set,
                         .tensor_count = w->tensor_count,
                         .symbols = &shape->symbols,
-                        .params = w->params,
+                        .params = kg_shape_params(w, shape),
                         .param_count = w->param_count};
     if (w->reference->nudge(&in, set, seed ^ 0x6e75646765ull) != 0)
         return kg_error_set(err, KG_ERR_INVALID,

@@ -180,6 +180,18 @@ static cJSON *target_json(const kg_device_info *info)
     return t;
 }
 
+
+/* A float as JSON that Python reads back as a float (30.0, never 30), so
+ * that Triton sees the constexpr the Python caller would pass. */
+static void add_float(cJSON *obj, const char *name, double v)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%.17g", v);
+    if (!strpbrk(text, ".eE"))
+        strncat(text, ".0", sizeof text - strlen(text) - 1);
+    cJSON_AddRawToObject(obj, name, text);
+}
+
 static char *request_text(const kg_triton_request *req)
 {
     const kg_triton_launch *t = req->spec;
@@ -198,7 +210,9 @@ static char *request_text(const kg_triton_request *req)
     }
     cJSON *ce = cJSON_AddObjectToObject(r, "constexprs");
     for (size_t i = 0; i < t->constexpr_count; i++) {
-        if (t->constexprs[i].value)
+        if (t->constexprs[i].param >= 0)
+            add_float(ce, t->constexprs[i].name, req->constexpr_floats[i]);
+        else if (t->constexprs[i].value)
             cJSON_AddNumberToObject(ce, t->constexprs[i].name, (double)req->constexpr_values[i]);
         else
             cJSON_AddNullToObject(ce, t->constexprs[i].name);

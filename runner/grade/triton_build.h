@@ -25,6 +25,7 @@ typedef struct kg_triton_request {
     const char *entry; /* the @triton.jit function */
     const kg_triton_launch *spec;
     const int64_t *constexpr_values; /* per spec->constexprs; ignored where value is NULL */
+    const double *constexpr_floats;  /* per spec->constexprs; where param >= 0 */
     /* Per signature parameter: the runtime value of an integer argument
      * known when building (Triton specialises on divisibility by 16 and on
      * 1, as its own launcher does); known[i] 0 for buffers and floats. */
