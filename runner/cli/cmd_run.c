@@ -26,7 +26,8 @@ static const kg_option run_options_table[] = {
     OPT("workload", KG_OPT_STRING, workloads, "LIST",
         "comma-separated workloads to grade (default: every workload)"),
     OPT("size-class", KG_OPT_STRING, size_class, "CLASS",
-        "smoke, small or full (default: full on a GPU, small otherwise)"),
+        "smoke, small, full, or claim (the shapes claims were measured on, where a workload "
+        "has them) (default: full on a GPU, small otherwise)"),
     OPT("device", KG_OPT_STRING, device, "DEVICE",
         "position from `kgrade devices`, BACKEND:N, or part of the name (default: best)"),
     OPT("baseline", KG_OPT_STRING, baseline, "SET[,SET...]",
@@ -148,7 +149,7 @@ static int check_options(run_state *st)
     st->cls_given = -1;
     if (o->size_class && (st->cls_given = kg_size_class_parse(o->size_class)) < 0) {
         kg_error err = {0};
-        kg_error_set(&err, KG_ERR_INVALID, "--size-class: expected smoke, small or full, got '%s'",
+        kg_error_set(&err, KG_ERR_INVALID, "--size-class: expected smoke, small, full or claim, got '%s'",
                      o->size_class);
         return usage_fail(&err);
     }

@@ -124,9 +124,44 @@ static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg
     return rc;
 }
 
+/* A workload not graded (`role` 0 for the baseline's doing, 1 the
+ * candidate's, -1 the workload's): said on the terminal and recorded, so that the
+ * report says what was not graded and why (err's message; `no_kernel`: the
+ * set has no kernel for the workload). */
+static int record_skipped(run_context *ctx, const kg_workload *w, int role, const char *set,
+                          int no_kernel, kg_error *err)
+{
+    ctx->shape_index += w->shape_count[ctx->cls];
+    if (kg_run_already_done(ctx, KG_RECORD_SKIPPED, w->name, -1))
+        return KG_OK;
+    if ((ctx->progress || !ctx->opts->quiet) && role < 0)
+        fprintf(stderr, "%s%s: skipped, %s\n", ctx->progress ? "\r\033[K" : "", w->name,
+                err->message);
+    else if (ctx->progress || !ctx->opts->quiet)
+        fprintf(stderr, "%s%s: skipped, the %s set %s %s\n", ctx->progress ? "\r\033[K" : "",
+                w->name, role ? "candidate" : "baseline", set,
+                no_kernel ? "has no kernel for it" : err->message);
+    cJSON *skip = cJSON_CreateObject();
+    cJSON_AddStringToObject(skip, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_SKIPPED));
+    cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_WORKLOAD, w->name);
+    cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_BASELINE, ctx->baseline);
+    cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_ROLE,
+                            role < 0 ? "workload" : role ? "candidate" : "baseline");
+    cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_SET, set);
+    cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_REASON, err->message);
+    int written = kg_results_append(ctx->results, skip, err);
+    cJSON_Delete(skip);
+    return written;
+}
+
 int kg_run_grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
 {
     const char *sets[2] = {ctx->baseline, ctx->opts->candidate};
+    if (w->shape_count[ctx->cls] == 0) {
+        kg_error_set(err, KG_ERR_UNAVAILABLE, "the workload has no %s shapes",
+                     kg_size_class_name(ctx->cls));
+        return record_skipped(ctx, w, -1, sets[0], 0, err);
+    }
     for (int i = 0; i < 2; i++) {
         kg_kernel_entry *entry = NULL;
         int rc = kg_kernel_entry_load(w, sets[i], &entry, err);
@@ -162,24 +197,7 @@ int kg_run_grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
         /* A set that has no kernel here, or one this device or set-up
          * cannot build (a Triton set without Triton): not graded, said so. */
         if ((rc == KG_ERR_NOT_FOUND && rule == KG_MISSING_SKIPS) || rc == KG_ERR_UNAVAILABLE) {
-            ctx->shape_index += w->shape_count[ctx->cls];
-            if (kg_run_already_done(ctx, KG_RECORD_SKIPPED, w->name, -1))
-                return KG_OK;
-            if (ctx->progress || !ctx->opts->quiet)
-                fprintf(stderr, "%s%s: skipped, the %s set %s %s\n",
-                        ctx->progress ? "\r\033[K" : "", w->name, i ? "candidate" : "baseline",
-                        sets[i], rc == KG_ERR_UNAVAILABLE ? err->message : "has no kernel for it");
-            /* Recorded too, so the report says what was not graded. */
-            cJSON *skip = cJSON_CreateObject();
-            cJSON_AddStringToObject(skip, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_SKIPPED));
-            cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_WORKLOAD, w->name);
-            cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_BASELINE, ctx->baseline);
-            cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_ROLE, i ? "candidate" : "baseline");
-            cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_SET, sets[i]);
-            cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_REASON, err->message);
-            int written = kg_results_append(ctx->results, skip, err);
-            cJSON_Delete(skip);
-            return written;
+            return record_skipped(ctx, w, i, sets[i], rc == KG_ERR_NOT_FOUND, err);
         }
         if (rc)
             return rc;

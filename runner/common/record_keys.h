@@ -320,7 +320,7 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 
 #define KG_KEY_SKIPPED_WORKLOAD "workload" /* the workload not graded */
 #define KG_KEY_SKIPPED_BASELINE "baseline" /* the baseline set it was to be graded against */
-#define KG_KEY_SKIPPED_ROLE     "role"     /* "baseline" or "candidate": the set lacking it */
+#define KG_KEY_SKIPPED_ROLE     "role"     /* "baseline" or "candidate": the set lacking it; "workload": no shapes of the class */
 #define KG_KEY_SKIPPED_SET      "set"      /* that set */
 #define KG_KEY_SKIPPED_REASON   "reason"   /* why, in words */
 

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const size_class_names[KG_SIZE_CLASS_COUNT] = {"smoke", "small", "full"};
+static const char *const size_class_names[KG_SIZE_CLASS_COUNT] = {"smoke", "small", "full",
+                                                                       "claim"};
 
 const char *kg_size_class_name(kg_size_class c)
 {
@@ -192,12 +193,43 @@ static int parse_symbol_list(kg_workload *w, const kg_json_where *root, const cJ
     return KG_OK;
 }
 
+/* "symbol_defaults": {"is_causal": 1, ...}: the value of a given symbol
+ * for a shape that does not set it, so that options most shapes leave off
+ * need not be written out in each. */
+static int parse_symbol_defaults(kg_workload *w, const kg_json_where *root, const cJSON *doc,
+                                 kg_error *err)
+{
+    const cJSON *obj = NULL;
+    int rc = kg_json_object(root, doc, "symbol_defaults", 0, &obj, err);
+    if (rc || !obj)
+        return rc;
+    kg_json_where at = kg_json_at_key(root, "symbol_defaults");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj)
+    {
+        kg_json_where iw = kg_json_at_key(&at, item->string);
+        size_t k = 0;
+        while (k < w->given_symbol_count && strcmp(w->symbols[k], item->string) != 0)
+            k++;
+        if (k == w->given_symbol_count)
+            return kg_json_fail(&iw, err, "'%s' is not one of the workload's \"symbols\"",
+                                item->string);
+        if (!cJSON_IsNumber(item) || item->valuedouble != floor(item->valuedouble) ||
+            item->valuedouble < 0 || item->valuedouble > 9e15)
+            return kg_json_fail(&iw, err, "expected a non-negative integer");
+        kg_symtab_set(&w->symbol_defaults, item->string, (int64_t)item->valuedouble);
+    }
+    return KG_OK;
+}
+
 static int parse_symbols(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
 {
     int rc = parse_symbol_list(w, root, doc, "symbols", 1, err);
     w->given_symbol_count = w->symbol_count;
     if (!rc)
         rc = parse_symbol_list(w, root, doc, "derived_symbols", 0, err);
+    if (!rc)
+        rc = parse_symbol_defaults(w, root, doc, err);
     return rc;
 }
 
@@ -495,13 +527,16 @@ static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *
     if (rc)
         return rc;
     kg_json_where at = kg_json_at_key(root, "shapes");
-    static const char *const keys[] = {"smoke", "small", "full", NULL};
+    static const char *const keys[] = {"smoke", "small", "full", "claim", NULL};
     if ((rc = kg_json_only_keys(&at, obj, keys, err)))
         return rc;
     for (int c = 0; c < KG_SIZE_CLASS_COUNT; c++) {
         const cJSON *list;
-        if ((rc = kg_json_array(&at, obj, size_class_names[c], 1, &list, err)))
+        int required = c != KG_SIZE_CLAIM;
+        if ((rc = kg_json_array(&at, obj, size_class_names[c], required, &list, err)))
             return rc;
+        if (!list)
+            continue;
         kg_json_where cw = kg_json_at_key(&at, size_class_names[c]);
         size_t n = (size_t)cJSON_GetArraySize(list);
         if (n == 0)
@@ -558,9 +593,12 @@ static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *
                          v->string, v->valuedouble);
             }
             for (size_t k = 0; k < w->given_symbol_count; k++) {
-                int64_t unused;
-                if (!kg_symtab_get(&shape->symbols, w->symbols[k], &unused))
+                int64_t value;
+                if (kg_symtab_get(&shape->symbols, w->symbols[k], &value))
+                    continue;
+                if (!kg_symtab_get(&w->symbol_defaults, w->symbols[k], &value))
                     return kg_json_fail(&sw, err, "symbol '%s' is not given", w->symbols[k]);
+                kg_symtab_set(&shape->symbols, w->symbols[k], value);
             }
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(s, "name");
             shape->name = strdup(name ? name->valuestring : generated);
@@ -698,7 +736,7 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
     kg_json_where root = {.file = w->file};
     static const char *const keys[] = {
         "kgrade_workload", "name",   "description", "symbols", "derived_symbols",
-        "public_symbols",  "params", "tensors",     "shapes",  "tolerance",
+        "symbol_defaults", "public_symbols", "params", "tensors", "shapes", "tolerance",
         "flops",           "bytes",  "stress",      NULL};
     double version = 0;
     const char *name, *description = "";

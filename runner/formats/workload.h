@@ -18,10 +18,13 @@ typedef enum kg_size_class {
     KG_SIZE_SMOKE = 0,
     KG_SIZE_SMALL = 1,
     KG_SIZE_FULL = 2,
+    /* The shapes a published claim was measured on (optional: only the
+     * workloads claims name have them). */
+    KG_SIZE_CLAIM = 3,
     KG_SIZE_CLASS_COUNT
 } kg_size_class;
 
-/* "smoke", "small", "full"; parse returns -1 for an unknown name. */
+/* "smoke", "small", "full", "claim"; parse returns -1 for an unknown name. */
 const char *kg_size_class_name(kg_size_class c);
 int kg_size_class_parse(const char *name);
 
@@ -83,6 +86,7 @@ typedef struct kg_workload {
     char **symbols; /* given by each shape, then the derived ones */
     size_t symbol_count;
     size_t given_symbol_count; /* symbols[given_symbol_count..] are derived */
+    kg_symtab symbol_defaults; /* given symbols a shape may leave out ("symbol_defaults") */
     char **public_symbols;     /* what kernel manifests may read; NULL: every symbol */
     size_t public_count;
     kg_param_value *params; /* names owned by the workload */
