@@ -74,6 +74,36 @@ static void test_valid_workload(void)
     KG_CHECK_INT(kg_expr_eval(w->flops, &w->shapes[KG_SIZE_FULL][0].symbols, &v, NULL), 0);
     KG_CHECK_INT(v, 5 * 64 * 64);
     KG_CHECK(w->reference != NULL);
+    KG_CHECK_INT(w->shape_count[KG_SIZE_CLAIM], 0); /* optional */
+    kg_workload_free(w);
+}
+
+/* A shape may set a parameter for itself and leave out a symbol that has
+ * a default; the optional claim class loads like the others. */
+static void test_shape_values(void)
+{
+    char *a = variant(VALID_WORKLOAD, "\"params\"", "\"symbol_defaults\": {\"cols\": 7},\n  \"params\"");
+    char *b = variant(a, "{\"rows\": 3, \"cols\": 5}", "{\"rows\": 3, \"eps\": 0.25}");
+    char *c = variant(b, "\"full\": [{\"rows\": 64, \"cols\": 64}]",
+                      "\"full\": [{\"rows\": 64, \"cols\": 64}], \"claim\": [{\"rows\": 9}]");
+    kg_test_write_file(wdir, "workload.json", c);
+    free(a);
+    free(b);
+    free(c);
+    kg_workload *w = NULL;
+    kg_error err = {0};
+    KG_CHECK_MSG(kg_workload_load(wdir, &w, &err) == KG_OK, "%s", err.message);
+    if (!w)
+        return;
+    const kg_shape *smoke = &w->shapes[KG_SIZE_SMOKE][0];
+    int64_t cols = 0;
+    KG_CHECK(kg_symtab_get(&smoke->symbols, "cols", &cols) && cols == 7);
+    KG_CHECK_NEAR(kg_shape_params(w, smoke)[0].value, 0.25, 0);
+    KG_CHECK_NEAR(kg_shape_params(w, &w->shapes[KG_SIZE_SMALL][0])[0].value, 0.5, 0);
+    KG_CHECK_NEAR(w->params[0].value, 0.5, 0); /* the workload's own value stays */
+    KG_CHECK(strcmp(smoke->name, "rows=3,eps=0.25") == 0);
+    KG_CHECK_INT(w->shape_count[KG_SIZE_CLAIM], 1);
+    KG_CHECK_INT(kg_size_class_parse("claim"), KG_SIZE_CLAIM);
     kg_workload_free(w);
 }
 
@@ -116,6 +146,14 @@ static const bad_case bad_workloads[] = {
     {"\"name\": \"x\"", "\"name\": \"xx\"", "the CPU reference reads 'x'"},
     {"\"params\"", "\"public_symbols\": [\"rowz\"],\n  \"params\"",
      "public_symbols[0]: expected the name of one of the workload's symbols"},
+    {"\"params\"", "\"symbol_defaults\": {\"colz\": 1},\n  \"params\"",
+     "symbol_defaults.colz: 'colz' is not one of the workload's \"symbols\""},
+    {"\"params\"", "\"symbol_defaults\": {\"cols\": 1.5},\n  \"params\"",
+     "symbol_defaults.cols: expected a non-negative integer"},
+    {"{\"rows\": 3, \"cols\": 5}", "{\"rows\": 3, \"cols\": 5, \"eps\": \"big\"}",
+     "smoke[0].eps: expected a number (parameter 'eps')"},
+    {"\"full\": [{\"rows\": 64, \"cols\": 64}]",
+     "\"full\": [{\"rows\": 64, \"cols\": 64}], \"clam\": []", "unknown field 'clam'"},
 };
 
 static void test_bad_workloads(void)
@@ -231,6 +269,10 @@ static const bad_case bad_kernels[] = {
      "defines.BLOCK: unknown symbol 'HALF'"},
     {"\"BLOCK\": \"min", "\"rows\": \"min", "define 'rows' has the name of a shape symbol"},
     {"\"BLOCK\": \"min", "\"cuda_cc\": \"min", "define 'cuda_cc' has the name of a device symbol"},
+    {"\"launches\"", "\"refuses\": [{\"when\": \"is_gpu\", \"why\": \"x\"}], \"launches\"",
+     "refuses[0].when: unknown symbol 'is_gpu'"},
+    {"\"launches\"", "\"refuses\": [{\"when\": \"rows\"}], \"launches\"",
+     "refuses[0].why: missing required field"},
     /* Found by fuzzing (docs/fuzzing.md): a 130-character name passed the
      * identifier check, whose length test measured from the terminator. */
     {"\"BLOCK\": \"min",
@@ -254,6 +296,27 @@ static void test_bad_kernels(kg_workload *w)
         KG_CHECK_CONTAINS(err.message, "kernels.json");
         kg_kernel_entry_free(e);
     }
+}
+
+/* "refuses": a shape the set says it does not support is named, with the
+ * set's reason; the others are taken. */
+static void test_refusals(kg_workload *w)
+{
+    char *text = variant(VALID_KERNELS, "\"launches\"",
+                         "\"refuses\": [{\"when\": \"gt(cols, 8)\", \"why\": \"at most 8 "
+                         "columns\"}], \"launches\"");
+    kg_test_write_file(wdir, "kernels.json", text);
+    free(text);
+    kg_kernel_entry *e = NULL;
+    kg_error err = {0};
+    KG_CHECK_MSG(kg_kernel_entry_load(w, "naive", &e, &err) == KG_OK, "%s", err.message);
+    if (!e)
+        return;
+    char buf[128];
+    KG_CHECK(kg_kernel_entry_refusal(e, &w->shapes[KG_SIZE_SMOKE][0], buf, sizeof buf) == NULL);
+    const char *why = kg_kernel_entry_refusal(e, &w->shapes[KG_SIZE_SMALL][0], buf, sizeof buf);
+    KG_CHECK(why && strcmp(why, "at most 8 columns") == 0);
+    kg_kernel_entry_free(e);
 }
 
 /* A symbol the workload does not list in "public_symbols" cannot reach a
@@ -315,12 +378,14 @@ int main(void)
     mkdir(wdir, 0700);
     test_valid_workload();
     test_bad_workloads();
+    test_shape_values();
     kg_workload *w = load_valid_workload();
     KG_CHECK(w != NULL);
     if (w) {
         test_valid_kernels(w);
         test_bad_kernels(w);
         test_tier_names_reserved(w);
+        test_refusals(w);
     }
     kg_workload_free(w);
     test_private_symbols();

@@ -271,6 +271,16 @@ static int prepare_set(worker_state *s)
     kg_symtab chosen;
     const kg_symtab *overrides = NULL;
     cJSON *sweep = NULL;
+    char buf[256];
+    const char *why = kg_kernel_entry_refusal(s->entry, s->shape, buf, sizeof buf);
+    if (why) {
+        /* Said by the set itself: nothing is built or run. */
+        kg_error_set(&e, KG_ERR_INVALID, "the set does not support this shape: %s", why);
+        cJSON *info = set_info(s, KG_SET_STATUS_REFUSED, KG_FLAG_UNSUPPORTED_SHAPE, NULL, NULL, &e);
+        reply_json("failed", info);
+        cJSON_Delete(info);
+        return -1;
+    }
     if (s->entry->sweep_count) {
         kg_sweep_settings sweep_settings = {.samples = 3, .max_time_s = 2.0, .hot = s->run.hot};
         if (kg_sweep_run(s->cache, s->w, s->entry, s->shape, &s->run, &sweep_settings, &chosen,

@@ -43,6 +43,7 @@ static const char *const flag_names[KG_FLAG_COUNT] = {
     [KG_FLAG_STRESS_FAILED] = "stress_failed",
     [KG_FLAG_FASTER_THAN_LIGHT] = "faster_than_light",
     [KG_FLAG_MISSING_KERNEL] = "missing_kernel",
+    [KG_FLAG_UNSUPPORTED_SHAPE] = "unsupported_shape",
 };
 
 /* Entry `value` of a table of `count` names (entry 0, UNKNOWN, is NULL). */

@@ -412,6 +412,7 @@ typedef enum kg_flag {
     KG_FLAG_STRESS_FAILED,        /* "stress_failed" */
     KG_FLAG_FASTER_THAN_LIGHT,    /* "faster_than_light" */
     KG_FLAG_MISSING_KERNEL,       /* "missing_kernel" */
+    KG_FLAG_UNSUPPORTED_SHAPE,    /* "unsupported_shape" */
     KG_FLAG_COUNT
 } kg_flag;
 

@@ -28,6 +28,10 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
     free(e->define_values);
     for (size_t i = 0; i < e->sweep_count; i++)
         free(e->sweep_names[i]);
+    for (size_t i = 0; i < e->refusal_count; i++) {
+        kg_expr_free(e->refuse_when[i]);
+        free(e->refuse_why[i]);
+    }
     for (size_t i = 0; i < e->launch_count; i++) {
         kg_launch_spec *l = &e->launches[i];
         free(l->entry);
@@ -275,6 +279,59 @@ static int parse_defines(const kg_workload *w, kg_kernel_entry *e, const kg_json
         e->define_count++;
     }
     return KG_OK;
+}
+
+/* "refuses": [{"when": "use_custom_mask", "why": "..."}, ...]: each
+ * condition an expression of the workload's public symbols (not the
+ * device's: a set either computes a shape or says it does not). */
+static int parse_refusals(const kg_workload *w, kg_kernel_entry *e, const kg_json_where *ew,
+                          const cJSON *obj, kg_error *err)
+{
+    const cJSON *arr = NULL;
+    int rc = kg_json_array(ew, obj, "refuses", 0, &arr, err);
+    if (rc || !arr)
+        return rc;
+    kg_json_where at = kg_json_at_key(ew, "refuses");
+    static const char *const keys[] = {"when", "why", NULL};
+    const cJSON *r;
+    cJSON_ArrayForEach(r, arr)
+    {
+        kg_json_where rw = kg_json_at_index(&at, e->refusal_count);
+        const char *why;
+        if (e->refusal_count == KG_MAX_REFUSALS)
+            return kg_json_fail(&at, err, "at most %d refusals", KG_MAX_REFUSALS);
+        if (!cJSON_IsObject(r))
+            return kg_json_fail(&rw, err, "expected {\"when\": expression, \"why\": text}");
+        if ((rc = kg_json_only_keys(&rw, r, keys, err)) ||
+            (rc = kg_json_string(&rw, r, "why", 1, &why, err)))
+            return rc;
+        kg_json_where cw = kg_json_at_key(&rw, "when");
+        const cJSON *when = cJSON_GetObjectItemCaseSensitive(r, "when");
+        if (!when)
+            return kg_json_fail(&cw, err, "missing required field");
+        if ((rc = kg_workload_parse_expr_with(w, NULL, 0, &cw, when,
+                                              &e->refuse_when[e->refusal_count], err)))
+            return rc;
+        e->refuse_why[e->refusal_count++] = strdup(why);
+    }
+    return KG_OK;
+}
+
+const char *kg_kernel_entry_refusal(const kg_kernel_entry *e, const kg_shape *shape, char *buf,
+                                    size_t size)
+{
+    for (size_t i = 0; i < e->refusal_count; i++) {
+        int64_t v = 0;
+        kg_error xe = {0};
+        if (kg_expr_eval(e->refuse_when[i], &shape->symbols, &v, &xe) != KG_OK) {
+            snprintf(buf, size, "refuses \"%s\" (%s)", kg_expr_text(e->refuse_when[i]),
+                     xe.message);
+            return buf;
+        }
+        if (v)
+            return e->refuse_why[i];
+    }
+    return NULL;
 }
 
 /* "sweep": {"BLOCK_M": [16, 32, 64], ...}: each name a define of the
@@ -664,8 +721,9 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
                           kg_kernel_entry **out, kg_error *err)
 {
     *out = NULL;
-    static const char *const keys[] = {"description", "source",  "upstream", "language", "defines",
-                                       "launches",    "scratch", "sweep",    "options",  NULL};
+    static const char *const keys[] = {"description", "source",  "upstream", "language",
+                                       "defines",     "launches", "scratch", "sweep",
+                                       "options",     "refuses",  NULL};
     if (!cJSON_IsObject(obj))
         return kg_json_fail(where, err, "expected a kernel entry object");
     kg_kernel_entry *e = calloc(1, sizeof *e);
@@ -716,7 +774,7 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
     if (rc || (rc = parse_defines(w, e, where, obj, err)) ||
         (rc = parse_scratch(w, e, where, obj, err)) ||
         (rc = parse_launches(w, e, where, obj, err)) || (rc = parse_sweep(e, where, obj, err)) ||
-        (rc = parse_options(e, where, obj, err)))
+        (rc = parse_options(e, where, obj, err)) || (rc = parse_refusals(w, e, where, obj, err)))
         goto fail;
     *out = e;
     return KG_OK;

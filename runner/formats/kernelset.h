@@ -76,6 +76,7 @@ typedef struct kg_scratch_spec {
 
 #define KG_MAX_SWEEP_DEFINES 4
 #define KG_MAX_SWEEP_VALUES  8
+#define KG_MAX_REFUSALS      8
 
 typedef struct kg_kernel_entry {
     char *set;                /* "naive", or the submission folder as given */
@@ -107,7 +108,20 @@ typedef struct kg_kernel_entry {
      * NULL). For kg_build_request.options, and recorded with the results:
      * fast-math options change what a speedup compares. */
     char *options;
+    /* "refuses": shapes the set does not support, each a condition on the
+     * workload's public symbols and the reason; a refused shape is never
+     * built or run, and counts as the set's failure (status refused, flag
+     * unsupported_shape), not as something else computed. */
+    size_t refusal_count;
+    kg_expr *refuse_when[KG_MAX_REFUSALS];
+    char *refuse_why[KG_MAX_REFUSALS];
 } kg_kernel_entry;
+
+/* The reason entry `e` gives for refusing `shape` (owned by e), or NULL
+ * when it takes the shape. A condition that cannot be evaluated refuses,
+ * with its error in `buf`. */
+const char *kg_kernel_entry_refusal(const kg_kernel_entry *e, const kg_shape *shape, char *buf,
+                                    size_t size);
 
 /* Limits on what a kernel set may ask kgrade to read or pass on: kernel sets
  * are written by the party being graded. */

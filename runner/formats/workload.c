@@ -531,7 +531,7 @@ static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *
     if ((rc = kg_json_only_keys(&at, obj, keys, err)))
         return rc;
     for (int c = 0; c < KG_SIZE_CLASS_COUNT; c++) {
-        const cJSON *list;
+        const cJSON *list = NULL;
         int required = c != KG_SIZE_CLAIM;
         if ((rc = kg_json_array(&at, obj, size_class_names[c], required, &list, err)))
             return rc;

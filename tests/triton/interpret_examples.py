@@ -37,11 +37,17 @@ EXTRA_SHAPES = {
     "rmsnorm": [{"name": "two-tiles", "rows": 3, "cols": 40000}],
     "extend_attention": [
         {"name": "gqa3-d128-shuffled", "B": 3, "N_CTX": 200, "Hq": 6, "Hkv": 2, "D": 128,
-         "logit_cap": 0, "shuffle": 1, "length_seed": 7},
-        {"name": "gqa3-d96-cap30", "B": 2, "N_CTX": 300, "Hq": 3, "Hkv": 1, "D": 96,
-         "logit_cap": 30, "shuffle": 0, "length_seed": 8},
-        {"name": "d256-shuffled", "B": 2, "N_CTX": 150, "Hq": 2, "Hkv": 1, "D": 256,
-         "logit_cap": 0, "shuffle": 1, "length_seed": 9},
+         "Dv": 128, "shuffle": 1, "length_seed": 7},
+        {"name": "gqa3-d96-cap30", "B": 2, "N_CTX": 300, "Hq": 3, "Hkv": 1, "D": 96, "Dv": 96,
+         "logit_cap": 30.0, "length_seed": 8},
+        {"name": "d256-shuffled", "B": 2, "N_CTX": 150, "Hq": 2, "Hkv": 1, "D": 256, "Dv": 256,
+         "shuffle": 1, "length_seed": 9},
+        {"name": "d64-unit-test-mask", "B": 3, "N_CTX": 200, "Hq": 4, "Hkv": 2, "D": 64, "Dv": 64,
+         "mask_kind": 1, "length_seed": 10},
+        {"name": "d128-window40", "B": 2, "N_CTX": 260, "Hq": 4, "Hkv": 1, "D": 128, "Dv": 128,
+         "sliding_window": 40, "length_seed": 11},
+        {"name": "d192-dv128-random-mask", "B": 2, "N_CTX": 160, "Hq": 2, "Hkv": 1, "D": 192,
+         "Dv": 128, "mask_kind": 2, "skip_prefix_custom_mask": 0, "length_seed": 12},
     ],
 }
 
@@ -56,7 +62,7 @@ class _DType:
 
 _DTYPES = {}
 _NP_NAMES = {"f32": "float32", "bf16": "bfloat16", "f16": "float16", "i32": "int32",
-             "i64": "int64"}
+             "i64": "int64", "u8": "bool"}  # a byte mask is what torch passes as bool
 
 
 class HostTensor:
@@ -131,7 +137,7 @@ def store(x, dtype):
     if dtype == "bf16":
         return to_bf16(x)
     return np.asarray(x, dtype={"f32": np.float32, "f16": np.float16, "i32": np.int32,
-                                "i64": np.int64}[dtype])
+                                "i64": np.int64, "u8": np.uint8}[dtype])
 
 
 def value(a, dtype):
@@ -139,9 +145,34 @@ def value(a, dtype):
     return from_bf16(a).astype(np.float64) if dtype == "bf16" else a.astype(np.float64)
 
 
+def attention_mask(shape, P, E, rng):
+    """The custom mask and its offsets: the unit test's (the whole prefix
+    and the causal triangle) for mask_kind 1, random bits for 2 (never a
+    later token where causal, always the query's own token)."""
+    import numpy as np
+    rows, starts = [], [0]
+    for p, e in zip(P, E):
+        j = np.arange(e)[:, None]
+        n = np.arange(p + e)[None, :]
+        later = (n >= p) & (n - p > j)
+        if shape["mask_kind"] == 1:
+            m = ~later
+        else:
+            m = rng.random((e, p + e)) < 0.5
+            if shape["is_causal"]:
+                m &= ~later
+        m |= n == p + j
+        rows.append(m.reshape(-1))
+        starts.append(starts[-1] + m.size)
+    if not shape["mask_kind"]:
+        return np.zeros(1, np.uint8), np.zeros(len(P) + 1, np.int64)
+    return np.concatenate(rows).astype(np.uint8), np.array(starts, np.int64)
+
+
 def attention_layout(shape, rng):
     """Lengths in [1, N_CTX/2) as the workload draws them; each request's
-    prefix then its extend tokens in the cache, slots permuted when shuffle."""
+    prefix then its extend tokens in the cache, slots permuted when shuffle;
+    the custom mask when the shape has one."""
     import numpy as np
     B, n = shape["B"], shape["N_CTX"]
     P = rng.integers(1, n // 2, B)
@@ -154,12 +185,14 @@ def attention_layout(shape, rng):
     for i in range(B):
         kv += list(slot[start:start + P[i]])
         start += P[i] + E[i]
+    mask, mask_indptr = attention_mask(shape, P, E, rng)
     syms = dict(shape, sum_extend=int(E.sum()), sum_prefix=int(P.sum()), max_extend=int(E.max()),
                 kv_tokens=tokens, prefix_pairs=int((E * P).sum()),
-                causal_pairs=int((E * (E + 1) // 2).sum()))
+                causal_pairs=int((E * (E + 1) // 2).sum()),
+                use_custom_mask=int(shape["mask_kind"] != 0), mask_elements=int(mask.size))
     index = {"qo_indptr": np.concatenate([[0], np.cumsum(E)]),
              "kv_indptr": np.concatenate([[0], np.cumsum(P)]),
-             "kv_indices": np.array(kv)}
+             "kv_indices": np.array(kv), "custom_mask": mask, "mask_indptr": mask_indptr}
     return syms, index
 
 
@@ -178,25 +211,47 @@ def ref_rmsnorm(v, syms, params):
 
 def ref_extend_attention(v, syms, params):
     import numpy as np
-    Hq, Hkv, D, cap = syms["Hq"], syms["Hkv"], syms["D"], syms["logit_cap"]
+    Hq, Hkv = syms["Hq"], syms["Hkv"]
+    scale, cap, window = params["sm_scale"], params["logit_cap"], syms["sliding_window"]
     qo, kvp, kvi = (v[n].astype(np.int64) for n in ("qo_indptr", "kv_indptr", "kv_indices"))
-    out = np.zeros(v["q_extend"].shape)
+    out = np.zeros(v["o_extend"].shape)
     heads = np.arange(Hq) // (Hq // Hkv)
     for i in range(syms["B"]):
         idx = kvi[kvp[i]:kvp[i + 1]]
         k = np.concatenate([v["k_buffer"][idx], v["k_extend"][qo[i]:qo[i + 1]]])[:, heads]
         vv = np.concatenate([v["v_buffer"][idx], v["v_extend"][qo[i]:qo[i + 1]]])[:, heads]
         q = v["q_extend"][qo[i]:qo[i + 1]]
-        s = np.einsum("jhd,nhd->hjn", q, k) / np.sqrt(D)
+        s = np.einsum("jhd,nhd->hjn", q, k) * scale
         if cap > 0:
             s = cap * np.tanh(s / cap)
         p_len, e_len = len(idx), qo[i + 1] - qo[i]
-        allowed = np.arange(p_len + e_len)[None, :] <= p_len + np.arange(e_len)[:, None]
+        pos = np.arange(p_len + e_len)[None, :]       # key positions
+        qpos = p_len + np.arange(e_len)[:, None]      # query positions
+        allowed = np.ones((e_len, p_len + e_len), bool)
+        if syms["is_causal"]:
+            allowed &= pos <= qpos
+        if window > 0:
+            allowed &= qpos - pos <= window
+        if syms["use_custom_mask"]:
+            at = int(v["mask_indptr"][i])
+            bits = v["custom_mask"][at:at + e_len * (p_len + e_len)].reshape(e_len, -1) != 0
+            if syms["skip_prefix_custom_mask"]:
+                bits[:, :p_len] = True
+            allowed &= bits
         s = np.where(allowed[None], s, -np.inf)
         w = np.exp(s - s.max(axis=2, keepdims=True))
         w /= w.sum(axis=2, keepdims=True)
         out[qo[i]:qo[i + 1]] = np.einsum("hjn,nhd->jhd", w, vv)
     return out
+
+
+def shape_params(workload, syms):
+    """The parameters as the shape sets them; sm_scale 0 is 1/sqrt(D), as
+    upstream's `sm_scale or 1.0 / Lq**0.5` (and kgrade's reference)."""
+    params = kgexpr.shape_params(workload, syms)
+    if "sm_scale" in params and not params["sm_scale"]:
+        params["sm_scale"] = 1.0 / syms["D"] ** 0.5
+    return params
 
 
 REFERENCES = {"softmax": ref_softmax, "rmsnorm": ref_rmsnorm,
@@ -206,10 +261,10 @@ REFERENCES = {"softmax": ref_softmax, "rmsnorm": ref_rmsnorm,
 def make_inputs(workload, shape, stress, rng):
     """(symbols, {tensor: numpy array in storage dtype}, {tensor: float64 values})."""
     import numpy as np
-    syms = kgexpr.shape_symbols(shape)
+    syms = kgexpr.shape_symbols(dict(workload.get("symbol_defaults") or {}, **shape))
     index = {}
     if workload["name"] == "extend_attention":
-        syms, index = attention_layout(shape, rng)
+        syms, index = attention_layout(syms, rng)
     arrays, values = {}, {}
     for t in workload["tensors"]:
         dims = tuple(kgexpr.evaluate(d, syms) for d in t["shape"])
@@ -227,10 +282,9 @@ def make_inputs(workload, shape, stress, rng):
 
 # ---- running ------------------------------------------------------------
 
-def run_entry(module, workload, entry, syms, arrays, cc):
+def run_entry(module, workload, entry, syms, params, arrays, cc):
     """Launches the entry's launches in order; returns the output as float64."""
     import numpy as np
-    params = workload.get("params") or {}
     dtypes = {t["name"]: t["dtype"] for t in workload["tensors"]}
     out_name = next(t["name"] for t in workload["tensors"] if t["role"] == "output")
     device = kgexpr.device_symbols(cc)
@@ -238,7 +292,7 @@ def run_entry(module, workload, entry, syms, arrays, cc):
     buffers = {n: HostTensor(a, dtypes[n]) for n, a in arrays.items()}
     for launch in entry["launches"]:
         fn = getattr(module, launch["entry"])
-        kwargs = {k: v for k, v in kgexpr.eval_constexprs(launch, esyms).items()}
+        kwargs = {k: v for k, v in kgexpr.eval_constexprs(launch, esyms, params).items()}
         for (name, ty), arg in zip(launch["signature"].items(), launch["args"]):
             kind, v = kgexpr.eval_arg(arg, esyms, set(buffers), set(params))
             if kind == "tensor":
@@ -310,13 +364,21 @@ def main(argv):
             for case, stress in cases:
                 rng = np.random.default_rng(1000 * si + len(case))
                 syms, arrays, values = make_inputs(workload, shape, stress, rng)
-                want = REFERENCES[wname](values, syms, workload.get("params") or {})
+                refused = [r["why"] for r in entry.get("refuses", [])
+                           if kgexpr.evaluate(r["when"], syms)]
+                if refused:
+                    if not case:
+                        print(f"  -- {os.path.relpath(manifest, root)}: {name} "
+                              f"{shape.get('name')}: refused by the entry ({refused[0]})")
+                    continue
+                params = shape_params(workload, syms)
+                want = REFERENCES[wname](values, syms, params)
                 for cc in (80, 90) if not case else (90,):
                     shown = shape.get("name") or " ".join(f"{k}={v}" for k, v in shape.items())
                     label = (f"{rel}: {name} {shown}"
                              f"{' stress ' + case if case else ''} sm_{cc}")
                     try:
-                        got = run_entry(module, workload, entry, syms, arrays, cc)
+                        got = run_entry(module, workload, entry, syms, params, arrays, cc)
                         ok, how = compare(got, want, tol)
                     except Exception as e:  # a kernel that does not run is the finding
                         ok, how = False, f"{type(e).__name__}: {str(e).splitlines()[-1:]}"

@@ -194,8 +194,8 @@ def evaluate(text, syms):
 
 # ---- manifests ---------------------------------------------------------
 
-def device_symbols(cuda_cc, warp_size=32, is_gpu=1):
-    return {"cuda_cc": cuda_cc, "warp_size": warp_size, "is_gpu": is_gpu}
+def device_symbols(cuda_cc, warp_size=32, is_gpu=1, is_hip=0):
+    return {"cuda_cc": cuda_cc, "warp_size": warp_size, "is_gpu": is_gpu, "is_hip": is_hip}
 
 
 def load_json(path):
@@ -226,8 +226,10 @@ def entry_symbols(entry, shape_syms, device):
     return syms
 
 
-def eval_constexprs(launch, syms):
-    return {k: (None if v is None else evaluate(v, syms))
+def eval_constexprs(launch, syms, params=None):
+    """A constexpr naming a workload parameter is that parameter, a float."""
+    params = params or {}
+    return {k: (None if v is None else float(params[v]) if v in params else evaluate(v, syms))
             for k, v in (launch.get("constexprs") or {}).items()}
 
 
@@ -250,12 +252,21 @@ def eval_arg(arg, syms, tensors, params):
 
 
 def workload_shapes(workload):
-    """(size class, shape dict) of every shape, smoke first."""
+    """(size class, shape dict) of every shape, smoke first; the symbols a
+    shape leaves out take the workload's symbol_defaults."""
     out = []
-    for cls in ("smoke", "small", "full"):
+    defaults = workload.get("symbol_defaults") or {}
+    for cls in ("smoke", "small", "full", "claim"):
         for shape in workload["shapes"].get(cls, []):
-            out.append((cls, shape))
+            out.append((cls, dict(defaults, **shape)))
     return out
+
+
+def shape_params(workload, shape):
+    """The workload's parameters as `shape` sets them."""
+    params = dict(workload.get("params") or {})
+    params.update({k: v for k, v in shape.items() if k in params})
+    return params
 
 
 def derive_symbols(workload, shape):
@@ -270,6 +281,8 @@ def derive_symbols(workload, shape):
             syms[name] = max(1, syms.get("N_CTX", 2) // 2 - 1) * syms.get("B", 1)
     if "max_extend" in syms and "N_CTX" in syms:
         syms["max_extend"] = max(1, syms["N_CTX"] // 2 - 1)
+    if "mask_kind" in syms:
+        syms["use_custom_mask"] = int(syms["mask_kind"] != 0)
     return syms
 
 

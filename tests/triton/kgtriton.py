@@ -150,7 +150,7 @@ def resolve_launch(workload, entry, launch, shape, device):
     for (name, _), arg in zip(sig.items(), args):
         values[name] = kgexpr.eval_arg(arg, syms, tensors, params)
     return {
-        "constexprs": kgexpr.eval_constexprs(launch, syms),
+        "constexprs": kgexpr.eval_constexprs(launch, syms, kgexpr.shape_params(workload, shape)),
         "values": values,
         "num_warps": kgexpr.evaluate(launch["num_warps"], syms),
         "num_stages": kgexpr.evaluate(launch["num_stages"], syms),

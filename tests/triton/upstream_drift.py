@@ -166,8 +166,8 @@ def check_table(release, text, tree, entry, launch, workload):
         label = "HIP (not gfx950), cuda_cc 0" if cap is None else f"capability {cap}, cuda_cc {cc}"
         for d in ds:
             got = dict(zip(names, table(d, d)))
-            syms = kgexpr.entry_symbols(entry, dict(shape, D=d), kgexpr.device_symbols(
-                cc, warp_size=32 if cap else 64))
+            syms = kgexpr.entry_symbols(entry, dict(shape, D=d, Dv=d), kgexpr.device_symbols(
+                cc, warp_size=32 if cap else 64, is_hip=int(cap is None)))
             for n, upstream in got.items():
                 expr = launch["num_warps"] if n == "num_warps" else cons.get(n)
                 if expr is None:
