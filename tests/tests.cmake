@@ -323,7 +323,9 @@ set_tests_properties(triton_cache_warm PROPERTIES
 # missing. No GPU needed.
 #  - triton_upstream_drift: the Triton tiers launch SGLang's _fwd_kernel as
 #    each release does (parameters, block-size table by capability, stages,
-#    grid); triton_upstream_drift_catches shows it fails on edited copies;
+#    grid), and the portable ports take 0.5.12's block sizes on every
+#    capability, HIP and OpenCL; triton_upstream_drift_catches shows it
+#    fails on edited copies;
 #  - triton_compile_examples: every Triton entry compiled for sm_80 and
 #    sm_90 with each shape's constexprs (cold cache);
 #  - triton_interpret_examples: every Triton entry run in Triton's
@@ -335,8 +337,9 @@ function(kg_triton_py_test name timeout script)
            ${CMAKE_SOURCE_DIR}/tests/triton/${script} ${KG_UPSTREAM_DIR} ${ARGN})
   set_tests_properties(${name} PROPERTIES LABELS "triton;python" SKIP_RETURN_CODE 77 TIMEOUT ${timeout})
 endfunction()
-kg_triton_py_test(triton_upstream_drift 60 upstream_drift.py ${KG_TRITON_TIERS} ${KG_EA_WORKLOAD})
+kg_triton_py_test(triton_upstream_drift 60 upstream_drift.py ${KG_TRITON_TIERS} ${KG_EA_WORKLOAD}
+               reference,reference-early-exit,reference-tuned:triton-reference)
 kg_triton_py_test(triton_upstream_drift_catches 120 upstream_drift_catches.py ${KG_TRITON_TIERS}
-               ${KG_EA_WORKLOAD})
+               ${KG_EA_WORKLOAD} reference,reference-early-exit,reference-tuned:triton-reference)
 kg_triton_py_test(triton_compile_examples 600 compile_examples.py)
 kg_triton_py_test(triton_interpret_examples 300 interpret_examples.py)

@@ -17,9 +17,14 @@ does: for every tier of TIERS_JSON that reads an upstream file,
      it) equals the tier's num_stages;
  (d) the grid: extend_attention_fwd still launches
      (batch_size, head_num, triton.cdiv(max_len_extend, BLOCK_M)), and the
-     tier's grid is (B, Hq, cdiv(max_extend, BLOCK_M)).
+     tier's grid is (B, Hq, cdiv(max_extend, BLOCK_M));
+ (e) with PORTS (`reference,reference-tuned:triton-reference`): the ports of
+     the kernel to kgrade's portable dialect, named before the colon, take
+     their BLOCK_M and BLOCK_N defines from the table of the Triton tier's
+     file named after it, for the same capabilities, on HIP, and on a
+     device that is neither (OpenCL: the table's last branch).
 
-usage: upstream_drift.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON
+usage: upstream_drift.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON [PORTS]
 
 UPSTREAM_DIR holds <package>-<version>/<path in wheel>. Standard library
 only; the upstream file is parsed, never imported (it imports torch), and
@@ -133,9 +138,10 @@ def load_function(text, tree, name, env, release):
 
 def environment(cap):
     """The module globals the table functions read: CUDA with capability
-    `cap`, or HIP (not gfx950 / gfx1250) when cap is None."""
-    cuda = cap is not None
-    return {"triton": _Triton, "_is_hip": not cuda, "_is_cuda": cuda,
+    `cap`, HIP (not gfx950 / gfx1250) when cap is None, neither when cap is
+    "other"."""
+    cuda = cap is not None and cap != "other"
+    return {"triton": _Triton, "_is_hip": cap is None, "_is_cuda": cuda,
             "CUDA_CAPABILITY": cap if cuda else None, "_is_gfx95": False, "_is_gfx1250": False,
             "_is_triton_ge_37": True}
 
@@ -184,6 +190,54 @@ def check_table(release, text, tree, entry, launch, workload):
     return fails
 
 
+def check_port(release, text, tree, name, entry, workload):
+    """(e): a portable port's BLOCK_M and BLOCK_N against the file's table."""
+    fails = []
+    names = return_names(tree, TABLE_FN)
+    ds = sorted({s["D"] for _, s in kgexpr.workload_shapes(workload)} | set(EXTRA_D))
+    shape = {k: v for k, v in kgexpr.workload_shapes(workload)[0][1].items() if k != "name"}
+    for cap in CAPABILITIES + [None, "other"]:
+        table = load_function(text, tree, TABLE_FN, environment(cap), release)
+        cuda = cap is not None and cap != "other"
+        cc = cap[0] * 10 + cap[1] if cuda else 0
+        label = {None: "HIP", "other": "OpenCL (neither CUDA nor HIP)"}.get(
+            cap if not cuda else "", f"capability {cap}")
+        for d in ds:
+            got = dict(zip(names, table(d, d)))
+            syms = kgexpr.entry_symbols(entry, dict(shape, D=d, Dv=d), kgexpr.device_symbols(
+                cc, warp_size=64 if cap is None else 32, is_gpu=int(cap != "other"),
+                is_hip=int(cap is None)))
+            for n in ("BLOCK_M", "BLOCK_N"):
+                if syms.get(n) != got[n]:
+                    fails.append(f"{name}: sglang {release}, {label}, D={d}: {n} is {got[n]} "
+                                 f"upstream, {syms.get(n)} in the port")
+    return fails
+
+
+def check_ports(ports, doc, upstream_dir, workload):
+    """(e) for every port PORTS names; (failures, ports checked)."""
+    names, _, tier = ports.partition(":")
+    spec = (doc["tiers"].get(tier) or {}).get("upstream")
+    if not spec:
+        return [f"PORTS: {tier} is not a tier with an upstream file"], 0
+    path = os.path.join(upstream_dir, f"{spec['package']}-{spec['version']}", spec["path"])
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    tree = ast.parse(text, path)
+    fails, checked = [], 0
+    for name in names.split(","):
+        entry = doc["tiers"].get(name)
+        if entry is None:
+            fails.append(f"PORTS: no tier {name}")
+            continue
+        port_fails = check_port(spec["version"], text, tree, name, entry, workload)
+        print(f"{name} (port of sglang {spec['version']}'s block sizes): "
+              f"{'ok' if not port_fails else '%d difference(s)' % len(port_fails)}")
+        fails += port_fails
+        checked += 1
+    return fails, checked
+
+
 def stage_values(release, tree, stages_fn, d, block_n):
     """Every num_stages extend_attention_fwd may pass on CUDA for head size d."""
     fn = top_function(tree, LAUNCHER)
@@ -222,10 +276,11 @@ def check_grid(release, tree, launch):
 
 
 def main(argv):
-    if len(argv) != 4:
-        print("usage: upstream_drift.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON", file=sys.stderr)
+    if len(argv) not in (4, 5):
+        print("usage: upstream_drift.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON [PORTS]",
+              file=sys.stderr)
         return 2
-    upstream_dir, tiers_path, workload_path = argv[1:]
+    upstream_dir, tiers_path, workload_path = argv[1:4]
     doc = kgexpr.load_json(tiers_path)
     workload = kgexpr.load_json(workload_path)
     fails, missing, checked = [], [], 0
@@ -253,6 +308,10 @@ def main(argv):
             checked += 1
             print(f"{name} (sglang {release}, {launch['entry']}): "
                   f"{'ok' if not tier_fails else '%d difference(s)' % len(tier_fails)}")
+    if len(argv) == 5 and not missing:
+        port_fails, ports = check_ports(argv[4], doc, upstream_dir, workload)
+        fails += port_fails
+        checked += ports
     for f in fails:
         print("FAIL", f)
     if fails:

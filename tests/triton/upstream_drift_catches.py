@@ -42,24 +42,33 @@ CASES = [
      ["sglang 0.5.23", "'compact_batch_size' is a tl.constexpr but in the tier's signature"]),
     ("num_stages", "0.5.12", LAUNCHER, "    num_stages = 1\n", "    num_stages = 2\n",
      ["sglang 0.5.12", "num_stages is 2 upstream, 1 in the tier"]),
+    ("AMD table entry, in the port too", "0.5.12", TABLE,
+     "    if _is_hip:\n        BLOCK_M, BLOCK_N = (64, 64)",
+     "    if _is_hip:\n        BLOCK_M, BLOCK_N = (32, 64)",
+     ["reference: sglang 0.5.12, HIP", "BLOCK_M is 32 upstream, 64 in the port"]),
+    ("fallback table entry, OpenCL port", "0.5.12", TABLE,
+     "BLOCK_M, BLOCK_N = (64, 64) if Lq <= 128 else (32, 32)",
+     "BLOCK_M, BLOCK_N = (64, 32) if Lq <= 128 else (32, 32)",
+     ["reference-tuned: sglang 0.5.12, OpenCL", "BLOCK_N is 32 upstream, 64 in the port"]),
     ("grid", "0.5.23", LAUNCHER, "grid = (batch_size, head_num, triton.cdiv(max_len_extend, BLOCK_M))",
      "grid = (batch_size * head_num, triton.cdiv(max_len_extend, BLOCK_M))",
      ["sglang 0.5.23", "no longer launches"]),
 ]
 
 
-def run(upstream, tiers, workload):
+def run(upstream, tiers, workload, ports):
     p = subprocess.run([sys.executable, os.path.join(HERE, "upstream_drift.py"), upstream, tiers,
-                        workload], capture_output=True, text=True)
+                        workload] + ports, capture_output=True, text=True)
     return p.returncode, p.stdout + p.stderr
 
 
 def main(argv):
-    if len(argv) != 4:
-        print("usage: upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON",
+    if len(argv) not in (4, 5):
+        print("usage: upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON [PORTS]",
               file=sys.stderr)
         return 2
-    upstream, tiers, workload = argv[1:]
+    upstream, tiers, workload = argv[1:4]
+    ports = argv[4:]
     with open(tiers, encoding="utf-8") as f:
         specs = {t["upstream"]["version"]: t["upstream"] for t in json.load(f)["tiers"].values()
                  if "upstream" in t}
@@ -70,7 +79,7 @@ def main(argv):
             return 77
     failed = 0
     with tempfile.TemporaryDirectory(prefix="kg-drift-") as tmp:
-        rc, out = run(upstream, tiers, workload)
+        rc, out = run(upstream, tiers, workload, ports)
         if rc != 0:
             print(f"FAIL: the unedited upstream files do not pass (exit {rc}):\n{out}")
             return 1
@@ -90,7 +99,7 @@ def main(argv):
                 continue
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text[:at] + new + text[at + len(old):])
-            rc, out = run(copy, tiers, workload)
+            rc, out = run(copy, tiers, workload, ports)
             hit = [line for line in out.splitlines() if line.startswith("FAIL")
                    and all(w in line for w in words)]
             if rc == 1 and hit:
