@@ -88,6 +88,45 @@ static void test_triton_baseline(void)
     }
 }
 
+/* "kgrade_baseline" as a list: the upstream kernel where the run has it,
+ * else the port. A run against both is decided on the Triton kernel's
+ * figures (10x); a run against the port alone shows the port's (20x) and
+ * is inconclusive. */
+static void test_baseline_preference(void)
+{
+    static const char *const runs[] = {"reference,triton-reference", "reference"};
+    for (int i = 0; i < 2; i++) {
+        char text[4096];
+        snprintf(text, sizeof text,
+                 "[{\"type\": \"run\", \"device\": {\"name\": \"Test GPU\"},"
+                 "  \"settings\": {\"baseline\": \"%s\", \"candidate\": \"qwen\","
+                 "                \"size_class\": \"claim\"}},"
+                 " {\"type\": \"shape\", \"workload\": \"extend_attention\","
+                 "  \"baseline\": {\"set\": \"reference\", \"language\": \"portable\", "
+                 "\"status\": \"ok\"}, \"candidate\": {\"status\": \"ok\"}},"
+                 " {\"type\": \"shape\", \"workload\": \"extend_attention\","
+                 "  \"baseline\": {\"set\": \"triton-reference\", \"language\": \"triton\", "
+                 "\"status\": \"ok\"}, \"candidate\": {\"status\": \"ok\"}},"
+                 " {\"type\": \"summary\", \"workloads\": ["
+                 "   {\"workload\": \"extend_attention\", \"baseline\": \"reference\","
+                 "    \"geomean\": 20, \"lo\": 19, \"hi\": 21},"
+                 "   {\"workload\": \"extend_attention\", \"baseline\": \"triton-reference\","
+                 "    \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]",
+                 runs[i]);
+        cJSON *records = cJSON_Parse(text);
+        kg_claim_grade g = grade(records, "{\"workload\": \"extend_attention\", \"speedup\": 8, "
+                                          "\"statistic\": \"geometric mean\", \"baseline\": "
+                                          "\"the reference Triton implementation\", "
+                                          "\"kgrade_baseline\": [\"triton-reference\", "
+                                          "\"reference\"], \"kgrade_candidate\": \"qwen\", "
+                                          "\"kgrade_size_class\": \"claim\"}");
+        KG_CHECK_MSG(g.verdict == (i ? KG_VERDICT_INCONCLUSIVE : KG_VERDICT_REPRODUCED),
+                     "run against %s: %s (%s)", runs[i], kg_verdict_name(g.verdict), g.reason);
+        KG_CHECK_NEAR(g.geomean, i ? 20 : 10, 0);
+        cJSON_Delete(records);
+    }
+}
+
 int main(void)
 {
     cJSON *records = cJSON_Parse(results_text);
@@ -201,5 +240,6 @@ int main(void)
         cJSON_Delete(records);
     }
     test_triton_baseline();
+    test_baseline_preference();
     return kg_test_finish("test_verify");
 }

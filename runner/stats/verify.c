@@ -61,6 +61,27 @@ static int in_list(const char *list, const char *set)
     return 0;
 }
 
+/* The kgrade set standing for the claim's baseline in a run whose
+ * --baseline list is `run_baselines` (NULL: unknown): "kgrade_baseline" is
+ * a set, or a list in order of preference (["triton-reference",
+ * "reference"]: the upstream kernel where the run has it, else the port),
+ * of which the first the run has is taken, else the first. */
+static const char *claim_baseline(const cJSON *claim, const char *run_baselines)
+{
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(claim, "kgrade_baseline");
+    if (cJSON_IsString(b))
+        return b->valuestring;
+    if (!cJSON_IsArray(b) || !cJSON_IsString(cJSON_GetArrayItem(b, 0)))
+        return NULL;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, b)
+    {
+        if (cJSON_IsString(item) && run_baselines && in_list(run_baselines, item->valuestring))
+            return item->valuestring;
+    }
+    return cJSON_GetArrayItem(b, 0)->valuestring;
+}
+
 /* One run of the file: its header and the records up to the next header. */
 typedef struct run_view {
     const cJSON *header;
@@ -71,7 +92,8 @@ static int matches_run(const cJSON *claim, const run_view *run, char *why, size_
 {
     const cJSON *settings = cJSON_GetObjectItemCaseSensitive(run->header, KG_KEY_RUN_SETTINGS);
     const char *workload = text(claim, "workload");
-    const char *baseline = text(claim, "kgrade_baseline");
+    const char *run_baseline = text(settings, KG_KEY_SETTINGS_BASELINE);
+    const char *baseline = claim_baseline(claim, run_baseline);
     const char *size_class = text(claim, "kgrade_size_class");
     int has_workload = 0;
     const cJSON *rec;
@@ -81,7 +103,6 @@ static int matches_run(const cJSON *claim, const run_view *run, char *why, size_
             strcmp(text(rec, KG_KEY_SHAPE_WORKLOAD), workload) == 0)
             has_workload = 1;
     }
-    const char *run_baseline = text(settings, KG_KEY_SETTINGS_BASELINE);
     const char *run_class = text(settings, KG_KEY_SETTINGS_SIZE_CLASS);
     if (!has_workload)
         snprintf(why, size, "no shape of workload '%s'", workload);
@@ -287,7 +308,7 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
     const cJSON *speedup = cJSON_GetObjectItemCaseSensitive(claim, "speedup");
     const char *workload = text(claim, "workload");
     const char *statistic = text(claim, "statistic");
-    const char *baseline = text(claim, "kgrade_baseline");
+    const char *baseline = claim_baseline(claim, NULL);
     const char *candidate = text(claim, "kgrade_candidate");
     out->claimed = cJSON_IsNumber(speedup) ? speedup->valuedouble : NAN;
     if (!workload || !(out->claimed > 0)) {
@@ -328,6 +349,9 @@ void kg_verify_claim(const cJSON *claim, const cJSON *records, kg_claim_grade *o
         refuse(out, "no run of these results matches the claim (last: %s)%s", why, NULL);
         return;
     }
+    baseline = claim_baseline(
+        claim, text(cJSON_GetObjectItemCaseSensitive(run.header, KG_KEY_RUN_SETTINGS),
+                    KG_KEY_SETTINGS_BASELINE));
     const cJSON *device = cJSON_GetObjectItemCaseSensitive(run.header, KG_KEY_RUN_DEVICE);
     snprintf(out->device, sizeof out->device, "%s",
              text(device, KG_KEY_DEVICE_NAME) ? text(device, KG_KEY_DEVICE_NAME) : "?");
