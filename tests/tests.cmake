@@ -101,7 +101,13 @@ endfunction()
 
 kg_integration_test(cli_help 0 "kgrade run \\[options\\]" -- run --help)
 kg_integration_test(cli_unknown_option 2 "unknown option '--frobnicate'" -- run --frobnicate)
-kg_integration_test(cli_bad_size_class 2 "expected smoke, small or full" -- run --size-class huge)
+kg_integration_test(cli_bad_size_class 2 "expected smoke, small, full or claim, got .huge." -- run --size-class huge)
+# A workload without claim shapes is skipped at --size-class claim, said so.
+kg_integration_test(claim_class_skips_workloads_without 0
+  "Not graded.*softmax.*the workload has no claim shapes"
+  -- run --workload softmax --size-class claim --out ${KG_RESULTS_DIR}/claim_class_skips.jsonl)
+set_tests_properties(claim_class_skips_workloads_without PROPERTIES
+  ENVIRONMENT "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};EXPECT_SKIPPED=1")
 kg_integration_test(cli_unknown_workload 2 "no workload 'nope'" -- run --workload nope)
 kg_integration_test(cli_unknown_device 2 "matches no device name" -- run --device no-such-gpu)
 kg_integration_test(devices_table 0 "compute units" -- devices)
