@@ -8,36 +8,54 @@
 # system python3, many cores and no network (no apt, no pip: it never runs
 # `make`). Carry build/upstream (the SGLang files, scripts/python-env.sh)
 # and, where that machine may lack libcjson-dev, build/cjson (`--prepare`
-# fills it from this machine). In order, each step under `timeout`, a
-# failed step recorded and the next one run:
+# fills it from this machine). In order of value, each step under `timeout`,
+# a failed step recorded and the next one run:
 #
-#   1 the machine: nvidia-smi, nvcc --version, torch and triton versions
-#   2 configure and build kgrade (Release) in build-gpu/ with cmake
-#   3 kgrade devices (and --json)
-#   4 CTest: test_cuda_backend alone, then the other `gpu` label tests
-#     (every workload x tier at smoke size on cuda:0), then test_nvrtc*
-#     and the `triton` tests
-#   5 kgrade run --size-class small on cuda:0, and kgrade report of it
-#   6 where baselines/extend_attention/kernels.json has a triton-reference
-#     tier: extend_attention, the port (`reference`) against SGLang's own
-#     Triton kernel (`triton-reference`) on the full shapes
-#   7 tools/triton_dobench.py: the same upstream kernel through SGLang's
-#     launcher, timed with triton.testing.do_bench, beside kgrade's medians
-#     of step 6 (within 2%?)
-#   8 summary.md (device, driver, CUDA, date, every command, its exit
-#     status, time and figures), printed last
+#   1  the machine: nvidia-smi, nvcc --version, torch and triton versions
+#   2  configure and build kgrade (Release) in build-gpu/ with cmake
+#   3  kgrade devices (and --json), and the properties kgrade reads beside
+#      nvidia-smi's and torch's (tools/gpu_properties.py): a mismatch is a
+#      finding, not a failure
+#   4  CTest: test_cuda_backend alone, then the other `gpu` label tests
+#      (every workload x tier at smoke size on cuda:0), test_nvrtc* and the
+#      `triton` tests
+#   5  every adversarial example on the GPU, each caught for its own reason
+#      (portable ones on cuda:0; OpenCL C ones on an OpenCL GPU device when
+#      kgrade lists one, else skipped with the reason)
+#   6  the small size class on cuda:0, its report, and the timing
+#      cross-check of its shapes (tools/crosscheck_timing.py: the same
+#      kernels timed by do_bench and by a plain event loop)
+#   7  repeatability: the same small grading five times; the coefficient of
+#      variation of each geomean and the sampling time each shape needed
+#      (tools/repeatability.py)
+#   8  the flagship: extend_attention at the claim-date shapes (`claim`),
+#      `tuned` against every baseline tier the device runs, results kept
+#   9  tools/triton_dobench.py: SGLang's own kernel through its launcher,
+#      timed by do_bench, beside kgrade's triton-reference medians of step 8
+#   10 compute-sanitizer --tool memcheck over a smoke run of every tier
+#   then summary.md and summary.json (every step passed / failed / skipped /
+#   timed out, with its figure), written after every step;
+#   tools/gpu_check_report.py turns summary.json into docs/validation.md's
+#   section.
 #
-# Everything measured goes to $OUT; the whole script keeps within
-# KG_CHECK_BUDGET_S seconds (450): each step's time box is the smaller of
-# its own cap and the time left less what the later steps are guaranteed,
-# and a step with no time left is recorded as skipped. With no GPU
-# (`nvidia-smi -L` lists none) steps 4-7 are recorded as "no GPU" at once;
-# KG_CHECK_FORCE=1 runs them anyway (to test this script without a GPU).
+# Everything measured goes to $OUT as each step finishes, so a cut-off run
+# brings back what it did. The whole script keeps within KG_CHECK_BUDGET_S
+# seconds (450, under 8 minutes): each step's time box is the smaller of its
+# own cap and the time left, and a step with no time left is recorded as
+# skipped.
+#
+# Without an NVIDIA GPU (`nvidia-smi -L` lists none) it is a dry run on
+# kgrade's best device (PoCL in CI: `make test` runs it as
+# gpu_check_dry_run): the GPU-only steps are recorded as "skipped: no
+# NVIDIA GPU" and the others run at their smallest (smoke shapes, two
+# adversarial examples, two repeats), so the script cannot rot between GPU
+# visits. KG_CHECK_FORCE=1 runs the GPU-only steps anyway.
 #
 # Variables: OUT, KG_CHECK_BUDGET_S (450), KG_CHECK_JOBS (nproc),
-# KG_CHECK_BUILD_DIR (build-gpu), KG_CHECK_UPSTREAM_DIR (build/upstream),
-# KG_CHECK_FORCE (0). Exit status: 0 when every step that ran passed, 1
-# otherwise, 2 for a usage error.
+# KG_CHECK_BUILD_DIR (build-gpu), KG_CHECK_PREBUILT (a build folder to use
+# instead of building one: step 2 skipped), KG_CHECK_UPSTREAM_DIR
+# (build/upstream), KG_CHECK_FORCE (0). Exit status: 0 when every step that
+# ran passed, 1 otherwise, 2 for a usage error.
 set -u -o pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -80,24 +98,27 @@ OUT=${OUT:-./gpu-check-out}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd) || exit 2
 BUDGET=${KG_CHECK_BUDGET_S:-450}
 JOBS=${KG_CHECK_JOBS:-$(nproc 2>/dev/null || echo 4)}
-BUILD=${KG_CHECK_BUILD_DIR:-build-gpu}
+PREBUILT=${KG_CHECK_PREBUILT:-}
+BUILD=${PREBUILT:-${KG_CHECK_BUILD_DIR:-build-gpu}}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 UPSTREAM=${KG_CHECK_UPSTREAM_DIR:-$ROOT/build/upstream}
 FORCE=${KG_CHECK_FORCE:-0}
-KGRADE=$ROOT/$BUILD/kgrade
+KGRADE=$BUILD/kgrade
 START=$(date +%s)
 STARTED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-STEPS=$OUT/steps.md     # one table row per command
-FIGURES=$OUT/figures.md # what each step measured, compact
+STEPS=$OUT/steps.tsv     # id, command, exit, status, seconds, time box
+FIGURES=$OUT/figures.tsv # id, what the step measured
 : >"$STEPS"
 : >"$FIGURES"
 : >"$OUT/progress.log"
 FAILED=0
+HAVE_GPU=0
 
 # The Triton caches stay in the build folder, out of $OUT.
-export KGRADE_TRITON_CACHE=$ROOT/$BUILD/triton-cache
-export TRITON_CACHE_DIR=$ROOT/$BUILD/triton-py-cache
+export KGRADE_TRITON_CACHE=$BUILD/triton-cache
+export TRITON_CACHE_DIR=$BUILD/triton-py-cache
 # A toolkit at /usr/local/cuda that is not on the PATH (FindCUDAToolkit
-# also looks there; nvcc --version needs it).
+# also looks there; nvcc --version and compute-sanitizer need it).
 if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
     export PATH=/usr/local/cuda/bin:$PATH
 fi
@@ -111,26 +132,31 @@ show() {
     s=${s% }
     s=${s//"$OUT"/\$OUT}
     s=${s//"$ROOT/"/}
-    printf '%s' "${s//|/\\|}"
+    printf '%s' "${s//$'\t'/ }"
 }
-# shellcheck disable=SC2016 # the backquotes are Markdown
-row() { printf '| %s | `%s` | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5" >>"$STEPS"; }
-fig() { printf '%s\n' "$@" >>"$FIGURES"; }
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$STEPS"; }
+# figure ID TEXT...: what step ID measured, on one line.
+figure() {
+    local id=$1
+    shift
+    printf '%s\t%s\n' "$id" "$(printf '%s' "$*" | tr '\t\n' '  ' | cut -c1-400)" >>"$FIGURES"
+    write_summary
+}
 
-# run ID CAP RESERVE LOG -- COMMAND...
-# Runs COMMAND with stdout and stderr in $OUT/LOG, under a time box of CAP
-# seconds or the time left less RESERVE (kept for later steps), whichever
-# is less; records a row; returns the command's exit status (124: timed
-# out; 125: not run, no time left).
+# run ID CAP LOG -- COMMAND...
+# Runs COMMAND with stdout and stderr in $OUT/LOG under a time box of CAP
+# seconds or the time left, whichever is less; records a row; returns the
+# command's exit status (124: timed out; 125: not run, no time left).
 run() {
-    local id=$1 cap=$2 reserve=$3 logf=$4
-    shift 5
-    local left=$((BUDGET - $(elapsed) - reserve)) box=$cap
+    local id=$1 cap=$2 logf=$3
+    shift 4
+    local left=$((BUDGET - $(elapsed))) box=$cap
     [ "$left" -lt "$box" ] && box=$left
     if [ "$box" -lt 5 ]; then
-        row "$id" "$(show "$@")" - "skipped: no time left (budget ${BUDGET}s)" 0
+        row "$id" "$(show "$@")" - "skipped: no time left (budget ${BUDGET}s)" 0 0
         log "step $id: skipped, no time left"
         FAILED=1
+        write_summary
         return 125
     fi
     log "step $id: $(show "$@")  [time box ${box}s, log $logf]"
@@ -140,36 +166,51 @@ run() {
     rc=$?
     dt=$(($(date +%s) - t0))
     case $rc in
-    0) result=ok ;;
-    124 | 137) result="TIMED OUT after ${box}s" ;;
+    0) result=passed ;;
+    124 | 137) result="timed out after ${box}s" ;;
     *) result="failed (exit $rc)" ;;
     esac
     # A failure's last words, for the table.
-    [ "$rc" -ne 0 ] && result="$result: $(grep -v '^[[:space:]]*$' "$OUT/$logf" | tail -n1 | cut -c1-150 |
-        sed 's/|/\\|/g')"
+    [ "$rc" -ne 0 ] && result="$result: $(grep -v '^[[:space:]]*$' "$OUT/$logf" | tail -n1 | cut -c1-150)"
     [ "$rc" -ne 0 ] && FAILED=1
-    row "$id" "$(show "$@")" "$rc" "$result" "$dt"
+    row "$id" "$(show "$@")" "$rc" "$result" "$dt" "$box"
     log "step $id: $result in ${dt}s"
     write_summary
     return $rc
 }
 
-# gpu_run: run, or a "no GPU" row at once where there is no GPU.
+# skip ID WHY -- COMMAND...: a row saying why the command did not run.
+skip() {
+    local id=$1 why=$2
+    shift 3
+    row "$id" "$(show "$@")" - "skipped: $why" 0 0
+    log "step $id: skipped, $why"
+    write_summary
+    return 0
+}
+
+# gpu_run: run, or "skipped: no NVIDIA GPU" at once where there is none.
 gpu_run() {
     if [ "$HAVE_GPU" = 1 ] || [ "$FORCE" = 1 ]; then
         run "$@"
         return
     fi
     local id=$1
-    shift 5
-    row "$id" "$(show "$@")" - "skipped: no GPU" 0
-    log "step $id: skipped, no GPU"
-    write_summary
-    return 126
+    shift 3
+    skip "$id" "no NVIDIA GPU" "$@"
 }
 
-# The first lines of a log matching a pattern, for the figures.
-grab() { grep -E -m "${3:-5}" -- "$2" "$OUT/$1" 2>/dev/null | sed 's/^/    /'; }
+# The first lines of a log matching a pattern.
+grab() { grep -E -m "${3:-5}" -- "$2" "$OUT/$1" 2>/dev/null; }
+# CTest's tally of a log: "N% tests passed, M tests failed out of T; S skipped".
+ctest_tally() {
+    local f=$OUT/$1
+    [ -f "$f" ] || return 0
+    local line skipped
+    line=$(grep -E -m1 'tests passed, [0-9]+ tests failed out of' "$f")
+    skipped=$(grep -c '(Skipped)' "$f")
+    printf '%s; %s skipped' "${line:-no tally}" "$skipped"
+}
 
 # A compact table of a kgrade results file: per shape, each set's median,
 # status and sample count, the speedup and the stopping reason.
@@ -227,30 +268,54 @@ elif rows:
 EOF
 }
 
-# summary.md from what is recorded so far: written after every step, so that
-# a run stopped from outside still leaves one.
+# summary.md and summary.json from what is recorded so far: written after
+# every step, so that a run stopped from outside still leaves them.
 write_summary() {
-    {
-        echo "# kgrade GPU check, $STARTED_AT"
-        echo
-        sed 's/^/- /' "$OUT/machine.txt"
-        echo "- GPU (nvidia-smi -L): $(head -n1 "$OUT/nvidia-smi-L.txt" 2>/dev/null)"
-        echo "- nvidia-smi: $(grep -m1 -E 'Driver Version' "$OUT/nvidia-smi.txt" 2>/dev/null | tr -s ' |' ' ')"
-        echo "- query: $(sed -n 2p "$OUT/nvidia-smi-query.csv" 2>/dev/null)"
-        echo "- nvcc: $(grep -m1 -E 'release' "$OUT/nvcc.txt" 2>/dev/null)"
-        echo "- torch triton device: $(tail -n1 "$OUT/torch-triton.txt" 2>/dev/null)"
-        echo "- wall: $(elapsed)s of a ${BUDGET}s budget; $JOBS jobs; OUT=$OUT"
-        echo
-        echo "| step | command | exit | result | s |"
-        echo "|---|---|---|---|---|"
-        cat "$STEPS"
-        echo
-        cat "$FIGURES"
-        echo
-        printf 'files:'
-        for f in "$OUT"/*; do [ "${f##*/}" = summary.md.tmp ] || printf ' %s' "${f##*/}"; done
-        echo
-    } >"$OUT/summary.md.tmp" && mv "$OUT/summary.md.tmp" "$OUT/summary.md"
+    python3 - "$OUT" "$STARTED_AT" "$BUDGET" "$(elapsed)" "$HAVE_GPU" "$JOBS" <<'PY' || true
+import json, os, sys
+out, started, budget, wall, gpu, jobs = sys.argv[1:7]
+def lines(name):
+    try:
+        with open(os.path.join(out, name), encoding="utf-8", errors="replace") as f:
+            return [l.rstrip("\n") for l in f]
+    except OSError:
+        return []
+figures = {}
+for l in lines("figures.tsv"):
+    k, _, v = l.partition("\t")
+    if v.strip():
+        figures.setdefault(k, []).append(v.strip())
+steps = []
+for l in lines("steps.tsv"):
+    c = (l.split("\t") + [""] * 6)[:6]
+    detail = c[3]
+    kind = ("passed" if detail == "passed" else "timed out" if detail.startswith("timed out")
+            else "skipped" if detail.startswith("skipped") else "failed")
+    steps.append({"id": c[0], "command": c[1], "exit": c[2], "status": kind, "detail": detail,
+                  "seconds": int(c[4] or 0), "time_box_s": int(c[5] or 0),
+                  "figure": "; ".join(figures.get(c[0], []))})
+machine = lines("machine.txt")
+doc = {"kgrade_gpu_check": 1, "started": started, "budget_s": int(budget),
+       "wall_s": int(wall), "nvidia_gpu": gpu == "1", "jobs": int(jobs),
+       "machine": machine, "steps": steps,
+       "counts": {k: sum(s["status"] == k for s in steps)
+                  for k in ("passed", "failed", "skipped", "timed out")}}
+with open(os.path.join(out, "summary.json.tmp"), "w") as f:
+    json.dump(doc, f, indent=1)
+os.replace(os.path.join(out, "summary.json.tmp"), os.path.join(out, "summary.json"))
+cell = lambda t: t.replace("|", "\\|")
+md = [f"# kgrade GPU check, {started}", ""] + [f"- {m}" for m in machine]
+md += [f"- wall: {wall}s of a {budget}s budget; {jobs} jobs; "
+       + ("NVIDIA GPU" if gpu == "1" else "no NVIDIA GPU: dry run"), "",
+       "| step | command | status | s | figure |", "|---|---|---|---:|---|"]
+for s in steps:
+    md.append(f"| {s['id']} | `{cell(s['command'])}` | {cell(s['detail'])} | {s['seconds']} | "
+              f"{cell(s['figure'])} |")
+md += ["", "counts: " + ", ".join(f"{k} {v}" for k, v in doc["counts"].items())]
+with open(os.path.join(out, "summary.md.tmp"), "w") as f:
+    f.write("\n".join(md) + "\n")
+os.replace(os.path.join(out, "summary.md.tmp"), os.path.join(out, "summary.md"))
+PY
 }
 
 # ---- 1. the machine --------------------------------------------------------------
@@ -268,26 +333,43 @@ done
     echo "git: $(git rev-parse HEAD 2>/dev/null || echo 'no .git here') $(git status --porcelain 2>/dev/null | wc -l | sed 's/$/ changed files/')"
     echo "upstream: $(ls "$UPSTREAM"/upstream.json 2>/dev/null || echo "MISSING ($UPSTREAM): carry build/upstream")"
 } >"$OUT/machine.txt"
-run 1.1 20 0 nvidia-smi.txt -- nvidia-smi
-run 1.2 15 0 nvidia-smi-L.txt -- nvidia-smi -L
-HAVE_GPU=0
-grep -q '^GPU [0-9]' "$OUT/nvidia-smi-L.txt" 2>/dev/null && HAVE_GPU=1
-run 1.3 15 0 nvidia-smi-query.csv -- nvidia-smi \
-    --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem,power.limit \
-    --format=csv
-run 1.4 15 0 nvcc.txt -- nvcc --version
-run 1.5 90 0 torch-triton.txt -- python3 -c \
+write_summary
+if command -v nvidia-smi >/dev/null 2>&1; then
+    run 1.1 15 nvidia-smi-L.txt -- nvidia-smi -L
+    grep -q '^GPU [0-9]' "$OUT/nvidia-smi-L.txt" 2>/dev/null && HAVE_GPU=1
+    figure 1.1 "$(head -n1 "$OUT/nvidia-smi-L.txt" 2>/dev/null)"
+else
+    skip 1.1 "no NVIDIA GPU (no nvidia-smi)" -- nvidia-smi -L
+fi
+gpu_run 1.2 20 nvidia-smi.txt -- nvidia-smi
+figure 1.2 "$(grep -m1 -E 'Driver Version' "$OUT/nvidia-smi.txt" 2>/dev/null | tr -s ' |' ' ')"
+gpu_run 1.3 15 nvidia-smi-query.csv -- nvidia-smi \
+    --query-gpu=name,compute_cap,clocks.max.sm,clocks.max.memory,memory.total \
+    --format=csv,noheader,nounits
+figure 1.3 "$(head -n1 "$OUT/nvidia-smi-query.csv" 2>/dev/null)"
+if command -v nvcc >/dev/null 2>&1; then
+    run 1.4 15 nvcc.txt -- nvcc --version
+    figure 1.4 "$(grep -m1 -E 'release' "$OUT/nvcc.txt" 2>/dev/null)"
+else
+    skip 1.4 "no nvcc" -- nvcc --version
+fi
+gpu_run 1.5 90 torch-triton.txt -- python3 -c \
     'import torch, triton; print(torch.__version__, triton.__version__, torch.cuda.get_device_name())'
+figure 1.5 "$(tail -n1 "$OUT/torch-triton.txt" 2>/dev/null)"
 if [ "$HAVE_GPU" = 1 ]; then
     log "GPU: $(head -n1 "$OUT/nvidia-smi-L.txt")"
+    DEVICE=(--device cuda:0)
+    ADV_DEVICE=cuda:0
 else
-    log "no GPU (nvidia-smi -L lists none): steps 4-7 are recorded as 'no GPU'$([ "$FORCE" = 1 ] && echo ', but run: KG_CHECK_FORCE=1')"
+    log "no NVIDIA GPU: a dry run on kgrade's best device$([ "$FORCE" = 1 ] && echo ', GPU-only steps run anyway: KG_CHECK_FORCE=1')"
+    DEVICE=()
+    ADV_DEVICE=
 fi
 
 # ---- 2. configure and build --------------------------------------------------------
 # -DKG_WERROR=OFF: another compiler's new warnings must not cost the session
-# its build (they are counted below). The carried build/cjson is used only
-# where the machine has no cJSON of its own.
+# its build (they are counted). The carried build/cjson is used only where
+# the machine has no cJSON of its own.
 cmake_args=(-S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DKG_PYTHON=$(command -v python3)"
     "-DKG_UPSTREAM_DIR=$UPSTREAM" -DKG_WERROR=OFF)
 if [ ! -f /usr/include/cjson/cJSON.h ] && [ ! -f /usr/local/include/cjson/cJSON.h ] &&
@@ -295,82 +377,180 @@ if [ ! -f /usr/include/cjson/cJSON.h ] && [ ! -f /usr/local/include/cjson/cJSON.
     cmake_args+=("-DCJSON_INCLUDE_DIR=$ROOT/build/cjson/include" "-DCJSON_LIBRARY=$ROOT/build/cjson/lib/libcjson.so.1")
     echo "cjson: the carried build/cjson (none on this machine)" >>"$OUT/machine.txt"
 fi
-run 2.1 90 0 configure.log -- cmake "${cmake_args[@]}"
-run 2.2 300 0 build.log -- cmake --build "$BUILD" -j "$JOBS"
-fig "### 2 build" "$(grab configure.log 'kgrade: (backends|CUDA|workloads)' 6)" \
-    "    warnings: $(grep -c 'warning:' "$OUT/build.log" 2>/dev/null) $(grab build.log 'error:' 3)"
-
-# ---- 3. devices --------------------------------------------------------------------
-run 3.1 30 0 devices.txt -- "$KGRADE" devices
-run 3.2 30 0 devices.json -- "$KGRADE" devices --json
-fig "### 3 devices" "$(grab devices.txt '^\[|^(backends compiled|cuda|hip|triton):|driver |compute units|GB/s' 16)"
-
-# Seconds kept for steps 6 and 7 while the earlier steps run (step 6 runs
-# only where the workload has a triton-reference tier).
-KERNELS=baselines/extend_attention/kernels.json
-has_tier=0
-if python3 -c 'import json, sys; sys.exit("triton-reference" not in json.load(open(sys.argv[1]))["tiers"])' \
-    "$KERNELS" 2>/dev/null; then
-    has_tier=1
-elif ! command -v python3 >/dev/null && grep -q '"triton-reference" *:' "$KERNELS"; then
-    has_tier=1
+if [ -n "$PREBUILT" ]; then
+    skip 2.1 "using the build in $PREBUILT (KG_CHECK_PREBUILT)" -- cmake "${cmake_args[@]}"
+else
+    run 2.1 90 configure.log -- cmake "${cmake_args[@]}"
+    run 2.2 240 build.log -- cmake --build "$BUILD" -j "$JOBS"
+    figure 2.2 "warnings: $(grep -c 'warning:' "$OUT/build.log" 2>/dev/null); $(grab build.log 'error:' 1)"
 fi
-R67=$((has_tier ? 200 : 100))
 
-# ---- 4. CTest ----------------------------------------------------------------------
+# ---- 3. devices and their properties ---------------------------------------------
+run 3.1 30 devices.txt -- "$KGRADE" devices
+figure 3.1 "$(grab devices.txt '^\[' 4 | tr '\n' ';')"
+run 3.2 30 devices.json -- "$KGRADE" devices --json
+props=(python3 tools/gpu_properties.py "$OUT/devices.json")
+[ -s "$OUT/nvidia-smi-query.csv" ] && props+=("$OUT/nvidia-smi-query.csv")
+run 3.3 60 properties.md -- "${props[@]}"
+figure 3.3 "$(grab properties.md '^findings' 1)"
+
+# ---- 4. CTest's GPU tests ------------------------------------------------------------
 # test_cuda_backend times spin kernels: alone on the GPU. The smoke tests
 # only check results, so they share it.
-gpu_run 4.1 60 $R67 ctest-cuda-backend.log -- ctest --test-dir "$BUILD" -R '^test_cuda_backend$' \
+gpu_run 4.1 60 ctest-cuda-backend.log -- ctest --test-dir "$BUILD" -R '^test_cuda_backend$' \
     --output-on-failure
-gpu_run 4.2 120 $R67 ctest-gpu.log -- ctest --test-dir "$BUILD" -L gpu -E '^test_cuda_backend$|^hip_' \
+figure 4.1 "$(ctest_tally ctest-cuda-backend.log)"
+gpu_run 4.2 120 ctest-gpu.log -- ctest --test-dir "$BUILD" -L gpu -E '^test_cuda_backend$|^hip_' \
     -j 4 --output-on-failure
-gpu_run 4.3 90 $R67 ctest-nvrtc-triton.log -- ctest --test-dir "$BUILD" -R 'test_nvrtc|triton' \
+figure 4.2 "$(ctest_tally ctest-gpu.log)"
+gpu_run 4.3 90 ctest-nvrtc-triton.log -- ctest --test-dir "$BUILD" -R 'test_nvrtc|triton' \
     -j 4 --output-on-failure
-for f in ctest-cuda-backend.log ctest-gpu.log ctest-nvrtc-triton.log; do
-    [ -f "$OUT/$f" ] || continue
-    fig "### 4 $f" "$(grab "$f" 'tests passed|Total Test time|\*\*\*|No tests were found' 30)"
-done
+figure 4.3 "$(ctest_tally ctest-nvrtc-triton.log)"
 
-# ---- 5. the small size class on the GPU --------------------------------------------
-gpu_run 5.1 180 $R67 small.log -- "$KGRADE" run --device cuda:0 --size-class small \
-    --max-time 1 --timeout 60 --out "$OUT/small.jsonl"
-if [ -s "$OUT/small.jsonl" ]; then
-    run 5.2 30 0 small-report.md -- "$KGRADE" report "$OUT/small.jsonl"
-    fig "### 5 small (tuned vs naive)" "$(grab small-report.md '^\*\*' 8)" "$(results_table "$OUT/small.jsonl")"
-fi
+# ---- 5. the adversarial examples on the device ---------------------------------------
+# Each as its expect.json says, through tests/adversarial.sh. An example in
+# OpenCL C runs on an OpenCL GPU where kgrade lists one (NVIDIA's driver
+# brings one), else it is skipped, said so.
+adversarial() {
+    local ocl_gpu passed=0 skipped=0 failed=0 dir name lang device
+    ocl_gpu=$("$KGRADE" devices 2>/dev/null | sed -n 's/^\[[0-9]*\] \(opencl:[0-9]*\) .*(gpu.*/\1/p' | head -n1)
+    local examples=("$ROOT"/kernels/examples/adversarial/*/ "$ROOT"/kernels/examples/opencl-softmax/)
+    [ "$HAVE_GPU" = 1 ] || examples=("$ROOT"/kernels/examples/adversarial/stale-output/
+        "$ROOT"/kernels/examples/adversarial/ignores-custom-mask/)
+    for dir in "${examples[@]}"; do
+        name=$(basename "$dir")
+        lang=$(grep -ho '"language": *"[a-z]*"' "$dir/kernels.json" 2>/dev/null | head -n1 |
+            sed 's/.*"\([a-z]*\)"$/\1/')
+        device=$ADV_DEVICE
+        if [ "$HAVE_GPU" = 1 ] && [ "$lang" = opencl ]; then
+            device=$ocl_gpu
+            if [ -z "$device" ]; then
+                echo "skipped $name: OpenCL C, and kgrade lists no OpenCL GPU here"
+                skipped=$((skipped + 1))
+                continue
+            fi
+        fi
+        if KG_ADVERSARIAL_DEVICE=$device CHECK_EXPECTATIONS=$BUILD/check_expectations \
+            KGRADE=$KGRADE tests/adversarial.sh "$dir" "$OUT/adversarial/$name.jsonl" \
+            >"$OUT/adversarial/$name.log" 2>&1; then
+            echo "ok $name on ${device:-the best device}"
+            passed=$((passed + 1))
+        else
+            echo "FAIL $name on ${device:-the best device}: $(grep -m2 -E '^FAIL' "$OUT/adversarial/$name.log" | tr '\n' ' ')"
+            failed=$((failed + 1))
+        fi
+    done
+    echo "examples as expected: $passed; not: $failed; skipped: $skipped"
+    [ "$failed" = 0 ]
+}
+mkdir -p "$OUT/adversarial"
+[ -x "$BUILD/check_expectations" ] || log "no $BUILD/check_expectations: step 5 will fail"
+export -f adversarial
+export ROOT KGRADE BUILD OUT HAVE_GPU ADV_DEVICE
+run 5.1 90 adversarial.log -- bash -c adversarial
+figure 5.1 "$(grab adversarial.log '^examples as expected' 1)"
 
-# ---- 6. the port against SGLang's own Triton kernel, full shapes ----------------------
-if [ "$has_tier" = 1 ]; then
-    gpu_run 6.1 150 80 triton-vs-port.log -- "$KGRADE" run --device cuda:0 --workload extend_attention \
-        --baseline reference --candidate triton-reference --size-class full \
-        --max-time 2 --min-samples 5 --timeout 100 --out "$OUT/triton-vs-port.jsonl"
-    if [ -s "$OUT/triton-vs-port.jsonl" ]; then
-        run 6.2 30 0 triton-vs-port-report.md -- "$KGRADE" report "$OUT/triton-vs-port.jsonl"
-        fig "### 6 extend_attention full: reference (port) vs triton-reference" \
-            "$(grab triton-vs-port-report.md '^\*\*' 4)" "$(results_table "$OUT/triton-vs-port.jsonl")"
-    fi
-else
-    row 6.1 "kgrade run ... --candidate triton-reference" - "skipped: $KERNELS has no triton-reference tier" 0
-    log "step 6.1: skipped, $KERNELS has no triton-reference tier"
-fi
-
-# ---- 7. do_bench on the same upstream kernel -----------------------------------------
-bench=(python3 tools/triton_dobench.py --upstream-dir "$UPSTREAM" --out "$OUT/dobench.jsonl")
-[ -s "$OUT/triton-vs-port.jsonl" ] && bench+=(--results "$OUT/triton-vs-port.jsonl")
+# ---- 6. a grading on the device, and the timing cross-check --------------------------
 if [ "$HAVE_GPU" = 1 ]; then
-    nvidia-smi --query-compute-apps=pid,process_name --format=csv,noheader >"$OUT/gpu-apps-before-7.txt" 2>&1
-    [ -s "$OUT/gpu-apps-before-7.txt" ] && log "processes still on the GPU before step 7: $(tr '\n' ' ' <"$OUT/gpu-apps-before-7.txt")"
+    small=(--size-class small --max-time 1 --timeout 60)
+else
+    small=(--workload softmax --size-class smoke --max-time 0.2 --timeout 60)
 fi
-gpu_run 7.1 120 5 dobench.log -- "${bench[@]}"
-if [ -f "$OUT/dobench.log" ]; then
-    fig "### 7 do_bench (SGLang's launcher) vs kgrade, triton-reference" \
-        "$(grab dobench.log '^(setup: |shape [^ ])' 20)" \
-        "$(grab dobench.log 'Error|needs torch|not found|no CUDA' 3)"
+run 6.1 120 small.log -- "$KGRADE" run "${DEVICE[@]}" "${small[@]}" --out "$OUT/small.jsonl"
+figure 6.1 "$(grab small.log 'geomean speedup' 1)"
+if [ -s "$OUT/small.jsonl" ]; then
+    run 6.2 30 small-report.md -- "$KGRADE" report "$OUT/small.jsonl"
+    figure 6.2 "$(grab small-report.md '^\*\*' 2 | tr '\n' ' ')"
+    results_table "$OUT/small.jsonl" >"$OUT/small-table.md"
+fi
+gpu_run 6.3 60 crosscheck.log -- python3 tools/crosscheck_timing.py "$OUT/small.jsonl"
+figure 6.3 "$(grab crosscheck.log '^largest deviation' 1)"
+
+# ---- 7. repeatability -----------------------------------------------------------------
+repeats=5
+[ "$HAVE_GPU" = 1 ] || repeats=2
+if [ "$HAVE_GPU" = 1 ]; then
+    again=(--workload softmax,rmsnorm,gemm --size-class small --max-time 1 --timeout 60)
+else
+    again=(--workload softmax --size-class smoke --max-time 0.2 --timeout 60)
+fi
+for i in $(seq 1 $repeats); do
+    run "7.$i" 40 "repeat-$i.log" -- "$KGRADE" run "${DEVICE[@]}" "${again[@]}" --quiet \
+        --out "$OUT/repeat-$i.jsonl"
+done
+run 7.9 30 repeatability.md -- python3 tools/repeatability.py "$OUT"/repeat-*.jsonl
+figure 7.9 "$(grab repeatability.md '^largest CV' 1)"
+
+# ---- 8. the flagship: extend attention at the claim's shapes ----------------------------
+# Every baseline tier the device runs, the most telling first (a run cut by
+# its time box keeps the baselines it finished). naive is left out on the
+# GPU: at these sizes it alone would take the step's time.
+# The Triton tiers only where kgrade found Triton (a named tier it cannot
+# build stops the run).
+has_triton=$(python3 -c 'import json, sys; print(int(bool((json.load(open(sys.argv[1])).get("triton") or {}).get("version"))))' \
+    "$OUT/devices.json" 2>/dev/null || echo 0)
+if [ "$HAVE_GPU" = 1 ] && [ "$has_triton" = 1 ]; then
+    tiers=triton-reference,reference,reference-early-exit,triton-current,reference-tuned
+else
+    tiers=reference,reference-early-exit,reference-tuned
+fi
+if [ "$HAVE_GPU" = 1 ]; then
+    flagship=(--size-class claim --baseline "$tiers" --max-time 1 --min-samples 5 --timeout 100)
+else
+    flagship=(--size-class smoke --baseline reference,reference-early-exit --max-time 0.2 --timeout 60)
+fi
+run 8.1 150 flagship.log -- "$KGRADE" run "${DEVICE[@]}" --workload extend_attention \
+    --candidate tuned "${flagship[@]}" --out "$OUT/flagship.jsonl"
+if [ -s "$OUT/flagship.jsonl" ]; then
+    run 8.2 30 flagship-report.md -- "$KGRADE" report "$OUT/flagship.jsonl"
+    figure 8.2 "$(grep -A12 -m1 'Overall, against each baseline' "$OUT/flagship-report.md" |
+        grep -E '^\| `' | tr '\n' ' ')"
+    results_table "$OUT/flagship.jsonl" >"$OUT/flagship-table.md"
 fi
 
-# ---- 8. summary ------------------------------------------------------------------------
+# ---- 9. do_bench on SGLang's own kernel ------------------------------------------------
+bench=(python3 tools/triton_dobench.py --upstream-dir "$UPSTREAM" --out "$OUT/dobench.jsonl"
+    --size-class "$([ "$HAVE_GPU" = 1 ] && echo claim || echo smoke)")
+[ -s "$OUT/flagship.jsonl" ] && bench+=(--results "$OUT/flagship.jsonl")
+if [ "$HAVE_GPU" = 1 ] || [ "$FORCE" = 1 ]; then
+    run 9.1 90 dobench.log -- "${bench[@]}"
+    figure 9.1 "$(grep -cE 'within [0-9]+%$' "$OUT/dobench.log" 2>/dev/null) shapes within tolerance, $(grep -cE 'OUTSIDE' "$OUT/dobench.log" 2>/dev/null) outside"
+elif [ -s "$OUT/flagship.jsonl" ]; then
+    # Without a GPU: the lengths it would draw, against kgrade's records.
+    run 9.1 30 dobench-lengths.log -- "${bench[@]}" --lengths-only
+    figure 9.1 "lengths: $(grep -c ': match' "$OUT/dobench-lengths.log") shapes match kgrade's, $(grep -c 'MISMATCH' "$OUT/dobench-lengths.log") differ"
+fi
+
+# ---- 10. compute-sanitizer -------------------------------------------------------------
+# One smoke run of every tier under memcheck (the workers too:
+# --target-processes all). Slow: the smallest settings that still run each.
+sanitize() {
+    local w rc=0
+    for w in softmax rmsnorm gemm; do
+        "$KGRADE" run --device cuda:0 --workload "$w" --size-class smoke --baseline naive \
+            --candidate tuned --max-time 0.05 --min-samples 2 --timeout 60 --quiet \
+            --out "$OUT/sanitized.jsonl" || rc=1
+    done
+    "$KGRADE" run --device cuda:0 --workload extend_attention --size-class smoke \
+        --baseline "naive,reference,reference-early-exit,reference-tuned$TRITON_TIERS" \
+        --candidate tuned --max-time 0.05 --min-samples 2 --timeout 60 --quiet \
+        --out "$OUT/sanitized.jsonl" || rc=1
+    return $rc
+}
+if command -v compute-sanitizer >/dev/null 2>&1 || [ "$HAVE_GPU" != 1 ]; then
+    TRITON_TIERS=$([ "$has_triton" = 1 ] && echo ,triton-reference,triton-current)
+    export -f sanitize
+    export TRITON_TIERS
+    gpu_run 10.1 90 sanitizer.log -- compute-sanitizer --tool memcheck --target-processes all \
+        --error-exitcode 3 bash -c sanitize
+    figure 10.1 "$(grab sanitizer.log 'ERROR SUMMARY' 1)"
+else
+    skip 10.1 "no compute-sanitizer on the PATH" -- compute-sanitizer --tool memcheck
+fi
+
+# ---- the end ----------------------------------------------------------------------------
 write_summary
-log "done in $(elapsed)s; summary follows ($OUT/summary.md)"
+log "done in $(elapsed)s; summary follows ($OUT/summary.md, $OUT/summary.json)"
 echo
 cat "$OUT/summary.md"
 exit $FAILED

@@ -323,6 +323,13 @@ set_tests_properties(triton_compile_small PROPERTIES FIXTURES_SETUP triton_small
 set_tests_properties(triton_compile_upstream PROPERTIES FIXTURES_SETUP triton_upstream_cache)
 set_tests_properties(triton_cache_warm PROPERTIES
                      FIXTURES_REQUIRED "triton_small_cache;triton_upstream_cache")
+# The prepared GPU check (scripts/gpu-check.sh, docs/cuda.md) as a dry run
+# on this build and device: it cannot rot between GPU visits.
+add_test(NAME gpu_check_dry_run COMMAND ${CMAKE_SOURCE_DIR}/tests/gpu_check_dry_run.sh
+         ${CMAKE_BINARY_DIR} ${KG_RESULTS_DIR}/gpu-check-dry)
+set_tests_properties(gpu_check_dry_run PROPERTIES LABELS integration SKIP_RETURN_CODE 77
+                     TIMEOUT 300)
+
 # Triton (docs/triton.md): run with the build's Python (part of `make test`'s
 # set-up, scripts/python-requirements.txt) and the SGLang files extracted
 # from the pinned wheels into <build>/upstream; skipped (77) when either is

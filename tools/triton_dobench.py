@@ -69,7 +69,8 @@ DEFAULT_UPSTREAM = {
     "version": "0.5.12",
     "path": "sglang/srt/layers/attention/triton_ops/extend_attention.py",
 }
-DERIVED = ("sum_extend", "sum_prefix", "max_extend", "kv_tokens", "prefix_pairs", "causal_pairs")
+DERIVED = ("sum_extend", "sum_prefix", "max_extend", "kv_tokens", "prefix_pairs", "causal_pairs",
+           "mask_elements")
 
 # ---- the workload's generator, as in runner/common/rng.c --------------------
 
@@ -117,6 +118,23 @@ class KgRng:
         return product >> 64
 
 
+def load_workload():
+    with open(os.path.join(WORKLOAD_DIR, "workload.json")) as f:
+        return json.load(f)
+
+
+def complete_shape(workload, shape):
+    """The shape with the symbols it leaves to symbol_defaults, and its
+    parameters (the workload's, as the shape sets them; sm_scale 0 is
+    1/sqrt(D), as upstream's `sm_scale or 1.0 / Lq**0.5`)."""
+    full = dict(workload.get("symbol_defaults") or {}, **shape)
+    params = dict(workload.get("params") or {})
+    params.update({k: v for k, v in shape.items() if k in params})
+    if not params.get("sm_scale"):
+        params["sm_scale"] = 1.0 / math.sqrt(int(full["D"]))
+    return full, params
+
+
 def draw_lengths(shape):
     """(prefix, extend) per request, as reference.c's read_batch()."""
     rng = KgRng(int(shape["length_seed"]))
@@ -128,8 +146,9 @@ def draw_lengths(shape):
     return prefix, extend
 
 
-def derived_symbols(prefix, extend):
+def derived_symbols(prefix, extend, mask_kind=0):
     return {
+        "mask_elements": sum(e * (p + e) for e, p in zip(extend, prefix)) if mask_kind else 1,
         "sum_extend": sum(extend),
         "sum_prefix": sum(prefix),
         "max_extend": max(extend),
@@ -279,10 +298,30 @@ def pinned_sha256(upstream_dir, pin):
 # ---- one shape -----------------------------------------------------------------
 
 
+def unit_test_mask(torch, shape, prefix, extend):
+    """The custom mask of a shape with mask_kind 1, as SGLang's unit test
+    builds it and kgrade's fill() draws it for the timed runs: each
+    request's E x (P + E) rows, the whole prefix and the causal triangle;
+    (None, None) without a mask. A random mask (kind 2, small shapes only)
+    is not reproduced here."""
+    kind = int(shape["mask_kind"])
+    if kind == 0:
+        return None, None
+    if kind != 1:
+        raise ValueError(f"mask_kind {kind}: only the unit test's mask (1) is reproduced here")
+    rows, starts = [], [0]
+    for p, e in zip(prefix, extend):
+        m = torch.ones(e, p + e, dtype=torch.bool, device="cuda")
+        m[:, p:] = torch.tril(torch.ones(e, e, dtype=torch.bool, device="cuda"))
+        rows.append(m.flatten())
+        starts.append(starts[-1] + p * e + e * e)
+    return torch.cat(rows), torch.tensor(starts, dtype=torch.int64, device="cuda")
+
+
 def make_inputs(torch, shape, prefix, extend):
     dev = "cuda"
-    Hq, Hkv, D = int(shape["Hq"]), int(shape["Hkv"]), int(shape["D"])
-    sym = derived_symbols(prefix, extend)
+    Hq, Hkv, D, Dv = int(shape["Hq"]), int(shape["Hkv"]), int(shape["D"]), int(shape["Dv"])
+    sym = derived_symbols(prefix, extend, int(shape["mask_kind"]))
 
     def normal(*size):
         return (torch.randn(*size, device=dev, dtype=torch.float32) * 0.2 + 0.1).to(torch.bfloat16)
@@ -293,13 +332,16 @@ def make_inputs(torch, shape, prefix, extend):
     kv = [0]
     for p in prefix:
         kv.append(kv[-1] + p)
+    mask, mask_indptr = unit_test_mask(torch, shape, prefix, extend)
     return {
         "q_extend": normal(sym["sum_extend"], Hq, D),
         "k_extend": normal(sym["sum_extend"], Hkv, D),
-        "v_extend": normal(sym["sum_extend"], Hkv, D),
-        "o_extend": torch.empty(sym["sum_extend"], Hq, D, device=dev, dtype=torch.bfloat16),
+        "v_extend": normal(sym["sum_extend"], Hkv, Dv),
+        "o_extend": torch.empty(sym["sum_extend"], Hq, Dv, device=dev, dtype=torch.bfloat16),
         "k_buffer": normal(sym["kv_tokens"], Hkv, D),
-        "v_buffer": normal(sym["kv_tokens"], Hkv, D),
+        "v_buffer": normal(sym["kv_tokens"], Hkv, Dv),
+        "custom_mask": mask,
+        "mask_indptr": mask_indptr,
         "qo_indptr": torch.tensor(qo, device=dev, dtype=torch.int32),
         "kv_indptr": torch.tensor(kv, device=dev, dtype=torch.int32),
         "kv_indices": torch.tensor(kv_indices_layout(shape, prefix, extend), device=dev,
@@ -307,12 +349,13 @@ def make_inputs(torch, shape, prefix, extend):
     }
 
 
-def sanity_error(torch, t, shape, prefix, extend):
+def sanity_error(torch, t, shape, params, prefix, extend):
     """Largest |o - reference| over the request with the least work, in fp32
-    torch: a check that the stubbed launcher computed extend attention."""
+    torch: a check that the stubbed launcher computed extend attention
+    (the unit test's mask is the causal rule; the window as upstream's)."""
     i = min(range(len(extend)), key=lambda r: extend[r] * (prefix[r] + extend[r]))
-    Hq, Hkv, D = int(shape["Hq"]), int(shape["Hkv"]), int(shape["D"])
-    cap = float(shape["logit_cap"])
+    Hq, Hkv = int(shape["Hq"]), int(shape["Hkv"])
+    cap, window = float(params["logit_cap"]), int(shape["sliding_window"])
     q0, p0 = sum(extend[:i]), sum(prefix[:i])
     E, P = extend[i], prefix[i]
     q = t["q_extend"][q0:q0 + E].float()
@@ -322,34 +365,44 @@ def sanity_error(torch, t, shape, prefix, extend):
     group = Hq // Hkv
     k = k.repeat_interleave(group, dim=1)  # [P+E, Hq, D]
     v = v.repeat_interleave(group, dim=1)
-    logits = torch.einsum("ehd,khd->hek", q, k) / math.sqrt(D)
+    logits = torch.einsum("ehd,khd->hek", q, k) * float(params["sm_scale"])
     if cap > 0:
         logits = cap * torch.tanh(logits / cap)
-    causal = torch.ones(E, P + E, dtype=torch.bool, device=q.device)
-    causal[:, P:] = torch.tril(torch.ones(E, E, dtype=torch.bool, device=q.device))
-    logits = logits.masked_fill(~causal, float("-inf"))
+    seen = torch.ones(E, P + E, dtype=torch.bool, device=q.device)
+    if int(shape["is_causal"]) or int(shape["mask_kind"]):
+        seen[:, P:] = torch.tril(torch.ones(E, E, dtype=torch.bool, device=q.device))
+    if window > 0:
+        pos = torch.arange(P + E, device=q.device)[None, :]
+        qpos = P + torch.arange(E, device=q.device)[:, None]
+        seen &= qpos - pos <= window
+    logits = logits.masked_fill(~seen, float("-inf"))
     want = torch.einsum("hek,khd->ehd", torch.softmax(logits, dim=-1), v)
     got = t["o_extend"][q0:q0 + E].float()
     return float((got - want).abs().max()), i
 
 
-def run_shape(torch, triton, module, shape, args):
+def run_shape(torch, triton, module, workload, raw_shape, args):
+    shape, params = complete_shape(workload, raw_shape)
     prefix, extend = draw_lengths(shape)
-    sym = derived_symbols(prefix, extend)
+    sym = derived_symbols(prefix, extend, int(shape["mask_kind"]))
     t = make_inputs(torch, shape, prefix, extend)
+    window = int(shape["sliding_window"])
 
-    def fn():
+    def fn():  # as SGLang calls it, every option of the shape (k/v scale 1)
         module.extend_attention_fwd(
             t["q_extend"], t["k_extend"], t["v_extend"], t["o_extend"], t["k_buffer"],
             t["v_buffer"], t["qo_indptr"], t["kv_indptr"], t["kv_indices"],
-            None, True, None, sym["max_extend"], 1.0, 1.0,  # no custom mask; causal; k/v scale 1
-            logit_cap=float(shape["logit_cap"]))
+            t["custom_mask"], bool(int(shape["is_causal"])), t["mask_indptr"],
+            sym["max_extend"], 1.0, 1.0, sm_scale=float(params["sm_scale"]),
+            logit_cap=float(params["logit_cap"]),
+            skip_prefix_custom_mask=bool(int(shape["skip_prefix_custom_mask"])),
+            sliding_window_size=window if window > 0 else -1)
 
     t0 = time.time()
     fn()  # compiles
     torch.cuda.synchronize()
     compile_s = time.time() - t0
-    err, request = sanity_error(torch, t, shape, prefix, extend)
+    err, request = sanity_error(torch, t, shape, params, prefix, extend)
     try:  # every rep, where this Triton returns them
         times_ms = triton.testing.do_bench(fn, warmup=args.warmup, rep=args.rep,
                                            return_mode="all")
@@ -359,9 +412,9 @@ def run_shape(torch, triton, module, shape, args):
     median_ms = statistics.median(times_ms)
     blocks = None
     if hasattr(module, "_get_block_sizes_for_extend_attention"):
-        D = int(shape["D"])
+        D, Dv = int(shape["D"]), int(shape["Dv"])
         names = ("BLOCK_DMODEL", "BLOCK_DPE", "BLOCK_DV", "BLOCK_M", "BLOCK_N", "num_warps")
-        blocks = dict(zip(names, module._get_block_sizes_for_extend_attention(D, D)))
+        blocks = dict(zip(names, module._get_block_sizes_for_extend_attention(D, Dv)))
     del t
     return {
         "median_s": median_ms * 1e-3,
@@ -383,7 +436,7 @@ def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--results", help="kgrade results file with a triton-reference set "
                     "(compares medians); its records also confirm the lengths")
-    ap.add_argument("--size-class", default="full")
+    ap.add_argument("--size-class", default="full", help="full (default), claim, small, smoke")
     ap.add_argument("--shape", action="append", help="only this shape (repeatable)")
     ap.add_argument("--upstream-dir", default=os.environ.get("KGRADE_UPSTREAM_DIR")
                     or os.path.join(REPO, "build", "upstream"))
@@ -412,8 +465,8 @@ def selected_shapes(args):
 def check_lengths(kg):
     """Compares the derived symbols of every extend_attention record of the
     results with the ones drawn here; returns how many differ."""
-    with open(os.path.join(WORKLOAD_DIR, "workload.json")) as f:
-        classes = json.load(f)["shapes"]
+    workload = load_workload()
+    classes = workload["shapes"]
     bad = 0
     for (size_class, name), rec in kg.items():
         shape = next((s for s in classes.get(size_class, []) if s["name"] == name), None)
@@ -421,7 +474,8 @@ def check_lengths(kg):
             print(f"{size_class}/{name}: not in workload.json", flush=True)
             bad += 1
             continue
-        mine = derived_symbols(*draw_lengths(shape))
+        shape = complete_shape(workload, shape)[0]
+        mine = derived_symbols(*draw_lengths(shape), int(shape["mask_kind"]))
         theirs = {k: rec.get("symbols", {}).get(k) for k in DERIVED}
         same = mine == theirs
         bad += not same
@@ -490,7 +544,7 @@ def main():
         name = shape["name"]
         line = {"type": "shape", "shape": name}
         try:
-            r = run_shape(torch, triton, module, shape, args)
+            r = run_shape(torch, triton, module, load_workload(), shape, args)
         except Exception as e:  # noqa: BLE001 - one shape's failure is reported, the rest go on
             failed += 1
             line["error"] = f"{type(e).__name__}: {e}"
