@@ -447,7 +447,7 @@ mkdir -p "$OUT/adversarial"
 [ -x "$BUILD/check_expectations" ] || log "no $BUILD/check_expectations: step 5 will fail"
 export -f adversarial
 export ROOT KGRADE BUILD OUT HAVE_GPU ADV_DEVICE
-run 5.1 90 adversarial.log -- bash -c adversarial
+run 5.1 120 adversarial.log -- bash -c adversarial
 figure 5.1 "$(grab adversarial.log '^examples as expected' 1)"
 
 # ---- 6. a grading on the device, and the timing cross-check --------------------------
