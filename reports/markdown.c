@@ -246,6 +246,21 @@ static void claims(FILE *out, const cJSON *records, const char *workload, const 
     cJSON_Delete(list);
 }
 
+/* Which interval a geomean's brackets are: the measurement interval
+ * (these shapes; verdicts use it), with the shape-sampling interval beside
+ * it; a summary from before the two were told apart holds the latter. */
+static void interval_note(FILE *out, const cJSON *g)
+{
+    const char *interval = str(g, KG_KEY_GROUP_INTERVAL, NULL);
+    double slo = num(g, KG_KEY_GROUP_SHAPE_LO), shi = num(g, KG_KEY_GROUP_SHAPE_HI);
+    if (interval && strcmp(interval, "measurement") == 0 && isfinite(slo) && isfinite(shi))
+        fprintf(out, " (measurement interval; over other shapes like these [%.3g, %.3g])", slo,
+                shi);
+    else if (isfinite(num(g, KG_KEY_GROUP_LO)))
+        fprintf(out, " (shape-sampling interval: a results file from before measurement "
+                     "intervals)");
+}
+
 /* The geometric mean under the default policy (a failed candidate counts
  * as 1x), the other two policies when anything failed, and fast_p. */
 static void geomean_line(FILE *out, const cJSON *g)
@@ -268,6 +283,7 @@ static void geomean_line(FILE *out, const cJSON *g)
                 num(g, KG_KEY_GROUP_COMPARED), num(g, KG_KEY_GROUP_SHAPES),
                 num(g, KG_KEY_GROUP_CANDIDATE_PASSED));
     }
+    interval_note(out, g);
     const cJSON *fast = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_FAST_P);
     static const char *const ps[] = {KG_KEY_FAST_P_1, KG_KEY_FAST_P_1_5, KG_KEY_FAST_P_2};
     for (int k = 0; k < 3; k++) {
@@ -494,7 +510,10 @@ void kg_report_markdown(FILE *out, const cJSON *records, const char *claims_dir)
     }
     fprintf(out,
             "Speedup = %s median / %s median (device timer, %s cache); intervals are 95%% "
-            "bootstrap intervals (%.0f resamples).\n",
+            "bootstrap intervals (%.0f resamples). A geomean's measurement interval keeps its "
+            "shapes and resamples their samples (the question a claim about these shapes "
+            "asks; verdicts use it); \"over other shapes like these\" resamples the shapes "
+            "too.\n",
             baseline, candidate, hot ? "hot" : "cold", num(summary, KG_KEY_SUMMARY_RESAMPLES));
     cJSON_Delete(computed);
 }

@@ -3,7 +3,9 @@
  * with a known true speedup — log-normal noise, a slow drift shared by both
  * sets (they are sampled alternately), occasional outliers — and the 95%
  * intervals must cover the truth in at least 93% of 1,000 simulated runs,
- * for the per-shape interval and for the geometric-mean interval.
+ * for the per-shape interval and for the geometric-mean intervals; the
+ * measurement interval (shapes fixed) in 93% to 99%: near the nominal
+ * level, not the shape-sampling interval's 100%.
  * Also measures the time to compute the statistics of a 100-shape run.
  */
 #include "kg_test.h"
@@ -63,6 +65,8 @@ int main(void)
         log_sum += log(truth[i]);
     double true_geomean = exp(log_sum / SHAPES);
     covered = 0;
+    int measured = 0;
+    double width_ratio = 0;
     double t0 = now();
     for (int run = 0; run < RUNS; run++) {
         kg_sample_pair pairs[SHAPES];
@@ -72,14 +76,31 @@ int main(void)
             simulate(&rng, base / truth[i], c[i]);
             pairs[i] = (kg_sample_pair){b[i], SAMPLES, c[i], SAMPLES};
         }
-        double g, lo, hi;
+        double g, lo, hi, mlo, mhi;
         KG_CHECK_INT(kg_geomean_speedup_ci(pairs, SHAPES, RESAMPLES, (uint64_t)run, &g, &lo, &hi),
                      0);
+        KG_CHECK_INT(
+            kg_geomean_measurement_ci(pairs, SHAPES, RESAMPLES, (uint64_t)run, &g, &mlo, &mhi), 0);
         covered += lo <= true_geomean && true_geomean <= hi;
+        measured += mlo <= true_geomean && true_geomean <= mhi;
+        width_ratio += (log(hi) - log(lo)) / (log(mhi) - log(mlo)) / RUNS;
     }
-    printf("geomean 95%% interval covered the true geomean (%.4g) in %d of %d runs (%.1f s)\n",
+    printf("geomean 95%% shape-sampling interval covered the true geomean (%.4g) in %d of %d "
+           "runs (%.1f s)\n",
            true_geomean, covered, RUNS, now() - t0);
     KG_CHECK_MSG(covered >= RUNS * 93 / 100, "coverage %d / %d", covered, RUNS);
+    /* The measurement interval (these shapes, their samples resampled) is
+     * the one a claim about these shapes needs: near 95%, not 100%. It is
+     * a little conservative (about 98% here, 97% at 100 samples): the
+     * bootstrap overstates the variance of a median of few samples by
+     * about 10% in standard deviation (docs/methodology.md). */
+    printf("geomean 95%% measurement interval covered it in %d of %d runs; the shape-sampling "
+           "interval is %.1f times as wide (in log)\n",
+           measured, RUNS, width_ratio);
+    KG_CHECK_MSG(measured >= RUNS * 93 / 100 && measured <= RUNS * 99 / 100,
+                 "measurement coverage %d / %d, outside 93-99%%", measured, RUNS);
+    KG_CHECK_MSG(width_ratio > 3, "the shape-sampling interval is only %.1f times as wide",
+                 width_ratio);
 
     /* The statistics of a 100-shape run with the default 10,000 resamples. */
     static double bb[100][SAMPLES], cc[100][SAMPLES];

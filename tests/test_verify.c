@@ -21,7 +21,7 @@ static const char results_text[] =
     "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\", \"samples_s\": [1, 1, 1]},"
     "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [0.1, 0.1, 0.1]}},"
     " {\"type\": \"summary\", \"workloads\": [{\"workload\": \"extend_attention\","
-    "   \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]";
+    "   \"interval\": \"measurement\", \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]";
 
 static kg_claim_grade grade(const cJSON *records, const char *claim_text)
 {
@@ -69,7 +69,7 @@ static void test_triton_baseline(void)
                  "  \"baseline\": {\"set\": \"reference\", \"language\": \"%s\", "
                  "\"status\": \"ok\"}, \"candidate\": {\"status\": \"ok\"}},"
                  " {\"type\": \"summary\", \"workloads\": [{\"workload\": \"extend_attention\","
-                 "   \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]",
+                 "   \"interval\": \"measurement\", \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]",
                  languages[i]);
         cJSON *records = cJSON_Parse(text);
         for (double x = 8; x <= 12; x += 4) {
@@ -109,9 +109,9 @@ static void test_baseline_preference(void)
                  "\"status\": \"ok\"}, \"candidate\": {\"status\": \"ok\"}},"
                  " {\"type\": \"summary\", \"workloads\": ["
                  "   {\"workload\": \"extend_attention\", \"baseline\": \"reference\","
-                 "    \"geomean\": 20, \"lo\": 19, \"hi\": 21},"
+                 "    \"interval\": \"measurement\", \"geomean\": 20, \"lo\": 19, \"hi\": 21},"
                  "   {\"workload\": \"extend_attention\", \"baseline\": \"triton-reference\","
-                 "    \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]",
+                 "    \"interval\": \"measurement\", \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]",
                  runs[i]);
         cJSON *records = cJSON_Parse(text);
         kg_claim_grade g = grade(records, "{\"workload\": \"extend_attention\", \"speedup\": 8, "
@@ -125,6 +125,31 @@ static void test_baseline_preference(void)
         KG_CHECK_NEAR(g.geomean, i ? 20 : 10, 0);
         cJSON_Delete(records);
     }
+}
+
+/* A summary from before measurement intervals (no "interval"): the verdict
+ * is taken on the measurement interval computed again from the shapes'
+ * samples (10x exactly here: every sample is the same), and says so. */
+static void test_old_summary(void)
+{
+    cJSON *records = cJSON_Parse(
+        "[{\"type\": \"run\", \"device\": {\"name\": \"Test GPU\"},"
+        "  \"settings\": {\"baseline\": \"reference\", \"candidate\": \"qwen\", \"size_class\": \"full\"}},"
+        " {\"type\": \"shape\", \"workload\": \"extend_attention\", \"shape\": \"a\","
+        "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\", \"samples_s\": [1, 1, 1]},"
+        "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [0.1, 0.1, 0.1]}},"
+        " {\"type\": \"shape\", \"workload\": \"extend_attention\", \"shape\": \"b\","
+        "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\", \"samples_s\": [2, 2, 2]},"
+        "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [0.2, 0.2, 0.2]}},"
+        " {\"type\": \"summary\", \"workloads\": [{\"workload\": \"extend_attention\","
+        "   \"geomean\": 10, \"lo\": 2, \"hi\": 50}]}]");
+    kg_claim_grade g = claim(records, 9, ", \"kgrade_candidate\": \"qwen\"");
+    KG_CHECK_MSG(g.verdict == KG_VERDICT_REPRODUCED, "%s (%s)", kg_verdict_name(g.verdict),
+                 g.reason);
+    KG_CHECK_NEAR(g.lo, 10, 1e-9); /* not the stored 2 */
+    KG_CHECK(strcmp(g.interval, "measurement") == 0);
+    KG_CHECK_CONTAINS(g.reason, "(measurement interval)");
+    cJSON_Delete(records);
 }
 
 int main(void)
@@ -191,9 +216,9 @@ int main(void)
         "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\", \"samples_s\": [2]},"
         "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [1]}},"
         " {\"type\": \"summary\", \"workloads\": ["
-        "   {\"workload\": \"extend_attention\", \"baseline\": \"naive\", \"geomean\": 100,"
+        "   {\"workload\": \"extend_attention\", \"baseline\": \"naive\", \"interval\": \"measurement\", \"geomean\": 100,"
         "    \"lo\": 90, \"hi\": 110},"
-        "   {\"workload\": \"extend_attention\", \"baseline\": \"reference\", \"geomean\": 2,"
+        "   {\"workload\": \"extend_attention\", \"baseline\": \"reference\", \"interval\": \"measurement\", \"geomean\": 2,"
         "    \"lo\": 1.8, \"hi\": 2.2}]}]");
     g = claim(records, 3, qwen);
     KG_CHECK_INT(g.verdict, KG_VERDICT_REFUTED); /* against reference: 2x [1.8, 2.2] */
@@ -225,7 +250,7 @@ int main(void)
                  " {\"type\": \"shape\", \"workload\": \"extend_attention\","
                  "  \"baseline\": {\"set\": \"reference\", \"status\": \"%s\"}, %s},"
                  " {\"type\": \"summary\", \"workloads\": [{\"workload\": \"extend_attention\","
-                 "   \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]",
+                 "   \"interval\": \"measurement\", \"geomean\": 10, \"lo\": 9, \"hi\": 11}]}]",
                  f == 2 ? "crashed" : "ok",
                  f == 2 ? "\"candidate\": {\"status\": \"ok\"}" : failing[f]);
         records = cJSON_Parse(text);
@@ -241,5 +266,6 @@ int main(void)
     }
     test_triton_baseline();
     test_baseline_preference();
+    test_old_summary();
     return kg_test_finish("test_verify");
 }

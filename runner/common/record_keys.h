@@ -350,6 +350,9 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_GROUP_GEOMEAN          "geomean"          /* geometric-mean speedup */
 #define KG_KEY_GROUP_LO               "lo"               /* its 95% interval, lower end */
 #define KG_KEY_GROUP_HI               "hi"               /* and upper end */
+#define KG_KEY_GROUP_INTERVAL         "interval"         /* which: "measurement" (shapes fixed); absent in files before it: shape sampling */
+#define KG_KEY_GROUP_SHAPE_LO         "shape_sampling_lo" /* the shape-sampling interval (shapes resampled too), lower end */
+#define KG_KEY_GROUP_SHAPE_HI         "shape_sampling_hi" /* and upper end */
 
 /* How a failed candidate enters the geometric mean: keys of "policies"
  * (each holding geomean, lo, hi) and values of "policy". */

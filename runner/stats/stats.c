@@ -265,8 +265,23 @@ static double *kg_sorted_shapes(const kg_sample_pair *shapes, size_t n_shapes, s
     return sorted;
 }
 
+static int geomean_ci(const kg_sample_pair *shapes, size_t n_shapes, size_t resamples,
+                      uint64_t seed, int draw_shapes, double *geomean, double *lo, double *hi);
+
 int kg_geomean_speedup_ci(const kg_sample_pair *shapes, size_t n_shapes, size_t resamples,
                           uint64_t seed, double *geomean, double *lo, double *hi)
+{
+    return geomean_ci(shapes, n_shapes, resamples, seed, 1, geomean, lo, hi);
+}
+
+int kg_geomean_measurement_ci(const kg_sample_pair *shapes, size_t n_shapes, size_t resamples,
+                              uint64_t seed, double *geomean, double *lo, double *hi)
+{
+    return geomean_ci(shapes, n_shapes, resamples, seed, 0, geomean, lo, hi);
+}
+
+static int geomean_ci(const kg_sample_pair *shapes, size_t n_shapes, size_t resamples,
+                      uint64_t seed, int draw_shapes, double *geomean, double *lo, double *hi)
 {
     *geomean = NAN;
     *lo = NAN;
@@ -308,15 +323,17 @@ int kg_geomean_speedup_ci(const kg_sample_pair *shapes, size_t n_shapes, size_t 
                       kg_sorted_median(sorted + offsets[2 * s + 1], shapes[s].n_candidate);
     *geomean = kg_geomean(speedups, n_shapes);
 
-    /* Two levels of resampling: which shapes (the variation across the
-     * suite), then which samples within each drawn shape (the timing noise),
-     * so the interval reflects both. */
+    /* Shape sampling: two levels of resampling, which shapes (the variation
+     * across the suite), then which samples within each drawn shape (the
+     * timing noise). Measurement: every shape once, its samples resampled
+     * (the timing noise alone: the question "is the geomean over these
+     * shapes x?"). */
     kg_rng rng;
     kg_rng_seed(&rng, seed);
     for (size_t r = 0; r < resamples; r++) {
         double log_sum = 0.0;
         for (size_t s = 0; s < n_shapes; s++) {
-            size_t drawn = (size_t)kg_rng_below(&rng, n_shapes);
+            size_t drawn = draw_shapes ? (size_t)kg_rng_below(&rng, n_shapes) : s;
             double resampled_baseline = kg_resampled_median(&rng, sorted + offsets[2 * drawn],
                                                             shapes[drawn].n_baseline, counts);
             double resampled_candidate = kg_resampled_median(&rng, sorted + offsets[2 * drawn + 1],

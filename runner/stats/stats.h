@@ -43,13 +43,22 @@ typedef struct kg_sample_pair {
     size_t n_candidate;
 } kg_sample_pair;
 
-/* Geometric mean of the per-shape speedups, with a hierarchical bootstrap
- * 95% interval: each resample draws shapes with replacement, then samples
- * within each drawn shape (both sets, independently), and takes the geomean
- * of the resampled median ratios. With one shape this reduces to
- * kg_speedup_ci. Returns 0, or -1 on empty input. */
+/* Geometric mean of the per-shape speedups with its **shape-sampling**
+ * interval, a hierarchical bootstrap 95% interval: each resample draws
+ * shapes with replacement, then samples within each drawn shape (both
+ * sets, independently), and takes the geomean of the resampled median
+ * ratios. It answers "what would the geomean be over other shapes like
+ * these", so it is wide. With one shape this reduces to kg_speedup_ci.
+ * Returns 0, or -1 on empty input. */
 int kg_geomean_speedup_ci(const kg_sample_pair *shapes, size_t n_shapes, size_t resamples,
                           uint64_t seed, double *geomean, double *lo, double *hi);
+
+/* The same geomean with its **measurement** interval: the shapes fixed,
+ * only the samples within each resampled. It answers the question a claim
+ * asks, "is the geomean over these shapes x?" (what verify, compare and
+ * replicate use). Same returns. */
+int kg_geomean_measurement_ci(const kg_sample_pair *shapes, size_t n_shapes, size_t resamples,
+                              uint64_t seed, double *geomean, double *lo, double *hi);
 
 /* Geometric mean of n positive values; NAN if n == 0 or any value <= 0. */
 double kg_geomean(const double *values, size_t n);

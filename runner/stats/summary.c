@@ -123,14 +123,20 @@ static void group_add(group *g, const cJSON *rec)
     g->compared++;
 }
 
+/* The geomean with both intervals: the measurement interval (these
+ * shapes; what verdicts use) as lo/hi, the shape-sampling one beside it. */
 static void add_interval(cJSON *o, const kg_sample_pair *pairs, size_t n, size_t resamples,
                          uint64_t seed)
 {
-    double gm, lo, hi;
-    if (n && kg_geomean_speedup_ci(pairs, n, resamples, seed, &gm, &lo, &hi) == 0) {
+    double gm, lo, hi, slo, shi;
+    if (n && kg_geomean_measurement_ci(pairs, n, resamples, seed, &gm, &lo, &hi) == 0 &&
+        kg_geomean_speedup_ci(pairs, n, resamples, seed, &gm, &slo, &shi) == 0) {
         cJSON_AddNumberToObject(o, KG_KEY_GROUP_GEOMEAN, gm);
         cJSON_AddNumberToObject(o, KG_KEY_GROUP_LO, lo);
         cJSON_AddNumberToObject(o, KG_KEY_GROUP_HI, hi);
+        cJSON_AddStringToObject(o, KG_KEY_GROUP_INTERVAL, "measurement");
+        cJSON_AddNumberToObject(o, KG_KEY_GROUP_SHAPE_LO, slo);
+        cJSON_AddNumberToObject(o, KG_KEY_GROUP_SHAPE_HI, shi);
     }
 }
 
@@ -187,11 +193,15 @@ static cJSON *group_json(group *g, size_t resamples, uint64_t seed)
     cJSON_AddStringToObject(o, KG_KEY_GROUP_POLICY, KG_POLICY_FAILURES_AS_1X);
     const cJSON *chosen = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(o, KG_KEY_GROUP_POLICIES), KG_POLICY_FAILURES_AS_1X);
-    static const char *const keys[] = {KG_KEY_GROUP_GEOMEAN, KG_KEY_GROUP_LO, KG_KEY_GROUP_HI};
-    for (int k = 0; k < 3; k++) {
+    static const char *const keys[] = {KG_KEY_GROUP_GEOMEAN, KG_KEY_GROUP_LO,
+                                       KG_KEY_GROUP_HI,      KG_KEY_GROUP_INTERVAL,
+                                       KG_KEY_GROUP_SHAPE_LO, KG_KEY_GROUP_SHAPE_HI};
+    for (int k = 0; k < 6; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(chosen, keys[k]);
         if (cJSON_IsNumber(v))
             cJSON_AddNumberToObject(o, keys[k], v->valuedouble);
+        else if (cJSON_IsString(v))
+            cJSON_AddStringToObject(o, keys[k], v->valuestring);
     }
     return o;
 }

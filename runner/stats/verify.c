@@ -169,6 +169,38 @@ static void count_failures(const run_view *run, const char *workload, const char
 
 /* The run's summary entry for the workload (recomputed when the run was
  * interrupted before writing its summary). */
+/* The run's geomean against `baseline` from `summary`; 1 when found. */
+static int group_geomean(const cJSON *summary, const char *workload, const char *baseline,
+                         kg_claim_grade *out)
+{
+    const cJSON *g;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(summary, KG_KEY_SUMMARY_WORKLOADS))
+    {
+        /* Summaries before several-baseline runs have no "baseline". */
+        const char *against = text(g, KG_KEY_GROUP_BASELINE);
+        if (!text(g, KG_KEY_GROUP_WORKLOAD) || strcmp(text(g, KG_KEY_GROUP_WORKLOAD), workload) ||
+            (against && !same_set(against, baseline)))
+            continue;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_GEOMEAN);
+        const cJSON *lo = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_LO);
+        const cJSON *hi = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_HI);
+        if (cJSON_IsNumber(v) && cJSON_IsNumber(lo) && cJSON_IsNumber(hi)) {
+            out->geomean = v->valuedouble;
+            out->lo = lo->valuedouble;
+            out->hi = hi->valuedouble;
+            snprintf(out->interval, sizeof out->interval, "%s",
+                     text(g, KG_KEY_GROUP_INTERVAL) ? text(g, KG_KEY_GROUP_INTERVAL)
+                                                    : "shape-sampling");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The measured geomean and its measurement interval: from the run's
+ * summary, or, where the run has none or one from before measurement
+ * intervals, computed again from its shape records (the samples are
+ * there). */
 static void measured_geomean(const run_view *run, const char *workload, const char *baseline,
                              kg_claim_grade *out)
 {
@@ -178,26 +210,13 @@ static void measured_geomean(const run_view *run, const char *workload, const ch
         if (kg_record_is(rec, KG_RECORD_SUMMARY))
             summary = rec;
     }
-    cJSON *computed = summary ? NULL : kg_summary_compute(run->records, KG_DEFAULT_RESAMPLES, 1);
-    const cJSON *g;
-    cJSON_ArrayForEach(
-        g, cJSON_GetObjectItemCaseSensitive(summary ? summary : computed, KG_KEY_SUMMARY_WORKLOADS))
-    {
-        /* Summaries before several-baseline runs have no "baseline". */
-        const char *against = text(g, KG_KEY_GROUP_BASELINE);
-        if (text(g, KG_KEY_GROUP_WORKLOAD) &&
-            strcmp(text(g, KG_KEY_GROUP_WORKLOAD), workload) == 0 &&
-            (!against || same_set(against, baseline))) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_GEOMEAN);
-            const cJSON *lo = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_LO);
-            const cJSON *hi = cJSON_GetObjectItemCaseSensitive(g, KG_KEY_GROUP_HI);
-            if (cJSON_IsNumber(v) && cJSON_IsNumber(lo) && cJSON_IsNumber(hi)) {
-                out->geomean = v->valuedouble;
-                out->lo = lo->valuedouble;
-                out->hi = hi->valuedouble;
-            }
-        }
-    }
+    if (summary && group_geomean(summary, workload, baseline, out) &&
+        strcmp(out->interval, "measurement") == 0)
+        return;
+    cJSON *computed = kg_summary_compute(run->records, KG_DEFAULT_RESAMPLES, 1);
+    kg_claim_grade fresh = *out;
+    if (group_geomean(computed, workload, baseline, &fresh))
+        *out = fresh;
     cJSON_Delete(computed);
 }
 
@@ -290,8 +309,8 @@ static void decide(kg_claim_grade *out, const char *candidate, const char *port_
         if (n < 0 || (size_t)n >= sizeof out->reason)
             n = 0;
         n += snprintf(out->reason + n, sizeof out->reason - (size_t)n,
-                      "measured %.3gx [%.3g, %.3g] on %s", out->geomean, out->lo, out->hi,
-                      out->device);
+                      "measured %.3gx [%.3g, %.3g] (%s interval) on %s", out->geomean, out->lo,
+                      out->hi, out->interval, out->device);
         if (out->failed_shapes && n > 0 && (size_t)n < sizeof out->reason)
             snprintf(out->reason + n, sizeof out->reason - (size_t)n,
                      "; %zu of the claim's %zu shapes failed (the candidate's or the baseline's), "

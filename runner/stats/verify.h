@@ -42,6 +42,7 @@ typedef struct kg_claim_grade {
     char reason[512]; /* why refused / ungraded, or what was compared */
     double claimed;
     double geomean, lo, hi; /* measured (NAN when not measured) */
+    char interval[32];      /* which interval lo..hi is: "measurement" (shapes fixed) */
     double bound;           /* speed-of-light geomean bound over the baseline (NAN if none) */
     size_t shapes;          /* the workload's shapes against the baseline in the matched run */
     size_t failed_shapes;   /* of them, not a clean comparison: a failed candidate or baseline */
