@@ -28,8 +28,8 @@ typedef struct hand_case {
     const char *what;
     int hq, causal, mask, skip_prefix, window;
     double sm_scale, cap;
-    uint8_t bits[8];    /* the custom mask: 2 rows x (2 prefix + 2 extend) */
-    int sees[2][4];     /* [query][key]: keys p0, p1, e0, e1, by hand */
+    uint8_t bits[8]; /* the custom mask: 2 rows x (2 prefix + 2 extend) */
+    int sees[2][4];  /* [query][key]: keys p0, p1, e0, e1, by hand */
 } hand_case;
 
 static void set_symbols(kg_symtab *sym, const hand_case *c)
@@ -115,8 +115,8 @@ static void check_hand_case(const hand_case *c)
             }
             for (int d = 0; d < 2; d++)
                 KG_CHECK_MSG(fabs(out[h * 2 + d] - num[d] / den) < 1e-12,
-                             "%s: token %d head %d column %d: %.15g, by hand %.15g", c->what, t,
-                             h, d, out[h * 2 + d], num[d] / den);
+                             "%s: token %d head %d column %d: %.15g, by hand %.15g", c->what, t, h,
+                             d, out[h * 2 + d], num[d] / den);
         }
     }
 }
@@ -126,17 +126,40 @@ static void hand_cases(void)
     const hand_case cases[] = {
         {"causal", 1, 1, 0, 0, 0, 1.0, 0, {0}, {{1, 1, 1, 0}, {1, 1, 1, 1}}},
         {"two heads on one KV head", 2, 1, 0, 0, 0, 1.0, 0, {0}, {{1, 1, 1, 0}, {1, 1, 1, 1}}},
-        {"sm_scale 0.7, logit_cap 0.6", 2, 1, 0, 0, 0, 0.7, 0.6, {0},
-         {{1, 1, 1, 0}, {1, 1, 1, 1}}},
+        {"sm_scale 0.7, logit_cap 0.6", 2, 1, 0, 0, 0, 0.7, 0.6, {0}, {{1, 1, 1, 0}, {1, 1, 1, 1}}},
         {"not causal", 1, 0, 0, 0, 0, 1.0, 0, {0}, {{1, 1, 1, 1}, {1, 1, 1, 1}}},
         /* Positions p0 0, p1 1, e0 2, e1 3: query j at 2 + j sees keys
          * at most 1 behind. */
         {"sliding window 1", 2, 1, 0, 0, 1, 1.0, 0, {0}, {{0, 1, 1, 0}, {0, 0, 1, 1}}},
-        {"custom mask", 1, 1, 1, 0, 0, 1.0, 0, {1, 0, 1, 0, 0, 1, 1, 1},
+        {"custom mask",
+         1,
+         1,
+         1,
+         0,
+         0,
+         1.0,
+         0,
+         {1, 0, 1, 0, 0, 1, 1, 1},
          {{1, 0, 1, 0}, {0, 1, 1, 1}}},
-        {"custom mask, prefix skipped", 1, 1, 1, 1, 0, 1.0, 0, {1, 0, 1, 0, 0, 1, 1, 1},
+        {"custom mask, prefix skipped",
+         1,
+         1,
+         1,
+         1,
+         0,
+         1.0,
+         0,
+         {1, 0, 1, 0, 0, 1, 1, 1},
          {{1, 1, 1, 0}, {1, 1, 1, 1}}},
-        {"custom mask, not causal", 2, 0, 1, 0, 0, 0.5, 0, {0, 1, 1, 1, 1, 0, 0, 1},
+        {"custom mask, not causal",
+         2,
+         0,
+         1,
+         0,
+         0,
+         0.5,
+         0,
+         {0, 1, 1, 1, 1, 0, 0, 1},
          {{0, 1, 1, 1}, {1, 0, 0, 1}}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

@@ -82,7 +82,8 @@ static void test_valid_workload(void)
  * a default; the optional claim class loads like the others. */
 static void test_shape_values(void)
 {
-    char *a = variant(VALID_WORKLOAD, "\"params\"", "\"symbol_defaults\": {\"cols\": 7},\n  \"params\"");
+    char *a =
+        variant(VALID_WORKLOAD, "\"params\"", "\"symbol_defaults\": {\"cols\": 7},\n  \"params\"");
     char *b = variant(a, "{\"rows\": 3, \"cols\": 5}", "{\"rows\": 3, \"eps\": 0.25}");
     char *c = variant(b, "\"full\": [{\"rows\": 64, \"cols\": 64}]",
                       "\"full\": [{\"rows\": 64, \"cols\": 64}], \"claim\": [{\"rows\": 9}]");

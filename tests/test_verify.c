@@ -134,7 +134,8 @@ static void test_old_summary(void)
 {
     cJSON *records = cJSON_Parse(
         "[{\"type\": \"run\", \"device\": {\"name\": \"Test GPU\"},"
-        "  \"settings\": {\"baseline\": \"reference\", \"candidate\": \"qwen\", \"size_class\": \"full\"}},"
+        "  \"settings\": {\"baseline\": \"reference\", \"candidate\": \"qwen\", \"size_class\": "
+        "\"full\"}},"
         " {\"type\": \"shape\", \"workload\": \"extend_attention\", \"shape\": \"a\","
         "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\", \"samples_s\": [1, 1, 1]},"
         "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [0.1, 0.1, 0.1]}},"
@@ -216,9 +217,11 @@ int main(void)
         "  \"baseline\": {\"set\": \"reference\", \"status\": \"ok\", \"samples_s\": [2]},"
         "  \"candidate\": {\"status\": \"ok\", \"samples_s\": [1]}},"
         " {\"type\": \"summary\", \"workloads\": ["
-        "   {\"workload\": \"extend_attention\", \"baseline\": \"naive\", \"interval\": \"measurement\", \"geomean\": 100,"
+        "   {\"workload\": \"extend_attention\", \"baseline\": \"naive\", \"interval\": "
+        "\"measurement\", \"geomean\": 100,"
         "    \"lo\": 90, \"hi\": 110},"
-        "   {\"workload\": \"extend_attention\", \"baseline\": \"reference\", \"interval\": \"measurement\", \"geomean\": 2,"
+        "   {\"workload\": \"extend_attention\", \"baseline\": \"reference\", \"interval\": "
+        "\"measurement\", \"geomean\": 2,"
         "    \"lo\": 1.8, \"hi\": 2.2}]}]");
     g = claim(records, 3, qwen);
     KG_CHECK_INT(g.verdict, KG_VERDICT_REFUTED); /* against reference: 2x [1.8, 2.2] */

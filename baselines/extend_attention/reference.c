@@ -428,7 +428,8 @@ typedef struct query {
 
 static int find_query(const kg_ref_inputs *in, size_t unit, query *qr)
 {
-    const kg_host_tensor *qo = kg_ref_tensor(in, "qo_indptr"), *kvp = kg_ref_tensor(in, "kv_indptr"),
+    const kg_host_tensor *qo = kg_ref_tensor(in, "qo_indptr"),
+                         *kvp = kg_ref_tensor(in, "kv_indptr"),
                          *kvi = kg_ref_tensor(in, "kv_indices"),
                          *mip = kg_ref_tensor(in, "mask_indptr");
     *qr = (query){.in = in,
@@ -503,7 +504,8 @@ static int compute(const kg_ref_inputs *in, size_t unit, double *out)
             if (!key_of(&qr, n, &row))
                 continue;
             const kg_host_tensor *k = n < qr.prefix ? qr.kb : qr.ke;
-            double s = scale * dot(qr.q, q_at, k, (row * (size_t)qr.Hkv + kvh) * (size_t)qr.D, qr.D);
+            double s =
+                scale * dot(qr.q, q_at, k, (row * (size_t)qr.Hkv + kvh) * (size_t)qr.D, qr.D);
             logit[n] = cap > 0 ? cap * tanh(s / cap) : s;
             max = logit[n] > max ? logit[n] : max;
         }

@@ -149,8 +149,8 @@ static int check_options(run_state *st)
     st->cls_given = -1;
     if (o->size_class && (st->cls_given = kg_size_class_parse(o->size_class)) < 0) {
         kg_error err = {0};
-        kg_error_set(&err, KG_ERR_INVALID, "--size-class: expected smoke, small, full or claim, got '%s'",
-                     o->size_class);
+        kg_error_set(&err, KG_ERR_INVALID,
+                     "--size-class: expected smoke, small, full or claim, got '%s'", o->size_class);
         return usage_fail(&err);
     }
     return KG_RUN_GO_ON;

@@ -146,7 +146,9 @@ static int record_skipped(run_context *ctx, const kg_workload *w, int role, cons
     cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_WORKLOAD, w->name);
     cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_BASELINE, ctx->baseline);
     cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_ROLE,
-                            role < 0 ? "workload" : role ? "candidate" : "baseline");
+                            role < 0 ? "workload"
+                            : role   ? "candidate"
+                                     : "baseline");
     cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_SET, set);
     cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_REASON, err->message);
     int written = kg_results_append(ctx->results, skip, err);

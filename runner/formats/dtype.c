@@ -11,7 +11,7 @@ static const struct {
 } dtypes[KG_DTYPE_COUNT] = {
     [KG_DTYPE_F32] = {"f32", 4, 1},   [KG_DTYPE_F16] = {"f16", 2, 1},
     [KG_DTYPE_BF16] = {"bf16", 2, 1}, [KG_DTYPE_I32] = {"i32", 4, 0},
-    [KG_DTYPE_I64] = {"i64", 8, 0},  [KG_DTYPE_U8] = {"u8", 1, 0},
+    [KG_DTYPE_I64] = {"i64", 8, 0},   [KG_DTYPE_U8] = {"u8", 1, 0},
 };
 
 const char *kg_dtype_name(kg_dtype t)

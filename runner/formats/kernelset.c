@@ -324,8 +324,7 @@ const char *kg_kernel_entry_refusal(const kg_kernel_entry *e, const kg_shape *sh
         int64_t v = 0;
         kg_error xe = {0};
         if (kg_expr_eval(e->refuse_when[i], &shape->symbols, &v, &xe) != KG_OK) {
-            snprintf(buf, size, "refuses \"%s\" (%s)", kg_expr_text(e->refuse_when[i]),
-                     xe.message);
+            snprintf(buf, size, "refuses \"%s\" (%s)", kg_expr_text(e->refuse_when[i]), xe.message);
             return buf;
         }
         if (v)
@@ -721,8 +720,8 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
                           kg_kernel_entry **out, kg_error *err)
 {
     *out = NULL;
-    static const char *const keys[] = {"description", "source",  "upstream", "language",
-                                       "defines",     "launches", "scratch", "sweep",
+    static const char *const keys[] = {"description", "source",   "upstream", "language",
+                                       "defines",     "launches", "scratch",  "sweep",
                                        "options",     "refuses",  NULL};
     if (!cJSON_IsObject(obj))
         return kg_json_fail(where, err, "expected a kernel entry object");

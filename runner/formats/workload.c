@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const size_class_names[KG_SIZE_CLASS_COUNT] = {"smoke", "small", "full",
-                                                                       "claim"};
+                                                                  "claim"};
 
 const char *kg_size_class_name(kg_size_class c)
 {
@@ -735,9 +735,9 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err)
     }
     kg_json_where root = {.file = w->file};
     static const char *const keys[] = {
-        "kgrade_workload", "name",   "description", "symbols", "derived_symbols",
-        "symbol_defaults", "public_symbols", "params", "tensors", "shapes", "tolerance",
-        "flops",           "bytes",  "stress",      NULL};
+        "kgrade_workload", "name",           "description", "symbols", "derived_symbols",
+        "symbol_defaults", "public_symbols", "params",      "tensors", "shapes",
+        "tolerance",       "flops",          "bytes",       "stress",  NULL};
     double version = 0;
     const char *name, *description = "";
     if ((rc = kg_json_only_keys(&root, doc, keys, err)) ||

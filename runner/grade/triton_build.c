@@ -180,7 +180,6 @@ static cJSON *target_json(const kg_device_info *info)
     return t;
 }
 
-
 /* A float as JSON that Python reads back as a float (30.0, never 30), so
  * that Triton sees the constexpr the Python caller would pass. */
 static void add_float(cJSON *obj, const char *name, double v)

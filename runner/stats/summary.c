@@ -193,8 +193,8 @@ static cJSON *group_json(group *g, size_t resamples, uint64_t seed)
     cJSON_AddStringToObject(o, KG_KEY_GROUP_POLICY, KG_POLICY_FAILURES_AS_1X);
     const cJSON *chosen = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(o, KG_KEY_GROUP_POLICIES), KG_POLICY_FAILURES_AS_1X);
-    static const char *const keys[] = {KG_KEY_GROUP_GEOMEAN, KG_KEY_GROUP_LO,
-                                       KG_KEY_GROUP_HI,      KG_KEY_GROUP_INTERVAL,
+    static const char *const keys[] = {KG_KEY_GROUP_GEOMEAN,  KG_KEY_GROUP_LO,
+                                       KG_KEY_GROUP_HI,       KG_KEY_GROUP_INTERVAL,
                                        KG_KEY_GROUP_SHAPE_LO, KG_KEY_GROUP_SHAPE_HI};
     for (int k = 0; k < 6; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(chosen, keys[k]);
