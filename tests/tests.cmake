@@ -323,6 +323,11 @@ set_tests_properties(triton_compile_small PROPERTIES FIXTURES_SETUP triton_small
 set_tests_properties(triton_compile_upstream PROPERTIES FIXTURES_SETUP triton_upstream_cache)
 set_tests_properties(triton_cache_warm PROPERTIES
                      FIXTURES_REQUIRED "triton_small_cache;triton_upstream_cache")
+# kgrade compare on real results files (tests/compare.sh).
+add_test(NAME compare_runs COMMAND ${CMAKE_SOURCE_DIR}/tests/compare.sh ${KG_RESULTS_DIR}/compare)
+set_tests_properties(compare_runs PROPERTIES LABELS integration TIMEOUT 300
+                     ENVIRONMENT "KGRADE=${KG_BIN}")
+
 # The prepared GPU check (scripts/gpu-check.sh, docs/cuda.md) as a dry run
 # on this build and device: it cannot rot between GPU visits.
 add_test(NAME gpu_check_dry_run COMMAND ${CMAKE_SOURCE_DIR}/tests/gpu_check_dry_run.sh

@@ -8,6 +8,7 @@ extern const kg_command kg_command_devices;
 extern const kg_command kg_command_run;
 extern const kg_command kg_command_report;
 extern const kg_command kg_command_verify;
+extern const kg_command kg_command_compare;
 /* Internal, not listed in the help: the child side of worker.h. */
 extern const kg_command kg_command_worker;
 
