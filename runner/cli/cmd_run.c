@@ -10,6 +10,7 @@
 #include "record_keys.h"
 #include "run.h"
 #include "summary.h"
+#include "worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,7 @@ static int grade_all(run_state *st)
     ctx->settings = cJSON_GetObjectItemCaseSensitive(st->header, KG_KEY_RUN_SETTINGS);
     ctx->measure = st->m;
     ctx->progress = !o->quiet && isatty(STDERR_FILENO);
+    ctx->started = kg_worker_now();
     for (size_t i = 0; i < st->nw; i++)
         ctx->shape_total += st->nb * st->workloads[i]->shape_count[ctx->cls];
     kg_run_catch_interrupts();
@@ -420,7 +422,10 @@ const kg_command kg_command_run = {
         "kernel must not predict comes from a per-evaluation secret, recorded at the end.\n"
         "Each shape's record is appended to the results file (JSON lines, synced). A\n"
         "crash or a hang fails that set (`crashed`, `timeout`) and the run goes on. A\n"
-        "Markdown summary goes to stdout, failures first; progress to stderr.\n"
+        "Markdown summary goes to stdout, failures first; progress to stderr: on a\n"
+        "terminal one line updated in place ([evaluation/total, time spent, ~time left]\n"
+        "workload shape: phase; the estimate from the evaluations done so far), in a pipe\n"
+        "or file one line per finished shape.\n"
         "docs/integrity.md lists every check and flag.\n\n"
         "Kernel sets: a baseline tier by name (naive, tuned, ...), found in\n"
         "baselines/<workload>/kernels.json, or a submission folder holding kernels.json,\n"

@@ -53,6 +53,9 @@ typedef struct run_context {
     kg_results_file *results;
     int progress;
     size_t shape_index, shape_total, done_before, graded;
+    double started;    /* kg_worker_now() when grading began, for the progress line */
+    double graded_s;   /* wall time of the evaluations graded so far */
+    size_t timed_done; /* how many of them (the estimate of the time left) */
     const char *baseline; /* the baseline set being graded (one of --baseline's list) */
     kg_peaks peaks;       /* for the speed-of-light bound; have_peaks = 0 if unknown */
     int have_peaks;

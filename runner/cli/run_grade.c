@@ -111,12 +111,20 @@ static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg
         .label = label,
         .index = ctx->shape_index,
         .total = ctx->shape_total,
+        .run_started = ctx->started,
+        /* The evaluations left, this one included, at the mean time of
+         * those graded so far (none yet: no estimate). */
+        .eta_s = ctx->timed_done ? ctx->graded_s / (double)ctx->timed_done *
+                                       (double)(ctx->shape_total - ctx->shape_index + 1)
+                                 : -1,
     };
     cJSON *rec = NULL;
     double t0 = kg_worker_now();
     int rc = kg_grade_shape(&job, &rec, err);
     if (rc)
         return rc;
+    ctx->graded_s += kg_worker_now() - t0;
+    ctx->timed_done++;
     /* The whole evaluation: start-up, builds, checks, timing. */
     cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_WORKER_WALL_S, kg_worker_now() - t0);
     rc = append_shape(ctx, label, rec, err);

@@ -103,6 +103,7 @@ typedef struct grader {
     int interrupted;
     char failure[1100]; /* an evaluation error (the reference rejected inputs) */
     cJSON *round_sets;  /* the input set of every timed round, in order */
+    double started;     /* kg_worker_now() at the evaluation's start */
 } grader;
 
 uint64_t kg_grade_seed(uint64_t seed, const char *workload, size_t shape, uint64_t purpose)
@@ -149,16 +150,37 @@ static void progress_line(const grader *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* "42s", "3m05s", "1h02m". */
+static const char *duration(char *buf, size_t size, double s)
+{
+    long t = s > 0 ? (long)(s + 0.5) : 0;
+    if (t < 60)
+        snprintf(buf, size, "%lds", t);
+    else if (t < 3600)
+        snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(buf, size, "%ldh%02ldm", t / 3600, t % 3600 / 60);
+    return buf;
+}
+
 static void progress_line(const grader *g, const char *fmt, ...)
 {
     if (!g->job->progress)
         return;
-    char msg[256];
+    char msg[256], spent[32], left[48] = "";
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\r\033[K[%zu/%zu] %s: %s", g->job->index, g->job->total, g->job->label, msg);
+    double now = kg_worker_now();
+    if (g->job->eta_s >= 0) {
+        char d[32];
+        double remaining = g->job->eta_s - (now - g->started);
+        snprintf(left, sizeof left, ", ~%s left",
+                 duration(d, sizeof d, remaining > 0 ? remaining : 0));
+    }
+    fprintf(stderr, "\r\033[K[%zu/%zu %s%s] %s: %s", g->job->index, g->job->total,
+            duration(spent, sizeof spent, now - g->job->run_started), left, g->job->label, msg);
     fflush(stderr);
 }
 
@@ -1068,6 +1090,7 @@ int kg_grade_shape(const kg_grade_job *job, cJSON **record, kg_error *err)
 {
     *record = NULL;
     grader g = {.job = job,
+                .started = kg_worker_now(),
                 .w = job->w,
                 .shape = &job->w->shapes[job->cls][job->shape_no],
                 .round_sets = cJSON_CreateArray()};

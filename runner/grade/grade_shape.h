@@ -50,6 +50,10 @@ typedef struct kg_grade_job {
     int forward_output;    /* the workers' output to stderr */
     const char *label;     /* "softmax rows=7,cols=33" */
     size_t index, total;
+    /* For the progress line: kg_worker_now() when the run began grading,
+     * and the estimated time left at this evaluation's start (< 0: none
+     * yet), from the evaluations before it. */
+    double run_started, eta_s;
 } kg_grade_job;
 
 /* Grades the job's shape. *record receives a new cJSON object the caller
