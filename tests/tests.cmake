@@ -328,6 +328,11 @@ add_test(NAME compare_runs COMMAND ${CMAKE_SOURCE_DIR}/tests/compare.sh ${KG_RES
 set_tests_properties(compare_runs PROPERTIES LABELS integration TIMEOUT 300
                      ENVIRONMENT "KGRADE=${KG_BIN}")
 
+# kgrade export on real results files (tests/export.sh).
+add_test(NAME export_formats COMMAND ${CMAKE_SOURCE_DIR}/tests/export.sh ${KG_RESULTS_DIR}/export)
+set_tests_properties(export_formats PROPERTIES LABELS integration TIMEOUT 300
+                     ENVIRONMENT "KGRADE=${KG_BIN}")
+
 # The prepared GPU check (scripts/gpu-check.sh, docs/cuda.md) as a dry run
 # on this build and device: it cannot rot between GPU visits.
 add_test(NAME gpu_check_dry_run COMMAND ${CMAKE_SOURCE_DIR}/tests/gpu_check_dry_run.sh

@@ -9,6 +9,7 @@ extern const kg_command kg_command_run;
 extern const kg_command kg_command_report;
 extern const kg_command kg_command_verify;
 extern const kg_command kg_command_compare;
+extern const kg_command kg_command_export;
 /* Internal, not listed in the help: the child side of worker.h. */
 extern const kg_command kg_command_worker;
 

@@ -8,8 +8,13 @@
 #include <string.h>
 
 static const kg_command *const commands[] = {
-    &kg_command_devices, &kg_command_run,     &kg_command_report,
-    &kg_command_verify,  &kg_command_compare, NULL,
+    &kg_command_devices,
+    &kg_command_run,
+    &kg_command_report,
+    &kg_command_verify,
+    &kg_command_compare,
+    &kg_command_export,
+    NULL,
 };
 
 static void usage(FILE *out)
