@@ -1,5 +1,6 @@
-# libFuzzer targets for the manifest parsers and the expression evaluator
-# (docs/fuzzing.md): fuzz_workload, fuzz_kernels, fuzz_expr, each a CTest
+# libFuzzer targets for the manifest parsers, the expression evaluator and
+# the readers of results files (docs/fuzzing.md): fuzz_workload,
+# fuzz_kernels, fuzz_expr, fuzz_results, each a CTest
 # test labelled "fuzz" that runs for KG_FUZZ_SECONDS. Included from
 # CMakeLists.txt; does nothing unless KG_FUZZ=ON. `make fuzz` configures
 # build-fuzz/ with clang and runs them.
@@ -27,11 +28,13 @@ add_library(kg_fuzz_core STATIC
   runner/common/str.c runner/common/dir_list.c runner/common/python_env.c
   runner/formats/dtype.c runner/formats/expr.c runner/formats/workload.c
   runner/formats/kernelset.c runner/formats/triton_manifest.c runner/formats/reference.c
-  runner/formats/source_text.c
+  runner/formats/source_text.c runner/formats/profiles.c runner/common/record_keys.c
+  runner/results/results.c runner/stats/stats.c runner/stats/summary.c
+  reports/markdown.c reports/claims.c reports/compare.c reports/export.c
   hardware/registry.c
   ${KG_REFERENCE_FILES} ${CMAKE_BINARY_DIR}/generated/reference_registry.c)
-target_include_directories(kg_fuzz_core PUBLIC runner/common runner/formats hardware
-                           hardware/core ${CJSON_INCLUDE_DIR})
+target_include_directories(kg_fuzz_core PUBLIC runner/common runner/formats runner/results
+                           runner/stats reports hardware hardware/core ${CJSON_INCLUDE_DIR})
 target_link_libraries(kg_fuzz_core PUBLIC ${CJSON_LIBRARY} m)
 target_compile_definitions(kg_fuzz_core PUBLIC KG_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
                            KG_BACKENDS_BUILT="" KG_PYTHON_DEFAULT="${KG_PYTHON}"
@@ -39,7 +42,7 @@ target_compile_definitions(kg_fuzz_core PUBLIC KG_SOURCE_DIR="${CMAKE_SOURCE_DIR
 target_compile_options(kg_fuzz_core PUBLIC ${KG_FUZZ_SANITIZERS})
 target_compile_options(kg_fuzz_core PRIVATE -fsanitize=fuzzer-no-link)
 
-foreach(target fuzz_workload fuzz_kernels fuzz_expr)
+foreach(target fuzz_workload fuzz_kernels fuzz_expr fuzz_results)
   add_executable(${target} tests/fuzz/${target}.c)
   target_compile_options(${target} PRIVATE -fsanitize=fuzzer)
   target_link_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined)
