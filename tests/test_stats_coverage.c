@@ -102,6 +102,52 @@ int main(void)
     KG_CHECK_MSG(width_ratio > 3, "the shape-sampling interval is only %.1f times as wide",
                  width_ratio);
 
+    /* kgrade replicate's rule: two runs of the same kernels (same truth)
+     * must agree; the share that does not is its false-alarm rate, at
+     * most about the 5% a 95% interval allows without the tolerance band
+     * (the rule alone), fewer with the default 2% band. */
+    int alarms = 0, alarms_no_band = 0;
+    for (int run = 0; run < RUNS / 2; run++) {
+        double g[2], lo[2], hi[2];
+        for (int k = 0; k < 2; k++) {
+            kg_sample_pair pairs[SHAPES];
+            for (int i = 0; i < SHAPES; i++) {
+                double base = 1e-4 * (1 + i);
+                simulate(&rng, base, b[i]);
+                simulate(&rng, base / truth[i], c[i]);
+                pairs[i] = (kg_sample_pair){b[i], SAMPLES, c[i], SAMPLES};
+            }
+            kg_geomean_measurement_ci(pairs, SHAPES, RESAMPLES, (uint64_t)(run * 2 + k), &g[k],
+                                      &lo[k], &hi[k]);
+        }
+        double ratio;
+        alarms += !kg_estimates_agree(g[0], lo[0], hi[0], g[1], lo[1], hi[1], 0.02, &ratio);
+        alarms_no_band += !kg_estimates_agree(g[0], lo[0], hi[0], g[1], lo[1], hi[1], 0, &ratio);
+    }
+    printf("replicate: two runs of the same kernels disagreed in %d of %d pairs (%d without "
+           "the 2%% band)\n",
+           alarms, RUNS / 2, alarms_no_band);
+    KG_CHECK_MSG(alarms_no_band <= RUNS / 2 * 6 / 100, "false alarms %d / %d", alarms_no_band,
+                 RUNS / 2);
+    /* And it does see a real change: the candidate 10% slower in run B. */
+    double g0, lo0, hi0, g1, lo1, hi1, ratio;
+    {
+        kg_sample_pair pairs[SHAPES];
+        for (int i = 0; i < SHAPES; i++) {
+            simulate(&rng, 1e-4 * (1 + i), b[i]);
+            simulate(&rng, 1e-4 * (1 + i) / truth[i], c[i]);
+            pairs[i] = (kg_sample_pair){b[i], SAMPLES, c[i], SAMPLES};
+        }
+        kg_geomean_measurement_ci(pairs, SHAPES, RESAMPLES, 7, &g0, &lo0, &hi0);
+        for (int i = 0; i < SHAPES; i++) {
+            simulate(&rng, 1e-4 * (1 + i), b[i]);
+            simulate(&rng, 1.1e-4 * (1 + i) / truth[i], c[i]);
+        }
+        kg_geomean_measurement_ci(pairs, SHAPES, RESAMPLES, 8, &g1, &lo1, &hi1);
+    }
+    KG_CHECK_MSG(!kg_estimates_agree(g0, lo0, hi0, g1, lo1, hi1, 0.02, &ratio),
+                 "a 10%% slower candidate was taken as a replication (ratio %.3f)", ratio);
+
     /* The statistics of a 100-shape run with the default 10,000 resamples. */
     static double bb[100][SAMPLES], cc[100][SAMPLES];
     kg_sample_pair pairs[100];

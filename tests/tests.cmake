@@ -333,6 +333,12 @@ add_test(NAME export_formats COMMAND ${CMAKE_SOURCE_DIR}/tests/export.sh ${KG_RE
 set_tests_properties(export_formats PROPERTIES LABELS integration TIMEOUT 300
                      ENVIRONMENT "KGRADE=${KG_BIN}")
 
+# kgrade replicate on a real results file and edited copies (tests/replicate.sh).
+add_test(NAME replicate_run COMMAND ${CMAKE_SOURCE_DIR}/tests/replicate.sh
+         ${KG_RESULTS_DIR}/replicate)
+set_tests_properties(replicate_run PROPERTIES LABELS integration TIMEOUT 300
+                     ENVIRONMENT "KGRADE=${KG_BIN}")
+
 # The prepared GPU check (scripts/gpu-check.sh, docs/cuda.md) as a dry run
 # on this build and device: it cannot rot between GPU visits.
 add_test(NAME gpu_check_dry_run COMMAND ${CMAKE_SOURCE_DIR}/tests/gpu_check_dry_run.sh

@@ -10,6 +10,7 @@ extern const kg_command kg_command_report;
 extern const kg_command kg_command_verify;
 extern const kg_command kg_command_compare;
 extern const kg_command kg_command_export;
+extern const kg_command kg_command_replicate;
 /* Internal, not listed in the help: the child side of worker.h. */
 extern const kg_command kg_command_worker;
 

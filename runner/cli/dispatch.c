@@ -14,6 +14,7 @@ static const kg_command *const commands[] = {
     &kg_command_verify,
     &kg_command_compare,
     &kg_command_export,
+    &kg_command_replicate,
     NULL,
 };
 

@@ -317,6 +317,17 @@ static int parse_refusals(const kg_workload *w, kg_kernel_entry *e, const kg_jso
     return KG_OK;
 }
 
+int kg_kernel_entry_source(const kg_kernel_entry *e, kg_source_text *out, kg_error *err)
+{
+    char set_dir[4096];
+    snprintf(set_dir, sizeof set_dir, "%s", e->manifest ? e->manifest : "");
+    char *slash = strrchr(set_dir, '/');
+    if (slash)
+        *slash = '\0';
+    return kg_source_text_load(e->source_path, slash && !e->upstream_package ? set_dir : ".",
+                               e->language, out, err);
+}
+
 const char *kg_kernel_entry_refusal(const kg_kernel_entry *e, const kg_shape *shape, char *buf,
                                     size_t size)
 {

@@ -8,6 +8,7 @@
 #define KG_KERNELSET_H
 
 #include "device.h"
+#include "source_text.h"
 #include "workload.h"
 
 typedef enum kg_arg_source {
@@ -116,6 +117,11 @@ typedef struct kg_kernel_entry {
     kg_expr *refuse_when[KG_MAX_REFUSALS];
     char *refuse_why[KG_MAX_REFUSALS];
 } kg_kernel_entry;
+
+/* The source of entry `e` as its compiler reads it (kg_source_text_load
+ * within the folder of its manifest; an upstream file as it is), whose
+ * sha256 is what results record as source_sha256. Same returns. */
+int kg_kernel_entry_source(const kg_kernel_entry *e, kg_source_text *out, kg_error *err);
 
 /* The reason entry `e` gives for refusing `shape` (owned by e), or NULL
  * when it takes the shape. A condition that cannot be evaluated refuses,

@@ -161,14 +161,8 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
         return rc;
     /* The source as the compiler reads it: includes inside the set's
      * folder inlined, anything else refused; the hash covers it all. */
-    char set_dir[4096];
-    snprintf(set_dir, sizeof set_dir, "%s", e->manifest);
-    char *slash = strrchr(set_dir, '/');
-    if (slash)
-        *slash = '\0';
     kg_source_text src;
-    it->status =
-        kg_source_text_load(e->source_path, slash ? set_dir : ".", e->language, &src, &it->error);
+    it->status = kg_kernel_entry_source(e, &src, &it->error);
     it->refused = src.refused;
     it->files = src.files;
     src.files = NULL;
@@ -282,7 +276,7 @@ static int build_triton(kg_build_cache *c, const kg_workload *w, const kg_kernel
         return rc;
     *built = (size_t)(it - c->items);
     kg_source_text src;
-    it->status = kg_source_text_load(e->source_path, ".", e->language, &src, &it->error);
+    it->status = kg_kernel_entry_source(e, &src, &it->error);
     it->files = src.files;
     src.files = NULL;
     double t0 = now_seconds();

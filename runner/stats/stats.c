@@ -368,3 +368,16 @@ double kg_geomean(const double *values, size_t n)
     }
     return exp(log_sum / (double)n);
 }
+
+int kg_estimates_agree(double a, double a_lo, double a_hi, double b, double b_lo, double b_hi,
+                       double tolerance, double *ratio)
+{
+    *ratio = b / a;
+    if (!(a > 0 && b > 0 && a_lo > 0 && b_lo > 0 && a_hi >= a_lo && b_hi >= b_lo))
+        return 0;
+    /* Each interval's half-width in log, as a standard error. */
+    double se_a = (log(a_hi) - log(a_lo)) / (2 * 1.959964);
+    double se_b = (log(b_hi) - log(b_lo)) / (2 * 1.959964);
+    double diff = fabs(log(*ratio)), se = sqrt(se_a * se_a + se_b * se_b);
+    return diff <= 1.959964 * se || fabs(*ratio - 1) <= tolerance;
+}

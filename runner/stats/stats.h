@@ -60,6 +60,16 @@ int kg_geomean_speedup_ci(const kg_sample_pair *shapes, size_t n_shapes, size_t 
 int kg_geomean_measurement_ci(const kg_sample_pair *shapes, size_t n_shapes, size_t resamples,
                               uint64_t seed, double *geomean, double *lo, double *hi);
 
+/* Do two independent measurements of the same quantity agree? Each is an
+ * estimate with its 95% interval (a speedup or a geomean, positive); they
+ * agree when the 95% interval of their ratio, from the two intervals'
+ * widths in log (normal approximation, the two errors independent),
+ * contains 1, or when the ratio is within 1 +- `tolerance`. Returns 1
+ * (agree) or 0, and the ratio b / a in *ratio. The rule of `kgrade
+ * replicate`; its false-alarm rate is simulated in test_stats_coverage. */
+int kg_estimates_agree(double a, double a_lo, double a_hi, double b, double b_lo, double b_hi,
+                       double tolerance, double *ratio);
+
 /* Geometric mean of n positive values; NAN if n == 0 or any value <= 0. */
 double kg_geomean(const double *values, size_t n);
 
