@@ -339,6 +339,13 @@ add_test(NAME replicate_run COMMAND ${CMAKE_SOURCE_DIR}/tests/replicate.sh
 set_tests_properties(replicate_run PROPERTIES LABELS integration TIMEOUT 300
                      ENVIRONMENT "KGRADE=${KG_BIN}")
 
+# kgrade export --format html in a real headless Chromium (tests/html_export.sh;
+# the screenshot stays in <build>/test-results/html/page.png).
+add_test(NAME export_html_in_chromium COMMAND ${CMAKE_SOURCE_DIR}/tests/html_export.sh
+         ${KG_RESULTS_DIR}/html)
+set_tests_properties(export_html_in_chromium PROPERTIES LABELS integration TIMEOUT 300
+                     SKIP_RETURN_CODE 77 ENVIRONMENT "KGRADE=${KG_BIN}")
+
 # The prepared GPU check (scripts/gpu-check.sh, docs/cuda.md) as a dry run
 # on this build and device: it cannot rot between GPU visits.
 add_test(NAME gpu_check_dry_run COMMAND ${CMAKE_SOURCE_DIR}/tests/gpu_check_dry_run.sh

@@ -31,6 +31,7 @@ add_library(kg_fuzz_core STATIC
   runner/formats/source_text.c runner/formats/profiles.c runner/common/record_keys.c
   runner/results/results.c runner/stats/stats.c runner/stats/summary.c
   reports/markdown.c reports/claims.c reports/compare.c reports/export.c
+  reports/export_html.c
   hardware/registry.c
   ${KG_REFERENCE_FILES} ${CMAKE_BINARY_DIR}/generated/reference_registry.c)
 target_include_directories(kg_fuzz_core PUBLIC runner/common runner/formats runner/results

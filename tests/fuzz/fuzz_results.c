@@ -12,6 +12,7 @@
 
 #include "compare.h"
 #include "export.h"
+#include "export_html.h"
 #include "markdown.h"
 #include "results.h"
 
@@ -39,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         kg_compare_markdown(null_out, runs, 2, &o);
         for (int f = KG_EXPORT_CSV; f <= KG_EXPORT_JSON; f++)
             kg_export(null_out, records, (kg_export_format)f);
+        kg_export_html(null_out, runs, 2, 10);
     } else if (records != NULL || err.message[0] == '\0') {
         kg_fuzz_die("failed read without a message or with records", file);
     }
