@@ -59,6 +59,23 @@ grep -q '^| aligned | `tuned` | not comparable: the source differs (hash)' "$wor
 grep -q 'differ between A and `[^`]*changed.jsonl`\*\*: `softmax/tuned`' "$work/ac.md" ||
     fail "a changed: source difference not listed"
 
+# A file from a newer kgrade with a damaged line in the middle: read where
+# it can be, and what was not used said, naming the line.
+python3 - "$work" <<'PY' || fail "could not damage a copy"
+import json, sys
+work = sys.argv[1]
+lines = open(f"{work}/a.jsonl").read().splitlines()
+head = json.loads(lines[0])
+head["schema"] = 99
+out = [json.dumps(head)] + lines[1:3] + ['{"type": "shape", "shape": '] + lines[3:]
+open(f"{work}/damaged.jsonl", "w").write("\n".join(out) + "\n")
+PY
+"$KGRADE" compare "$work/a.jsonl" "$work/damaged.jsonl" >"$work/ad.md" 2>"$work/ad.err" ||
+    fail "compare a damaged: exit $?"
+grep -q 'damaged.jsonl:4: not a JSON object' "$work/ad.err" || fail "damaged: the bad line not named"
+grep -q 'damaged.jsonl:1: a run of a newer results schema' "$work/ad.err" || fail "damaged: schema"
+grep -q '^- candidate sets: A / B geomean' "$work/ad.md" || fail "damaged: nothing compared"
+
 "$KGRADE" compare "$work/a.jsonl" >/dev/null 2>&1
 [ $? = 2 ] || fail "one file: want exit 2"
 "$KGRADE" compare "$work/a.jsonl" "$work/missing.jsonl" >/dev/null 2>&1

@@ -50,7 +50,12 @@ static int run_export(const kg_command *self, int argc, char **argv)
     int status = KG_EXIT_OK;
     for (size_t i = 0; i < npos && status == KG_EXIT_OK; i++) {
         kg_error err = {0};
-        if (kg_results_read_last_run(pos[i], &records[i], &err) != KG_OK) {
+        cJSON *notes = cJSON_CreateArray();
+        int read = kg_results_read_last_run_tolerant(pos[i], &records[i], notes, &err);
+        const cJSON *n;
+        cJSON_ArrayForEach(n, notes) fprintf(stderr, "kgrade export: %s\n", n->valuestring);
+        cJSON_Delete(notes);
+        if (read != KG_OK) {
             fprintf(stderr, "kgrade export: %s\n", err.message);
             status = KG_EXIT_USAGE;
         }

@@ -255,9 +255,13 @@ static int run_replicate(const kg_command *self, int argc, char **argv)
     cJSON *original = NULL, *again = NULL;
     kg_error err = {0};
     char baselines[PATH_MAX], out[PATH_MAX];
-    if (kg_results_read_last_run(pos[0], &original, &err) != KG_OK ||
-        kg_data_dir_find(KG_DATA_BASELINES, NULL, "--baselines", baselines, sizeof baselines, NULL,
-                         &err) != KG_OK) {
+    cJSON *notes = cJSON_CreateArray();
+    int read = kg_results_read_last_run_tolerant(pos[0], &original, notes, &err);
+    const cJSON *n;
+    cJSON_ArrayForEach(n, notes) fprintf(stderr, "kgrade replicate: %s\n", n->valuestring);
+    cJSON_Delete(notes);
+    if (read != KG_OK || kg_data_dir_find(KG_DATA_BASELINES, NULL, "--baselines", baselines,
+                                          sizeof baselines, NULL, &err) != KG_OK) {
         fprintf(stderr, "kgrade replicate: %s\n", err.message);
         cJSON_Delete(original);
         return KG_EXIT_USAGE;

@@ -197,6 +197,77 @@ int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err)
     return KG_OK;
 }
 
+static void note(cJSON *notes, const char *path, size_t line, const char *what)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s:%zu: %s", path, line, what);
+    cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
+}
+
+/* One line of a file read tolerantly: added to `arr`, or noted. */
+static void tolerant_line(const char *path, size_t line, const char *text, cJSON *arr, cJSON *notes)
+{
+    cJSON *rec = cJSON_Parse(text);
+    if (!rec || !cJSON_IsObject(rec)) {
+        cJSON_Delete(rec);
+        note(notes, path, line, "not a JSON object (a torn or damaged line): not used");
+        return;
+    }
+    if (kg_record_type_of(rec) == KG_RECORD_UNKNOWN) {
+        note(notes, path, line, "a record of a type this kgrade does not know: not used");
+        cJSON_Delete(rec);
+        return;
+    }
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_RUN_SCHEMA);
+    if (kg_record_is(rec, KG_RECORD_RUN) && cJSON_IsNumber(schema) &&
+        schema->valuedouble > KG_RESULTS_SCHEMA)
+        note(notes, path, line,
+             "a run of a newer results schema: read as this kgrade's, fields it does not "
+             "know ignored");
+    cJSON_AddItemToArray(arr, rec);
+}
+
+int kg_results_read_last_run_tolerant(const char *path, cJSON **records, cJSON *notes,
+                                      kg_error *err)
+{
+    *records = NULL;
+    char *text;
+    size_t size;
+    int rc = kg_read_file(path, &text, &size, err);
+    if (rc)
+        return rc;
+    cJSON *all = cJSON_CreateArray();
+    size_t line = 0;
+    for (char *p = text; p && *p;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        line++;
+        if (*p)
+            tolerant_line(path, line, p, all, notes);
+        p = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    int last = -1, i = 0;
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, all)
+    {
+        if (kg_record_is(rec, KG_RECORD_RUN))
+            last = i;
+        i++;
+    }
+    if (last < 0) {
+        cJSON_Delete(all);
+        return kg_error_set(err, KG_ERR_INVALID, "%s: no run header", path);
+    }
+    cJSON *out = cJSON_CreateArray();
+    while (cJSON_GetArraySize(all) > last)
+        cJSON_AddItemToArray(out, cJSON_DetachItemFromArray(all, last));
+    cJSON_Delete(all);
+    *records = out;
+    return KG_OK;
+}
+
 uint64_t kg_results_settings_seed(const cJSON *settings, uint64_t fallback)
 {
     const cJSON *exact = cJSON_GetObjectItemCaseSensitive(settings, KG_KEY_SETTINGS_SEED_EXACT);

@@ -30,6 +30,16 @@ void kg_results_close(kg_results_file *f);
  * follows), as a new cJSON array the caller deletes. */
 int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err);
 
+/* The same for files made elsewhere (`compare`, `export`, `replicate`):
+ * what can be read is read, and each thing that could not be used is said
+ * in `notes` (a cJSON array of strings the caller owns): a line that is
+ * not a JSON object, anywhere in the file; a run header of a newer schema
+ * (read as this one: fields it does not know are ignored); a record of a
+ * type this kgrade does not know. Fails only when the file cannot be read
+ * or holds no run header. */
+int kg_results_read_last_run_tolerant(const char *path, cJSON **records, cJSON *notes,
+                                      kg_error *err);
+
 /* The run's seed from a header's settings: "seed_exact" (a decimal string,
  * every 64-bit value) where it is, else "seed" (a JSON number, exact up to
  * 2^53, in files written before seed_exact existed), else `fallback`. */

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the readers of results files. The input is written as
  * a results file (JSON lines) and read as `kgrade report`, `compare` and
- * `export` read one: kg_results_read_last_run, then the Markdown report,
+ * `export` read one: kg_results_read_last_run_tolerant (each line it cannot
+ * use noted, naming the file), then the Markdown report,
  * the run compared with itself, and every export format, all written to
  * /dev/null. A torn line, a record of the wrong shape, a newer schema or
  * numbers where strings belong must be reported or skipped, never crash.
@@ -31,7 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON *records = NULL;
     kg_error err;
     err.message[0] = '\0';
-    int rc = kg_results_read_last_run(file, &records, &err);
+    cJSON *notes = cJSON_CreateArray();
+    int rc = kg_results_read_last_run_tolerant(file, &records, notes, &err);
+    const cJSON *n;
+    cJSON_ArrayForEach(n, notes)
+    {
+        if (!cJSON_IsString(n) || !strstr(n->valuestring, file))
+            kg_fuzz_die("a note that does not name the file", file);
+    }
+    cJSON_Delete(notes);
     kg_fuzz_report("results", rc, err.message);
     if (rc == KG_OK) {
         kg_report_markdown(null_out, records, NULL);
