@@ -1,23 +1,13 @@
 /* Runs side by side (compare.h). */
 #include "compare.h"
+#include "json_file.h"
 #include "record_keys.h"
+#include "results.h"
 #include "stats.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *str(const cJSON *o, const char *key, const char *fallback)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : fallback;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
 
 const char *kg_compare_verdict(double lo, double hi, double tolerance)
 {
@@ -46,18 +36,18 @@ static const cJSON *run_header(const cJSON *records)
 /* The run's shape record of (workload, shape, baseline set), or NULL. */
 static const cJSON *find_shape(const cJSON *records, const cJSON *like)
 {
-    const char *w = str(like, KG_KEY_SHAPE_WORKLOAD, "");
-    const char *s = str(like, KG_KEY_SHAPE_SHAPE, "");
-    const char *b =
-        str(cJSON_GetObjectItemCaseSensitive(like, KG_KEY_SHAPE_BASELINE), KG_KEY_SET_NAME, "");
+    const char *w = kg_json_str(like, KG_KEY_SHAPE_WORKLOAD, "");
+    const char *s = kg_json_str(like, KG_KEY_SHAPE_SHAPE, "");
+    const char *b = kg_json_str(cJSON_GetObjectItemCaseSensitive(like, KG_KEY_SHAPE_BASELINE),
+                                KG_KEY_SET_NAME, "");
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
         if (kg_record_is(rec, KG_RECORD_SHAPE) &&
-            strcmp(str(rec, KG_KEY_SHAPE_WORKLOAD, ""), w) == 0 &&
-            strcmp(str(rec, KG_KEY_SHAPE_SHAPE, ""), s) == 0 &&
-            strcmp(str(cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE),
-                       KG_KEY_SET_NAME, ""),
+            strcmp(kg_json_str(rec, KG_KEY_SHAPE_WORKLOAD, ""), w) == 0 &&
+            strcmp(kg_json_str(rec, KG_KEY_SHAPE_SHAPE, ""), s) == 0 &&
+            strcmp(kg_json_str(cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE),
+                               KG_KEY_SET_NAME, ""),
                    b) == 0)
             return rec;
     }
@@ -97,9 +87,10 @@ static const char *not_comparable(const cJSON *ra, const cJSON *rb, const char *
     free(sb);
     if (!same_shape)
         return "the shape's symbols differ";
-    if (strcmp(str(a, KG_KEY_SET_NAME, "?"), str(b, KG_KEY_SET_NAME, "!")) != 0)
+    if (strcmp(kg_json_str(a, KG_KEY_SET_NAME, "?"), kg_json_str(b, KG_KEY_SET_NAME, "!")) != 0)
         return "different sets";
-    if (strcmp(str(a, KG_KEY_SET_SOURCE_SHA256, ""), str(b, KG_KEY_SET_SOURCE_SHA256, "")) != 0)
+    if (strcmp(kg_json_str(a, KG_KEY_SET_SOURCE_SHA256, ""),
+               kg_json_str(b, KG_KEY_SET_SOURCE_SHA256, "")) != 0)
         return "the source differs (hash)";
     if (kg_set_status_of(a) != KG_SET_STATUS_OK || kg_set_status_of(b) != KG_SET_STATUS_OK)
         return "not measured in both (status)";
@@ -129,11 +120,12 @@ static void source_differences(FILE *out, const kg_compare_run *A, const kg_comp
         for (int r = 0; rb && r < 2; r++) {
             const cJSON *a = cJSON_GetObjectItemCaseSensitive(ra, roles[r]);
             const cJSON *b = cJSON_GetObjectItemCaseSensitive(rb, roles[r]);
-            if (!strcmp(str(a, KG_KEY_SET_SOURCE_SHA256, ""), str(b, KG_KEY_SET_SOURCE_SHA256, "")))
+            if (!strcmp(kg_json_str(a, KG_KEY_SET_SOURCE_SHA256, ""),
+                        kg_json_str(b, KG_KEY_SET_SOURCE_SHA256, "")))
                 continue;
             char item[256];
-            snprintf(item, sizeof item, "%s/%s", str(ra, KG_KEY_SHAPE_WORKLOAD, "?"),
-                     str(a, KG_KEY_SET_NAME, "?"));
+            snprintf(item, sizeof item, "%s/%s", kg_json_str(ra, KG_KEY_SHAPE_WORKLOAD, "?"),
+                     kg_json_str(a, KG_KEY_SET_NAME, "?"));
             if (!strstr(listed, item)) {
                 size_t len = strlen(listed);
                 snprintf(listed + len, sizeof listed - len, "%s`%s`", len ? ", " : "", item);
@@ -171,17 +163,17 @@ static void differences(FILE *out, const kg_compare_run *runs, size_t n)
             const cJSON *k = cJSON_GetObjectItemCaseSensitive(h, KG_KEY_RUN_KGRADE);
             const cJSON *s = cJSON_GetObjectItemCaseSensitive(h, KG_KEY_RUN_SETTINGS);
             const char *v[ROWS] = {
-                str(d, KG_KEY_DEVICE_NAME, "?"),
-                str(d, KG_KEY_DEVICE_DRIVER_VERSION, "?"),
-                str(d, KG_KEY_DEVICE_BACKEND, "?"),
-                str(k, KG_KEY_KGRADE_VERSION, "?"),
-                str(k, KG_KEY_KGRADE_GIT_COMMIT, "?"),
-                str(s, KG_KEY_SETTINGS_SIZE_CLASS, "?"),
+                kg_json_str(d, KG_KEY_DEVICE_NAME, "?"),
+                kg_json_str(d, KG_KEY_DEVICE_DRIVER_VERSION, "?"),
+                kg_json_str(d, KG_KEY_DEVICE_BACKEND, "?"),
+                kg_json_str(k, KG_KEY_KGRADE_VERSION, "?"),
+                kg_json_str(k, KG_KEY_KGRADE_GIT_COMMIT, "?"),
+                kg_json_str(s, KG_KEY_SETTINGS_SIZE_CLASS, "?"),
                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, KG_KEY_SETTINGS_HOT)) ? "hot"
                                                                                        : "cold",
-                str(s, KG_KEY_SETTINGS_SEED_EXACT, "?"),
-                str(s, KG_KEY_SETTINGS_BASELINE, "?"),
-                str(s, KG_KEY_SETTINGS_CANDIDATE, "?"),
+                kg_json_str(s, KG_KEY_SETTINGS_SEED_EXACT, "?"),
+                kg_json_str(s, KG_KEY_SETTINGS_BASELINE, "?"),
+                kg_json_str(s, KG_KEY_SETTINGS_CANDIDATE, "?"),
             };
             fprintf(out, " %s |", v[r]);
             differs |= first && strcmp(first, v[r]) != 0;
@@ -251,10 +243,10 @@ static void shape_rows(FILE *out, const cJSON *ra, const cJSON *rb, pairs roles[
                        const kg_compare_options *o)
 {
     static const char *const keys[] = {KG_KEY_SHAPE_BASELINE, KG_KEY_SHAPE_CANDIDATE};
-    const char *shape = str(ra, KG_KEY_SHAPE_SHAPE, "?");
+    const char *shape = kg_json_str(ra, KG_KEY_SHAPE_SHAPE, "?");
     for (int r = 0; r < 2; r++) {
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(ra, keys[r]);
-        const char *set = str(a, KG_KEY_SET_NAME, "?");
+        const char *set = kg_json_str(a, KG_KEY_SET_NAME, "?");
         const char *why = not_comparable(ra, rb, keys[r]);
         if (why) {
             fprintf(out, "| %s | `%s` | not comparable: %s | | | | | |\n", shape, set, why);
@@ -271,8 +263,8 @@ static void shape_rows(FILE *out, const cJSON *ra, const cJSON *rb, pairs roles[
             continue;
         }
         double ma = kg_median(va, na), mb = kg_median(vb, nb);
-        double sa = num(ra, KG_KEY_SHAPE_SPEED_OF_LIGHT_S),
-               sb = num(rb, KG_KEY_SHAPE_SPEED_OF_LIGHT_S);
+        double sa = kg_json_num(ra, KG_KEY_SHAPE_SPEED_OF_LIGHT_S),
+               sb = kg_json_num(rb, KG_KEY_SHAPE_SPEED_OF_LIGHT_S);
         char ta[32], tb[32];
         fprintf(out, "| %s | `%s` | %s | %s | %.3g [%.3g, %.3g] | %s | %.3g%% | %.3g%% |\n", shape,
                 set, fmt_time(ta, sizeof ta, ma), fmt_time(tb, sizeof tb, mb), ratio, lo, hi,
@@ -286,15 +278,16 @@ static void speedup_row(FILE *out, const cJSON *ra, const cJSON *rb)
 {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(ra, KG_KEY_SHAPE_SPEEDUP);
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(rb, KG_KEY_SHAPE_SPEEDUP);
-    double va = num(a, KG_KEY_SPEEDUP_VALUE), vb = num(b, KG_KEY_SPEEDUP_VALUE);
-    double blo = num(b, KG_KEY_SPEEDUP_LO), bhi = num(b, KG_KEY_SPEEDUP_HI);
+    double va = kg_json_num(a, KG_KEY_SPEEDUP_VALUE), vb = kg_json_num(b, KG_KEY_SPEEDUP_VALUE);
+    double blo = kg_json_num(b, KG_KEY_SPEEDUP_LO), bhi = kg_json_num(b, KG_KEY_SPEEDUP_HI);
     if (!isfinite(va) || !isfinite(vb)) {
-        fprintf(out, "| %s | — | — | not measured in both |\n", str(ra, KG_KEY_SHAPE_SHAPE, "?"));
+        fprintf(out, "| %s | — | — | not measured in both |\n",
+                kg_json_str(ra, KG_KEY_SHAPE_SHAPE, "?"));
         return;
     }
     fprintf(out, "| %s | %.3gx [%.3g, %.3g] | %.3gx [%.3g, %.3g] | %s |\n",
-            str(ra, KG_KEY_SHAPE_SHAPE, "?"), va, num(a, KG_KEY_SPEEDUP_LO),
-            num(a, KG_KEY_SPEEDUP_HI), vb, blo, bhi,
+            kg_json_str(ra, KG_KEY_SHAPE_SHAPE, "?"), va, kg_json_num(a, KG_KEY_SPEEDUP_LO),
+            kg_json_num(a, KG_KEY_SPEEDUP_HI), vb, blo, bhi,
             blo <= va && va <= bhi ? "holds (A's speedup is inside B's interval)"
             : vb > va              ? "larger on B"
                                    : "smaller on B");
@@ -311,21 +304,22 @@ static void workload_section(FILE *out, const char *w, const kg_compare_run *A,
     const cJSON *ra;
     cJSON_ArrayForEach(ra, A->records)
     {
-        if (!kg_record_is(ra, KG_RECORD_SHAPE) || strcmp(str(ra, KG_KEY_SHAPE_WORKLOAD, ""), w))
+        if (!kg_record_is(ra, KG_RECORD_SHAPE) ||
+            strcmp(kg_json_str(ra, KG_KEY_SHAPE_WORKLOAD, ""), w))
             continue;
         const cJSON *rb = find_shape(B->records, ra);
         if (!rb)
             fprintf(out, "| %s | | not comparable: not in B | | | | | |\n",
-                    str(ra, KG_KEY_SHAPE_SHAPE, "?"));
+                    kg_json_str(ra, KG_KEY_SHAPE_SHAPE, "?"));
         else
             shape_rows(out, ra, rb, roles, o);
     }
     cJSON_ArrayForEach(ra, B->records)
     {
-        if (kg_record_is(ra, KG_RECORD_SHAPE) && !strcmp(str(ra, KG_KEY_SHAPE_WORKLOAD, ""), w) &&
-            !find_shape(A->records, ra))
+        if (kg_record_is(ra, KG_RECORD_SHAPE) &&
+            !strcmp(kg_json_str(ra, KG_KEY_SHAPE_WORKLOAD, ""), w) && !find_shape(A->records, ra))
             fprintf(out, "| %s | | not comparable: only in B | | | | | |\n",
-                    str(ra, KG_KEY_SHAPE_SHAPE, "?"));
+                    kg_json_str(ra, KG_KEY_SHAPE_SHAPE, "?"));
     }
     fprintf(out, "\n");
     geomean_line(out, "baseline set", &roles[0], o);
@@ -334,10 +328,10 @@ static void workload_section(FILE *out, const char *w, const kg_compare_run *A,
                  "in B | |\n|---|---:|---:|---|\n");
     cJSON_ArrayForEach(ra, A->records)
     {
-        const cJSON *rb =
-            kg_record_is(ra, KG_RECORD_SHAPE) && !strcmp(str(ra, KG_KEY_SHAPE_WORKLOAD, ""), w)
-                ? find_shape(B->records, ra)
-                : NULL;
+        const cJSON *rb = kg_record_is(ra, KG_RECORD_SHAPE) &&
+                                  !strcmp(kg_json_str(ra, KG_KEY_SHAPE_WORKLOAD, ""), w)
+                              ? find_shape(B->records, ra)
+                              : NULL;
         if (rb)
             speedup_row(out, ra, rb);
     }
@@ -372,8 +366,9 @@ void kg_compare_markdown(FILE *out, const kg_compare_run *runs, size_t n,
         const cJSON *rec;
         cJSON_ArrayForEach(rec, runs[0].records)
         {
-            const char *w =
-                kg_record_is(rec, KG_RECORD_SHAPE) ? str(rec, KG_KEY_SHAPE_WORKLOAD, NULL) : NULL;
+            const char *w = kg_record_is(rec, KG_RECORD_SHAPE)
+                                ? kg_json_str(rec, KG_KEY_SHAPE_WORKLOAD, NULL)
+                                : NULL;
             size_t k = 0;
             while (w && k < nseen && strcmp(seen[k], w) != 0)
                 k++;
@@ -389,4 +384,19 @@ void kg_compare_markdown(FILE *out, const kg_compare_run *runs, size_t n,
         pairs_free(&overall[0]);
         pairs_free(&overall[1]);
     }
+}
+
+int kg_compare_read_runs(const char *const *paths, size_t n, const char *who, cJSON **records,
+                         kg_compare_run *runs)
+{
+    for (size_t i = 0; i < n; i++) {
+        kg_error err = {0};
+        records[i] = NULL;
+        if (kg_results_read_noting(paths[i], who, &records[i], &err) != KG_OK) {
+            fprintf(stderr, "%s: %s\n", who, err.message);
+            return KG_ERR_INVALID;
+        }
+        runs[i] = (kg_compare_run){.name = paths[i], .records = records[i]};
+    }
+    return KG_OK;
 }

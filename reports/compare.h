@@ -27,6 +27,13 @@ typedef struct kg_compare_run {
     const cJSON *records;
 } kg_compare_run;
 
+/* Reads the last run of each of the n `paths` (what it cannot use said
+ * on stderr after `who`) into records[i] and runs[i], named by the path.
+ * KG_OK, or the first error, said after `who` too; the caller deletes
+ * records[0..n) either way (unread ones are NULL). */
+int kg_compare_read_runs(const char *const *paths, size_t n, const char *who, cJSON **records,
+                         kg_compare_run *runs);
+
 /* Prints the comparison of runs[1..n) against runs[0] as Markdown. */
 void kg_compare_markdown(FILE *out, const kg_compare_run *runs, size_t n,
                          const kg_compare_options *opts);

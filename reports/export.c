@@ -1,5 +1,6 @@
 /* A results file as CSV, LaTeX or JSON (export.h). */
 #include "export.h"
+#include "json_file.h"
 #include "record_keys.h"
 #include "stats.h"
 #include "summary.h"
@@ -8,18 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *str(const cJSON *o, const char *key, const char *fallback)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : fallback;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
 
 int kg_export_format_parse(const char *name)
 {
@@ -44,22 +33,22 @@ static void set_row_of(const cJSON *rec, const char *role, set_row *r)
 {
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, role);
     const cJSON *sp = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_SPEEDUP);
-    *r = (set_row){.workload = str(rec, KG_KEY_SHAPE_WORKLOAD, ""),
-                   .size_class = str(rec, KG_KEY_SHAPE_SIZE_CLASS, ""),
-                   .shape = str(rec, KG_KEY_SHAPE_SHAPE, ""),
+    *r = (set_row){.workload = kg_json_str(rec, KG_KEY_SHAPE_WORKLOAD, ""),
+                   .size_class = kg_json_str(rec, KG_KEY_SHAPE_SIZE_CLASS, ""),
+                   .shape = kg_json_str(rec, KG_KEY_SHAPE_SHAPE, ""),
                    .role = role,
-                   .set = str(s, KG_KEY_SET_NAME, ""),
-                   .status = str(s, KG_KEY_SET_STATUS, ""),
-                   .stop = str(rec, KG_KEY_SHAPE_STOP_REASON, ""),
+                   .set = kg_json_str(s, KG_KEY_SET_NAME, ""),
+                   .status = kg_json_str(s, KG_KEY_SET_STATUS, ""),
+                   .stop = kg_json_str(rec, KG_KEY_SHAPE_STOP_REASON, ""),
                    .median = NAN,
                    .lo = NAN,
                    .hi = NAN,
                    .gbs = NAN,
                    .gflops = NAN,
                    .sol_pct = NAN,
-                   .speedup = num(sp, KG_KEY_SPEEDUP_VALUE),
-                   .speedup_lo = num(sp, KG_KEY_SPEEDUP_LO),
-                   .speedup_hi = num(sp, KG_KEY_SPEEDUP_HI)};
+                   .speedup = kg_json_num(sp, KG_KEY_SPEEDUP_VALUE),
+                   .speedup_lo = kg_json_num(sp, KG_KEY_SPEEDUP_LO),
+                   .speedup_hi = kg_json_num(sp, KG_KEY_SPEEDUP_HI)};
     const cJSON *f;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(s, KG_KEY_SET_FLAGS))
     {
@@ -79,9 +68,9 @@ static void set_row_of(const cJSON *rec, const char *role, set_row *r)
     if (r->samples) {
         r->median = kg_median(v, r->samples);
         kg_median_ci95(v, r->samples, &r->lo, &r->hi);
-        r->gbs = num(rec, KG_KEY_SHAPE_BYTES) / r->median * 1e-9;
-        r->gflops = num(rec, KG_KEY_SHAPE_FLOPS) / r->median * 1e-9;
-        r->sol_pct = 100 * num(rec, KG_KEY_SHAPE_SPEED_OF_LIGHT_S) / r->median;
+        r->gbs = kg_json_num(rec, KG_KEY_SHAPE_BYTES) / r->median * 1e-9;
+        r->gflops = kg_json_num(rec, KG_KEY_SHAPE_FLOPS) / r->median * 1e-9;
+        r->sol_pct = 100 * kg_json_num(rec, KG_KEY_SHAPE_SPEED_OF_LIGHT_S) / r->median;
     }
     free(v);
 }
@@ -118,16 +107,16 @@ static const char *const csv_columns =
 static void csv_group(FILE *out, const cJSON *g)
 {
     fputs("summary,", out);
-    csv_text(out, str(g, KG_KEY_GROUP_WORKLOAD, "overall"));
+    csv_text(out, kg_json_str(g, KG_KEY_GROUP_WORKLOAD, "overall"));
     fputs(",,,baseline,", out);
-    csv_text(out, str(g, KG_KEY_GROUP_BASELINE, ""));
-    fprintf(out, ",,,%.0f,,,,%s,,,", num(g, KG_KEY_GROUP_COMPARED),
-            str(g, KG_KEY_GROUP_INTERVAL, "shape-sampling"));
-    csv_num(out, num(g, KG_KEY_GROUP_GEOMEAN));
-    csv_num(out, num(g, KG_KEY_GROUP_LO));
-    csv_num(out, num(g, KG_KEY_GROUP_HI));
-    csv_num(out, num(g, KG_KEY_GROUP_SHAPE_LO));
-    csv_num(out, num(g, KG_KEY_GROUP_SHAPE_HI));
+    csv_text(out, kg_json_str(g, KG_KEY_GROUP_BASELINE, ""));
+    fprintf(out, ",,,%.0f,,,,%s,,,", kg_json_num(g, KG_KEY_GROUP_COMPARED),
+            kg_json_str(g, KG_KEY_GROUP_INTERVAL, "shape-sampling"));
+    csv_num(out, kg_json_num(g, KG_KEY_GROUP_GEOMEAN));
+    csv_num(out, kg_json_num(g, KG_KEY_GROUP_LO));
+    csv_num(out, kg_json_num(g, KG_KEY_GROUP_HI));
+    csv_num(out, kg_json_num(g, KG_KEY_GROUP_SHAPE_LO));
+    csv_num(out, kg_json_num(g, KG_KEY_GROUP_SHAPE_HI));
     fputc('\n', out);
 }
 
@@ -215,13 +204,13 @@ static void latex_table(FILE *out, const cJSON *records, const char *workload, c
     fputs("\\begin{table}[t]\n\\centering\n\\begin{tabular}{lrrr}\n\\toprule\nshape & ", out);
     tex(out, baseline);
     fputs(" & ", out);
-    tex(out, str(settings, KG_KEY_SETTINGS_CANDIDATE, "candidate"));
+    tex(out, kg_json_str(settings, KG_KEY_SETTINGS_CANDIDATE, "candidate"));
     fputs(" & speedup [95\\% CI] \\\\\n\\midrule\n", out);
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
         if (!kg_record_is(rec, KG_RECORD_SHAPE) ||
-            strcmp(str(rec, KG_KEY_SHAPE_WORKLOAD, ""), workload))
+            strcmp(kg_json_str(rec, KG_KEY_SHAPE_WORKLOAD, ""), workload))
             continue;
         set_row b, c;
         set_row_of(rec, KG_KEY_SHAPE_BASELINE, &b);
@@ -240,27 +229,27 @@ static void latex_table(FILE *out, const cJSON *records, const char *workload, c
             fprintf(out, " & %s \\\\\n", strcmp(c.status, "ok") ? c.status : "--");
     }
     fputs("\\midrule\ngeomean & & & ", out);
-    if (isfinite(num(g, KG_KEY_GROUP_GEOMEAN)))
-        fprintf(out, "%.3g$\\times$ [%.3g, %.3g] \\\\\n", num(g, KG_KEY_GROUP_GEOMEAN),
-                num(g, KG_KEY_GROUP_LO), num(g, KG_KEY_GROUP_HI));
+    if (isfinite(kg_json_num(g, KG_KEY_GROUP_GEOMEAN)))
+        fprintf(out, "%.3g$\\times$ [%.3g, %.3g] \\\\\n", kg_json_num(g, KG_KEY_GROUP_GEOMEAN),
+                kg_json_num(g, KG_KEY_GROUP_LO), kg_json_num(g, KG_KEY_GROUP_HI));
     else
         fputs("-- \\\\\n", out);
     fputs("\\bottomrule\n\\end{tabular}\n\\caption{", out);
     tex(out, workload);
     fputs(": speedup of ", out);
-    tex(out, str(settings, KG_KEY_SETTINGS_CANDIDATE, "candidate"));
+    tex(out, kg_json_str(settings, KG_KEY_SETTINGS_CANDIDATE, "candidate"));
     fputs(" over ", out);
     tex(out, baseline);
     fputs(" on ", out);
-    tex(out, str(d, KG_KEY_DEVICE_NAME, "?"));
+    tex(out, kg_json_str(d, KG_KEY_DEVICE_NAME, "?"));
     fputs(" (", out);
-    tex(out, str(d, KG_KEY_DEVICE_BACKEND, "?"));
+    tex(out, kg_json_str(d, KG_KEY_DEVICE_BACKEND, "?"));
     fputs(", driver ", out);
-    tex(out, str(d, KG_KEY_DEVICE_DRIVER_VERSION, "?"));
+    tex(out, kg_json_str(d, KG_KEY_DEVICE_DRIVER_VERSION, "?"));
     fprintf(out,
             "), size class %s; medians of the device timer; 95\\%% bootstrap intervals, "
             "the geomean's with the shapes fixed.}\n\\end{table}\n\n",
-            str(settings, KG_KEY_SETTINGS_SIZE_CLASS, "?"));
+            kg_json_str(settings, KG_KEY_SETTINGS_SIZE_CLASS, "?"));
 }
 
 static void export_latex(FILE *out, const cJSON *records, const cJSON *summary)
@@ -273,11 +262,12 @@ static void export_latex(FILE *out, const cJSON *records, const cJSON *summary)
             header = rec;
     }
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(summary, KG_KEY_SUMMARY_WORKLOADS))
-        latex_table(out, records, str(g, KG_KEY_GROUP_WORKLOAD, ""),
-                    str(g, KG_KEY_GROUP_BASELINE,
-                        str(cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_SETTINGS),
-                            KG_KEY_SETTINGS_BASELINE, "")),
-                    header, g);
+        latex_table(
+            out, records, kg_json_str(g, KG_KEY_GROUP_WORKLOAD, ""),
+            kg_json_str(g, KG_KEY_GROUP_BASELINE,
+                        kg_json_str(cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_SETTINGS),
+                                    KG_KEY_SETTINGS_BASELINE, "")),
+            header, g);
 }
 
 static void json_number(cJSON *o, const char *key, double v)
@@ -328,7 +318,7 @@ static void export_json(FILE *out, const cJSON *records, const cJSON *summary)
     cJSON_Delete(doc);
 }
 
-void kg_export(FILE *out, const cJSON *records, kg_export_format format)
+const cJSON *kg_export_summary(const cJSON *records, cJSON **computed)
 {
     const cJSON *header = NULL, *summary = NULL, *rec;
     cJSON_ArrayForEach(rec, records)
@@ -338,12 +328,19 @@ void kg_export(FILE *out, const cJSON *records, kg_export_format format)
         if (kg_record_is(rec, KG_RECORD_SUMMARY))
             summary = rec;
     }
-    cJSON *computed = NULL;
+    *computed = NULL;
     if (!summary)
-        summary = computed = kg_summary_compute(
+        summary = *computed = kg_summary_compute(
             records, KG_DEFAULT_RESAMPLES,
             kg_results_settings_seed(cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_SETTINGS),
                                      1));
+    return summary;
+}
+
+void kg_export(FILE *out, const cJSON *records, kg_export_format format)
+{
+    cJSON *computed;
+    const cJSON *summary = kg_export_summary(records, &computed);
     if (format == KG_EXPORT_CSV)
         export_csv(out, records, summary);
     else if (format == KG_EXPORT_LATEX)

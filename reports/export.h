@@ -28,6 +28,11 @@ typedef enum kg_export_format {
 /* "csv", "latex", "json" -> the format; -1 otherwise. */
 int kg_export_format_parse(const char *name);
 
+/* The run's summary: its own, or one computed from its shapes (with the
+ * run's seed) into *computed, which the caller deletes (NULL when the run
+ * has one). */
+const cJSON *kg_export_summary(const cJSON *records, cJSON **computed);
+
 /* Writes one run's records (its header first) in `format`. The summary is
  * the run's own, or computed from its shapes when the run has none. */
 void kg_export(FILE *out, const cJSON *records, kg_export_format format);

@@ -1,5 +1,7 @@
 /* A results file as one HTML page with inline SVG figures (export_html.h). */
 #include "export_html.h"
+#include "export.h"
+#include "json_file.h"
 #include "record_keys.h"
 #include "stats.h"
 #include "summary.h"
@@ -17,18 +19,6 @@
 #define BOTTOM 44 /* the axis and its label */
 
 static const char *const colours[2] = {"#1f6fb4", "#d9541e"}; /* baseline, candidate */
-
-static const char *str(const cJSON *o, const char *key, const char *fallback)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : fallback;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
 
 static void text(FILE *out, const char *s)
 {
@@ -156,9 +146,9 @@ static void mark(FILE *out, const axis *a, double v, int rows, const char *style
 static int in_group(const cJSON *rec, const char *workload, const char *baseline)
 {
     return kg_record_is(rec, KG_RECORD_SHAPE) &&
-           strcmp(str(rec, KG_KEY_SHAPE_WORKLOAD, ""), workload) == 0 &&
-           strcmp(str(cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE), KG_KEY_SET_NAME,
-                      ""),
+           strcmp(kg_json_str(rec, KG_KEY_SHAPE_WORKLOAD, ""), workload) == 0 &&
+           strcmp(kg_json_str(cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE),
+                              KG_KEY_SET_NAME, ""),
                   baseline) == 0;
 }
 
@@ -176,7 +166,8 @@ static int count_group(const cJSON *records, const char *workload, const char *b
 /* Per-shape speedups with intervals (log), 1x, the claim, the geomean. */
 static void forest(FILE *out, const cJSON *records, const cJSON *g, double claim)
 {
-    const char *w = str(g, KG_KEY_GROUP_WORKLOAD, ""), *b = str(g, KG_KEY_GROUP_BASELINE, "");
+    const char *w = kg_json_str(g, KG_KEY_GROUP_WORKLOAD, ""),
+               *b = kg_json_str(g, KG_KEY_GROUP_BASELINE, "");
     int rows = count_group(records, w, b) + 1;
     axis a = {NAN, NAN, 1};
     const cJSON *rec;
@@ -184,8 +175,8 @@ static void forest(FILE *out, const cJSON *records, const cJSON *g, double claim
     {
         const cJSON *sp = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_SPEEDUP);
         if (in_group(rec, w, b)) {
-            take(&a, num(sp, KG_KEY_SPEEDUP_LO));
-            take(&a, num(sp, KG_KEY_SPEEDUP_HI));
+            take(&a, kg_json_num(sp, KG_KEY_SPEEDUP_LO));
+            take(&a, kg_json_num(sp, KG_KEY_SPEEDUP_HI));
         }
     }
     take(&a, 1);
@@ -204,23 +195,24 @@ static void forest(FILE *out, const cJSON *records, const cJSON *g, double claim
             continue;
         const cJSON *sp = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_SPEEDUP);
         double y = TOP + ROW * (r++ + 0.5);
-        row_label(out, y, str(rec, KG_KEY_SHAPE_SHAPE, "?"));
-        if (!isfinite(num(sp, KG_KEY_SPEEDUP_VALUE)))
+        row_label(out, y, kg_json_str(rec, KG_KEY_SHAPE_SHAPE, "?"));
+        if (!isfinite(kg_json_num(sp, KG_KEY_SPEEDUP_VALUE)))
             continue; /* failed: no speedup to draw */
         fprintf(out,
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                 "stroke-width=\"2\"/><circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n",
-                ax(&a, num(sp, KG_KEY_SPEEDUP_LO)), y, ax(&a, num(sp, KG_KEY_SPEEDUP_HI)), y,
-                colours[1], ax(&a, num(sp, KG_KEY_SPEEDUP_VALUE)), y, colours[1]);
+                ax(&a, kg_json_num(sp, KG_KEY_SPEEDUP_LO)), y,
+                ax(&a, kg_json_num(sp, KG_KEY_SPEEDUP_HI)), y, colours[1],
+                ax(&a, kg_json_num(sp, KG_KEY_SPEEDUP_VALUE)), y, colours[1]);
     }
     double y = TOP + ROW * (r + 0.5);
     row_label(out, y, "geomean");
-    if (isfinite(num(g, KG_KEY_GROUP_GEOMEAN)))
+    if (isfinite(kg_json_num(g, KG_KEY_GROUP_GEOMEAN)))
         fprintf(out,
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" "
                 "stroke-width=\"2\"/><rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\"/>\n",
-                ax(&a, num(g, KG_KEY_GROUP_LO)), y, ax(&a, num(g, KG_KEY_GROUP_HI)), y,
-                ax(&a, num(g, KG_KEY_GROUP_GEOMEAN)) - 4, y - 4);
+                ax(&a, kg_json_num(g, KG_KEY_GROUP_LO)), y, ax(&a, kg_json_num(g, KG_KEY_GROUP_HI)),
+                y, ax(&a, kg_json_num(g, KG_KEY_GROUP_GEOMEAN)) - 4, y - 4);
     x_axis(out, &a, TOP + rows * ROW + 4, "speedup (baseline median / candidate median)");
     figure_close(out);
 }
@@ -253,8 +245,8 @@ static void distributions(FILE *out, const cJSON *records, const char *w, const 
             const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, roles[i]);
             double y = TOP + ROW * (r++ + 0.5);
             char label[200];
-            snprintf(label, sizeof label, "%s %s", str(rec, KG_KEY_SHAPE_SHAPE, "?"),
-                     str(s, KG_KEY_SET_NAME, "?"));
+            snprintf(label, sizeof label, "%s %s", kg_json_str(rec, KG_KEY_SHAPE_SHAPE, "?"),
+                     kg_json_str(s, KG_KEY_SET_NAME, "?"));
             row_label(out, y, label);
             cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(s, KG_KEY_SET_SAMPLES_S))
                 fprintf(out,
@@ -334,7 +326,7 @@ static void roofline(FILE *out, const cJSON *records, const cJSON *header)
     static const char *const roles[] = {KG_KEY_SHAPE_BASELINE, KG_KEY_SHAPE_CANDIDATE};
     const cJSON *peaks = cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_PEAKS);
     const cJSON *tflops = cJSON_GetObjectItemCaseSensitive(peaks, KG_KEY_PEAKS_COMPUTE_TFLOPS);
-    double bw = num(peaks, KG_KEY_PEAKS_DRAM_GBS), peak = 0;
+    double bw = kg_json_num(peaks, KG_KEY_PEAKS_DRAM_GBS), peak = 0;
     const cJSON *t;
     cJSON_ArrayForEach(t, tflops) peak =
         cJSON_IsNumber(t) && t->valuedouble * 1e3 > peak ? t->valuedouble * 1e3 : peak;
@@ -343,7 +335,7 @@ static void roofline(FILE *out, const cJSON *records, const cJSON *header)
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records)
     {
-        double f = num(rec, KG_KEY_SHAPE_FLOPS), by = num(rec, KG_KEY_SHAPE_BYTES);
+        double f = kg_json_num(rec, KG_KEY_SHAPE_FLOPS), by = kg_json_num(rec, KG_KEY_SHAPE_BYTES);
         for (int i = 0; i < 2 && kg_record_is(rec, KG_RECORD_SHAPE) && by > 0; i++) {
             double m = kg_summary_median(cJSON_GetObjectItemCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(rec, roles[i]), KG_KEY_SET_SAMPLES_S));
@@ -373,7 +365,7 @@ static void roofline(FILE *out, const cJSON *records, const cJSON *header)
     }
     cJSON_ArrayForEach(rec, records)
     {
-        double f = num(rec, KG_KEY_SHAPE_FLOPS), by = num(rec, KG_KEY_SHAPE_BYTES);
+        double f = kg_json_num(rec, KG_KEY_SHAPE_FLOPS), by = kg_json_num(rec, KG_KEY_SHAPE_BYTES);
         for (int i = 0; i < 2 && kg_record_is(rec, KG_RECORD_SHAPE) && by > 0; i++) {
             double m = kg_summary_median(cJSON_GetObjectItemCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(rec, roles[i]), KG_KEY_SET_SAMPLES_S));
@@ -381,9 +373,9 @@ static void roofline(FILE *out, const cJSON *records, const cJSON *header)
                 continue;
             fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>",
                     ax(&x, f / by), ay(&y, f / m * 1e-9, h), colours[i]);
-            text(out, str(rec, KG_KEY_SHAPE_WORKLOAD, ""));
+            text(out, kg_json_str(rec, KG_KEY_SHAPE_WORKLOAD, ""));
             fputc(' ', out);
-            text(out, str(rec, KG_KEY_SHAPE_SHAPE, ""));
+            text(out, kg_json_str(rec, KG_KEY_SHAPE_SHAPE, ""));
             fprintf(out, "</title></circle>\n");
         }
     }
@@ -405,11 +397,12 @@ static void compare_view(FILE *out, const kg_compare_run *A, const kg_compare_ru
     {
         cJSON_ArrayForEach(rb, B->records)
         {
-            for (int i = 0;
-                 i < 2 && rows < 256 && kg_record_is(ra, KG_RECORD_SHAPE) &&
-                 kg_record_is(rb, KG_RECORD_SHAPE) &&
-                 !strcmp(str(ra, KG_KEY_SHAPE_WORKLOAD, ""), str(rb, KG_KEY_SHAPE_WORKLOAD, "!")) &&
-                 !strcmp(str(ra, KG_KEY_SHAPE_SHAPE, ""), str(rb, KG_KEY_SHAPE_SHAPE, "!"));
+            for (int i = 0; i < 2 && rows < 256 && kg_record_is(ra, KG_RECORD_SHAPE) &&
+                            kg_record_is(rb, KG_RECORD_SHAPE) &&
+                            !strcmp(kg_json_str(ra, KG_KEY_SHAPE_WORKLOAD, ""),
+                                    kg_json_str(rb, KG_KEY_SHAPE_WORKLOAD, "!")) &&
+                            !strcmp(kg_json_str(ra, KG_KEY_SHAPE_SHAPE, ""),
+                                    kg_json_str(rb, KG_KEY_SHAPE_SHAPE, "!"));
                  i++) {
                 const cJSON *sa = cJSON_GetObjectItemCaseSensitive(ra, roles[i]);
                 const cJSON *sb = cJSON_GetObjectItemCaseSensitive(rb, roles[i]);
@@ -417,12 +410,13 @@ static void compare_view(FILE *out, const kg_compare_run *A, const kg_compare_ru
                     kg_summary_median(cJSON_GetObjectItemCaseSensitive(sa, KG_KEY_SET_SAMPLES_S));
                 double mb =
                     kg_summary_median(cJSON_GetObjectItemCaseSensitive(sb, KG_KEY_SET_SAMPLES_S));
-                if (strcmp(str(sa, KG_KEY_SET_NAME, ""), str(sb, KG_KEY_SET_NAME, "!")) ||
+                if (strcmp(kg_json_str(sa, KG_KEY_SET_NAME, ""),
+                           kg_json_str(sb, KG_KEY_SET_NAME, "!")) ||
                     !(ma > 0 && mb > 0))
                     continue;
                 ratio[rows][0] = ma / mb;
-                names[rows][0] = str(ra, KG_KEY_SHAPE_SHAPE, "?");
-                names[rows][1] = str(sa, KG_KEY_SET_NAME, "?");
+                names[rows][0] = kg_json_str(ra, KG_KEY_SHAPE_SHAPE, "?");
+                names[rows][1] = kg_json_str(sa, KG_KEY_SET_NAME, "?");
                 take(&a, ratio[rows][0]);
                 rows++;
             }
@@ -454,14 +448,14 @@ static void header_table(FILE *out, const kg_compare_run *run, const cJSON *head
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_SETTINGS);
     const char *rows[][2] = {
         {"file", run->name},
-        {"device", str(d, KG_KEY_DEVICE_NAME, "?")},
-        {"backend", str(d, KG_KEY_DEVICE_BACKEND, "?")},
-        {"driver", str(d, KG_KEY_DEVICE_DRIVER_VERSION, "?")},
-        {"size class", str(s, KG_KEY_SETTINGS_SIZE_CLASS, "?")},
-        {"baseline", str(s, KG_KEY_SETTINGS_BASELINE, "?")},
-        {"candidate", str(s, KG_KEY_SETTINGS_CANDIDATE, "?")},
-        {"seed", str(s, KG_KEY_SETTINGS_SEED_EXACT, "?")},
-        {"started", str(header, KG_KEY_RUN_STARTED, "?")},
+        {"device", kg_json_str(d, KG_KEY_DEVICE_NAME, "?")},
+        {"backend", kg_json_str(d, KG_KEY_DEVICE_BACKEND, "?")},
+        {"driver", kg_json_str(d, KG_KEY_DEVICE_DRIVER_VERSION, "?")},
+        {"size class", kg_json_str(s, KG_KEY_SETTINGS_SIZE_CLASS, "?")},
+        {"baseline", kg_json_str(s, KG_KEY_SETTINGS_BASELINE, "?")},
+        {"candidate", kg_json_str(s, KG_KEY_SETTINGS_CANDIDATE, "?")},
+        {"seed", kg_json_str(s, KG_KEY_SETTINGS_SEED_EXACT, "?")},
+        {"started", kg_json_str(header, KG_KEY_RUN_STARTED, "?")},
     };
     fprintf(out, "<table>\n");
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -475,14 +469,8 @@ static void header_table(FILE *out, const kg_compare_run *run, const cJSON *head
 void kg_export_html(FILE *out, const kg_compare_run *runs, size_t n, double claim)
 {
     const cJSON *records = runs[0].records, *header = cJSON_GetArrayItem(records, 0);
-    const cJSON *rec, *summary = NULL;
-    cJSON_ArrayForEach(rec, records) summary = kg_record_is(rec, KG_RECORD_SUMMARY) ? rec : summary;
-    cJSON *computed = NULL;
-    if (!summary)
-        summary = computed = kg_summary_compute(
-            records, KG_DEFAULT_RESAMPLES,
-            kg_results_settings_seed(cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_SETTINGS),
-                                     1));
+    cJSON *computed;
+    const cJSON *summary = kg_export_summary(records, &computed);
     fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                  "<title>kgrade results</title>\n<style>body{font-family:sans-serif;margin:2em;"
                  "max-width:820px}figure{margin:1.5em 0}figcaption{font-size:0.9em;margin-bottom:"
@@ -493,18 +481,19 @@ void kg_export_html(FILE *out, const kg_compare_run *runs, size_t n, double clai
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(summary, KG_KEY_SUMMARY_WORKLOADS))
     {
         fprintf(out, "<h2>");
-        text(out, str(g, KG_KEY_GROUP_WORKLOAD, "?"));
+        text(out, kg_json_str(g, KG_KEY_GROUP_WORKLOAD, "?"));
         fprintf(out, " against ");
-        text(out, str(g, KG_KEY_GROUP_BASELINE, "?"));
+        text(out, kg_json_str(g, KG_KEY_GROUP_BASELINE, "?"));
         fprintf(out,
                 "</h2>\n<p>Geomean speedup %.3gx [%.3g, %.3g] (measurement interval) over "
                 "%.0f shapes.</p>\n",
-                num(g, KG_KEY_GROUP_GEOMEAN), num(g, KG_KEY_GROUP_LO), num(g, KG_KEY_GROUP_HI),
-                num(g, KG_KEY_GROUP_COMPARED));
+                kg_json_num(g, KG_KEY_GROUP_GEOMEAN), kg_json_num(g, KG_KEY_GROUP_LO),
+                kg_json_num(g, KG_KEY_GROUP_HI), kg_json_num(g, KG_KEY_GROUP_COMPARED));
         forest(out, records, g, claim);
-        distributions(out, records, str(g, KG_KEY_GROUP_WORKLOAD, ""),
-                      str(g, KG_KEY_GROUP_BASELINE, ""));
-        drift(out, records, str(g, KG_KEY_GROUP_WORKLOAD, ""), str(g, KG_KEY_GROUP_BASELINE, ""));
+        distributions(out, records, kg_json_str(g, KG_KEY_GROUP_WORKLOAD, ""),
+                      kg_json_str(g, KG_KEY_GROUP_BASELINE, ""));
+        drift(out, records, kg_json_str(g, KG_KEY_GROUP_WORKLOAD, ""),
+              kg_json_str(g, KG_KEY_GROUP_BASELINE, ""));
     }
     fprintf(out, "<h2>Roofline</h2>\n");
     roofline(out, records, header);

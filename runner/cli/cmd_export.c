@@ -47,20 +47,9 @@ static int run_export(const kg_command *self, int argc, char **argv)
     }
     cJSON *records[KG_EXPORT_MAX_RUNS] = {0};
     kg_compare_run runs[KG_EXPORT_MAX_RUNS];
-    int status = KG_EXIT_OK;
-    for (size_t i = 0; i < npos && status == KG_EXIT_OK; i++) {
-        kg_error err = {0};
-        cJSON *notes = cJSON_CreateArray();
-        int read = kg_results_read_last_run_tolerant(pos[i], &records[i], notes, &err);
-        const cJSON *n;
-        cJSON_ArrayForEach(n, notes) fprintf(stderr, "kgrade export: %s\n", n->valuestring);
-        cJSON_Delete(notes);
-        if (read != KG_OK) {
-            fprintf(stderr, "kgrade export: %s\n", err.message);
-            status = KG_EXIT_USAGE;
-        }
-        runs[i] = (kg_compare_run){.name = pos[i], .records = records[i]};
-    }
+    int status = kg_compare_read_runs(pos, npos, "kgrade export", records, runs) == KG_OK
+                     ? KG_EXIT_OK
+                     : KG_EXIT_USAGE;
     if (status == KG_EXIT_OK && html)
         kg_export_html(stdout, runs, npos, opts.claim);
     else if (status == KG_EXIT_OK)

@@ -5,6 +5,7 @@
 #include "compare.h"
 #include "data_dirs.h"
 #include "kernelset.h"
+#include "json_file.h"
 #include "record_keys.h"
 #include "results.h"
 #include "stats.h"
@@ -42,18 +43,6 @@ static const kg_option replicate_options_table[] = {
         "geomeans within 1 +- this of each other replicate whatever their intervals (0.02)"),
 };
 
-static const char *str(const cJSON *o, const char *key, const char *fallback)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : fallback;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 /* Every set the run graded has the source it recorded, here: else the
  * replication would not run the same kernels. 0, or -1 having said which. */
 static int sources_unchanged(const cJSON *records, const char *baselines)
@@ -65,9 +54,9 @@ static int sources_unchanged(const cJSON *records, const char *baselines)
     {
         for (int r = 0; r < 2 && kg_record_is(rec, KG_RECORD_SHAPE); r++) {
             const cJSON *set = cJSON_GetObjectItemCaseSensitive(rec, roles[r]);
-            const char *want = str(set, KG_KEY_SET_SOURCE_SHA256, "");
-            const char *name = str(set, KG_KEY_SET_NAME, "?");
-            const char *workload = str(rec, KG_KEY_SHAPE_WORKLOAD, "?");
+            const char *want = kg_json_str(set, KG_KEY_SET_SOURCE_SHA256, "");
+            const char *name = kg_json_str(set, KG_KEY_SET_NAME, "?");
+            const char *workload = kg_json_str(rec, KG_KEY_SHAPE_WORKLOAD, "?");
             if (!want[0])
                 continue; /* never built (missing, not run): nothing to hold it to */
             char dir[PATH_MAX + 128];
@@ -108,17 +97,17 @@ static int run_again(const cJSON *header, const char *device, const char *out)
                           KG_KEY_SETTINGS_TARGET,      KG_KEY_SETTINGS_RESAMPLES,
                           KG_KEY_SETTINGS_TIMEOUT_S};
     for (int i = 0; i < 7; i++)
-        snprintf(nums[i], sizeof nums[i], "%.17g", num(s, keys[i]));
-    const char *workloads = str(s, KG_KEY_SETTINGS_WORKLOADS, "all");
+        snprintf(nums[i], sizeof nums[i], "%.17g", kg_json_num(s, keys[i]));
+    const char *workloads = kg_json_str(s, KG_KEY_SETTINGS_WORKLOADS, "all");
     char *argv[40] = {"run",
                       "--size-class",
-                      (char *)str(s, KG_KEY_SETTINGS_SIZE_CLASS, "small"),
+                      (char *)kg_json_str(s, KG_KEY_SETTINGS_SIZE_CLASS, "small"),
                       "--baseline",
-                      (char *)str(s, KG_KEY_SETTINGS_BASELINE, "naive"),
+                      (char *)kg_json_str(s, KG_KEY_SETTINGS_BASELINE, "naive"),
                       "--candidate",
-                      (char *)str(s, KG_KEY_SETTINGS_CANDIDATE, "tuned"),
+                      (char *)kg_json_str(s, KG_KEY_SETTINGS_CANDIDATE, "tuned"),
                       "--seed",
-                      (char *)str(s, KG_KEY_SETTINGS_SEED_EXACT, "1"),
+                      (char *)kg_json_str(s, KG_KEY_SETTINGS_SEED_EXACT, "1"),
                       "--min-samples",
                       nums[0],
                       "--max-samples",
@@ -171,7 +160,7 @@ static cJSON *summary_of(const cJSON *records)
         summary = kg_record_is(rec, KG_RECORD_SUMMARY) ? rec : summary;
     }
     const cJSON *overall = cJSON_GetObjectItemCaseSensitive(summary, KG_KEY_SUMMARY_OVERALL);
-    if (summary && str(overall, KG_KEY_GROUP_INTERVAL, NULL))
+    if (summary && kg_json_str(overall, KG_KEY_GROUP_INTERVAL, NULL))
         return cJSON_Duplicate(summary, 1);
     return kg_summary_compute(
         records, KG_DEFAULT_RESAMPLES,
@@ -190,20 +179,24 @@ static int verdict(const cJSON *original, const cJSON *again, double tolerance)
     {
         cJSON_ArrayForEach(gb, cJSON_GetObjectItemCaseSensitive(b, KG_KEY_SUMMARY_WORKLOADS))
         {
-            if (strcmp(str(ga, KG_KEY_GROUP_WORKLOAD, "?"), str(gb, KG_KEY_GROUP_WORKLOAD, "!")) ||
-                strcmp(str(ga, KG_KEY_GROUP_BASELINE, ""), str(gb, KG_KEY_GROUP_BASELINE, "")))
+            if (strcmp(kg_json_str(ga, KG_KEY_GROUP_WORKLOAD, "?"),
+                       kg_json_str(gb, KG_KEY_GROUP_WORKLOAD, "!")) ||
+                strcmp(kg_json_str(ga, KG_KEY_GROUP_BASELINE, ""),
+                       kg_json_str(gb, KG_KEY_GROUP_BASELINE, "")))
                 continue;
             double ratio;
-            int ok = kg_estimates_agree(num(ga, KG_KEY_GROUP_GEOMEAN), num(ga, KG_KEY_GROUP_LO),
-                                        num(ga, KG_KEY_GROUP_HI), num(gb, KG_KEY_GROUP_GEOMEAN),
-                                        num(gb, KG_KEY_GROUP_LO), num(gb, KG_KEY_GROUP_HI),
-                                        tolerance, &ratio);
+            int ok = kg_estimates_agree(
+                kg_json_num(ga, KG_KEY_GROUP_GEOMEAN), kg_json_num(ga, KG_KEY_GROUP_LO),
+                kg_json_num(ga, KG_KEY_GROUP_HI), kg_json_num(gb, KG_KEY_GROUP_GEOMEAN),
+                kg_json_num(gb, KG_KEY_GROUP_LO), kg_json_num(gb, KG_KEY_GROUP_HI), tolerance,
+                &ratio);
             printf("- %s against `%s`: original %.3gx [%.3g, %.3g], replication %.3gx [%.3g, "
                    "%.3g]: %s",
-                   str(ga, KG_KEY_GROUP_WORKLOAD, "?"), str(ga, KG_KEY_GROUP_BASELINE, "?"),
-                   num(ga, KG_KEY_GROUP_GEOMEAN), num(ga, KG_KEY_GROUP_LO),
-                   num(ga, KG_KEY_GROUP_HI), num(gb, KG_KEY_GROUP_GEOMEAN),
-                   num(gb, KG_KEY_GROUP_LO), num(gb, KG_KEY_GROUP_HI),
+                   kg_json_str(ga, KG_KEY_GROUP_WORKLOAD, "?"),
+                   kg_json_str(ga, KG_KEY_GROUP_BASELINE, "?"),
+                   kg_json_num(ga, KG_KEY_GROUP_GEOMEAN), kg_json_num(ga, KG_KEY_GROUP_LO),
+                   kg_json_num(ga, KG_KEY_GROUP_HI), kg_json_num(gb, KG_KEY_GROUP_GEOMEAN),
+                   kg_json_num(gb, KG_KEY_GROUP_LO), kg_json_num(gb, KG_KEY_GROUP_HI),
                    ok ? "**replicated**" : "**not replicated**");
             if (!ok && isfinite(ratio))
                 printf(" (the replication's geomean is %.1f%% %s)", fabs(ratio - 1) * 100,
@@ -231,9 +224,9 @@ static const char *other_device(const cJSON *a, const cJSON *b, char *buf, size_
     const cJSON *db = cJSON_GetObjectItemCaseSensitive(b, KG_KEY_RUN_DEVICE);
     const char *keys[] = {KG_KEY_DEVICE_NAME, KG_KEY_DEVICE_BACKEND};
     for (int i = 0; i < 2; i++)
-        if (strcmp(str(da, keys[i], "?"), str(db, keys[i], "!")) != 0) {
-            snprintf(buf, size, "device %s: %s there, %s here", keys[i], str(da, keys[i], "?"),
-                     str(db, keys[i], "?"));
+        if (strcmp(kg_json_str(da, keys[i], "?"), kg_json_str(db, keys[i], "!")) != 0) {
+            snprintf(buf, size, "device %s: %s there, %s here", keys[i],
+                     kg_json_str(da, keys[i], "?"), kg_json_str(db, keys[i], "?"));
             return buf;
         }
     return NULL;
@@ -255,11 +248,7 @@ static int run_replicate(const kg_command *self, int argc, char **argv)
     cJSON *original = NULL, *again = NULL;
     kg_error err = {0};
     char baselines[PATH_MAX], out[PATH_MAX];
-    cJSON *notes = cJSON_CreateArray();
-    int read = kg_results_read_last_run_tolerant(pos[0], &original, notes, &err);
-    const cJSON *n;
-    cJSON_ArrayForEach(n, notes) fprintf(stderr, "kgrade replicate: %s\n", n->valuestring);
-    cJSON_Delete(notes);
+    int read = kg_results_read_noting(pos[0], "kgrade replicate", &original, &err);
     if (read != KG_OK || kg_data_dir_find(KG_DATA_BASELINES, NULL, "--baselines", baselines,
                                           sizeof baselines, NULL, &err) != KG_OK) {
         fprintf(stderr, "kgrade replicate: %s\n", err.message);
@@ -276,10 +265,10 @@ static int run_replicate(const kg_command *self, int argc, char **argv)
     gmtime_r(&now, &utc);
     snprintf(out, sizeof out, "results/kgrade-replicate-%04d%02d%02dT%02d%02d%02dZ.jsonl",
              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
-    const char *device = opts.device
-                             ? opts.device
-                             : str(cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_DEVICE),
-                                   KG_KEY_DEVICE_NAME, "");
+    const char *device =
+        opts.device ? opts.device
+                    : kg_json_str(cJSON_GetObjectItemCaseSensitive(header, KG_KEY_RUN_DEVICE),
+                                  KG_KEY_DEVICE_NAME, "");
     fprintf(stderr, "kgrade replicate: the run of %s again on %s -> %s\n", pos[0], device,
             opts.out ? opts.out : out);
     rc = run_again(header, device, opts.out ? opts.out : out);

@@ -62,4 +62,9 @@ int kg_json_only_keys(const kg_json_where *w, const cJSON *obj, const char *cons
  * (cJSON's own printing can drop the last bit). The caller owns it. */
 cJSON *kg_json_exact_array(const double *values, size_t n);
 
+/* Readers of records written by kgrade itself: member `key` of `o` as a
+ * string (else `fallback`), as a number (else NAN). `o` may be NULL. */
+const char *kg_json_str(const cJSON *o, const char *key, const char *fallback);
+double kg_json_num(const cJSON *o, const char *key);
+
 #endif

@@ -170,13 +170,10 @@ int kg_results_read(const char *path, cJSON **records, kg_error *err)
     return KG_OK;
 }
 
-int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err)
+/* The last run of `all` (its header and what follows) into *records;
+ * `all` is consumed. */
+static int last_run(const char *path, cJSON *all, cJSON **records, kg_error *err)
 {
-    *records = NULL;
-    cJSON *all;
-    int rc = kg_results_read(path, &all, err);
-    if (rc)
-        return rc;
     int last = -1, i = 0;
     const cJSON *rec;
     cJSON_ArrayForEach(rec, all)
@@ -195,6 +192,16 @@ int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err)
     cJSON_Delete(all);
     *records = out;
     return KG_OK;
+}
+
+int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err)
+{
+    *records = NULL;
+    cJSON *all;
+    int rc = kg_results_read(path, &all, err);
+    if (rc)
+        return rc;
+    return last_run(path, all, records, err);
 }
 
 static void note(cJSON *notes, const char *path, size_t line, const char *what)
@@ -248,24 +255,7 @@ int kg_results_read_last_run_tolerant(const char *path, cJSON **records, cJSON *
         p = nl ? nl + 1 : NULL;
     }
     free(text);
-    int last = -1, i = 0;
-    const cJSON *rec;
-    cJSON_ArrayForEach(rec, all)
-    {
-        if (kg_record_is(rec, KG_RECORD_RUN))
-            last = i;
-        i++;
-    }
-    if (last < 0) {
-        cJSON_Delete(all);
-        return kg_error_set(err, KG_ERR_INVALID, "%s: no run header", path);
-    }
-    cJSON *out = cJSON_CreateArray();
-    while (cJSON_GetArraySize(all) > last)
-        cJSON_AddItemToArray(out, cJSON_DetachItemFromArray(all, last));
-    cJSON_Delete(all);
-    *records = out;
-    return KG_OK;
+    return last_run(path, all, records, err);
 }
 
 uint64_t kg_results_settings_seed(const cJSON *settings, uint64_t fallback)
@@ -283,4 +273,17 @@ uint64_t kg_results_settings_seed(const cJSON *settings, uint64_t fallback)
         number->valuedouble < 9007199254740992.0)
         return (uint64_t)number->valuedouble;
     return fallback;
+}
+
+int kg_results_read_noting(const char *path, const char *who, cJSON **records, kg_error *err)
+{
+    cJSON *notes = cJSON_CreateArray();
+    int rc = kg_results_read_last_run_tolerant(path, records, notes, err);
+    const cJSON *n;
+    cJSON_ArrayForEach(n, notes)
+    {
+        fprintf(stderr, "%s: %s\n", who, n->valuestring);
+    }
+    cJSON_Delete(notes);
+    return rc;
 }

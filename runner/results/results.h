@@ -40,6 +40,10 @@ int kg_results_read_last_run(const char *path, cJSON **records, kg_error *err);
 int kg_results_read_last_run_tolerant(const char *path, cJSON **records, cJSON *notes,
                                       kg_error *err);
 
+/* kg_results_read_last_run_tolerant, each note printed to stderr after
+ * "<who>: " (a command's name). */
+int kg_results_read_noting(const char *path, const char *who, cJSON **records, kg_error *err);
+
 /* The run's seed from a header's settings: "seed_exact" (a decimal string,
  * every 64-bit value) where it is, else "seed" (a JSON number, exact up to
  * 2^53, in files written before seed_exact existed), else `fallback`. */
