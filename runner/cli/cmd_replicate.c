@@ -308,7 +308,7 @@ const kg_command kg_command_replicate = {
         "--tolerance of each other; `not replicated`, with the direction and size, otherwise;\n"
         "`not comparable` when the replication ran on a device of another name or backend.\n"
         "Two runs of the same kernels disagree under this rule in about 3% of simulated pairs\n"
-        "(1% with the 2% band): docs/methodology.md.\n\n"
+        "(under 2% with the 2% band): docs/methodology.md.\n\n"
         "examples:\n"
         "  kgrade replicate results/their-run.jsonl\n"
         "  kgrade replicate --out mine.jsonl --device cuda:0 results/their-run.jsonl",
