@@ -350,6 +350,11 @@ add_test(NAME export_html_in_chromium COMMAND ${CMAKE_SOURCE_DIR}/tests/html_exp
 set_tests_properties(export_html_in_chromium PROPERTIES LABELS integration TIMEOUT 300
                      SKIP_RETURN_CODE 77 ENVIRONMENT "KGRADE=${KG_BIN}")
 
+# kgrade run --list and --only: shards of one run (tests/shards.sh).
+add_test(NAME run_shards COMMAND ${CMAKE_SOURCE_DIR}/tests/shards.sh ${KG_RESULTS_DIR}/shards)
+set_tests_properties(run_shards PROPERTIES LABELS integration TIMEOUT 300
+                     ENVIRONMENT "KGRADE=${KG_BIN}")
+
 # The prepared GPU check (scripts/gpu-check.sh, docs/cuda.md) as a dry run
 # on this build and device: it cannot rot between GPU visits.
 add_test(NAME gpu_check_dry_run COMMAND ${CMAKE_SOURCE_DIR}/tests/gpu_check_dry_run.sh

@@ -5,6 +5,7 @@
  * files that do each part. */
 #include "commands.h"
 #include "fingerprint.h"
+#include "json_file.h"
 #include "markdown.h"
 #include "profiles.h"
 #include "record_keys.h"
@@ -61,11 +62,17 @@ static const kg_option run_options_table[] = {
         "time limit of each set's own work on one shape (build, checks, its samples) before "
         "its worker is killed and it is recorded as `timeout` (600)"),
     OPT("quiet", KG_OPT_FLAG, quiet, NULL, "no progress on stderr"),
+    OPT("list", KG_OPT_FLAG, list, NULL,
+        "print the run's evaluations (workload, shape, baseline) with their ids, grade nothing"),
+    OPT("only", KG_OPT_STRING, only, "IDS",
+        "grade only these evaluations, ids from --list (3,5-7); the results file is a shard of "
+        "the run (settings run_id and only)"),
 };
 
 /* Everything one invocation holds, released by release_run. */
 typedef struct run_state {
     run_options o;
+    unsigned char only[KG_MAX_EVALUATIONS + 1]; /* --only's ids */
     kg_measure_settings m;
     cJSON *resumed; /* the resumed run's records; its header's strings back `o` */
     char resumed_device[64];
@@ -133,9 +140,39 @@ static int parse_options(run_state *st, const kg_command *self, int argc, char *
 }
 
 /* The options' ranges, the measurement settings and the size class. */
+/* "3,5-7" into st->only; 0, or -1 for text that is not such a list. */
+static int parse_only(run_state *st, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        char *end;
+        unsigned long a = strtoul(p, &end, 10), b = a;
+        if (end == p || a < 1 || a > KG_MAX_EVALUATIONS)
+            return -1;
+        p = end;
+        if (*p == '-') {
+            b = strtoul(p + 1, &end, 10);
+            if (end == p + 1 || b < a || b > KG_MAX_EVALUATIONS)
+                return -1;
+            p = end;
+        }
+        for (unsigned long id = a; id <= b; id++)
+            st->only[id] = 1;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
+    }
+    return 0;
+}
+
 static int check_options(run_state *st)
 {
     run_options *o = &st->o;
+    if (o->only && (!o->only[0] || parse_only(st, o->only) != 0))
+        return usage_fail(&(kg_error){.message = "--only: expected evaluation ids from --list, "
+                                                 "such as 3 or 3,5-7"});
+    st->ctx.only = o->only ? st->only : NULL;
     if (o->min_samples < 1 || o->max_samples < o->min_samples || o->target <= 0 ||
         o->max_time <= 0 || o->resamples < 100 || !(o->timeout > 0))
         return usage_fail(&(kg_error){.message = "need 1 <= --min-samples <= --max-samples, "
@@ -339,6 +376,27 @@ static int grade_all(run_state *st)
     return KG_RUN_GO_ON;
 }
 
+/* --list: the evaluations in the order the run grades them, with the ids
+ * --only takes (the same options give the same ids), and nothing graded. */
+static int list_evaluations(run_state *st)
+{
+    if (!st->o.list)
+        return KG_RUN_GO_ON;
+    printf("id\tworkload\tshape\tbaseline\tcandidate\t(run %s, size class %s, seed %llu)\n",
+           kg_json_str(cJSON_GetObjectItemCaseSensitive(st->header, KG_KEY_RUN_SETTINGS),
+                       KG_KEY_SETTINGS_RUN_ID, "?"),
+           kg_size_class_name(st->ctx.cls), (unsigned long long)st->o.seed);
+    size_t id = 0;
+    for (size_t b = 0; b < st->nb; b++)
+        for (size_t i = 0; i < st->nw; i++) {
+            const kg_workload *w = st->workloads[i];
+            for (size_t s = 0; s < w->shape_count[st->ctx.cls]; s++)
+                printf("%zu\t%s\t%s\t%s\t%s\n", ++id, w->name, w->shapes[st->ctx.cls][s].name,
+                       st->baselines[b], st->o.candidate);
+        }
+    return KG_EXIT_OK;
+}
+
 /* The summary and the report come from the file as written (with the
  * records of earlier invocations when resuming), so what the run prints
  * is exactly what `kgrade report` will print from it later. Failures of
@@ -395,7 +453,7 @@ static int run_run(const kg_command *self, int argc, char **argv)
         return KG_EXIT_FAILED;
     }
     int exit_code = parse_options(st, self, argc, argv);
-    int (*const steps[])(run_state *) = {check_options, plan_run,  make_header,
+    int (*const steps[])(run_state *) = {check_options, plan_run,  make_header, list_evaluations,
                                          start_results, grade_all, summarise};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0] && exit_code == KG_RUN_GO_ON; i++)
         exit_code = steps[i](st);

@@ -40,7 +40,12 @@ typedef struct run_options {
     double timeout;
     const char *resume;
     int quiet;
+    int list;         /* --list: print the evaluations with their ids, grade nothing */
+    const char *only; /* --only: the ids to grade ("3,5-7"); NULL: all */
 } run_options;
+
+/* Evaluation ids (--list, --only) run from 1 to at most this. */
+#define KG_MAX_EVALUATIONS 65536
 
 /* At most this many sets in --baseline's list. */
 #define KG_MAX_BASELINES 8
@@ -53,9 +58,9 @@ typedef struct run_context {
     kg_results_file *results;
     int progress;
     size_t shape_index, shape_total, done_before, graded;
-    double started;    /* kg_worker_now() when grading began, for the progress line */
-    double graded_s;   /* wall time of the evaluations graded so far */
-    size_t timed_done; /* how many of them (the estimate of the time left) */
+    double started;       /* kg_worker_now() when grading began, for the progress line */
+    double graded_s;      /* wall time of the evaluations graded so far */
+    size_t timed_done;    /* how many of them (the estimate of the time left) */
     const char *baseline; /* the baseline set being graded (one of --baseline's list) */
     kg_peaks peaks;       /* for the speed-of-light bound; have_peaks = 0 if unknown */
     int have_peaks;
@@ -63,6 +68,8 @@ typedef struct run_context {
     const cJSON *settings; /* the run header's settings, handed to each worker */
     kg_measure_settings measure;
     int candidate_failures;
+    const unsigned char
+        *only; /* [KG_MAX_EVALUATIONS + 1]: 1 for the ids --only grades; NULL: all */
 } run_context;
 
 /* ---- run_plan.c ---- */
@@ -144,6 +151,9 @@ int kg_run_already_done(const run_context *ctx, kg_record_type type, const char 
 /* SIGINT and SIGTERM stop the run between (or inside) evaluations, with
  * what was finished kept. */
 void kg_run_catch_interrupts(void);
+
+/* Is the evaluation ctx->shape_index one this invocation grades (--only)? */
+int kg_run_selected(const run_context *ctx);
 
 /* Grades every shape of one workload against ctx->baseline, appending a
  * record for each (or one for a skipped workload). Returns

@@ -164,6 +164,11 @@ static int record_skipped(run_context *ctx, const kg_workload *w, int role, cons
     return written;
 }
 
+int kg_run_selected(const run_context *ctx)
+{
+    return !ctx->only || (ctx->shape_index <= KG_MAX_EVALUATIONS && ctx->only[ctx->shape_index]);
+}
+
 int kg_run_grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
 {
     const char *sets[2] = {ctx->baseline, ctx->opts->candidate};
@@ -189,6 +194,8 @@ int kg_run_grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
             rc = KG_OK;
             for (size_t s = 0; s < w->shape_count[ctx->cls] && !rc; s++) {
                 ctx->shape_index++;
+                if (!kg_run_selected(ctx))
+                    continue;
                 if (kg_run_already_done(ctx, KG_RECORD_SHAPE, w->name, (long)s)) {
                     ctx->done_before++;
                     continue;
@@ -214,6 +221,8 @@ int kg_run_grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
     }
     for (size_t s = 0; s < w->shape_count[ctx->cls]; s++) {
         ctx->shape_index++;
+        if (!kg_run_selected(ctx))
+            continue;
         if (kg_run_already_done(ctx, KG_RECORD_SHAPE, w->name, (long)s)) {
             ctx->done_before++;
             continue;

@@ -7,6 +7,7 @@
 #include "kernelset.h"
 #include "record_keys.h"
 #include "run.h"
+#include "sha256.h"
 #include "triton_build.h"
 
 #include <stdio.h>
@@ -216,6 +217,17 @@ cJSON *kg_run_header(const run_options *o, const kg_device_info *info, cJSON *pr
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_BASELINES_DIR, o->baselines_dir);
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_TIMER,
                             "device events around the launches; host clock recorded");
+    /* Which run this is, whatever file it goes to and whichever of its
+     * evaluations it grades: shards of one run share it. */
+    char *text = cJSON_PrintUnformatted(s);
+    char hex[65] = "";
+    if (text)
+        kg_sha256_hex(text, strlen(text), hex);
+    free(text);
+    hex[16] = '\0';
+    cJSON_AddStringToObject(s, KG_KEY_SETTINGS_RUN_ID, hex);
+    if (o->only)
+        cJSON_AddStringToObject(s, KG_KEY_SETTINGS_ONLY, o->only);
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_RESULTS_FILE, out_path);
     return h;
 }

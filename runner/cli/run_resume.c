@@ -15,7 +15,7 @@ static const char *const resume_keys[] = {
     KG_KEY_SETTINGS_WORKLOADS,     KG_KEY_SETTINGS_HOT,        KG_KEY_SETTINGS_MIN_SAMPLES,
     KG_KEY_SETTINGS_MAX_SAMPLES,   KG_KEY_SETTINGS_MIN_TIME_S, KG_KEY_SETTINGS_MAX_TIME_S,
     KG_KEY_SETTINGS_TARGET,        KG_KEY_SETTINGS_RESAMPLES,  KG_KEY_SETTINGS_TIMEOUT_S,
-    KG_KEY_SETTINGS_BASELINES_DIR,
+    KG_KEY_SETTINGS_BASELINES_DIR, KG_KEY_SETTINGS_ONLY,
 };
 
 void kg_run_resume_difference(const cJSON *old_header, const cJSON *new_header, char *out,
@@ -34,7 +34,7 @@ void kg_run_resume_difference(const cJSON *old_header, const cJSON *new_header, 
     for (size_t i = 0; i < sizeof resume_keys / sizeof resume_keys[0]; i++) {
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, resume_keys[i]);
         const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, resume_keys[i]);
-        if (!cJSON_Compare(x, y, 1)) {
+        if ((x || y) && !cJSON_Compare(x, y, 1)) { /* absent from both: the same */
             char *xs = x ? cJSON_PrintUnformatted(x) : NULL;
             char *ys = y ? cJSON_PrintUnformatted(y) : NULL;
             snprintf(out, size, "%s: the file's run has %s, this invocation %s", resume_keys[i],
@@ -51,7 +51,7 @@ void kg_run_resume_difference(const cJSON *old_header, const cJSON *new_header, 
     for (size_t i = 0; i < 3; i++) {
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(da, device_keys[i]);
         const cJSON *y = cJSON_GetObjectItemCaseSensitive(db, device_keys[i]);
-        if (!cJSON_Compare(x, y, 1)) {
+        if ((x || y) && !cJSON_Compare(x, y, 1)) { /* absent from both: the same */
             snprintf(out, size, "device %s: the file's run used %s, this invocation %s",
                      device_keys[i], cJSON_IsString(x) ? x->valuestring : "another",
                      cJSON_IsString(y) ? y->valuestring : "another");
@@ -79,6 +79,7 @@ void kg_run_options_from_header(run_options *o, const cJSON *header, char *devic
     STR(KG_KEY_SETTINGS_CANDIDATE, candidate);
     STR(KG_KEY_SETTINGS_SIZE_CLASS, size_class);
     STR(KG_KEY_SETTINGS_BASELINES_DIR, baselines_dir);
+    STR(KG_KEY_SETTINGS_ONLY, only); /* a shard stays the shard it was */
     const cJSON *wl = cJSON_GetObjectItemCaseSensitive(s, KG_KEY_SETTINGS_WORKLOADS);
     if (cJSON_IsString(wl) && strcmp(wl->valuestring, KG_SETTINGS_ALL_WORKLOADS) != 0)
         o->workloads = wl->valuestring;

@@ -137,6 +137,8 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_SETTINGS_BASELINES_DIR "baselines_dir"        /* the folder of workloads */
 #define KG_KEY_SETTINGS_TIMER         "timer"                /* what the samples time, in words */
 #define KG_KEY_SETTINGS_RESULTS_FILE  "results_file"         /* the results file as named (--out) */
+#define KG_KEY_SETTINGS_RUN_ID        "run_id"               /* hash of these settings but the file and --only: the run a shard belongs to */
+#define KG_KEY_SETTINGS_ONLY          "only"                 /* --only: the evaluation ids this file grades (a shard) */
 #define KG_SETTINGS_ALL_WORKLOADS     "all"                  /* "workloads" without --workload */
 
 /* ---- a shape record ("type": "shape") ----------------------------------- */
