@@ -36,6 +36,15 @@ if ids["a"] != ids["b"] or not ids["a"]:
 if sorted(seen) != sorted(listed.values()) or len(seen) != 7:
     print(f"FAIL: the shards hold {seen}, --list {listed}")
     sys.exit(1)
+for name in ("a", "b"):
+    recs = [json.loads(l) for l in open(f"{work}/{name}.jsonl")]
+    if recs[0]["settings"].get("evaluations") != 7:
+        print(f"FAIL: {name}: settings.evaluations {recs[0]['settings'].get('evaluations')}, want 7")
+        sys.exit(1)
+    for r in recs:
+        if r["type"] == "shape" and listed.get(r.get("evaluation")) != (r["workload"], r["shape"]):
+            print(f"FAIL: {name}: evaluation {r.get('evaluation')} is {r['workload']} {r['shape']}")
+            sys.exit(1)
 a = [(r["workload"], r["shape"]) for r in map(json.loads, open(f"{work}/a.jsonl")) if r["type"] == "shape"]
 if a != [listed[i] for i in (1, 2, 3)]:
     print(f"FAIL: shard 1-3 holds {a}")
@@ -46,3 +55,24 @@ PY
 [ $? = 2 ] || fail "--only 0: want exit 2"
 "$KGRADE" run "${opts[@]}" --only 3-1 --list >/dev/null 2>&1
 [ $? = 2 ] || fail "--only 3-1: want exit 2"
+# --continue: a finished shard is left as it is (exit 0); a shard cut
+# after its first evaluation is continued, nothing graded twice; a missing
+# file is started.
+cp "$work/a.jsonl" "$work/a.before"
+"$KGRADE" run "${opts[@]}" --only 1-3 --out "$work/a.jsonl" --continue >/dev/null || fail "--continue on a finished shard: exit $?"
+cmp -s "$work/a.jsonl" "$work/a.before" || fail "--continue changed a finished shard"
+head -n 2 "$work/b.jsonl" >"$work/c.jsonl"
+"$KGRADE" run "${opts[@]}" --only 4,5-7 --out "$work/c.jsonl" --continue >/dev/null || fail "--continue on a cut shard: exit $?"
+"$KGRADE" run "${opts[@]}" --only 4,5-7 --out "$work/d.jsonl" --continue >/dev/null || fail "--continue on a missing file: exit $?"
+python3 - "$work" <<'PY' || exit 1
+import json, sys
+work = sys.argv[1]
+for name in ("c", "d"):
+    recs = [json.loads(l) for l in open(f"{work}/{name}.jsonl")]
+    ids = [r["evaluation"] for r in recs if r["type"] == "shape"]
+    types = [r["type"] for r in recs]
+    if sorted(ids) != [4, 5, 6, 7] or types[-1] != "summary":
+        print(f"FAIL: --continue {name}: evaluations {ids}, records {types}")
+        sys.exit(1)
+print("--continue: finished kept, cut continued, missing started")
+PY

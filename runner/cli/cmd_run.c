@@ -25,42 +25,16 @@
     }
 
 static const kg_option run_options_table[] = {
-    OPT("workload", KG_OPT_STRING, workloads, "LIST",
-        "comma-separated workloads to grade (default: every workload)"),
-    OPT("size-class", KG_OPT_STRING, size_class, "CLASS",
-        "smoke, small, full, or claim (the shapes claims were measured on, where a workload "
-        "has them) (default: full on a GPU, small otherwise)"),
-    OPT("device", KG_OPT_STRING, device, "DEVICE",
-        "position from `kgrade devices`, BACKEND:N, or part of the name (default: best)"),
-    OPT("baseline", KG_OPT_STRING, baseline, "SET[,SET...]",
-        "baseline kernel set, or several to grade the candidate against each (default: naive)"),
-    OPT("candidate", KG_OPT_STRING, candidate, "SET",
-        "candidate kernel set: a tier name, or a submission folder as a path (./mine) (default: "
-        "tuned)"),
-    OPT("seed", KG_OPT_U64, seed, "N", "seed for inputs, sampled checks and bootstrap (default 1)"),
+    KG_RUN_GRADING_OPTIONS(OPT),
     OPT("out", KG_OPT_STRING, out, "FILE",
         "results file, JSON lines, appended (default: results/kgrade-<UTC time>.jsonl)"),
     OPT("resume", KG_OPT_STRING, resume, "FILE",
         "continue the interrupted run in FILE: finished evaluations are kept, the rest run; "
         "refused if other options differ from the run's"),
-    OPT("baselines", KG_OPT_STRING, baselines_dir, "DIR",
-        "folder of workloads and their baseline tiers (default: Data folders, above)"),
-    OPT("profiles", KG_OPT_STRING, profiles_dir, "DIR",
-        "folder of GPU peak profiles (default: Data folders, above)"),
-    OPT("claims", KG_OPT_STRING, claims_dir, "DIR",
-        "folder of published claims for the report (default: Data folders, above)"),
-    OPT("hot", KG_OPT_FLAG, hot, NULL, "do not flush the cache between samples (recorded)"),
-    OPT("min-samples", KG_OPT_SIZE, min_samples, "N", "samples per set before stopping (10)"),
-    OPT("max-samples", KG_OPT_SIZE, max_samples, "N", "cap on samples per set (1000)"),
-    OPT("min-time", KG_OPT_DOUBLE, min_time, "SECONDS",
-        "sampling time per shape before stopping (0.2)"),
-    OPT("max-time", KG_OPT_DOUBLE, max_time, "SECONDS", "cap on sampling time per shape (10)"),
-    OPT("target", KG_OPT_DOUBLE, target, "FRACTION",
-        "stop when the median's 95% interval is within +-this (0.01)"),
-    OPT("resamples", KG_OPT_SIZE, resamples, "N", "bootstrap resamples (10000)"),
-    OPT("timeout", KG_OPT_DOUBLE, timeout, "SECONDS",
-        "time limit of each set's own work on one shape (build, checks, its samples) before "
-        "its worker is killed and it is recorded as `timeout` (600)"),
+    OPT("continue", KG_OPT_FLAG, continue_run, NULL,
+        "with --out FILE: continue the run in FILE if it holds an unfinished one of these "
+        "settings (as --resume), do nothing if it finished, start it if FILE is missing "
+        "(a batch job that is requeued)"),
     OPT("quiet", KG_OPT_FLAG, quiet, NULL, "no progress on stderr"),
     OPT("list", KG_OPT_FLAG, list, NULL,
         "print the run's evaluations (workload, shape, baseline) with their ids, grade nothing"),
@@ -74,7 +48,8 @@ typedef struct run_state {
     run_options o;
     unsigned char only[KG_MAX_EVALUATIONS + 1]; /* --only's ids */
     kg_measure_settings m;
-    cJSON *resumed; /* the resumed run's records; its header's strings back `o` */
+    cJSON *resumed;       /* the resumed run's records; its header's strings back `o` */
+    int finished_already; /* --continue found the run finished: nothing to grade */
     char resumed_device[64];
     run_dirs dirs;
     int cls_given; /* -1: --size-class not given */
@@ -100,6 +75,35 @@ static int usage_fail(const kg_error *e)
     return KG_EXIT_USAGE;
 }
 
+/* --continue --out FILE: a requeued batch job's command. FILE missing, or
+ * holding no complete line (killed before its header was synced): start
+ * the run. Holding a run: continue it as --resume FILE would, the settings
+ * checked alike; finished, it is only checked (make_header). */
+static int continue_or_start(run_state *st)
+{
+    run_options *o = &st->o;
+    if (!o->continue_run)
+        return KG_RUN_GO_ON;
+    if (!o->out || o->resume)
+        return usage_fail(&(kg_error){.message = "--continue needs --out FILE, and no --resume"});
+    FILE *f = fopen(o->out, "r");
+    if (!f)
+        return KG_RUN_GO_ON;
+    int c, complete_line = 0;
+    while (!complete_line && (c = fgetc(f)) != EOF)
+        complete_line = c == '\n';
+    fclose(f);
+    if (!complete_line)
+        return KG_RUN_GO_ON;
+    kg_error err = {0};
+    if (kg_results_read_last_run(o->out, &st->resumed, &err))
+        return usage_fail(&err);
+    const cJSON *last = cJSON_GetArrayItem(st->resumed, cJSON_GetArraySize(st->resumed) - 1);
+    st->finished_already = kg_record_is(last, KG_RECORD_SUMMARY);
+    o->resume = o->out;
+    return KG_RUN_GO_ON;
+}
+
 /* The defaults, then the command line; with --resume, the resumed run's
  * settings under the command line's. */
 static int parse_options(run_state *st, const kg_command *self, int argc, char **argv)
@@ -123,8 +127,11 @@ static int parse_options(run_state *st, const kg_command *self, int argc, char *
         return prc > 0 ? KG_EXIT_OK : KG_EXIT_USAGE;
     const char *given_baselines = o->baselines_dir;
     kg_error err = {0};
+    int rc = continue_or_start(st);
+    if (rc != KG_RUN_GO_ON)
+        return rc;
     if (o->resume) {
-        if (kg_run_load_resumed(o->resume, &st->resumed, &err))
+        if (!st->resumed && kg_run_load_resumed(o->resume, &st->resumed, &err))
             return usage_fail(&err);
         /* The file's settings first, then whatever the command line says,
          * which must agree (checked once the header is built). */
@@ -247,7 +254,9 @@ static int make_header(run_state *st)
         snprintf(st->default_out, sizeof st->default_out, "results/kgrade-%s.jsonl", now);
         o->out = st->default_out;
     }
-    st->header = kg_run_header(o, info, profile, st->ctx.cls, &st->m, o->out);
+    st->header =
+        kg_run_header(o, info, profile, st->ctx.cls, &st->m,
+                      kg_run_evaluation_count(st->workloads, st->nw, st->nb, st->ctx.cls), o->out);
     if (st->resumed) {
         char diff[600];
         kg_run_resume_difference(cJSON_GetArrayItem(st->resumed, 0), st->header, diff, sizeof diff);
@@ -256,6 +265,12 @@ static int make_header(run_state *st)
                          o->resume, diff);
             return usage_fail(&err);
         }
+    }
+    if (st->finished_already) {
+        if (!o->quiet)
+            fprintf(stderr, "kgrade run: %s: the run finished already (`kgrade report %s`)\n",
+                    o->out, o->out);
+        return KG_EXIT_OK;
     }
     return KG_RUN_GO_ON;
 }

@@ -42,7 +42,47 @@ typedef struct run_options {
     int quiet;
     int list;         /* --list: print the evaluations with their ids, grade nothing */
     const char *only; /* --only: the ids to grade ("3,5-7"); NULL: all */
+    int continue_run; /* --continue: resume --out's run if it is there, else start it */
 } run_options;
+
+/* The options that say what a run grades and how, shared by `kgrade run`
+ * and `kgrade slurm` (which hands them to every array task): each entry is
+ * OPT(name, type, run_options field, metavar, help), separated by commas. */
+#define KG_RUN_GRADING_OPTIONS(OPT)                                                                \
+    OPT("workload", KG_OPT_STRING, workloads, "LIST",                                              \
+        "comma-separated workloads to grade (default: every workload)"),                           \
+        OPT("size-class", KG_OPT_STRING, size_class, "CLASS",                                      \
+            "smoke, small, full, or claim (the shapes claims were measured on, where a workload "  \
+            "has them) (default: full on a GPU, small otherwise)"),                                \
+        OPT("device", KG_OPT_STRING, device, "DEVICE",                                             \
+            "position from `kgrade devices`, BACKEND:N, or part of the name (default: best)"),     \
+        OPT("baseline", KG_OPT_STRING, baseline, "SET[,SET...]",                                   \
+            "baseline kernel set, or several to grade the candidate against each (default: "       \
+            "naive)"),                                                                             \
+        OPT("candidate", KG_OPT_STRING, candidate, "SET",                                          \
+            "candidate kernel set: a tier name, or a submission folder as a path (./mine) "        \
+            "(default: tuned)"),                                                                   \
+        OPT("seed", KG_OPT_U64, seed, "N",                                                         \
+            "seed for inputs, sampled checks and bootstrap (default 1)"),                          \
+        OPT("baselines", KG_OPT_STRING, baselines_dir, "DIR",                                      \
+            "folder of workloads and their baseline tiers (default: Data folders, above)"),        \
+        OPT("profiles", KG_OPT_STRING, profiles_dir, "DIR",                                        \
+            "folder of GPU peak profiles (default: Data folders, above)"),                         \
+        OPT("claims", KG_OPT_STRING, claims_dir, "DIR",                                            \
+            "folder of published claims for the report (default: Data folders, above)"),           \
+        OPT("hot", KG_OPT_FLAG, hot, NULL, "do not flush the cache between samples (recorded)"),   \
+        OPT("min-samples", KG_OPT_SIZE, min_samples, "N", "samples per set before stopping (10)"), \
+        OPT("max-samples", KG_OPT_SIZE, max_samples, "N", "cap on samples per set (1000)"),        \
+        OPT("min-time", KG_OPT_DOUBLE, min_time, "SECONDS",                                        \
+            "sampling time per shape before stopping (0.2)"),                                      \
+        OPT("max-time", KG_OPT_DOUBLE, max_time, "SECONDS",                                        \
+            "cap on sampling time per shape (10)"),                                                \
+        OPT("target", KG_OPT_DOUBLE, target, "FRACTION",                                           \
+            "stop when the median's 95% interval is within +-this (0.01)"),                        \
+        OPT("resamples", KG_OPT_SIZE, resamples, "N", "bootstrap resamples (10000)"),              \
+        OPT("timeout", KG_OPT_DOUBLE, timeout, "SECONDS",                                          \
+            "time limit of each set's own work on one shape (build, checks, its samples) before "  \
+            "its worker is killed and it is recorded as `timeout` (600)")
 
 /* Evaluation ids (--list, --only) run from 1 to at most this. */
 #define KG_MAX_EVALUATIONS 65536
@@ -120,9 +160,23 @@ int kg_run_check_sets(const run_options *o, const kg_device_info *info,
  * a Triton set that this device or set-up cannot build; else KG_OK. */
 int kg_run_triton_refusal(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err);
 
+/* How many evaluations the run has: every shape of the class of every
+ * workload, against each of `baselines` baseline sets. Their ids run from
+ * 1 in that order (baseline-major), skipped workloads included, so that
+ * the same options give the same ids on any device. */
+size_t kg_run_evaluation_count(kg_workload *const *workloads, size_t n, size_t baselines,
+                               kg_size_class cls);
+
+/* The run's settings (docs/formats.md), with its run_id (a hash of them:
+ * every shard of the run has the same) and --only; no results_file.
+ * Caller deletes. */
+cJSON *kg_run_settings(const run_options *o, kg_size_class cls, const kg_measure_settings *m,
+                       size_t evaluations);
+
 /* The run's header record; takes `profile` (may be NULL). Caller deletes. */
 cJSON *kg_run_header(const run_options *o, const kg_device_info *info, cJSON *profile,
-                     kg_size_class cls, const kg_measure_settings *m, const char *out_path);
+                     kg_size_class cls, const kg_measure_settings *m, size_t evaluations,
+                     const char *out_path);
 
 /* ---- run_resume.c ---- */
 

@@ -75,6 +75,7 @@ static int append_shape(run_context *ctx, const char *label, cJSON *rec, kg_erro
     if (ctx->have_peaks && cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_TENSORS))
         kg_sol_check(rec, &ctx->peaks);
     kg_summary_add_speedup(rec, ctx->opts->resamples, ctx->opts->seed);
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_EVALUATION, (double)ctx->shape_index);
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE);
     if (kg_set_status_of(c) != KG_SET_STATUS_OK)
         ctx->candidate_failures++;
@@ -139,6 +140,7 @@ static int grade_one(run_context *ctx, const kg_workload *w, size_t shape_no, kg
 static int record_skipped(run_context *ctx, const kg_workload *w, int role, const char *set,
                           int no_kernel, kg_error *err)
 {
+    size_t first = ctx->shape_index + 1;
     ctx->shape_index += w->shape_count[ctx->cls];
     if (kg_run_already_done(ctx, KG_RECORD_SKIPPED, w->name, -1))
         return KG_OK;
@@ -159,6 +161,10 @@ static int record_skipped(run_context *ctx, const kg_workload *w, int role, cons
                                      : "baseline");
     cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_SET, set);
     cJSON_AddStringToObject(skip, KG_KEY_SKIPPED_REASON, err->message);
+    if (w->shape_count[ctx->cls]) {
+        double range[2] = {(double)first, (double)ctx->shape_index};
+        cJSON_AddItemToObject(skip, KG_KEY_SKIPPED_EVALUATIONS, cJSON_CreateDoubleArray(range, 2));
+    }
     int written = kg_results_append(ctx->results, skip, err);
     cJSON_Delete(skip);
     return written;

@@ -179,21 +179,19 @@ int kg_run_check_sets(const run_options *o, const kg_device_info *info,
     return KG_OK;
 }
 
-cJSON *kg_run_header(const run_options *o, const kg_device_info *info, cJSON *profile,
-                     kg_size_class cls, const kg_measure_settings *m, const char *out_path)
+size_t kg_run_evaluation_count(kg_workload *const *workloads, size_t n, size_t baselines,
+                               kg_size_class cls)
 {
-    char now[32];
-    kg_utc_now(now, sizeof now);
-    cJSON *h = cJSON_CreateObject();
-    cJSON_AddStringToObject(h, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_RUN));
-    cJSON_AddNumberToObject(h, KG_KEY_RUN_SCHEMA, KG_RESULTS_SCHEMA);
-    cJSON_AddStringToObject(h, KG_KEY_RUN_STARTED, now);
-    cJSON_AddItemToObject(h, KG_KEY_RUN_KGRADE, kg_fingerprint_kgrade());
-    cJSON_AddItemToObject(h, KG_KEY_RUN_HOST, kg_fingerprint_host());
-    cJSON_AddItemToObject(h, KG_KEY_RUN_DEVICE, kg_fingerprint_device(info));
-    /* Datasheet peaks of this GPU model, or null: what reports divide by. */
-    cJSON_AddItemToObject(h, KG_KEY_RUN_PROFILE, profile ? profile : cJSON_CreateNull());
-    cJSON *s = cJSON_AddObjectToObject(h, KG_KEY_RUN_SETTINGS);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += baselines * workloads[i]->shape_count[cls];
+    return total;
+}
+
+cJSON *kg_run_settings(const run_options *o, kg_size_class cls, const kg_measure_settings *m,
+                       size_t evaluations)
+{
+    cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_BASELINE, o->baseline);
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_CANDIDATE, o->candidate);
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_SIZE_CLASS, kg_size_class_name(cls));
@@ -217,6 +215,7 @@ cJSON *kg_run_header(const run_options *o, const kg_device_info *info, cJSON *pr
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_BASELINES_DIR, o->baselines_dir);
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_TIMER,
                             "device events around the launches; host clock recorded");
+    cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_EVALUATIONS, (double)evaluations);
     /* Which run this is, whatever file it goes to and whichever of its
      * evaluations it grades: shards of one run share it. */
     char *text = cJSON_PrintUnformatted(s);
@@ -228,6 +227,26 @@ cJSON *kg_run_header(const run_options *o, const kg_device_info *info, cJSON *pr
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_RUN_ID, hex);
     if (o->only)
         cJSON_AddStringToObject(s, KG_KEY_SETTINGS_ONLY, o->only);
+    return s;
+}
+
+cJSON *kg_run_header(const run_options *o, const kg_device_info *info, cJSON *profile,
+                     kg_size_class cls, const kg_measure_settings *m, size_t evaluations,
+                     const char *out_path)
+{
+    char now[32];
+    kg_utc_now(now, sizeof now);
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddStringToObject(h, KG_KEY_TYPE, kg_record_type_name(KG_RECORD_RUN));
+    cJSON_AddNumberToObject(h, KG_KEY_RUN_SCHEMA, KG_RESULTS_SCHEMA);
+    cJSON_AddStringToObject(h, KG_KEY_RUN_STARTED, now);
+    cJSON_AddItemToObject(h, KG_KEY_RUN_KGRADE, kg_fingerprint_kgrade());
+    cJSON_AddItemToObject(h, KG_KEY_RUN_HOST, kg_fingerprint_host());
+    cJSON_AddItemToObject(h, KG_KEY_RUN_DEVICE, kg_fingerprint_device(info));
+    /* Datasheet peaks of this GPU model, or null: what reports divide by. */
+    cJSON_AddItemToObject(h, KG_KEY_RUN_PROFILE, profile ? profile : cJSON_CreateNull());
+    cJSON *s = kg_run_settings(o, cls, m, evaluations);
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_RESULTS_FILE, out_path);
+    cJSON_AddItemToObject(h, KG_KEY_RUN_SETTINGS, s);
     return h;
 }

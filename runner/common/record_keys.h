@@ -137,6 +137,7 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_SETTINGS_BASELINES_DIR "baselines_dir"        /* the folder of workloads */
 #define KG_KEY_SETTINGS_TIMER         "timer"                /* what the samples time, in words */
 #define KG_KEY_SETTINGS_RESULTS_FILE  "results_file"         /* the results file as named (--out) */
+#define KG_KEY_SETTINGS_EVALUATIONS   "evaluations"          /* how many evaluations the run has (ids 1..this) */
 #define KG_KEY_SETTINGS_RUN_ID        "run_id"               /* hash of these settings but the file and --only: the run a shard belongs to */
 #define KG_KEY_SETTINGS_ONLY          "only"                 /* --only: the evaluation ids this file grades (a shard) */
 #define KG_SETTINGS_ALL_WORKLOADS     "all"                  /* "workloads" without --workload */
@@ -147,6 +148,7 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_SHAPE_SIZE_CLASS          "size_class"           /* "smoke", "small" or "full" */
 #define KG_KEY_SHAPE_SHAPE               "shape"                /* the shape's name */
 #define KG_KEY_SHAPE_INDEX               "shape_index"          /* its position in the size class */
+#define KG_KEY_SHAPE_EVALUATION          "evaluation"           /* its id in the run (kgrade run --list), 1.. */
 #define KG_KEY_SHAPE_OUTPUT_DTYPE        "output_dtype"         /* "f32", "bf16", ... */
 #define KG_KEY_SHAPE_TENSORS             "tensors"              /* [KG_KEY_TENSOR_*] */
 #define KG_KEY_SHAPE_SYMBOLS             "symbols"              /* {symbol: value} of the shape */
@@ -325,6 +327,7 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_SKIPPED_ROLE     "role"     /* "baseline" or "candidate": the set lacking it; "workload": no shapes of the class */
 #define KG_KEY_SKIPPED_SET      "set"      /* that set */
 #define KG_KEY_SKIPPED_REASON   "reason"   /* why, in words */
+#define KG_KEY_SKIPPED_EVALUATIONS "evaluations" /* [first, last]: the ids of the workload's evaluations it stands for */
 
 /* ---- a resumed run ("type": "resumed") ------------------------------------ */
 
