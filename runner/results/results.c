@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,16 @@ int kg_results_open(const char *path, kg_results_file **out, kg_error *err)
     if (fd < 0)
         return kg_error_set(err, KG_ERR_INVALID, "%s: cannot open for writing: %s", path,
                             strerror(errno));
+    /* One writer per file: two processes appending to one file (a batch
+     * task started twice) would interleave their runs. A file system
+     * without locks is written unlocked. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        close(fd);
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "%s: another process is writing this results file (a run, or an "
+                            "array task started twice); two runs never share a file",
+                            path);
+    }
     kg_results_file *f = calloc(1, sizeof *f);
     if (!f || drop_torn_tail(fd, &f->torn_bytes) != 0) {
         int e = errno;
