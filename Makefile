@@ -73,8 +73,8 @@ asan: deps python-env
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DKG_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
 		-DKG_OPENCL=OFF -DKG_CUDA=OFF -DKG_FUZZ_SECONDS=$(KG_FUZZ_SECONDS) $(CMAKE_ARGS)
-	@cmake --build build-fuzz -j $(JOBS) --target fuzz_workload fuzz_kernels fuzz_expr fuzz_results
-	@cd build-fuzz && ctest -L fuzz --output-on-failure -j 4
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_workload fuzz_kernels fuzz_expr fuzz_results fuzz_shards
+	@cd build-fuzz && ctest -L fuzz --output-on-failure -j 5
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz

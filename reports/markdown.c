@@ -423,6 +423,42 @@ static void headline(FILE *out, const cJSON *records, const cJSON *summary, cons
     }
 }
 
+/* Where the run's records came from when it is not one whole process's
+ * run: a shard (kgrade run --only) or shards merged (kgrade merge). */
+static void provenance(FILE *out, const cJSON *head, const cJSON *settings)
+{
+    const char *only = str(settings, KG_KEY_SETTINGS_ONLY, NULL);
+    const cJSON *merged = cJSON_GetObjectItemCaseSensitive(head, KG_KEY_RUN_MERGED);
+    if (only)
+        fprintf(out, "A shard of run %s: evaluations %s of %.0f.\n\n",
+                str(settings, KG_KEY_SETTINGS_RUN_ID, "?"), only,
+                num(settings, KG_KEY_SETTINGS_EVALUATIONS));
+    if (!cJSON_IsObject(merged))
+        return;
+    const cJSON *shards = cJSON_GetObjectItemCaseSensitive(merged, KG_KEY_MERGED_SHARDS);
+    const char *missing = str(merged, KG_KEY_MERGED_MISSING, "");
+    fprintf(out, "Merged from %d shard%s of run %s (hosts:", cJSON_GetArraySize(shards),
+            cJSON_GetArraySize(shards) == 1 ? "" : "s", str(settings, KG_KEY_SETTINGS_RUN_ID, "?"));
+    const cJSON *sh;
+    int n = 0;
+    cJSON_ArrayForEach(sh, shards)
+    {
+        const char *host = str(sh, KG_KEY_MERGED_SHARD_HOST, "?");
+        int seen = 0; /* each host once */
+        for (const cJSON *p = shards->child; p != sh && !seen; p = p->next)
+            seen = strcmp(str(p, KG_KEY_MERGED_SHARD_HOST, "?"), host) == 0;
+        if (!seen)
+            fprintf(out, "%s %s", n++ ? "," : "", host);
+    }
+    fprintf(out, "); %.0f duplicate%s dropped. ", num(merged, KG_KEY_MERGED_DUPLICATES),
+            num(merged, KG_KEY_MERGED_DUPLICATES) == 1 ? "" : "s");
+    if (missing[0])
+        fprintf(out, "**Evaluations missing: %s** (of %.0f; `kgrade slurm --resubmit`).\n\n",
+                missing, num(settings, KG_KEY_SETTINGS_EVALUATIONS));
+    else
+        fprintf(out, "Every evaluation present.\n\n");
+}
+
 void kg_report_markdown(FILE *out, const cJSON *records, const char *claims_dir)
 {
     const cJSON *head = find_type(records, KG_RECORD_RUN);
@@ -441,6 +477,7 @@ void kg_report_markdown(FILE *out, const cJSON *records, const char *claims_dir)
             str(device, KG_KEY_DEVICE_TYPE, ""), str(device, KG_KEY_DEVICE_DRIVER_VERSION, "?"),
             str(settings, KG_KEY_SETTINGS_SIZE_CLASS, "?"), hot ? "hot" : "cold",
             (unsigned long long)kg_results_settings_seed(settings, 1));
+    provenance(out, head, settings);
     if (profile)
         fprintf(out,
                 "Peaks from hardware/profiles/%s (%s): %.0f GB/s DRAM; percentages in the rate "

@@ -76,3 +76,85 @@ for name in ("c", "d"):
         sys.exit(1)
 print("--continue: finished kept, cut continued, missing started")
 PY
+# kgrade merge: the shards into one run; duplicates, missing evaluations
+# and hostile shards (another run, torn, ids out of range or not the
+# shard's, other kernel sources, no header) refused or repaired, never a
+# crash.
+merge() { "$KGRADE" merge --quiet "$@" 2>"$work/merge.err"; }
+merge "$work/b.jsonl" "$work/a.jsonl" --out "$work/m.jsonl"
+[ $? -le 1 ] || fail "merge a b: exit $?: $(cat "$work/merge.err")"
+cp "$work/a.jsonl" "$work/a2.jsonl"
+merge "$work/a2.jsonl" "$work/a.jsonl" "$work/b.jsonl" --out "$work/dup.jsonl"
+[ $? -le 1 ] || fail "merge with a duplicate shard: exit $?"
+merge "$work/a.jsonl" --out "$work/part.jsonl"
+[ $? = 3 ] || fail "merge of shard 1-3 alone: want exit 3 (evaluations missing), got $?"
+grep -q "4 of 7 evaluations missing: 4-7" "$work/merge.err" || fail "missing: $(cat "$work/merge.err")"
+"$KGRADE" run "${opts[@]}" --seed 2 --only 1 --out "$work/other.jsonl" >/dev/null
+merge "$work/a.jsonl" "$work/other.jsonl" --out "$work/x.jsonl"
+[ $? = 2 ] || fail "a shard of another run was not refused"
+grep -q "other.jsonl: refused, not a shard of the run in .*a.jsonl: settings.seed is 1 there, 2 here" \
+    "$work/merge.err" || fail "another run: $(cat "$work/merge.err")"
+[ -e "$work/x.jsonl" ] && fail "a refused merge wrote its output"
+: >"$work/empty.jsonl"
+python3 - "$work" <<'PY' || exit 1
+import json, sys
+work = sys.argv[1]
+b = open(f"{work}/b.jsonl").read().splitlines(keepends=True)
+# torn: the last shape record cut in the middle, no summary after it
+shapes = [i for i, l in enumerate(b) if json.loads(l)["type"] == "shape"]
+open(f"{work}/torn.jsonl", "w").write("".join(b[: shapes[-1]]) + b[shapes[-1]][:300])
+recs = [json.loads(l) for l in b]
+def write(name, recs):
+    open(f"{work}/{name}.jsonl", "w").write("".join(json.dumps(r) + "\n" for r in recs))
+out = json.loads(json.dumps(recs)); [r for r in out if r["type"] == "shape"][0]["evaluation"] = 99
+write("range", out)
+out = json.loads(json.dumps(recs)); [r for r in out if r["type"] == "shape"][0]["evaluation"] = 2
+write("notmine", out)
+out = json.loads(json.dumps(recs)); [r for r in out if r["type"] == "shape"][1]["candidate"]["source_sha256"] = "0" * 64
+write("source", out)
+PY
+merge "$work/a.jsonl" "$work/torn.jsonl" --out "$work/t.jsonl"
+[ $? = 3 ] || fail "torn shard: want exit 3 (its cut evaluation missing)"
+grep -q "torn.jsonl:[0-9]*: not a JSON object" "$work/merge.err" && grep -q "missing: 7 " "$work/merge.err" ||
+    fail "torn shard: $(cat "$work/merge.err")"
+merge "$work/a.jsonl" "$work/range.jsonl" --out "$work/r.jsonl"
+[ $? = 3 ] && grep -q "range.jsonl: a shape record (.*) with no evaluation id in 1..7: not used" "$work/merge.err" ||
+    fail "an id out of range: $(cat "$work/merge.err")"
+merge "$work/a.jsonl" "$work/notmine.jsonl" --out "$work/n.jsonl"
+[ $? = 3 ] && grep -q "notmine.jsonl: evaluation 2 is not one of the shard's (settings.only): not used" "$work/merge.err" ||
+    fail "an id not the shard's: $(cat "$work/merge.err")"
+merge "$work/a.jsonl" "$work/source.jsonl" --out "$work/s.jsonl"
+[ $? = 2 ] && grep -q "source.jsonl: refused, the candidate set tuned of .* was built from other sources" "$work/merge.err" ||
+    fail "other kernel sources: $(cat "$work/merge.err")"
+merge "$work/empty.jsonl" "$work/a.jsonl" "$work/b.jsonl" --out "$work/e.jsonl"
+[ $? -le 1 ] && grep -q "empty.jsonl: no run header" "$work/merge.err" ||
+    fail "an empty shard: $(cat "$work/merge.err")"
+python3 - "$work" <<'PY' || exit 1
+import json, sys
+work = sys.argv[1]
+load = lambda n: [json.loads(l) for l in open(f"{work}/{n}.jsonl")]
+m, dup, a, b = load("m"), load("dup"), load("a"), load("b")
+ids = [r["evaluation"] for r in m if r["type"] == "shape"]
+if ids != list(range(1, 8)) or m[-1]["type"] != "summary" or "only" in m[0]["settings"]:
+    print(f"FAIL: merged ids {ids}, last {m[-1]['type']}, settings.only {m[0]['settings'].get('only')}")
+    sys.exit(1)
+if m[0]["merged"]["missing"] != "" or m[0]["merged"]["duplicates_dropped"] != 0:
+    print(f"FAIL: merged: {m[0]['merged']}")
+    sys.exit(1)
+# Each merged record is its shard's record, unchanged.
+shard = {r["evaluation"]: r for r in a + b if r["type"] == "shape"}
+for r in m:
+    if r["type"] == "shape" and r != shard[r["evaluation"]]:
+        print(f"FAIL: evaluation {r['evaluation']} changed in the merge")
+        sys.exit(1)
+if dup[0]["merged"]["duplicates_dropped"] != 3 or [s["taken"] for s in dup[0]["merged"]["shards"]] != [3, 0, 4]:
+    print(f"FAIL: duplicates: {dup[0]['merged']}")
+    sys.exit(1)
+dup_shapes = [r for r in dup if r["type"] == "shape"]
+if [r["secret"] for r in dup_shapes] != [r["secret"] for r in m if r["type"] == "shape"]:
+    print("FAIL: the merge with a duplicate shard kept other records")
+    sys.exit(1)
+print("merge: 7 evaluations unchanged, 3 duplicates dropped (a.jsonl kept, the first name)")
+PY
+"$KGRADE" report "$work/m.jsonl" | grep -q "Merged from 2 shards of run .*Every evaluation present" ||
+    fail "the report of a merged run does not say so"

@@ -5,6 +5,7 @@
  * files that do each part. */
 #include "commands.h"
 #include "fingerprint.h"
+#include "id_list.h"
 #include "json_file.h"
 #include "markdown.h"
 #include "profiles.h"
@@ -109,17 +110,7 @@ static int continue_or_start(run_state *st)
 static int parse_options(run_state *st, const kg_command *self, int argc, char **argv)
 {
     run_options *o = &st->o;
-    *o = (run_options){.baseline = "naive",
-                       .candidate = "tuned",
-                       .seed = 1,
-                       .resamples = KG_DEFAULT_RESAMPLES,
-                       .timeout = 600};
-    st->m = kg_measure_defaults();
-    o->min_samples = st->m.min_samples;
-    o->max_samples = st->m.max_samples;
-    o->min_time = st->m.min_time_s;
-    o->max_time = st->m.max_time_s;
-    o->target = st->m.target;
+    kg_run_options_defaults(o);
     const char *pos[1];
     size_t npos;
     int prc = kg_cli_parse(self, o, argc, argv, pos, 0, &npos);
@@ -147,57 +138,16 @@ static int parse_options(run_state *st, const kg_command *self, int argc, char *
 }
 
 /* The options' ranges, the measurement settings and the size class. */
-/* "3,5-7" into st->only; 0, or -1 for text that is not such a list. */
-static int parse_only(run_state *st, const char *text)
-{
-    const char *p = text;
-    while (*p) {
-        char *end;
-        unsigned long a = strtoul(p, &end, 10), b = a;
-        if (end == p || a < 1 || a > KG_MAX_EVALUATIONS)
-            return -1;
-        p = end;
-        if (*p == '-') {
-            b = strtoul(p + 1, &end, 10);
-            if (end == p + 1 || b < a || b > KG_MAX_EVALUATIONS)
-                return -1;
-            p = end;
-        }
-        for (unsigned long id = a; id <= b; id++)
-            st->only[id] = 1;
-        if (*p == ',')
-            p++;
-        else if (*p)
-            return -1;
-    }
-    return 0;
-}
-
 static int check_options(run_state *st)
 {
     run_options *o = &st->o;
-    if (o->only && (!o->only[0] || parse_only(st, o->only) != 0))
+    if (o->only && kg_id_list_parse(o->only, st->only, KG_MAX_EVALUATIONS) != 0)
         return usage_fail(&(kg_error){.message = "--only: expected evaluation ids from --list, "
                                                  "such as 3 or 3,5-7"});
     st->ctx.only = o->only ? st->only : NULL;
-    if (o->min_samples < 1 || o->max_samples < o->min_samples || o->target <= 0 ||
-        o->max_time <= 0 || o->resamples < 100 || !(o->timeout > 0))
-        return usage_fail(&(kg_error){.message = "need 1 <= --min-samples <= --max-samples, "
-                                                 "--target > 0, --max-time > 0, --resamples >= "
-                                                 "100, --timeout > 0"});
-    st->m.min_samples = o->min_samples;
-    st->m.max_samples = o->max_samples;
-    st->m.min_time_s = o->min_time;
-    st->m.max_time_s = o->max_time;
-    st->m.target = o->target;
-    st->m.hot = o->hot;
-    st->cls_given = -1;
-    if (o->size_class && (st->cls_given = kg_size_class_parse(o->size_class)) < 0) {
-        kg_error err = {0};
-        kg_error_set(&err, KG_ERR_INVALID,
-                     "--size-class: expected smoke, small, full or claim, got '%s'", o->size_class);
+    kg_error err = {0};
+    if (kg_run_measure_settings(o, &st->m, &st->cls_given, &err))
         return usage_fail(&err);
-    }
     return KG_RUN_GO_ON;
 }
 

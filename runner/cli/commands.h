@@ -11,6 +11,7 @@ extern const kg_command kg_command_verify;
 extern const kg_command kg_command_compare;
 extern const kg_command kg_command_export;
 extern const kg_command kg_command_replicate;
+extern const kg_command kg_command_merge;
 /* Internal, not listed in the help: the child side of worker.h. */
 extern const kg_command kg_command_worker;
 

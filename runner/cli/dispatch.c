@@ -15,6 +15,7 @@ static const kg_command *const commands[] = {
     &kg_command_compare,
     &kg_command_export,
     &kg_command_replicate,
+    &kg_command_merge,
     NULL,
 };
 

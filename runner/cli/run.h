@@ -13,6 +13,7 @@
 #include "measure.h"
 #include "peaks.h"
 #include "results.h"
+#include "shards.h" /* KG_MAX_EVALUATIONS */
 #include "workload.h"
 
 #include <cjson/cJSON.h>
@@ -84,9 +85,6 @@ typedef struct run_options {
             "time limit of each set's own work on one shape (build, checks, its samples) before "  \
             "its worker is killed and it is recorded as `timeout` (600)")
 
-/* Evaluation ids (--list, --only) run from 1 to at most this. */
-#define KG_MAX_EVALUATIONS 65536
-
 /* At most this many sets in --baseline's list. */
 #define KG_MAX_BASELINES 8
 
@@ -113,6 +111,13 @@ typedef struct run_context {
 } run_context;
 
 /* ---- run_plan.c ---- */
+
+/* The defaults of every option (kgrade run --help). */
+void kg_run_options_defaults(run_options *o);
+
+/* The measurement settings from the options, with their ranges checked,
+ * and --size-class as a kg_size_class in *cls (-1: not given). */
+int kg_run_measure_settings(const run_options *o, kg_measure_settings *m, int *cls, kg_error *err);
 
 /* The run's data folders (data_dirs.h). */
 typedef struct run_dirs {
@@ -153,11 +158,13 @@ run_missing_rule kg_run_missing_rule(const run_options *o, int is_candidate, con
  * o->candidate) before anything is written, so that a typo in a submission
  * is reported at once, not after minutes of grading, and leaves no
  * half-written results file. */
+/* info NULL: the device is not known here (`kgrade slurm`). */
 int kg_run_check_sets(const run_options *o, const kg_device_info *info,
                       kg_workload *const *workloads, size_t n, kg_error *err);
 
 /* KG_ERR_UNAVAILABLE ("triton unavailable (why)") when `e` is
- * a Triton set that this device or set-up cannot build; else KG_OK. */
+ * a Triton set that this device or set-up cannot build; else KG_OK, also
+ * with no device (info NULL). */
 int kg_run_triton_refusal(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err);
 
 /* How many evaluations the run has: every shape of the class of every

@@ -8,6 +8,7 @@
 #include "record_keys.h"
 #include "run.h"
 #include "sha256.h"
+#include "summary.h"
 #include "triton_build.h"
 
 #include <stdio.h>
@@ -109,6 +110,43 @@ int kg_run_load_workloads(const char *dir, const char *filter, kg_workload ***ou
     return KG_OK;
 }
 
+void kg_run_options_defaults(run_options *o)
+{
+    kg_measure_settings m = kg_measure_defaults();
+    *o = (run_options){.baseline = "naive",
+                       .candidate = "tuned",
+                       .seed = 1,
+                       .resamples = KG_DEFAULT_RESAMPLES,
+                       .timeout = 600,
+                       .min_samples = m.min_samples,
+                       .max_samples = m.max_samples,
+                       .min_time = m.min_time_s,
+                       .max_time = m.max_time_s,
+                       .target = m.target};
+}
+
+int kg_run_measure_settings(const run_options *o, kg_measure_settings *m, int *cls, kg_error *err)
+{
+    if (o->min_samples < 1 || o->max_samples < o->min_samples || o->target <= 0 ||
+        o->max_time <= 0 || o->resamples < 100 || !(o->timeout > 0))
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "need 1 <= --min-samples <= --max-samples, --target > 0, --max-time "
+                            "> 0, --resamples >= 100, --timeout > 0");
+    *m = kg_measure_defaults();
+    m->min_samples = o->min_samples;
+    m->max_samples = o->max_samples;
+    m->min_time_s = o->min_time;
+    m->max_time_s = o->max_time;
+    m->target = o->target;
+    m->hot = o->hot;
+    *cls = -1;
+    if (o->size_class && (*cls = kg_size_class_parse(o->size_class)) < 0)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "--size-class: expected smoke, small, full or claim, got '%s'",
+                            o->size_class);
+    return KG_OK;
+}
+
 run_missing_rule kg_run_missing_rule(const run_options *o, int is_candidate, const char *set)
 {
     if (!o->workloads)
@@ -120,7 +158,7 @@ run_missing_rule kg_run_missing_rule(const run_options *o, int is_candidate, con
 
 int kg_run_triton_refusal(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err)
 {
-    if (e->language != KG_LANG_TRITON)
+    if (e->language != KG_LANG_TRITON || !info) /* no device: `kgrade slurm` */
         return KG_OK;
     char why[1024];
     kg_triton_unavailable(info, why, sizeof why);

@@ -244,6 +244,28 @@ cJSON *kg_json_exact_array(const double *values, size_t n)
     return array;
 }
 
+void kg_json_make_numbers_exact(cJSON *tree)
+{
+    for (cJSON *item = tree; item; item = item->next) {
+        if (item->child)
+            kg_json_make_numbers_exact(item->child);
+        if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+            continue;
+        char text[40];
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf(text, sizeof text, "%.*g", digits, item->valuedouble);
+            if (strtod(text, NULL) == item->valuedouble)
+                break;
+        }
+        char *raw = malloc(strlen(text) + 1);
+        if (!raw)
+            continue; /* printed as cJSON prints it */
+        strcpy(raw, text);
+        item->type = cJSON_Raw;
+        item->valuestring = raw;
+    }
+}
+
 const char *kg_json_str(const cJSON *o, const char *key, const char *fallback)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);

@@ -62,6 +62,13 @@ int kg_json_only_keys(const kg_json_where *w, const cJSON *obj, const char *cons
  * (cJSON's own printing can drop the last bit). The caller owns it. */
 cJSON *kg_json_exact_array(const double *values, size_t n);
 
+/* Turns every finite number in `tree` into raw text that reads back as
+ * exactly the same double (the shortest such, up to 17 digits), so that a
+ * record read from a file and written again keeps every bit of every
+ * sample. Afterwards the numbers are no longer cJSON numbers: call it on a
+ * copy made for printing. */
+void kg_json_make_numbers_exact(cJSON *tree);
+
 /* Readers of records written by kgrade itself: member `key` of `o` as a
  * string (else `fallback`), as a number (else NAN). `o` may be NULL. */
 const char *kg_json_str(const cJSON *o, const char *key, const char *fallback);

@@ -58,6 +58,18 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_RUN_PROFILE  "profile"  /* matching GPU profile (KG_KEY_PROFILE_*) or null */
 #define KG_KEY_RUN_SETTINGS "settings" /* the run's options (KG_KEY_SETTINGS_*) */
 #define KG_KEY_RUN_PEAKS    "peaks"    /* peaks the speed-of-light bounds use (KG_KEY_PEAKS_*) */
+#define KG_KEY_RUN_MERGED   "merged"   /* a run merged from shards (KG_KEY_MERGED_*); absent otherwise */
+
+/* ---- a merged run's header: "merged" (kgrade merge) -------------------- */
+#define KG_KEY_MERGED_SHARDS     "shards"             /* each shard read: KG_KEY_MERGED_SHARD_* */
+#define KG_KEY_MERGED_MISSING    "missing"            /* the ids no shard held ("4,7-9"; "" none) */
+#define KG_KEY_MERGED_DUPLICATES "duplicates_dropped" /* evaluations held twice, the later dropped */
+#define KG_KEY_MERGED_NOTES      "notes"              /* what was not used and why, in words */
+#define KG_KEY_MERGED_SHARD_FILE    "file"    /* the shard as named */
+#define KG_KEY_MERGED_SHARD_ONLY    "only"    /* the ids it was to grade ("all" for a whole run) */
+#define KG_KEY_MERGED_SHARD_HOST    "host"    /* the host it ran on */
+#define KG_KEY_MERGED_SHARD_STARTED "started" /* when it began */
+#define KG_KEY_MERGED_SHARD_TAKEN   "taken"   /* how many of its evaluations the merge kept */
 
 /* kgrade's fingerprint: in the header and in each "resumed" record. */
 #define KG_KEY_KGRADE_VERSION           "version"           /* kgrade's version */

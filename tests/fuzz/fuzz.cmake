@@ -1,6 +1,6 @@
 # libFuzzer targets for the manifest parsers, the expression evaluator and
-# the readers of results files (docs/fuzzing.md): fuzz_workload,
-# fuzz_kernels, fuzz_expr, fuzz_results, each a CTest
+# the readers of results files and shards (docs/fuzzing.md): fuzz_workload,
+# fuzz_kernels, fuzz_expr, fuzz_results, fuzz_shards, each a CTest
 # test labelled "fuzz" that runs for KG_FUZZ_SECONDS. Included from
 # CMakeLists.txt; does nothing unless KG_FUZZ=ON. `make fuzz` configures
 # build-fuzz/ with clang and runs them.
@@ -26,10 +26,11 @@ set(KG_FUZZ_SANITIZERS -fsanitize=address,undefined -fno-sanitize-recover=undefi
 add_library(kg_fuzz_core STATIC
   runner/common/error.c runner/common/rng.c runner/common/json_file.c runner/common/sha256.c
   runner/common/str.c runner/common/dir_list.c runner/common/python_env.c
+  runner/common/id_list.c
   runner/formats/dtype.c runner/formats/expr.c runner/formats/workload.c
   runner/formats/kernelset.c runner/formats/triton_manifest.c runner/formats/reference.c
   runner/formats/source_text.c runner/formats/profiles.c runner/common/record_keys.c
-  runner/results/results.c runner/stats/stats.c runner/stats/summary.c
+  runner/results/results.c runner/results/shards.c runner/stats/stats.c runner/stats/summary.c
   reports/markdown.c reports/claims.c reports/compare.c reports/export.c
   reports/export_html.c
   hardware/registry.c
@@ -43,7 +44,7 @@ target_compile_definitions(kg_fuzz_core PUBLIC KG_SOURCE_DIR="${CMAKE_SOURCE_DIR
 target_compile_options(kg_fuzz_core PUBLIC ${KG_FUZZ_SANITIZERS})
 target_compile_options(kg_fuzz_core PRIVATE -fsanitize=fuzzer-no-link)
 
-foreach(target fuzz_workload fuzz_kernels fuzz_expr fuzz_results)
+foreach(target fuzz_workload fuzz_kernels fuzz_expr fuzz_results fuzz_shards)
   add_executable(${target} tests/fuzz/${target}.c)
   target_compile_options(${target} PRIVATE -fsanitize=fuzzer)
   target_link_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined)
