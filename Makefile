@@ -66,7 +66,7 @@ asan: deps python-env
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --output-on-failure -j $(JOBS) -LE 'python|simulation'
+		ctest --output-on-failure -j $(JOBS) -LE 'python|simulation|slurm'
 
 # The parsers of workload.json and kernels.json and the expression evaluator
 # under libFuzzer + ASan + UBSan (docs/fuzzing.md). No backend is needed.

@@ -7,11 +7,12 @@ set -euo pipefail
 # recommended by clang, so not pulled in below) are for `make fuzz`;
 # python3 and python3-venv for the venv of scripts/python-env.sh (Triton),
 # whose pip comes with the venv; chromium and a font for the test that loads
-# `kgrade export --format html` in a real headless browser.
+# `kgrade export --format html` in a real headless browser; slurm-wlm and
+# munge for the test that runs `kgrade slurm` on a Slurm it starts itself.
 packages=(cmake make gcc libc6-dev pkg-config git libcjson-dev
           ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
           clang libclang-rt-14-dev libamdhip64-dev python3 python3-venv
-          chromium fonts-dejavu-core)
+          chromium fonts-dejavu-core slurm-wlm munge)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -356,6 +356,14 @@ add_test(NAME run_shards COMMAND ${CMAKE_SOURCE_DIR}/tests/shards.sh ${KG_RESULT
 set_tests_properties(run_shards PROPERTIES LABELS integration TIMEOUT 300
                      ENVIRONMENT "KGRADE=${KG_BIN}")
 
+# kgrade slurm and merge against a real Slurm started on localhost
+# (tests/slurm.sh, docs/slurm.md): needs root and slurm-wlm + munge, else
+# skipped with the reason. Label slurm: not repeated in the ASan build
+# (the merge code runs there in run_shards and test_shards).
+add_test(NAME slurm_array COMMAND ${CMAKE_SOURCE_DIR}/tests/slurm.sh ${KG_RESULTS_DIR}/slurm)
+set_tests_properties(slurm_array PROPERTIES LABELS "integration;slurm" SKIP_RETURN_CODE 77
+                     TIMEOUT 900 ENVIRONMENT "KGRADE=${KG_BIN}")
+
 # The prepared GPU check (scripts/gpu-check.sh, docs/cuda.md) as a dry run
 # on this build and device: it cannot rot between GPU visits.
 add_test(NAME gpu_check_dry_run COMMAND ${CMAKE_SOURCE_DIR}/tests/gpu_check_dry_run.sh

@@ -12,6 +12,7 @@ extern const kg_command kg_command_compare;
 extern const kg_command kg_command_export;
 extern const kg_command kg_command_replicate;
 extern const kg_command kg_command_merge;
+extern const kg_command kg_command_slurm;
 /* Internal, not listed in the help: the child side of worker.h. */
 extern const kg_command kg_command_worker;
 

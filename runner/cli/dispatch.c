@@ -16,6 +16,7 @@ static const kg_command *const commands[] = {
     &kg_command_export,
     &kg_command_replicate,
     &kg_command_merge,
+    &kg_command_slurm,
     NULL,
 };
 
