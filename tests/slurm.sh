@@ -133,7 +133,7 @@ array=$(sed -n 's/.*array job \([0-9]*\) .*/\1/p' submit.txt)
 
 # Task 2 (evaluations 3-4): cancelled once its first evaluation is saved.
 deadline=$((SECONDS + 240))
-while [ "$(wc -l <study/shard-2.jsonl 2>/dev/null || echo 0)" -lt 2 ]; do
+while [ "$(wc -l 2>/dev/null <study/shard-2.jsonl || echo 0)" -lt 2 ]; do
     [ $SECONDS -lt $deadline ] || fail "task 2 never saved an evaluation"
     sleep 0.1
 done

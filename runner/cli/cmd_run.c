@@ -467,11 +467,16 @@ const kg_command kg_command_run = {
         "its own unless one is named.\n\n"
         "Ctrl-C (or SIGTERM) stops the run, keeping every finished evaluation;\n"
         "`kgrade run --resume FILE` continues it with the same settings.\n\n"
+        "Shards: --list prints the run's evaluations with ids (the same options give\n"
+        "the same ids on any device); --only grades some of them into a results file\n"
+        "that is a shard of the run (settings run_id, only, evaluations); `kgrade merge`\n"
+        "joins the shards, `kgrade slurm` runs them as a job array (docs/slurm.md).\n\n"
         "examples:\n"
         "  kgrade run                                    # tuned vs naive, every workload\n"
         "  kgrade run --workload softmax --size-class smoke\n"
         "  kgrade run --candidate kernels/examples/opencl-softmax --out my.jsonl\n"
-        "  kgrade run --resume my.jsonl                  # after Ctrl-C, a crash or a reboot",
+        "  kgrade run --resume my.jsonl                  # after Ctrl-C, a crash or a reboot\n"
+        "  kgrade run --only 5-8 --out shard-2.jsonl --continue   # a batch task, requeued or not",
     .exit_status = "0 every candidate evaluation passed (this invocation's and, resuming,\n"
                    "the earlier ones'), 1 some failed, 2 bad usage or input, 130 interrupted",
     .options = run_options_table,

@@ -417,7 +417,7 @@ static int new_study(slurm_state *st, kg_error *err)
         rc = make_plan(st, st->partition[i], run_id, evaluations, &plan, err);
         if (!rc && !st->o.no_submit) {
             char all[64];
-            snprintf(all, sizeof all, "1-%zu", plan.tasks);
+            snprintf(all, sizeof all, plan.tasks > 1 ? "1-%zu" : "%zu", plan.tasks);
             rc = submit_array(st, &plan, all, err);
         } else if (!rc) {
             printf("%s: wrote %s/array.sbatch (%zu tasks) and merge.sbatch; not submitted\n",
