@@ -130,24 +130,34 @@ static void write_grading_args(FILE *f, const run_options *o)
     }
 }
 
-/* The #SBATCH lines every job of the study shares. */
-static void write_directives(FILE *f, const slurm_state *st, const char *partition,
-                             const char *job_name, const char *log)
+/* Opens DIR/<file> and writes the #SBATCH lines every job of the study
+ * shares: the job's name, its log DIR/logs/<log> (appended), the folder it
+ * runs in. The path goes to `path`. */
+static FILE *start_script(const slurm_state *st, const char *dir, const char *partition,
+                          const char *file, const char *job_name, const char *log, char *path,
+                          size_t size, kg_error *err)
 {
+    snprintf(path, size, "%s/%s", dir, file);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        kg_error_set(err, KG_ERR_INVALID, "%s: cannot write: %s", path, strerror(errno));
+        return NULL;
+    }
     fprintf(f, "#!/bin/bash\n");
     fprintf(f, "#SBATCH --job-name=%s\n#SBATCH --partition=%s\n", job_name, partition);
-    fprintf(f, "#SBATCH --output=%s\n#SBATCH --open-mode=append\n", log);
+    fprintf(f, "#SBATCH --output=%s/logs/%s\n#SBATCH --open-mode=append\n", dir, log);
     fprintf(f, "#SBATCH --chdir=%s\n", st->cwd);
     if (st->o.account)
         fprintf(f, "#SBATCH --account=%s\n", st->o.account);
+    return f;
 }
 
-static FILE *open_script(const char *path, kg_error *err)
+/* Ends a script whose last command's status is in $status: 1 (a candidate
+ * failed) is a result, not a failed job. */
+static void end_script(FILE *f, const char *why_one)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        kg_error_set(err, KG_ERR_INVALID, "%s: cannot write: %s", path, strerror(errno));
-    return f;
+    fprintf(f, "status=$?\n# 1: %s\n[ \"$status\" -eq 1 ] && status=0\nexit \"$status\"\n",
+            why_one);
 }
 
 static int close_script(FILE *f, const char *path, kg_error *err)
@@ -161,14 +171,12 @@ static int close_script(FILE *f, const char *path, kg_error *err)
  * the shard when it is there (a requeued or resubmitted task). */
 static int write_array_script(const slurm_state *st, const kg_slurm_plan *plan, kg_error *err)
 {
-    char path[PATH_MAX + 32], log[PATH_MAX + 32], name[64];
-    snprintf(path, sizeof path, "%s/array.sbatch", plan->dir);
-    snprintf(log, sizeof log, "%s/logs/task-%%a.log", plan->dir);
+    char path[PATH_MAX + 32], name[64];
     snprintf(name, sizeof name, "kgrade-%s", plan->run_id);
-    FILE *f = open_script(path, err);
+    FILE *f = start_script(st, plan->dir, plan->partition, "array.sbatch", name, "task-%a.log",
+                           path, sizeof path, err);
     if (!f)
         return KG_ERR_INVALID;
-    write_directives(f, st, plan->partition, name, log);
     fprintf(f, "#SBATCH --array=1-%zu", plan->tasks);
     if (plan->array_limit)
         fprintf(f, "%%%zu", plan->array_limit);
@@ -196,24 +204,20 @@ static int write_array_script(const slurm_state *st, const kg_slurm_plan *plan, 
     kg_slurm_shell_quote(f, plan->dir);
     fprintf(f, "/shard-\"$task\".jsonl");
     write_grading_args(f, &st->o.run);
-    fprintf(f, "\nstatus=$?\n"
-               "# 1: a candidate failed a check; graded and recorded, not a failed task.\n"
-               "[ \"$status\" -eq 1 ] && status=0\n"
-               "exit \"$status\"\n");
+    fprintf(f, "\n");
+    end_script(f, "a candidate failed a check; graded and recorded, not a failed task.");
     return close_script(f, path, err);
 }
 
 /* DIR/merge.sbatch: every shard into DIR/results.jsonl, report beside it. */
 static int write_merge_script(const slurm_state *st, const kg_slurm_plan *plan, kg_error *err)
 {
-    char path[PATH_MAX + 32], log[PATH_MAX + 32], name[64];
-    snprintf(path, sizeof path, "%s/merge.sbatch", plan->dir);
-    snprintf(log, sizeof log, "%s/logs/merge.log", plan->dir);
+    char path[PATH_MAX + 32], name[64];
     snprintf(name, sizeof name, "kgrade-merge-%s", plan->run_id);
-    FILE *f = open_script(path, err);
+    FILE *f = start_script(st, plan->dir, plan->partition, "merge.sbatch", name, "merge.log", path,
+                           sizeof path, err);
     if (!f)
         return KG_ERR_INVALID;
-    write_directives(f, st, plan->partition, name, log);
     fprintf(f,
             "# kgrade slurm: merges the shards of run %s once its array has ended\n"
             "# (submitted with --dependency=afterany:<array job>).\n"
@@ -222,27 +226,21 @@ static int write_merge_script(const slurm_state *st, const kg_slurm_plan *plan, 
     kg_slurm_shell_quote(f, plan->dir);
     fprintf(f, " || exit 2\necho \"kgrade slurm: merging at $(date -u +%%FT%%TZ)\"\n");
     kg_slurm_shell_quote(f, kg_json_str(plan->json, "kgrade", "kgrade"));
-    fprintf(f, " merge shard-*.jsonl --out results.jsonl > report.md\n"
-               "status=$?\n"
-               "# 1: a candidate failed; 3: evaluations missing (said in this log).\n"
-               "[ \"$status\" -eq 1 ] && status=0\n"
-               "exit \"$status\"\n");
+    fprintf(f, " merge shard-*.jsonl --out results.jsonl > report.md\n");
+    end_script(f, "a candidate failed; 3: evaluations missing (said in this log).");
     return close_script(f, path, err);
 }
 
 /* DIR/compare.sbatch, with several partitions: the merged runs side by side. */
 static int write_compare_script(const slurm_state *st, kg_error *err)
 {
-    char path[PATH_MAX + 32], log[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/compare.sbatch", st->o.dir);
-    snprintf(log, sizeof log, "%s/logs/compare.log", st->o.dir);
-    char logs[PATH_MAX + 32];
+    char path[PATH_MAX + 32], logs[PATH_MAX + 32];
     snprintf(logs, sizeof logs, "%s/logs", st->o.dir);
     mkdir(logs, 0777);
-    FILE *f = open_script(path, err);
+    FILE *f = start_script(st, st->o.dir, st->partition[0], "compare.sbatch", "kgrade-compare",
+                           "compare.log", path, sizeof path, err);
     if (!f)
         return KG_ERR_INVALID;
-    write_directives(f, st, st->partition[0], "kgrade-compare", log);
     fprintf(f, "# kgrade slurm: the partitions' merged runs side by side.\nset -u\ncd ");
     kg_slurm_shell_quote(f, st->o.dir);
     fprintf(f, " || exit 2\n");
