@@ -53,7 +53,8 @@ typedef struct run_options {
     OPT("workload", KG_OPT_STRING, workloads, "LIST",                                              \
         "comma-separated workloads to grade (default: every workload)"),                           \
         OPT("size-class", KG_OPT_STRING, size_class, "CLASS",                                      \
-            "smoke, small, full, or claim (the shapes claims were measured on, where a workload "  \
+            "smoke, small, full, claim (the shapes claims were measured on) or dev (what kgrade "  \
+            "check grades; the last two where a workload "                                         \
             "has them) (default: full on a GPU, small otherwise)"),                                \
         OPT("device", KG_OPT_STRING, device, "DEVICE",                                             \
             "position from `kgrade devices`, BACKEND:N, or part of the name (default: best)"),     \

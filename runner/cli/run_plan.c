@@ -142,7 +142,7 @@ int kg_run_measure_settings(const run_options *o, kg_measure_settings *m, int *c
     *cls = -1;
     if (o->size_class && (*cls = kg_size_class_parse(o->size_class)) < 0)
         return kg_error_set(err, KG_ERR_INVALID,
-                            "--size-class: expected smoke, small, full or claim, got '%s'",
+                            "--size-class: expected smoke, small, full, claim or dev, got '%s'",
                             o->size_class);
     return KG_OK;
 }

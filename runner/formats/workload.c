@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const size_class_names[KG_SIZE_CLASS_COUNT] = {"smoke", "small", "full",
-                                                                  "claim"};
+                                                                  "claim", "dev"};
 
 const char *kg_size_class_name(kg_size_class c)
 {
@@ -527,12 +527,12 @@ static int parse_shapes(kg_workload *w, const kg_json_where *root, const cJSON *
     if (rc)
         return rc;
     kg_json_where at = kg_json_at_key(root, "shapes");
-    static const char *const keys[] = {"smoke", "small", "full", "claim", NULL};
+    static const char *const keys[] = {"smoke", "small", "full", "claim", "dev", NULL};
     if ((rc = kg_json_only_keys(&at, obj, keys, err)))
         return rc;
     for (int c = 0; c < KG_SIZE_CLASS_COUNT; c++) {
         const cJSON *list = NULL;
-        int required = c != KG_SIZE_CLAIM;
+        int required = c != KG_SIZE_CLAIM && c != KG_SIZE_DEV;
         if ((rc = kg_json_array(&at, obj, size_class_names[c], required, &list, err)))
             return rc;
         if (!list)

@@ -21,10 +21,13 @@ typedef enum kg_size_class {
     /* The shapes a published claim was measured on (optional: only the
      * workloads claims name have them). */
     KG_SIZE_CLAIM = 3,
+    /* A few representative shapes that grade in seconds: what `kgrade
+     * check` (an agent's tool call) grades on (optional). */
+    KG_SIZE_DEV = 4,
     KG_SIZE_CLASS_COUNT
 } kg_size_class;
 
-/* "smoke", "small", "full", "claim"; parse returns -1 for an unknown name. */
+/* "smoke", "small", "full", "claim", "dev"; parse returns -1 for an unknown name. */
 const char *kg_size_class_name(kg_size_class c);
 int kg_size_class_parse(const char *name);
 
