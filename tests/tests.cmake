@@ -356,6 +356,18 @@ add_test(NAME run_shards COMMAND ${CMAKE_SOURCE_DIR}/tests/shards.sh ${KG_RESULT
 set_tests_properties(run_shards PROPERTIES LABELS integration TIMEOUT 300
                      ENVIRONMENT "KGRADE=${KG_BIN}")
 
+# kgrade check, its ledger and the example agent loop on PoCL
+# (tests/agent_check.sh, docs/agents.md). Alone (RUN_SERIAL): it holds a
+# check of softmax's dev shapes to 5 s of wall time (30 s under ASan).
+if(KG_SANITIZE)
+  set(kg_check_max_s 30)
+else()
+  set(kg_check_max_s 5)
+endif()
+add_test(NAME agent_check COMMAND ${CMAKE_SOURCE_DIR}/tests/agent_check.sh ${KG_RESULTS_DIR}/agent)
+set_tests_properties(agent_check PROPERTIES LABELS integration TIMEOUT 600 RUN_SERIAL TRUE
+                     ENVIRONMENT "KGRADE=${KG_BIN};KGRADE_CHECK_MAX_S=${kg_check_max_s}")
+
 # kgrade slurm and merge against a real Slurm started on localhost
 # (tests/slurm.sh, docs/slurm.md): needs root and slurm-wlm + munge, else
 # skipped with the reason. Label slurm: not repeated in the ASan build

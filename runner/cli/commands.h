@@ -13,6 +13,8 @@ extern const kg_command kg_command_export;
 extern const kg_command kg_command_replicate;
 extern const kg_command kg_command_merge;
 extern const kg_command kg_command_slurm;
+extern const kg_command kg_command_check;
+extern const kg_command kg_command_ledger;
 /* Internal, not listed in the help: the child side of worker.h. */
 extern const kg_command kg_command_worker;
 

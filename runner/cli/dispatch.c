@@ -17,6 +17,8 @@ static const kg_command *const commands[] = {
     &kg_command_replicate,
     &kg_command_merge,
     &kg_command_slurm,
+    &kg_command_check,
+    &kg_command_ledger,
     NULL,
 };
 

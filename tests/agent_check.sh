@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# agent_check.sh WORK_DIR
+# `kgrade check` and its ledger on PoCL (docs/agents.md): the example agent
+# loop (tools/agent_loop.py) through a passing, a wrong, a broken and the
+# passing candidate again; the answers' values; the check's wall time (the
+# issue asks under 5 s for softmax's dev shapes); `ledger verify` and
+# `summary`; a ledger edited, cut, reordered or with a stored source
+# altered is caught; `kill -9` at any moment of a check leaves a ledger
+# that verifies and takes the next check.
+set -u
+work=$1
+src=$(cd "$(dirname "$0")/.." && pwd)
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "FAIL: $*"; exit 1; }
+ledger=$work/ledger.jsonl
+python3 "$src/tools/agent_loop.py" --kgrade "$KGRADE" --workload softmax --work "$work" \
+    --budget 120 "$src/kernels/examples/opencl-softmax" \
+    "$src/kernels/examples/adversarial/all-zeros" broken "$src/kernels/examples/opencl-softmax" \
+    >"$work/loop.txt" || fail "the agent loop: $(cat "$work/loop.txt")"
+cat "$work/loop.txt"
+for want in "check 1 (opencl-softmax): exit 0, passed" "check 2 (all-zeros): exit 1, failed, check_failed: wrong_output" \
+    "check 3 (broken): exit 2, error, kgrade run: " "check 4 (opencl-softmax): exit 0, passed"; do
+    grep -qF "$want" "$work/loop.txt" || fail "the loop did not print: $want"
+done
+"$KGRADE" check --candidate "$work/attempt" --workload softmax --ledger "$ledger" --json \
+    >"$work/answer.json" || fail "check 5: exit $?"
+python3 - "$work" "$src" <<'PY' || exit 1
+import hashlib, json, os, sys
+work, src = sys.argv[1:]
+a = json.load(open(f"{work}/answer.json"))
+lines = open(f"{work}/ledger.jsonl", "rb").read().split(b"\n")[:-1]
+dev = [s["name"] for s in json.load(open(f"{src}/baselines/softmax/workload.json"))["shapes"]["dev"]]
+def fail(msg):
+    print("FAIL:", msg); sys.exit(1)
+if a["evaluation"] != 5 or len(lines) != 10 or a["id"] != hashlib.sha256(lines[9]).hexdigest():
+    fail(f"check 5: evaluation {a['evaluation']}, id {a['id']}, {len(lines)} ledger lines")
+if a["status"] != "passed" or [s["shape"] for s in a["shapes"]] != dev:
+    fail(f"check 5: {a['status']} on {[s['shape'] for s in a['shapes']]}, want passed on {dev}")
+for s in a["shapes"]:
+    if not (s["status"] == "ok" and 0 < s["lo"] <= s["speedup"] <= s["hi"] and s["candidate_median_s"] > 0):
+        fail(f"check 5: shape {s}")
+g = a["geomean"]
+if not 0 < g["lo"] <= g["speedup"] <= g["hi"]:
+    fail(f"check 5: geomean {g}")
+text = json.dumps(a)
+for secret in ("secret", "seed", "final", "full"):
+    if secret in text:
+        fail(f"the answer mentions '{secret}': {text[:300]}")
+recs = [json.loads(l) for l in lines]
+if [(r["type"], r["check"]) for r in recs] != [(t, k) for k in range(1, 6) for t in ("start", "check")]:
+    fail(f"ledger records {[(r['type'], r['check']) for r in recs]}: want a start and a check each")
+recs = [r for r in recs if r["type"] == "check"]
+if [r["result"]["status"] for r in recs] != ["passed", "failed", "error", "passed", "passed"]:
+    fail(f"ledger statuses {[r['result']['status'] for r in recs]}")
+wrong = recs[1]["result"]["first_failure"]
+if wrong["status"] != "check_failed" or "first at index" not in wrong["error"]:
+    fail(f"check 2's first failure: {wrong}")
+walls = [r["result"]["wall_s"] for r in recs]
+print(f"check wall time: cold (check 1) {walls[0]:.2f} s, same source again (checks 4, 5) "
+      f"{walls[3]:.2f} s and {walls[4]:.2f} s")
+limit = float(os.environ.get("KGRADE_CHECK_MAX_S", "5"))
+if max(walls[0], walls[3], walls[4]) >= limit:
+    fail(f"a check of softmax's dev shapes took {limit:g} s or more")
+PY
+"$KGRADE" ledger verify "$ledger" >"$work/verify.txt" || fail "ledger verify: $(cat "$work/verify.txt")"
+grep -q "10 records, chained and intact" "$work/verify.txt" || fail "verify: $(cat "$work/verify.txt")"
+"$KGRADE" ledger summary "$ledger" --svg "$work/best.svg" >"$work/summary.md" || fail "ledger summary"
+grep -q "5 checks, 3 passed, 2 did not" "$work/summary.md" &&
+    grep -q "Failures by reason: check_failed 1, error 1." "$work/summary.md" ||
+    fail "summary: $(head -8 "$work/summary.md")"
+[ "$(grep -c '<circle' "$work/best.svg")" = 3 ] || fail "best.svg: not 3 passing checks drawn"
+
+# Tampering: each copy of the ledger (with its objects and results) altered
+# one way; verify must fail and say where.
+tamper() { # NAME PYTHON-EXPRESSION-ON-LINES
+    local d=$work/$1
+    mkdir -p "$d" && cp -r "$ledger" "$ledger.objects" "$ledger.evals" "$d/"
+    python3 -c "
+import sys
+p = '$d/ledger.jsonl'
+lines = open(p).read().split('\n')[:-1]
+$2
+open(p, 'w').write(''.join(l + '\n' for l in lines))"
+    "$KGRADE" ledger verify "$d/ledger.jsonl" >/dev/null 2>"$d/err.txt"
+    [ $? = 1 ] || fail "$1: a tampered ledger verified"
+    grep -q "$3" "$d/err.txt" || fail "$1: $(cat "$d/err.txt")"
+    echo "tampered ($1): $(cat "$d/err.txt")"
+}
+tamper edited "lines[3] = lines[3].replace('\"status\":\"failed\"', '\"status\":\"passed\"', 1)" "ledger.jsonl:5: its prev is not the SHA-256 of line 4"
+tamper deleted "del lines[3]" "ledger.jsonl:4: record numbered otherwise where 4 belongs"
+tamper reordered "lines[3], lines[4] = lines[4], lines[3]" "ledger.jsonl:4: record numbered otherwise"
+tamper source "import glob; f = sorted(glob.glob('$work/source/ledger.jsonl.objects/*'))[0]; open(f, 'a').write('//')" "its stored copy .* is missing or altered"
+tamper results "import glob; f = sorted(glob.glob('$work/results/ledger.jsonl.evals/*'))[0]; open(f, 'a').write('{}\n')" "its results file .* is missing or altered"
+
+# kill -9 at moments spread over a check: the ledger still verifies (a torn
+# last line is not part of it) and the next check continues the numbering.
+for delay in 0.05 0.4 1.2 2.5; do
+    "$KGRADE" check --candidate "$work/attempt" --workload softmax --ledger "$ledger" --json \
+        >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    pkill -9 -f "kgrade __worker.*$work" 2>/dev/null
+    "$KGRADE" ledger verify "$ledger" >/dev/null 2>"$work/kill.txt" ||
+        fail "kill -9 after $delay s: $(cat "$work/kill.txt")"
+done
+before=$(grep -c '"type":"start"' "$ledger")
+finished=$(grep -c '"type":"check"' "$ledger")
+"$KGRADE" check --candidate "$work/attempt" --workload softmax --ledger "$ledger" --json \
+    >"$work/after.json" || fail "the check after the kills"
+python3 -c "
+import json, sys
+a = json.load(open('$work/after.json'))
+sys.exit(0 if a['evaluation'] == $before + 1 else 1)" || fail "after the kills: not check $((before + 1))"
+"$KGRADE" ledger verify "$ledger" || fail "the ledger after the kills"
+"$KGRADE" ledger summary "$ledger" >"$work/summary2.md" || fail "summary after the kills"
+if [ "$before" -gt "$finished" ]; then
+    grep -q "$((before - finished)) started and never finished" "$work/summary2.md" ||
+        fail "the summary does not count the killed checks: $(sed -n 3p "$work/summary2.md")"
+fi
+echo "kill -9 at 4 moments: the ledger verified each time; $((before - finished)) killed checks left their start record; the next was check $((before + 1))"
