@@ -120,3 +120,28 @@ if [ "$before" -gt "$finished" ]; then
         fail "the summary does not count the killed checks: $(sed -n 3p "$work/summary2.md")"
 fi
 echo "kill -9 at 4 moments: the ledger verified each time; $((before - finished)) killed checks left their start record; the next was check $((before + 1))"
+
+# The held-out final grading: small shapes here (full is for GPUs), a seed
+# drawn at random; the candidate tuned to the dev shapes is overfit.
+"$KGRADE" run --final --workload softmax --size-class small --max-time 1 --quiet \
+    --candidate "$src/kernels/examples/dev-overfit" --out "$work/final.jsonl" >"$work/final.md"
+[ $? = 1 ] || fail "--final of a candidate overfit to the dev shapes: want exit 1"
+grep -q "| softmax | naive | .* | .* | \*\*overfit to dev shapes\*\* |" "$work/final.md" ||
+    fail "--final: $(tail -6 "$work/final.md")"
+python3 - "$work" <<'PY' || exit 1
+import glob, json, sys
+work = sys.argv[1]
+h = json.loads(open(f"{work}/final.jsonl").readline())["settings"]
+dev = json.loads(open(f"{work}/final.jsonl.dev.jsonl").readline())["settings"]
+seed = int(h["seed_exact"])
+if not h.get("final") or seed < 2**32 or h["size_class"] != "small" or dev["size_class"] != "dev":
+    print(f"FAIL: --final settings {h.get('final')}, seed {seed}, {h['size_class']}, dev {dev['size_class']}")
+    sys.exit(1)
+for path in glob.glob(f"{work}/ledger.jsonl*") + glob.glob(f"{work}/ledger.jsonl.*/*"):
+    if path.endswith((".objects", ".evals")):
+        continue
+    if h["seed_exact"] in open(path, errors="replace").read():
+        print(f"FAIL: the final seed is in {path}, where an agent could read it")
+        sys.exit(1)
+print(f"--final: seed {seed} (>= 2^32, in no ledger file), overfit caught")
+PY

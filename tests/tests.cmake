@@ -106,7 +106,7 @@ endfunction()
 
 kg_integration_test(cli_help 0 "kgrade run \\[options\\]" -- run --help)
 kg_integration_test(cli_unknown_option 2 "unknown option '--frobnicate'" -- run --frobnicate)
-kg_integration_test(cli_bad_size_class 2 "expected smoke, small, full or claim, got .huge." -- run --size-class huge)
+kg_integration_test(cli_bad_size_class 2 "expected smoke, small, full, claim or dev, got .huge." -- run --size-class huge)
 # A workload without claim shapes is skipped at --size-class claim, said so.
 kg_integration_test(claim_class_skips_workloads_without 0
   "Not graded.*softmax.*the workload has no claim shapes"

@@ -8,11 +8,11 @@
 #include "ledger.h"
 #include "record_keys.h"
 #include "results.h"
+#include "run.h"
 #include "sha256.h"
 #include "stats.h"
 #include "worker.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,28 +101,9 @@ static void grade(check_state *st)
         argv[argc++] = o->baselines_dir;
     }
     argv[argc] = NULL;
-    fflush(NULL);
-    FILE *errors = tmpfile();
-    int out = dup(STDOUT_FILENO), err = dup(STDERR_FILENO);
-    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    dup2(null, STDOUT_FILENO);
-    if (errors)
-        dup2(fileno(errors), STDERR_FILENO);
     double t0 = kg_worker_now();
-    st->run_exit = kg_command_run.run(&kg_command_run, argc, (char **)argv);
+    st->run_exit = kg_run_nested(argv, argc, st->run_errors, sizeof st->run_errors);
     st->wall_s = kg_worker_now() - t0;
-    fflush(NULL);
-    dup2(out, STDOUT_FILENO);
-    dup2(err, STDERR_FILENO);
-    close(out);
-    close(err);
-    close(null);
-    if (errors) {
-        rewind(errors);
-        size_t n = fread(st->run_errors, 1, sizeof st->run_errors - 1, errors);
-        st->run_errors[n] = '\0';
-        fclose(errors);
-    }
 }
 
 static double median_of(const cJSON *set)

@@ -4,6 +4,7 @@
  * This file holds the options and the steps in order; run.h lists the
  * files that do each part. */
 #include "commands.h"
+#include "final_report.h"
 #include "fingerprint.h"
 #include "id_list.h"
 #include "json_file.h"
@@ -36,6 +37,11 @@ static const kg_option run_options_table[] = {
         "with --out FILE: continue the run in FILE if it holds an unfinished one of these "
         "settings (as --resume), do nothing if it finished, start it if FILE is missing "
         "(a batch job that is requeued)"),
+    OPT("final", KG_OPT_FLAG, final, NULL,
+        "held-out final grading of an agent's candidate: full shapes (or --size-class claim), "
+        "a seed drawn at random (one of 2^32 or more: never a `kgrade check` seed), then the "
+        "dev shapes, and the two side by side; below the dev interval is `overfit to dev "
+        "shapes` (docs/agents.md)"),
     OPT("quiet", KG_OPT_FLAG, quiet, NULL, "no progress on stderr"),
     OPT("list", KG_OPT_FLAG, list, NULL,
         "print the run's evaluations (workload, shape, baseline) with their ids, grade nothing"),
@@ -137,6 +143,31 @@ static int parse_options(run_state *st, const kg_command *self, int argc, char *
     return KG_RUN_GO_ON;
 }
 
+/* --final: never the dev shapes, full unless named; a seed no check
+ * uses (checks use their number), drawn at random unless one of 2^32 or
+ * more is given (the results record it: a final grading can be redone). */
+static int final_settings(run_state *st)
+{
+    run_options *o = &st->o;
+    if (st->cls_given == KG_SIZE_DEV)
+        return usage_fail(&(kg_error){.message = "--final grades on shapes the agent never saw: "
+                                                 "full (the default) or claim, not dev"});
+    if (st->cls_given < 0)
+        st->cls_given = KG_SIZE_FULL;
+    if (o->seed < (1ull << 32)) {
+        uint64_t drawn = 0;
+        FILE *f = fopen("/dev/urandom", "rb");
+        if (!f || fread(&drawn, sizeof drawn, 1, f) != 1) {
+            if (f)
+                fclose(f);
+            return usage_fail(&(kg_error){.message = "--final: cannot read /dev/urandom"});
+        }
+        fclose(f);
+        o->seed = drawn | (1ull << 63);
+    }
+    return KG_RUN_GO_ON;
+}
+
 /* The options' ranges, the measurement settings and the size class. */
 static int check_options(run_state *st)
 {
@@ -148,7 +179,7 @@ static int check_options(run_state *st)
     kg_error err = {0};
     if (kg_run_measure_settings(o, &st->m, &st->cls_given, &err))
         return usage_fail(&err);
-    return KG_RUN_GO_ON;
+    return o->final ? final_settings(st) : KG_RUN_GO_ON;
 }
 
 /* The workloads, the device, and each baseline of --baseline's list
@@ -394,6 +425,49 @@ static int summarise(run_state *st)
     return failures ? KG_EXIT_FAILED : KG_EXIT_OK;
 }
 
+/* --final, once graded: the same candidate on the dev shapes (public seed
+ * 1, the final run's measurement settings) into FILE.dev.jsonl, and the
+ * two side by side. Exit 1 when a workload is overfit to the dev shapes. */
+static int final_against_dev(run_state *st, int exit_code)
+{
+    const run_options *o = &st->o;
+    char dev_out[PATH_MAX + 16], device[96], numbers[5][32];
+    snprintf(dev_out, sizeof dev_out, "%s.dev.jsonl", o->out);
+    snprintf(device, sizeof device, "%s:%d", st->device->info.backend, st->device->info.index);
+    snprintf(numbers[0], sizeof numbers[0], "%zu", o->min_samples);
+    snprintf(numbers[1], sizeof numbers[1], "%zu", o->max_samples);
+    snprintf(numbers[2], sizeof numbers[2], "%g", o->min_time);
+    snprintf(numbers[3], sizeof numbers[3], "%g", o->max_time);
+    snprintf(numbers[4], sizeof numbers[4], "%g", o->timeout);
+    const char *argv[32] = {"run",           "--quiet",   "--size-class",  "dev",
+                            "--seed",        "1",         "--out",         dev_out,
+                            "--baseline",    o->baseline, "--candidate",   o->candidate,
+                            "--device",      device,      "--baselines",   o->baselines_dir,
+                            "--min-samples", numbers[0],  "--max-samples", numbers[1],
+                            "--min-time",    numbers[2],  "--max-time",    numbers[3],
+                            "--timeout",     numbers[4]};
+    int argc = 24;
+    if (o->workloads) {
+        argv[argc++] = "--workload";
+        argv[argc++] = o->workloads;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "kgrade: --final: now the dev shapes -> %s\n", dev_out);
+    kg_run_nested(argv, argc, NULL, 0);
+    cJSON *final = NULL, *dev = NULL;
+    kg_error err = {0};
+    int overfit = 0;
+    if (kg_results_read_last_run(o->out, &final, &err) == KG_OK &&
+        kg_results_read_last_run(dev_out, &dev, &err) == KG_OK)
+        overfit = kg_report_final_vs_dev(stdout, final, dev);
+    else
+        fprintf(stderr, "kgrade run: --final: no dev grading to set beside it: %s\n", err.message);
+    printf("\nDev shapes: %s\n", dev_out);
+    cJSON_Delete(final);
+    cJSON_Delete(dev);
+    return overfit && exit_code == KG_EXIT_OK ? KG_EXIT_FAILED : exit_code;
+}
+
 static void release_run(run_state *st)
 {
     cJSON_Delete(st->header);
@@ -422,6 +496,8 @@ static int run_run(const kg_command *self, int argc, char **argv)
                                          start_results, grade_all, summarise};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0] && exit_code == KG_RUN_GO_ON; i++)
         exit_code = steps[i](st);
+    if (st->o.final && st->device && (exit_code == KG_EXIT_OK || exit_code == KG_EXIT_FAILED))
+        exit_code = final_against_dev(st, exit_code);
     release_run(st);
     free(st);
     return exit_code;
@@ -478,7 +554,8 @@ const kg_command kg_command_run = {
         "  kgrade run --resume my.jsonl                  # after Ctrl-C, a crash or a reboot\n"
         "  kgrade run --only 5-8 --out shard-2.jsonl --continue   # a batch task, requeued or not",
     .exit_status = "0 every candidate evaluation passed (this invocation's and, resuming,\n"
-                   "the earlier ones'), 1 some failed, 2 bad usage or input, 130 interrupted",
+                   "the earlier ones'), 1 some failed (or, --final, a workload is overfit to\n"
+                   "the dev shapes), 2 bad usage or input, 130 interrupted",
     .options = run_options_table,
     .option_count = sizeof run_options_table / sizeof run_options_table[0],
     .run = run_run,

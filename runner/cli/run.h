@@ -12,6 +12,7 @@
 #include "kernelset.h"
 #include "measure.h"
 #include "peaks.h"
+#include "record_keys.h"
 #include "results.h"
 #include "shards.h" /* KG_MAX_EVALUATIONS */
 #include "workload.h"
@@ -44,6 +45,7 @@ typedef struct run_options {
     int list;         /* --list: print the evaluations with their ids, grade nothing */
     const char *only; /* --only: the ids to grade ("3,5-7"); NULL: all */
     int continue_run; /* --continue: resume --out's run if it is there, else start it */
+    int final;        /* --final: held-out shapes and seed, then the dev shapes beside them */
 } run_options;
 
 /* The options that say what a run grades and how, shared by `kgrade run`
@@ -207,6 +209,13 @@ void kg_run_resume_difference(const cJSON *old_header, const cJSON *new_header, 
  * ctx->baseline) or this skip (shape_index -1)? */
 int kg_run_already_done(const run_context *ctx, kg_record_type type, const char *workload,
                         long shape_index);
+
+/* ---- run_nested.c ---- */
+
+/* Runs `kgrade run` with argv (argv[0] "run") in this process, its report
+ * (stdout) thrown away and, when `errors` is given, what it says on stderr
+ * kept there (size bytes) instead of printed. Returns its exit status. */
+int kg_run_nested(const char *const *argv, int argc, char *errors, size_t size);
 
 /* ---- run_grade.c ---- */
 

@@ -254,6 +254,8 @@ cJSON *kg_run_settings(const run_options *o, kg_size_class cls, const kg_measure
     cJSON_AddStringToObject(s, KG_KEY_SETTINGS_TIMER,
                             "device events around the launches; host clock recorded");
     cJSON_AddNumberToObject(s, KG_KEY_SETTINGS_EVALUATIONS, (double)evaluations);
+    if (o->final)
+        cJSON_AddBoolToObject(s, KG_KEY_SETTINGS_FINAL, 1);
     /* Which run this is, whatever file it goes to and whichever of its
      * evaluations it grades: shards of one run share it. */
     char *text = cJSON_PrintUnformatted(s);

@@ -92,6 +92,7 @@ void kg_run_options_from_header(run_options *o, const cJSON *header, char *devic
     NUM(KG_KEY_SETTINGS_RESAMPLES, resamples, size_t);
     NUM(KG_KEY_SETTINGS_TIMEOUT_S, timeout, double);
     o->hot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, KG_KEY_SETTINGS_HOT));
+    o->final = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, KG_KEY_SETTINGS_FINAL));
 #undef STR
 #undef NUM
     /* The device it ran on, by backend and index. */

@@ -149,6 +149,7 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_SETTINGS_BASELINES_DIR "baselines_dir"        /* the folder of workloads */
 #define KG_KEY_SETTINGS_TIMER         "timer"                /* what the samples time, in words */
 #define KG_KEY_SETTINGS_RESULTS_FILE  "results_file"         /* the results file as named (--out) */
+#define KG_KEY_SETTINGS_FINAL         "final"                /* true: kgrade run --final, held-out shapes and seed */
 #define KG_KEY_SETTINGS_EVALUATIONS   "evaluations"          /* how many evaluations the run has (ids 1..this) */
 #define KG_KEY_SETTINGS_RUN_ID        "run_id"               /* hash of these settings but the file and --only: the run a shard belongs to */
 #define KG_KEY_SETTINGS_ONLY          "only"                 /* --only: the evaluation ids this file grades (a shard) */
