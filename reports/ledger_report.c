@@ -1,6 +1,8 @@
 /* The summary of a ledger (ledger_report.h). */
 #include "ledger_report.h"
 #include "json_file.h"
+#include "record_keys.h"
+#include "results.h"
 
 #include <math.h>
 #include <string.h>
@@ -162,7 +164,7 @@ void kg_ledger_svg(FILE *out, const cJSON *all)
             "stroke-dasharray=\"4 3\"/><text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">1x</text>\n",
             W, H, L, Y(1.0), W - R, Y(1.0), L - 4, Y(1.0) + 4);
     fprintf(out,
-            "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">check number (1 to %zu)</text>\n",
+            "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">checks in order (%zu)</text>\n",
             (L + W - R) / 2, H - 8, n);
     fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.3gx</text>\n", L - 4, Y(hi) + 4,
             hi);
@@ -202,4 +204,115 @@ void kg_ledger_svg(FILE *out, const cJSON *all)
 #undef Y
     fprintf(out, "</svg>\n");
     cJSON_Delete(records);
+}
+
+/* The replayed run of check k: its header, and through *summary its
+ * summary (NULL when it has none); NULL when it was not replayed. */
+static const cJSON *replayed_run(const cJSON *replayed, double k, const cJSON **summary,
+                                 int *failed)
+{
+    const cJSON *head = NULL, *rec;
+    *summary = NULL;
+    *failed = 0;
+    cJSON_ArrayForEach(rec, replayed)
+    {
+        if (kg_record_is(rec, KG_RECORD_RUN)) {
+            if (head)
+                break; /* the next run */
+            const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_RUN_SETTINGS);
+            if ((double)kg_results_settings_seed(s, 0) == k)
+                head = rec;
+        } else if (head && kg_record_is(rec, KG_RECORD_SUMMARY)) {
+            *summary = rec;
+        } else if (head && kg_record_is(rec, KG_RECORD_SHAPE)) {
+            *failed +=
+                kg_set_status_of(cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE)) !=
+                KG_SET_STATUS_OK;
+        }
+    }
+    return head;
+}
+
+/* The replayed geomean of check k (0 when it did not pass). */
+static double replayed_geomean(const cJSON *replayed, double k, double *lo, double *hi,
+                               const char **device)
+{
+    const cJSON *summary;
+    int failed;
+    const cJSON *head = replayed_run(replayed, k, &summary, &failed);
+    *device = kg_json_str(cJSON_GetObjectItemCaseSensitive(head, KG_KEY_RUN_DEVICE),
+                          KG_KEY_DEVICE_NAME, NULL);
+    const cJSON *g =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(summary, KG_KEY_SUMMARY_WORKLOADS), 0);
+    if (!head || !g || failed)
+        return 0;
+    *lo = kg_json_num(g, KG_KEY_GROUP_LO);
+    *hi = kg_json_num(g, KG_KEY_GROUP_HI);
+    return kg_json_num(g, KG_KEY_GROUP_GEOMEAN);
+}
+
+void kg_replay_markdown(FILE *out, const cJSON *checks, const cJSON *replayed, const char *ledger,
+                        const char *head)
+{
+    fprintf(out, "# kgrade replay: %s\n\nLedger verified, head %s.\n\n", ledger, head);
+    const char *recorded_on = NULL, *replayed_on = NULL;
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, checks)
+    {
+        const cJSON *result = cJSON_GetObjectItemCaseSensitive(rec, "result");
+        double lo, hi;
+        const char *dev = NULL;
+        replayed_geomean(replayed, kg_json_num(rec, "check"), &lo, &hi, &dev);
+        recorded_on = recorded_on ? recorded_on : kg_json_str(result, "device", NULL);
+        replayed_on = replayed_on ? replayed_on : dev;
+    }
+    fprintf(out, "Recorded on %s; replayed on %s, under the full rules.",
+            recorded_on ? recorded_on : "?", replayed_on ? replayed_on : "?");
+    if (recorded_on && replayed_on && strcmp(recorded_on, replayed_on) != 0)
+        fprintf(out, " **Another device**: whether the speedups the agent saw hold here is the "
+                     "cross-hardware question; the recorded column is the other device's.");
+    fprintf(out, "\n\n| check | recorded | recorded geomean [95%% CI] | replayed | replayed "
+                 "geomean [95%% CI] |\n|---:|---|---:|---|---:|\n");
+    cJSON_ArrayForEach(rec, checks)
+    {
+        const cJSON *result = cJSON_GetObjectItemCaseSensitive(rec, "result");
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(result, "geomean");
+        double lo = 0, hi = 0;
+        const char *dev;
+        double k = kg_json_num(rec, "check");
+        double v = replayed_geomean(replayed, k, &lo, &hi, &dev);
+        fprintf(out, "| %.0f | %s | ", k, kg_json_str(result, "status", "?"));
+        if (strcmp(kg_json_str(result, "status", ""), "passed") == 0)
+            fprintf(out, "%.3gx [%.3g, %.3g] | ", kg_json_num(g, "speedup"), kg_json_num(g, "lo"),
+                    kg_json_num(g, "hi"));
+        else
+            fprintf(out, "- | ");
+        if (v > 0)
+            fprintf(out, "passed | %.3gx [%.3g, %.3g] |\n", v, lo, hi);
+        else
+            fprintf(out, "%s | - |\n", dev ? "failed" : "not graded");
+    }
+}
+
+void kg_replay_svg(FILE *out, const cJSON *checks, const cJSON *replayed)
+{
+    /* The ledger figure's frame, with the replayed geomeans as a second
+     * series: built as check records whose answers are the replayed ones. */
+    cJSON *as_ledger = cJSON_CreateArray();
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, checks)
+    {
+        double lo, hi;
+        const char *dev;
+        double v = replayed_geomean(replayed, kg_json_num(rec, "check"), &lo, &hi, &dev);
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "type", "check");
+        cJSON_AddNumberToObject(r, "check", kg_json_num(rec, "check"));
+        cJSON *result = cJSON_AddObjectToObject(r, "result");
+        cJSON_AddStringToObject(result, "status", v > 0 ? "passed" : "failed");
+        cJSON_AddNumberToObject(cJSON_AddObjectToObject(result, "geomean"), "speedup", v);
+        cJSON_AddItemToArray(as_ledger, r);
+    }
+    kg_ledger_svg(out, as_ledger);
+    cJSON_Delete(as_ledger);
 }

@@ -19,4 +19,14 @@ void kg_ledger_markdown(FILE *out, const cJSON *records, const char *ledger_path
  * against the check number. */
 void kg_ledger_svg(FILE *out, const cJSON *records);
 
+/* `kgrade replay`: each check chosen (`checks`, the ledger's "check"
+ * records) beside its replayed grading (`replayed`: a results file of one
+ * run per check, told apart by seed = check number), saying so when the
+ * devices differ. */
+void kg_replay_markdown(FILE *out, const cJSON *checks, const cJSON *replayed, const char *ledger,
+                        const char *head);
+
+/* The recorded and the replayed geomean against the check number. */
+void kg_replay_svg(FILE *out, const cJSON *checks, const cJSON *replayed);
+
 #endif

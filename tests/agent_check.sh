@@ -145,3 +145,32 @@ for path in glob.glob(f"{work}/ledger.jsonl*") + glob.glob(f"{work}/ledger.jsonl
         sys.exit(1)
 print(f"--final: seed {seed} (>= 2^32, in no ledger file), overfit caught")
 PY
+
+# Replay: every other check, graded again under the full rules from the
+# sources the ledger stored; each outcome as recorded.
+"$KGRADE" replay "$ledger" --stride 2 --svg "$work/replay.svg" >"$work/replay.md" ||
+    fail "kgrade replay: exit $?"
+python3 - "$work" <<'PY' || exit 1
+import json, sys
+work = sys.argv[1]
+checks = [json.loads(l) for l in open(f"{work}/ledger.jsonl")]
+checks = [r for r in checks if r["type"] == "check"]
+chosen = checks[::2] + ([checks[-1]] if (len(checks) - 1) % 2 else [])
+rows = [l.split("|") for l in open(f"{work}/replay.md") if l.startswith("| ") and l[2].isdigit()]
+if [int(r[1]) for r in rows] != [c["check"] for c in chosen]:
+    print(f"FAIL: replayed checks {[r[1] for r in rows]}, want {[c['check'] for c in chosen]}")
+    sys.exit(1)
+want = {"passed": "passed", "failed": "failed", "error": "not graded"}
+for r, c in zip(rows, chosen):
+    if r[4].strip() != want[c["result"]["status"]]:
+        print(f"FAIL: check {c['check']}: recorded {c['result']['status']}, replayed {r[4].strip()}")
+        sys.exit(1)
+runs = [json.loads(l) for l in open(f"{work}/ledger.jsonl.replay.jsonl")]
+seeds = [int(r["settings"]["seed_exact"]) for r in runs if r["type"] == "run"]
+graded = [c["check"] for c in chosen if c["result"]["status"] != "error"]
+if seeds != graded:
+    print(f"FAIL: the replay's runs have seeds {seeds}, want the checks {graded}")
+    sys.exit(1)
+print(f"replay: checks {[c['check'] for c in chosen]} graded again, each as recorded")
+PY
+grep -q "<svg" "$work/replay.svg" || fail "replay.svg"

@@ -15,6 +15,7 @@ extern const kg_command kg_command_merge;
 extern const kg_command kg_command_slurm;
 extern const kg_command kg_command_check;
 extern const kg_command kg_command_ledger;
+extern const kg_command kg_command_replay;
 /* Internal, not listed in the help: the child side of worker.h. */
 extern const kg_command kg_command_worker;
 

@@ -19,6 +19,7 @@ static const kg_command *const commands[] = {
     &kg_command_slurm,
     &kg_command_check,
     &kg_command_ledger,
+    &kg_command_replay,
     NULL,
 };
 

@@ -316,6 +316,55 @@ int kg_ledger_verify(const char *path, size_t *count, char head[65], int *torn, 
     return rc;
 }
 
+/* mkdir -p for the folders of `file`. */
+static void make_parents(char *file)
+{
+    for (char *p = file + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(file, 0777);
+        *p = '/';
+    }
+}
+
+int kg_ledger_restore_sources(const char *path, const cJSON *sources, const char *dir,
+                              kg_error *err)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, sources)
+    {
+        const char *rel = kg_json_str(f, "path", ""), *hash = kg_json_str(f, "sha256", "");
+        if (!rel[0] || rel[0] == '/' || strstr(rel, "..") || strlen(hash) != 64)
+            return kg_error_set(err, KG_ERR_INVALID,
+                                "%s: a source path '%s' outside its folder: refused", path, rel);
+        char object[4300], file[8300];
+        snprintf(object, sizeof object, "%s.objects/%s", path, hash);
+        snprintf(file, sizeof file, "%s/%s", dir, rel);
+        char *data = NULL;
+        size_t size = 0;
+        char hex[65] = "";
+        int rc = kg_read_file(object, &data, &size, err);
+        if (!rc)
+            kg_sha256_hex(data, size, hex);
+        if (!rc && strcmp(hex, hash) != 0)
+            rc = kg_error_set(err, KG_ERR_INVALID, "%s: altered (not its SHA-256)", object);
+        make_parents(file);
+        if (!rc) {
+            FILE *out = fopen(file, "wb");
+            int ok = out && (size == 0 || fwrite(data, 1, size, out) == size);
+            if (out && fclose(out) != 0)
+                ok = 0;
+            if (!ok)
+                rc = kg_error_set(err, KG_ERR_INVALID, "%s: cannot write", file);
+        }
+        free(data);
+        if (rc)
+            return rc;
+    }
+    return KG_OK;
+}
+
 int kg_ledger_read(const char *path, cJSON **records, kg_error *err)
 {
     return kg_results_read(path, records, err);

@@ -55,6 +55,13 @@ int kg_ledger_append(kg_ledger *l, cJSON *record, char hash[65], kg_error *err);
  * *torn (1), not an error. */
 int kg_ledger_verify(const char *path, size_t *count, char head[65], int *torn, kg_error *err);
 
+/* Writes the files of a "start" record's `sources` back under `dir` (made
+ * if missing) from the object store of the ledger at `path`, each checked
+ * against its hash. A path that is absolute or climbs out (..) is refused:
+ * a ledger is input like any other. */
+int kg_ledger_restore_sources(const char *path, const cJSON *sources, const char *dir,
+                              kg_error *err);
+
 /* Reads every record of a verified ledger (caller deletes). */
 int kg_ledger_read(const char *path, cJSON **records, kg_error *err);
 
