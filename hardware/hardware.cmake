@@ -18,7 +18,8 @@ include(${CMAKE_CURRENT_LIST_DIR}/hip/hip.cmake)
 # The GPU core and runtime-compiler driver are always built: the host test
 # backend (tests/host_backend) runs on the core where no GPU backend is.
 list(APPEND KG_BACKEND_SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/gpu_core.c
-     ${CMAKE_CURRENT_LIST_DIR}/core/rtc_compile.c)
+     ${CMAKE_CURRENT_LIST_DIR}/core/rtc_compile.c
+     ${CMAKE_CURRENT_LIST_DIR}/core/rtc_cache.c)
 
 # The GPU prelude of the portable dialect, shared by CUDA and HIP.
 if("cuda" IN_LIST KG_BACKENDS_BUILT OR "hip" IN_LIST KG_BACKENDS_BUILT)

@@ -42,10 +42,17 @@ for s in a["shapes"]:
 g = a["geomean"]
 if not 0 < g["lo"] <= g["speedup"] <= g["hi"]:
     fail(f"check 5: geomean {g}")
-text = json.dumps(a)
-for secret in ("secret", "seed", "final", "full"):
-    if secret in text:
-        fail(f"the answer mentions '{secret}': {text[:300]}")
+def keys(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from keys(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from keys(x)
+for k in keys(a):
+    if any(word in k for word in ("secret", "seed", "final", "full")):
+        fail(f"the answer has a key '{k}': nothing of the final grading or the secrets belongs in it")
 recs = [json.loads(l) for l in lines]
 if [(r["type"], r["check"]) for r in recs] != [(t, k) for k in range(1, 6) for t in ("start", "check")]:
     fail(f"ledger records {[(r['type'], r['check']) for r in recs]}: want a start and a check each")
@@ -137,8 +144,9 @@ seed = int(h["seed_exact"])
 if not h.get("final") or seed < 2**32 or h["size_class"] != "small" or dev["size_class"] != "dev":
     print(f"FAIL: --final settings {h.get('final')}, seed {seed}, {h['size_class']}, dev {dev['size_class']}")
     sys.exit(1)
+import os
 for path in glob.glob(f"{work}/ledger.jsonl*") + glob.glob(f"{work}/ledger.jsonl.*/*"):
-    if path.endswith((".objects", ".evals")):
+    if not os.path.isfile(path):
         continue
     if h["seed_exact"] in open(path, errors="replace").read():
         print(f"FAIL: the final seed is in {path}, where an agent could read it")

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *const arches[] = {"sm_80", "sm_90"};
 
@@ -39,6 +40,42 @@ static void compile_one(const kg_build_request *req, size_t a, const char *what)
     printf("  %s %7zu-byte cubin  %s\n", arches[a], cubin_size, what);
     free(cubin);
     free(log);
+}
+
+/* KGRADE_BUILD_CACHE (rtc_cache.h): a second build of the same request is
+ * read back, the same bytes; another option is another entry; a folder
+ * others can write is not used. */
+static void build_cache_case(const kg_build_request *probe)
+{
+    char dir[] = "/tmp/kgrade-rtc-cache-XXXXXX";
+    KG_CHECK(mkdtemp(dir) != NULL);
+    setenv("KGRADE_BUILD_CACHE", dir, 1);
+    void *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    kg_error err = {0};
+    KG_CHECK(kg_nvrtc_compile(probe, "sm_90", &a, &na, NULL, &err) == KG_OK);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "test $(ls %s | grep -c '\\.bin$') = 1", dir);
+    KG_CHECK_MSG(system(cmd) == 0, "one entry after one build in %s", dir);
+    /* The entry is what the second build returns: mark it and see. */
+    snprintf(cmd, sizeof cmd, "for f in %s/*.bin; do printf X >> \"$f\"; done", dir);
+    KG_CHECK(system(cmd) == 0);
+    KG_CHECK(kg_nvrtc_compile(probe, "sm_90", &b, &nb, NULL, &err) == KG_OK);
+    KG_CHECK_MSG(nb == na + 1 && memcmp(a, b, na) == 0 && ((char *)b)[na] == 'X',
+                 "the second build did not come from the cache (%zu, %zu bytes)", na, nb);
+    free(b);
+    KG_CHECK(kg_nvrtc_compile(probe, "sm_80", &b, &nb, NULL, &err) == KG_OK);
+    snprintf(cmd, sizeof cmd, "test $(ls %s | grep -c '\\.bin$') = 2", dir);
+    KG_CHECK_MSG(system(cmd) == 0, "another target, another entry");
+    free(b);
+    chmod(dir, 0777); /* anyone could plant a binary: not used */
+    KG_CHECK(kg_nvrtc_compile(probe, "sm_90", &b, &nb, NULL, &err) == KG_OK);
+    KG_CHECK_MSG(nb == na && memcmp(a, b, na) == 0, "a world-writable cache was used");
+    free(a);
+    free(b);
+    unsetenv("KGRADE_BUILD_CACHE");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    KG_CHECK(system(cmd) == 0);
 }
 
 /* The NVIDIA GPU an architecture stands for. */
@@ -92,6 +129,8 @@ int main(void)
             free(cubin);
             compiles++;
         }
+
+    build_cache_case(&probe);
 
     /* A compile error is reported with the file, the line and NVRTC's log. */
     kg_build_request broken = {.language = KG_LANG_PORTABLE,

@@ -1,5 +1,6 @@
 /* The runtime-compiler driver shared by NVRTC and hiprtc (rtc_compile.h). */
 #include "rtc_compile.h"
+#include "rtc_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,18 @@ int kg_rtc_compile(const kg_rtc_vendor *v, const kg_build_request *req, const ch
         free(source.data);
         return kg_error_set(err, KG_ERR_MEMORY, "%s: out of memory preparing the build", name);
     }
+    char key[65];
+    kg_rtc_cache_key(v->describe ? v->describe() : v->compiler, arch, opts.list, opts.count,
+                     source.data, source.len, key);
+    char *cached_log = NULL;
+    if (kg_rtc_cache_get(key, image, image_size, &cached_log)) {
+        free(source.data);
+        if (log)
+            *log = cached_log;
+        else
+            free(cached_log);
+        return KG_OK;
+    }
     void *prog = NULL;
     int vrc = v->create(&prog, source.data, name);
     free(source.data);
@@ -108,6 +121,8 @@ int kg_rtc_compile(const kg_rtc_vendor *v, const kg_build_request *req, const ch
                                  v->error_string(vrc), headline[0] ? ": " : "", headline);
     } else {
         rc = read_code(v, prog, name, image, image_size, err);
+        if (rc == KG_OK)
+            kg_rtc_cache_put(key, *image, *image_size, text);
     }
     v->destroy(prog);
     hand_log(text, log);

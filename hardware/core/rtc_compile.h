@@ -15,6 +15,9 @@ enum { KG_RTC_SCRATCH = 4 };
 
 typedef struct kg_rtc_vendor {
     const char *compiler; /* "NVRTC": in messages */
+    /* OPTIONAL: the compiler's version and library, once loaded ("NVRTC
+     * 13.0 (libnvrtc.so.13)"): part of the build cache's key (rtc_cache.h). */
+    const char *(*describe)(void);
     kg_language native;   /* the language it takes besides portable */
     const char *prelude;  /* the portable dialect's prelude */
     /* What a native source gets in front: NULL passes it through as it
@@ -48,7 +51,9 @@ typedef struct kg_rtc_vendor {
  * success and failure alike; the caller frees both. Errors:
  * KG_ERR_UNAVAILABLE when the compiler cannot be loaded, KG_ERR_BUILD with
  * the log's first error in the message, KG_ERR_UNSUPPORTED for another
- * language or a refused target, KG_ERR_INVALID for an unsafe define. */
+ * language or a refused target, KG_ERR_INVALID for an unsafe define.
+ * With KGRADE_BUILD_CACHE set, a build already made is read back from
+ * there instead (rtc_cache.h). */
 int kg_rtc_compile(const kg_rtc_vendor *v, const kg_build_request *req, const char *arch,
                    void **image, size_t *image_size, char **log, kg_error *err);
 

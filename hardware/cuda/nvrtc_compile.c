@@ -91,6 +91,7 @@ static void add_options(kg_build_options *o, const char *arch, char (*scratch)[9
 
 static const kg_rtc_vendor nvrtc_vendor = {
     .compiler = "NVRTC",
+    .describe = kg_nvrtc_description,
     .native = KG_LANG_CUDA,
     .prelude = kg_cuda_prelude,
     .native_prelude = NULL,

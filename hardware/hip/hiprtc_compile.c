@@ -133,6 +133,7 @@ static void destroy(void *prog)
 
 static const kg_rtc_vendor hiprtc_vendor = {
     .compiler = "hiprtc",
+    .describe = kg_hiprtc_description,
     .native = KG_LANG_HIP,
     .prelude = kg_cuda_prelude,
     .native_prelude = "",

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct check_options {
@@ -90,8 +91,10 @@ static void grade(check_state *st)
                             o->workload, "--candidate", o->candidate,   "--baseline",  o->baseline,
                             "--seed",    seed,          "--out",        st->eval_path, "--timeout",
                             timeout,     "--max-time",  max_time,       "--min-time",  "0.1",
-                            "--target",  "0.02"};
-    int argc = 20;
+                            "--target",  "0.02",        "--no-bounds"};
+    int argc = 0;
+    while (argv[argc])
+        argc++;
     if (o->device) {
         argv[argc++] = "--device";
         argv[argc++] = o->device;
@@ -101,6 +104,15 @@ static void grade(check_state *st)
         argv[argc++] = o->baselines_dir;
     }
     argv[argc] = NULL;
+    /* Builds kept across checks, in the ledger's folder, which the agent
+     * cannot write: NVRTC and hiprtc code (rtc_cache.h) and PoCL's. */
+    char cache[PATH_MAX + 16], pocl[PATH_MAX + 32];
+    snprintf(cache, sizeof cache, "%s.cache", st->ledger_path);
+    snprintf(pocl, sizeof pocl, "%s/pocl", cache);
+    mkdir(cache, 0700);
+    mkdir(pocl, 0700);
+    setenv("KGRADE_BUILD_CACHE", cache, 1);
+    setenv("POCL_CACHE_DIR", pocl, 1);
     double t0 = kg_worker_now();
     st->run_exit = kg_run_nested(argv, argc, st->run_errors, sizeof st->run_errors);
     st->wall_s = kg_worker_now() - t0;

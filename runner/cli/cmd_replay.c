@@ -103,7 +103,9 @@ static int replay_one(const char *ledger, const cJSON *records, const cJSON *che
                             "--size-class", o->size_class,
                             "--seed",       seed,
                             "--out",        o->out};
-    int argc = 14;
+    int argc = 0;
+    while (argv[argc])
+        argc++;
     if (o->device) {
         argv[argc++] = "--device";
         argv[argc++] = o->device;

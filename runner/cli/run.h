@@ -46,6 +46,7 @@ typedef struct run_options {
     const char *only; /* --only: the ids to grade ("3,5-7"); NULL: all */
     int continue_run; /* --continue: resume --out's run if it is there, else start it */
     int final;        /* --final: held-out shapes and seed, then the dev shapes beside them */
+    int no_bounds;    /* --no-bounds: no speed-of-light bounds, no peak probes */
 } run_options;
 
 /* The options that say what a run grades and how, shared by `kgrade run`
