@@ -1,5 +1,5 @@
 /* `kgrade check`: an agent's tool call (docs/agents.md). One candidate,
- * one workload, graded by `kgrade run` on the workload's `dev` shapes
+ * one workload, graded by `kgrade run` (a child process) on the `dev` shapes
  * with every check of a run, answered as one JSON object, and recorded in
  * the ledger (ledger.h). */
 #include "cli.h"
@@ -87,23 +87,13 @@ static void grade(check_state *st)
     snprintf(seed, sizeof seed, "%zu", st->seq);
     snprintf(timeout, sizeof timeout, "%g", o->budget / 4);
     snprintf(max_time, sizeof max_time, "%g", o->budget / 10 < 1 ? o->budget / 10 : 1.0);
-    const char *argv[32] = {"run",       "--quiet",     "--size-class", "dev",         "--workload",
-                            o->workload, "--candidate", o->candidate,   "--baseline",  o->baseline,
-                            "--seed",    seed,          "--out",        st->eval_path, "--timeout",
-                            timeout,     "--max-time",  max_time,       "--min-time",  "0.1",
-                            "--target",  "0.02",        "--no-bounds"};
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    if (o->device) {
-        argv[argc++] = "--device";
-        argv[argc++] = o->device;
-    }
-    if (o->baselines_dir) {
-        argv[argc++] = "--baselines";
-        argv[argc++] = o->baselines_dir;
-    }
-    argv[argc] = NULL;
+    const char *argv[KG_RUN_NESTED_ARGS] = {
+        "run",         "--quiet",     "--size-class", "dev",       "--workload", o->workload,
+        "--candidate", o->candidate,  "--baseline",   o->baseline, "--seed",     seed,
+        "--out",       st->eval_path, "--timeout",    timeout,     "--max-time", max_time,
+        "--min-time",  "0.1",         "--target",     "0.02",      "--no-bounds"};
+    kg_run_args_add(argv, "--device", o->device);
+    kg_run_args_add(argv, "--baselines", o->baselines_dir);
     /* Builds kept across checks, in the ledger's folder, which the agent
      * cannot write: NVRTC and hiprtc code (rtc_cache.h) and PoCL's. */
     char cache[PATH_MAX + 16], pocl[PATH_MAX + 32];
@@ -114,7 +104,7 @@ static void grade(check_state *st)
     setenv("KGRADE_BUILD_CACHE", cache, 1);
     setenv("POCL_CACHE_DIR", pocl, 1);
     double t0 = kg_worker_now();
-    st->run_exit = kg_run_nested(argv, argc, st->run_errors, sizeof st->run_errors);
+    st->run_exit = kg_run_nested(argv, st->run_errors, sizeof st->run_errors);
     st->wall_s = kg_worker_now() - t0;
 }
 

@@ -36,7 +36,8 @@ static const kg_option replay_options_table[] = {
         "the shapes to grade on (dev: the ones the agent saw)"),
     OPT("device", KG_OPT_STRING, device, "DEVICE", "as for `kgrade run` (default: best)"),
     OPT("baselines", KG_OPT_STRING, baselines_dir, "DIR", "as for `kgrade run`"),
-    OPT("svg", KG_OPT_STRING, svg, "FILE", "draw the replayed geomeans and the best so far, check by check"),
+    OPT("svg", KG_OPT_STRING, svg, "FILE",
+        "draw the replayed geomeans and the best so far, check by check"),
 };
 
 /* The start record of check `k`, for its sources. */
@@ -103,19 +104,10 @@ static int replay_one(const char *ledger, const cJSON *records, const cJSON *che
                             "--size-class", o->size_class,
                             "--seed",       seed,
                             "--out",        o->out};
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    if (o->device) {
-        argv[argc++] = "--device";
-        argv[argc++] = o->device;
-    }
-    if (o->baselines_dir) {
-        argv[argc++] = "--baselines";
-        argv[argc++] = o->baselines_dir;
-    }
+    kg_run_args_add(argv, "--device", o->device);
+    kg_run_args_add(argv, "--baselines", o->baselines_dir);
     char errors[2048];
-    int exit_code = kg_run_nested(argv, argc, errors, sizeof errors);
+    int exit_code = kg_run_nested(argv, errors, sizeof errors);
     fprintf(stderr, "kgrade replay: check %.0f: %s\n", k,
             exit_code == KG_EXIT_OK       ? "passed"
             : exit_code == KG_EXIT_FAILED ? "failed"

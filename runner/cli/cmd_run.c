@@ -444,23 +444,18 @@ static int final_against_dev(run_state *st, int exit_code)
     snprintf(numbers[2], sizeof numbers[2], "%g", o->min_time);
     snprintf(numbers[3], sizeof numbers[3], "%g", o->max_time);
     snprintf(numbers[4], sizeof numbers[4], "%g", o->timeout);
-    const char *argv[32] = {"run",           "--quiet",   "--size-class",  "dev",
-                            "--seed",        "1",         "--out",         dev_out,
-                            "--baseline",    o->baseline, "--candidate",   o->candidate,
-                            "--device",      device,      "--baselines",   o->baselines_dir,
-                            "--min-samples", numbers[0],  "--max-samples", numbers[1],
-                            "--min-time",    numbers[2],  "--max-time",    numbers[3],
-                            "--timeout",     numbers[4]};
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    if (o->workloads) {
-        argv[argc++] = "--workload";
-        argv[argc++] = o->workloads;
-    }
+    const char *argv[KG_RUN_NESTED_ARGS] = {
+        "run",           "--quiet",   "--size-class",  "dev",
+        "--seed",        "1",         "--out",         dev_out,
+        "--baseline",    o->baseline, "--candidate",   o->candidate,
+        "--device",      device,      "--baselines",   o->baselines_dir,
+        "--min-samples", numbers[0],  "--max-samples", numbers[1],
+        "--min-time",    numbers[2],  "--max-time",    numbers[3],
+        "--timeout",     numbers[4]};
+    kg_run_args_add(argv, "--workload", o->workloads);
     if (!o->quiet)
         fprintf(stderr, "kgrade: --final: now the dev shapes -> %s\n", dev_out);
-    kg_run_nested(argv, argc, NULL, 0);
+    kg_run_nested(argv, NULL, 0);
     cJSON *final = NULL, *dev = NULL;
     kg_error err = {0};
     int overfit = 0;

@@ -213,10 +213,19 @@ int kg_run_already_done(const run_context *ctx, kg_record_type type, const char 
 
 /* ---- run_nested.c ---- */
 
-/* Runs `kgrade run` with argv (argv[0] "run") in this process, its report
- * (stdout) thrown away and, when `errors` is given, what it says on stderr
- * kept there (size bytes) instead of printed. Returns its exit status. */
-int kg_run_nested(const char *const *argv, int argc, char *errors, size_t size);
+/* At most this many arguments in a nested run's argv, the NULL included. */
+#define KG_RUN_NESTED_ARGS 40
+
+/* Appends "--name value" to the NULL-ended argv (KG_RUN_NESTED_ARGS
+ * entries) when value is set. */
+void kg_run_args_add(const char **argv, const char *name, const char *value);
+
+/* Runs `kgrade run` with the NULL-ended argv (argv[0] "run") as a child
+ * process of this executable, its report (stdout) thrown away and, when
+ * `errors` is given, what it says on stderr kept there (size bytes)
+ * instead of printed. Returns its exit status (128 + the signal that
+ * ended it). */
+int kg_run_nested(const char *const *argv, char *errors, size_t size);
 
 /* ---- run_grade.c ---- */
 
