@@ -69,6 +69,15 @@ limit = float(os.environ.get("KGRADE_CHECK_MAX_S", "5"))
 if max(walls[0], walls[3], walls[4]) >= limit:
     fail(f"a check of softmax's dev shapes took {limit:g} s or more")
 PY
+# A check that cannot start (no such folder) still answers one JSON object.
+"$KGRADE" check --candidate "$work/no-such-folder" --workload softmax --ledger "$work/other.jsonl" \
+    --json >"$work/nofolder.json" 2>/dev/null
+[ $? = 2 ] || fail "a check of a missing folder: want exit 2"
+python3 -c "
+import json, sys
+a = json.load(open('$work/nofolder.json'))
+sys.exit(0 if a['status'] == 'error' and 'no-such-folder' in a['messages'] else 1)" ||
+    fail "a check of a missing folder: $(cat "$work/nofolder.json")"
 "$KGRADE" ledger verify "$ledger" >"$work/verify.txt" || fail "ledger verify: $(cat "$work/verify.txt")"
 grep -q "10 records, chained and intact" "$work/verify.txt" || fail "verify: $(cat "$work/verify.txt")"
 "$KGRADE" ledger summary "$ledger" --svg "$work/best.svg" >"$work/summary.md" || fail "ledger summary"
