@@ -67,21 +67,6 @@ int kg_rtc_cache_get(const char *hex, void **image, size_t *size, char **log)
     return 1;
 }
 
-static int write_file(const char *path, const void *data, size_t size)
-{
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.%ld.new", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && (size == 0 || fwrite(data, 1, size, f) == size);
-    if (f && fclose(f) != 0)
-        ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return 0;
-    }
-    return 1;
-}
-
 void kg_rtc_cache_put(const char *hex, const void *image, size_t size, const char *log)
 {
     const char *dir = cache_dir();
@@ -89,9 +74,10 @@ void kg_rtc_cache_put(const char *hex, const void *image, size_t size, const cha
         return;
     char path[4200];
     /* The code first: an entry is whole once its log exists. */
+    kg_error ignored = {0};
     snprintf(path, sizeof path, "%s/%s.bin", dir, hex);
-    if (!write_file(path, image, size))
+    if (kg_write_file_atomic(path, image, size, &ignored) != KG_OK)
         return;
     snprintf(path, sizeof path, "%s/%s.log", dir, hex);
-    write_file(path, log ? log : "", log ? strlen(log) : 0);
+    kg_write_file_atomic(path, log ? log : "", log ? strlen(log) : 0, &ignored);
 }

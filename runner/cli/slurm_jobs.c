@@ -58,17 +58,15 @@ void kg_slurm_plan_free(kg_slurm_plan *plan)
 
 int kg_slurm_plan_write(const kg_slurm_plan *plan, kg_error *err)
 {
-    char path[4200], tmp[4300];
+    char path[4200];
     snprintf(path, sizeof path, "%s/%s", plan->dir, KG_SLURM_PLAN_FILE);
-    snprintf(tmp, sizeof tmp, "%s.new", path);
     char *text = cJSON_Print(plan->json);
-    FILE *f = text ? fopen(tmp, "w") : NULL;
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    ok = f && fclose(f) == 0 && ok;
+    if (!text)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    size_t n = strlen(text);
+    int rc = kg_write_file_atomic(path, text, n, err);
     free(text);
-    if (!ok || rename(tmp, path) != 0)
-        return kg_error_set(err, KG_ERR_INVALID, "%s: cannot write: %s", path, strerror(errno));
-    return KG_OK;
+    return rc;
 }
 
 size_t kg_slurm_tasks_of(const kg_slurm_plan *plan, const unsigned char *missing,

@@ -7,6 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+int kg_write_file_atomic(const char *path, const void *data, size_t size, kg_error *err)
+{
+    char tmp[4400];
+    snprintf(tmp, sizeof tmp, "%s.%ld.new", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && (size == 0 || fwrite(data, 1, size, f) == size) && fflush(f) == 0 &&
+             fsync(fileno(f)) == 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return kg_error_set(err, KG_ERR_INVALID, "%s: cannot write: %s", path, strerror(e));
+    }
+    return KG_OK;
+}
 
 int kg_read_file(const char *path, char **data, size_t *size, kg_error *err)
 {

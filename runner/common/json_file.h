@@ -21,6 +21,11 @@ int kg_json_load(const char *path, cJSON **root, kg_error *err);
  * *size gets the length without the NUL; size may be NULL. */
 int kg_read_file(const char *path, char **data, size_t *size, kg_error *err);
 
+/* Writes `size` bytes to `path` whole or not at all: into a new file
+ * beside it, synced, then renamed over it, so a reader or a crash never
+ * sees half of it. KG_OK, or an error naming the file. */
+int kg_write_file_atomic(const char *path, const void *data, size_t size, kg_error *err);
+
 /* Where a field lives, for error messages: the file and a JSON path that
  * the readers below extend as they descend. Plain value type. */
 typedef struct kg_json_where {

@@ -119,22 +119,13 @@ static int store_object(const kg_ledger *l, const char *data, size_t size, char 
                         kg_error *err)
 {
     kg_sha256_hex(data, size, hex);
-    char dir[4200], path[4300], tmp[4400];
+    char dir[4200], path[4300];
     snprintf(dir, sizeof dir, "%s.objects", l->path);
     snprintf(path, sizeof path, "%s/%s", dir, hex);
     if (access(path, F_OK) == 0)
         return KG_OK;
     mkdir(dir, 0777);
-    snprintf(tmp, sizeof tmp, "%s.%ld.new", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && (size == 0 || fwrite(data, 1, size, f) == size) && fflush(f) == 0 &&
-             fsync(fileno(f)) == 0;
-    ok = f && fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return kg_error_set(err, KG_ERR_INVALID, "%s: cannot store: %s", path, strerror(errno));
-    }
-    return KG_OK;
+    return kg_write_file_atomic(path, data, size, err);
 }
 
 /* nftw has no user pointer: the walk's state, one walk at a time. */
