@@ -57,13 +57,15 @@ test: build
 
 # The ASan build shares BUILD_DIR's venv and upstream files. The Python
 # tests (label python: the Triton helper, drift, compiles) run once, in
-# BUILD_DIR: ASan instruments C, and they would only compile again.
+# BUILD_DIR: ASan instruments C, and they would only compile again. The
+# NVRTC and hiprtc compile tests compile one define set per kernel and
+# target there (KG_COMPILE_SAMPLE): the plain build compiles them all.
 asan: deps python-env
 	@cmake -S . -B build-asan -DKG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
 		-DKG_PYTHON=$(abspath $(BUILD_DIR))/python/bin/python3 \
 		-DKG_UPSTREAM_DIR=$(abspath $(BUILD_DIR))/upstream $(CMAKE_ARGS)
 	@cmake --build build-asan -j $(JOBS)
-	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 KG_COMPILE_SAMPLE=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS) -LE 'python|simulation|slurm'

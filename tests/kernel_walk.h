@@ -215,9 +215,12 @@ static void kg_walk_define_sets(const kg_workload *w, const kg_kernel_entry *e, 
                 KG_CHECK_MSG(rc == KG_OK, "%s: %s", e->manifest, err.message);
                 if (rc)
                     continue;
+                /* KG_COMPILE_SAMPLE (the sanitizer build): one define set
+                 * per source and target, since what ASan watches is
+                 * kgrade's driver, not the vendor compiler's work. */
                 char key[1024];
-                snprintf(key, sizeof key, "%s|%s|%s|%s", e->source_path, targets[t], defs.joined,
-                         e->options);
+                snprintf(key, sizeof key, "%s|%s|%s|%s", e->source_path, targets[t],
+                         getenv("KG_COMPILE_SAMPLE") ? "" : defs.joined, e->options);
                 if (kg_walk_seen(key))
                     continue;
                 kg_build_request req = {.language = e->language,
@@ -238,6 +241,26 @@ static void kg_walk_define_sets(const kg_workload *w, const kg_kernel_entry *e, 
 static void kg_walk_every_kernel(kg_workload **workloads, size_t nw, kg_kernel_visit visit,
                                  void *user)
 {
+    /* KG_COMPILE_WORKLOADS=a,b: only those workloads (while writing one). */
+    const char *only = getenv("KG_COMPILE_WORKLOADS");
+    kg_workload *wanted_list[64];
+    if (only && *only && nw <= 64) {
+        size_t kept = 0;
+        for (size_t i = 0; i < nw; i++) {
+            size_t len = strlen(workloads[i]->name);
+            const char *p = only;
+            int wanted = 0;
+            while (p && *p && !wanted) {
+                wanted = strncmp(p, workloads[i]->name, len) == 0 && (p[len] == ',' || !p[len]);
+                p = strchr(p, ',');
+                p = p ? p + 1 : NULL;
+            }
+            if (wanted)
+                wanted_list[kept++] = workloads[i];
+        }
+        workloads = wanted_list;
+        nw = kept;
+    }
     for (size_t i = 0; i < nw; i++)
         kg_walk_tiers(workloads[i], visit, user);
     char path[4096];
