@@ -9,10 +9,62 @@ static const struct {
     size_t size;
     int is_float;
 } dtypes[KG_DTYPE_COUNT] = {
-    [KG_DTYPE_F32] = {"f32", 4, 1},   [KG_DTYPE_F16] = {"f16", 2, 1},
-    [KG_DTYPE_BF16] = {"bf16", 2, 1}, [KG_DTYPE_I32] = {"i32", 4, 0},
-    [KG_DTYPE_I64] = {"i64", 8, 0},   [KG_DTYPE_U8] = {"u8", 1, 0},
+    [KG_DTYPE_F32] = {"f32", 4, 1},       [KG_DTYPE_F16] = {"f16", 2, 1},
+    [KG_DTYPE_BF16] = {"bf16", 2, 1},     [KG_DTYPE_I32] = {"i32", 4, 0},
+    [KG_DTYPE_I64] = {"i64", 8, 0},       [KG_DTYPE_U8] = {"u8", 1, 0},
+    [KG_DTYPE_F8E4M3] = {"f8e4m3", 1, 1}, [KG_DTYPE_F8E5M2] = {"f8e5m2", 1, 1},
+    [KG_DTYPE_I8] = {"i8", 1, 0},
 };
+
+/* An 8-bit float format: exponent and mantissa bits, bias, whether the
+ * all-ones exponent is infinity/NaN (e5m2) or only S.1111.111 is NaN (e4m3). */
+typedef struct fp8_format {
+    int mant_bits, bias, ieee_specials;
+    uint8_t max_code; /* the largest finite value's code, sign clear */
+    uint8_t nan_code;
+} fp8_format;
+
+static const fp8_format fp8_e4m3 = {3, 7, 0, 0x7e, 0x7f};
+static const fp8_format fp8_e5m2 = {2, 15, 1, 0x7b, 0x7f};
+
+static double fp8_to_double(const fp8_format *f, uint8_t code)
+{
+    int sign = code >> 7, exp = (code & 0x7f) >> f->mant_bits;
+    int mant = code & ((1 << f->mant_bits) - 1);
+    int top = 0x7f >> f->mant_bits;
+    double v;
+    if (f->ieee_specials && exp == top)
+        v = mant ? NAN : INFINITY;
+    else if (!f->ieee_specials && (code & 0x7f) == f->nan_code)
+        v = NAN;
+    else if (exp == 0)
+        v = ldexp(mant, 1 - f->bias - f->mant_bits);
+    else
+        v = ldexp(mant | (1 << f->mant_bits), exp - f->bias - f->mant_bits);
+    return sign ? -v : v;
+}
+
+/* Nearest code, ties to an even mantissa; codes grow with the value, so a
+ * mantissa that rounds up to 2^mant_bits carries into the exponent. */
+static uint8_t double_to_fp8(const fp8_format *f, double d)
+{
+    if (isnan(d))
+        return f->nan_code;
+    uint8_t sign = signbit(d) ? 0x80 : 0;
+    double a = fabs(d);
+    int exp;
+    frexp(a, &exp);            /* a = m * 2^exp, m in [0.5, 1) */
+    int e = exp - 1 + f->bias; /* biased exponent of a's leading bit */
+    double code;
+    if (a == 0 || e < 1) /* subnormal: steps of 2^(1 - bias - mant_bits) */
+        code = nearbyint(ldexp(a, f->bias - 1 + f->mant_bits));
+    else
+        code = ldexp(e, f->mant_bits) +
+               nearbyint(ldexp(a, f->mant_bits - (exp - 1)) - ldexp(1, f->mant_bits));
+    if (!(code <= f->max_code))
+        code = f->max_code;
+    return (uint8_t)(sign | (uint8_t)code);
+}
 
 const char *kg_dtype_name(kg_dtype t)
 {
@@ -117,6 +169,12 @@ double kg_dtype_load(kg_dtype t, const void *data, size_t i)
         return (double)((const int64_t *)data)[i];
     case KG_DTYPE_U8:
         return ((const uint8_t *)data)[i];
+    case KG_DTYPE_F8E4M3:
+        return fp8_to_double(&fp8_e4m3, ((const uint8_t *)data)[i]);
+    case KG_DTYPE_F8E5M2:
+        return fp8_to_double(&fp8_e5m2, ((const uint8_t *)data)[i]);
+    case KG_DTYPE_I8:
+        return ((const int8_t *)data)[i];
     default:
         return NAN;
     }
@@ -142,6 +200,15 @@ void kg_dtype_store(kg_dtype t, void *data, size_t i, double v)
         break;
     case KG_DTYPE_U8:
         ((uint8_t *)data)[i] = (uint8_t)(v > 255 ? 255 : v > 0 ? v : 0);
+        break;
+    case KG_DTYPE_F8E4M3:
+        ((uint8_t *)data)[i] = double_to_fp8(&fp8_e4m3, v);
+        break;
+    case KG_DTYPE_F8E5M2:
+        ((uint8_t *)data)[i] = double_to_fp8(&fp8_e5m2, v);
+        break;
+    case KG_DTYPE_I8:
+        ((int8_t *)data)[i] = (int8_t)(v > 127 ? 127 : v > -128 ? v : -128);
         break;
     default:
         break;
