@@ -35,6 +35,56 @@ static kg_shape make_shape(int64_t rows, int64_t cols)
     return s;
 }
 
+/* Two inouts (fused_add_rmsnorm): each output is checked against its own
+ * answer in one block of bytes, with its own tolerance; a wrong element is
+ * named with its output; an inout has no fill, so nothing in it is ever
+ * counted as unwritten. */
+static void two_outputs(void)
+{
+    kg_workload *w = NULL;
+    kg_error err = {0};
+    KG_CHECK_MSG(kg_workload_load(KG_SOURCE_DIR "/baselines/fused_add_rmsnorm", &w, &err) == KG_OK,
+                 "%s", err.message);
+    if (!w)
+        return;
+    KG_CHECK_INT(w->output_count, 2);
+    KG_CHECK(w->tensors[w->outputs[0]].is_input && w->tensors[w->outputs[1]].is_input);
+    /* The residual's own tolerance; x's is its dtype's (bf16). */
+    KG_CHECK_NEAR(kg_workload_tolerance(w, w->outputs[1])->rtol, 4e-3, 0);
+    KG_CHECK_NEAR(kg_workload_tolerance(w, w->outputs[0])->rtol, 1e-2, 0);
+    kg_shape shape = make_shape(3, 40);
+    kg_host_tensor *ts;
+    KG_CHECK_INT(kg_tensors_create(w, &shape, 9, &ts, &err), KG_OK);
+    kg_answer a;
+    KG_CHECK_INT(kg_answer_compute(w, &shape, ts, 1, 0, &a, &err), KG_OK);
+    KG_CHECK_INT(a.layout.count, 2);
+    KG_CHECK_INT(a.layout.offset[1], 3 * 40 * 2); /* bf16 x, then the residual */
+    KG_CHECK_INT(a.layout.bytes, 2 * 3 * 40 * 2);
+    unsigned char *got = malloc(a.layout.bytes);
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < 120; i++) /* the answers, rounded to bf16 */
+            kg_dtype_store(KG_DTYPE_BF16, got + a.layout.offset[k], i, a.part[k].want[i]);
+    /* The residual is x + residual as drawn: check one element by hand. */
+    KG_CHECK_NEAR(a.part[1].want[7], kg_ref_at(&ts[0], 7) + kg_ref_at(&ts[1], 7), 0);
+    kg_check_result r;
+    kg_check_answer(w, &a, got, NULL, &r);
+    KG_CHECK_MSG(r.passed, "%s", r.message);
+    KG_CHECK_INT(r.checked, 240);
+    /* The residual left as it was drawn (a kernel that never stored it). */
+    memcpy(got + a.layout.offset[1], ts[1].data, 120 * 2);
+    kg_check_answer(w, &a, got, NULL, &r);
+    KG_CHECK(!r.passed);
+    KG_CHECK_CONTAINS(r.message, "of output residual");
+    KG_CHECK(strcmp(r.first_bad_output, "residual") == 0);
+    static kg_output_fills none = {.count = 2};
+    kg_output_at at;
+    KG_CHECK_INT(kg_check_never_written(&a.layout, got, &none, got, &none, &at), 0);
+    free(got);
+    kg_answer_free(&a);
+    kg_tensors_free(ts, w->tensor_count);
+    kg_workload_free(w);
+}
+
 int main(void)
 {
     kg_workload *w = NULL;
@@ -44,7 +94,7 @@ int main(void)
         return 1;
     }
     KG_CHECK_INT(kg_workload_tensor_index(w, "x"), 0);
-    KG_CHECK_INT(w->output_index, 1);
+    KG_CHECK_INT(w->outputs[0], 1);
 
     kg_shape shape = make_shape(5, 37);
     kg_host_tensor *ts;
@@ -119,63 +169,68 @@ int main(void)
     size_t n = ts[1].count;
     float *first = malloc(n * sizeof *first), *second = malloc(n * sizeof *second);
     double pool_values[] = {0.01, 0.02, 0.03, 0.5, 0.25, 0.125};
-    kg_fill_pattern fill_a, fill_b;
-    kg_fill_pool_from_values(&fill_a, KG_DTYPE_F32, pool_values, 6);
-    fill_b = fill_a;
-    fill_a.seed = 11;
-    fill_b.seed = 12;
+    static kg_output_fills fills_a = {.count = 1}, fills_b = {.count = 1};
+    kg_fill_pattern *fill_a = &fills_a.fill[0], *fill_b = &fills_b.fill[0];
+    kg_fill_pool_from_values(fill_a, KG_DTYPE_F32, pool_values, 6);
+    *fill_b = *fill_a;
+    fill_a->seed = 11;
+    fill_b->seed = 12;
     memcpy(first, ts[1].data, n * sizeof *first);
     memcpy(second, ts[1].data, n * sizeof *second);
     size_t alike = 0;
     for (size_t i = 0; i < 37; i++) { /* row 0 never written */
-        uint32_t bits_a = kg_fill_bits(&fill_a, i), bits_b = kg_fill_bits(&fill_b, i);
+        uint32_t bits_a = kg_fill_bits(fill_a, i), bits_b = kg_fill_bits(fill_b, i);
         memcpy(&first[i], &bits_a, 4);
         memcpy(&second[i], &bits_b, 4);
         alike += bits_a == bits_b;
     }
-    KG_CHECK(kg_fill_holds(&fill_a, first, 3) && !kg_fill_holds(&fill_a, first, 40));
+    KG_CHECK(kg_fill_holds(fill_a, first, 3) && !kg_fill_holds(fill_a, first, 40));
     KG_CHECK(alike < 37); /* the two fills differ almost everywhere */
     kg_answer answer;
     KG_CHECK_INT(kg_answer_compute(w, &shape, ts, 1, 0, &answer, &err), KG_OK);
-    kg_check_answer(w, &answer, first, &fill_a, &r);
+    kg_check_answer(w, &answer, first, &fills_a, &r);
     KG_CHECK_INT(r.mismatches, 37);
     KG_CHECK_INT(r.unwritten, 37);
     KG_CHECK_CONTAINS(r.message, "37 of them still holding the value the output was filled with");
     kg_check_answer(w, &answer, first, NULL, &r); /* no fill known: only wrong */
     KG_CHECK_INT(r.unwritten, 0);
-    size_t at;
-    KG_CHECK_INT(kg_check_never_written(KG_DTYPE_F32, first, &fill_a, second, &fill_b, n, &at),
+    kg_output_at at;
+    const kg_output_layout *layout = &answer.layout;
+    KG_CHECK_INT(layout->bytes, n * sizeof(float));
+    KG_CHECK_INT(kg_check_never_written(layout, first, &fills_a, second, &fills_b, &at),
                  37 - alike);
-    KG_CHECK_INT(kg_check_agreement(w, first, &fill_a, second, &fill_b, n, &at), 0);
+    KG_CHECK_INT(kg_check_agreement(w, layout, first, &fills_a, second, &fills_b, &at), 0);
     /* A changed element disagrees; a computed NaN in both runs agrees. */
     first[40] = NAN;
     second[40] = NAN;
     second[41] *= 1.01f;
-    KG_CHECK_INT(kg_check_agreement(w, first, &fill_a, second, &fill_b, n, &at), 1);
-    KG_CHECK_INT(at, 41);
+    KG_CHECK_INT(kg_check_agreement(w, layout, first, &fills_a, second, &fills_b, &at), 1);
+    KG_CHECK_INT(at.index, 41);
     /* Without fills, the untouched row is a disagreement. */
-    KG_CHECK_INT(kg_check_agreement(w, first, NULL, second, NULL, n, &at), 1 + 37 - alike);
-    kg_answer_free(&answer);
+    KG_CHECK_INT(kg_check_agreement(w, layout, first, NULL, second, NULL, &at), 1 + 37 - alike);
     /* With the repeat's fill shifted one pool entry on, every unwritten
      * element shows, even with a tiny pool whose values repeat: softmax
      * over one column is all ones. */
     double ones[] = {1, 1, 1, 1, 1};
-    kg_fill_pattern tiny_a, tiny_b;
-    kg_fill_pool_from_values(&tiny_a, KG_DTYPE_F32, ones, 5);
-    tiny_a.seed = 0x0123456789abcdefull;
-    tiny_b = tiny_a;
-    tiny_b.seed = kg_fill_seed_shifted(tiny_a.seed);
+    kg_fill_pattern *tiny_a = fill_a, *tiny_b = fill_b;
+    kg_fill_pool_from_values(tiny_a, KG_DTYPE_F32, ones, 5);
+    tiny_a->seed = 0x0123456789abcdefull;
+    *tiny_b = *tiny_a;
+    tiny_b->seed = kg_fill_seed_shifted(tiny_a->seed);
     float run_a[5], run_b[5];
     for (size_t i = 0; i < 5; i++) {
-        uint32_t bits_a = kg_fill_bits(&tiny_a, i), bits_b = kg_fill_bits(&tiny_b, i);
+        uint32_t bits_a = kg_fill_bits(tiny_a, i), bits_b = kg_fill_bits(tiny_b, i);
         KG_CHECK(bits_a != bits_b);
         memcpy(&run_a[i], &bits_a, 4);
         memcpy(&run_b[i], &bits_b, 4);
         KG_CHECK(fabsf(run_a[i] - 1.0f) > 0.005f && fabsf(run_a[i] - 1.0f) < 0.035f);
     }
     run_a[0] = run_b[0] = 1.0f; /* element 0 written (the answer), 1..4 not */
-    KG_CHECK_INT(kg_check_never_written(KG_DTYPE_F32, run_a, &tiny_a, run_b, &tiny_b, 5, &at), 4);
-    KG_CHECK_INT(at, 1);
+    kg_output_layout five = *layout;
+    five.elements[0] = 5;
+    KG_CHECK_INT(kg_check_never_written(&five, run_a, &fills_a, run_b, &fills_b, &at), 4);
+    KG_CHECK_INT(at.index, 1);
+    kg_answer_free(&answer);
     free(first);
     free(second);
     kg_tensors_free(ts, w->tensor_count);
@@ -206,5 +261,6 @@ int main(void)
     kg_tensors_free(heavy, w->tensor_count);
 
     kg_workload_free(w);
+    two_outputs();
     return kg_test_finish("test_check");
 }

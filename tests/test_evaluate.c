@@ -99,8 +99,8 @@ int main(void)
         fill.seed = 0x1234567890abcdefull;
         kg_output_fill *filler = NULL;
         KG_CHECK_INT(kg_output_fill_create(dev, &fill, &filler, &err), KG_OK);
-        size_t count;
-        kg_buffer *out = kg_prepared_output(p, &count);
+        size_t count = kg_prepared_layout(p)->elements[0];
+        kg_buffer *out = kg_prepared_output(p, 0);
         KG_CHECK_INT(count, 512 * 1024);
         float *got = malloc(count * sizeof *got);
         KG_CHECK_INT(kg_output_fill_run(filler, out, count, fill.seed, &err), KG_OK);
@@ -123,7 +123,7 @@ int main(void)
         KG_CHECK_INT(held_shifted, count);
         KG_CHECK_INT(alike, 0);
 
-        kg_run_context run = {.prepared = p, .inputs = &inputs, .fill = filler, .hot = 0};
+        kg_run_context run = {.prepared = p, .inputs = &inputs, .fill = {filler}, .hot = 0};
         for (size_t set = 0; set < 2; set++) {
             kg_run_plan plan = {.input_set = set, .perturb_seed = 77 + set, .fill_seed = 5};
             kg_run_sample sample;

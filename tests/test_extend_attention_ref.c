@@ -96,12 +96,12 @@ static void check_hand_case(const hand_case *c)
                         .params = params,
                         .param_count = 2};
     size_t units = 0, len = 0;
-    KG_CHECK_INT(ref->layout(&in, &units, &len), 0);
+    KG_CHECK_INT(ref->layout(&in, 0, &units, &len), 0);
     KG_CHECK_INT(units, 2);
     KG_CHECK_INT(len, (size_t)(2 * hq)); /* Hq x Dv */
     for (int t = 0; t < 2; t++) {
         double out[4];
-        KG_CHECK_INT(ref->compute(&in, (size_t)t, out), 0);
+        KG_CHECK_INT(ref->compute(&in, 0, (size_t)t, out), 0);
         for (int h = 0; h < hq; h++) {
             double num[2] = {0, 0}, den = 0;
             for (int k = 0; k < 4; k++) {

@@ -64,7 +64,8 @@ static void test_valid_workload(void)
     KG_CHECK(strcmp(w->name, "softmax") == 0);
     KG_CHECK_INT(w->symbol_count, 2);
     KG_CHECK_INT(w->tensor_count, 2);
-    KG_CHECK_INT(w->output_index, 1);
+    KG_CHECK_INT(w->output_count, 1);
+    KG_CHECK_INT(w->outputs[0], 1);
     KG_CHECK_INT(w->shape_count[KG_SIZE_SMOKE], 1);
     KG_CHECK(strcmp(w->shapes[KG_SIZE_SMOKE][0].name, "rows=3,cols=5") == 0);
     KG_CHECK(strcmp(w->shapes[KG_SIZE_SMALL][0].name, "s") == 0);
@@ -129,8 +130,23 @@ static const bad_case bad_workloads[] = {
     {"\"shape\": [\"rows\", \"cols\"],\n     \"init\"",
      "\"shape\": [\"rows *\", \"cols\"],\n     \"init\"", "tensors[0].shape[0]: bad expression"},
     {"\"dtype\": \"f32\"", "\"dtype\": \"f33\"", "unknown dtype 'f33'"},
-    {"\"role\": \"output\"", "\"role\": \"outptu\"", "expected \"input\" or \"output\""},
+    {"\"role\": \"output\"", "\"role\": \"outptu\"", "expected \"input\", \"output\" or \"inout\""},
     {"\"role\": \"output\"", "\"role\": \"input\"", "tensors[1].init: missing required field"},
+    {"\"role\": \"output\"", "\"role\": \"inout\"", "tensors[1].init: missing required field"},
+    {"\"role\": \"input\", \"dtype\": \"f32\"",
+     "\"role\": \"input\", \"tolerance\": {\"atol\": 0, \"rtol\": 0}, \"dtype\": \"f32\"",
+     "tensors[0].tolerance: only a tensor the kernel writes has a tolerance"},
+    {"\"role\": \"output\", \"dtype\": \"f32\"",
+     "\"role\": \"output\", \"tolerance\": {\"atol\": -1, \"rtol\": 0}, \"dtype\": \"f32\"",
+     "tensors[1].tolerance: atol and rtol must be >= 0"},
+    {"\"role\": \"output\"",
+     "\"role\": \"input\", \"init\": {\"dist\": \"normal\", "
+     "\"mean\": 0, \"std\": 1}",
+     "expected at least one tensor with role \"output\" or \"inout\""},
+    {"\"dtype\": \"f32\"", "\"dtype\": \"fp8\"",
+     "unknown dtype 'fp8' (expected f32, f16, bf16, i32, i64, u8, f8e4m3, f8e5m2, i8)"},
+    {"\"role\": \"input\"", "\"role\": \"inout\"",
+     "the CPU reference writes 'y' but the workload's outputs are 'x, y'"},
     {"\"dist\": \"normal\"", "\"dist\": \"cauchy\"", "unknown distribution 'cauchy'"},
     {"\"std\": 1", "\"std\": 0", "std must be > 0"},
     {"{\"rows\": 3, \"cols\": 5}", "{\"rows\": 3}", "smoke[0]: symbol 'cols' is not given"},
@@ -139,11 +155,12 @@ static const bad_case bad_workloads[] = {
     {"{\"rows\": 3, \"cols\": 5}", "{\"rows\": 3, \"cols\": 5, \"d\": 1}", "unknown symbol 'd'"},
     {"\"full\": [{\"rows\": 64, \"cols\": 64}]", "\"full\": []",
      "shapes.full: expected at least one shape"},
-    {"\"f32\": {\"atol\"", "\"f16\": {\"atol\"", "no tolerance for the output dtype 'f32'"},
+    {"\"f32\": {\"atol\"", "\"f16\": {\"atol\"",
+     "no tolerance for output y: none of its own, none for its dtype 'f32'"},
     {"\"flops\": \"5*rows*cols\"", "\"flops\": \"5*rows*(cols\"", "flops: bad expression"},
     {"\"bytes\": \"8*rows*cols\"", "\"bytes\": 8.5", "bytes: expected an integer or an expression"},
     {"\"name\": \"y\"", "\"name\": \"yy\"",
-     "the CPU reference writes 'y' but the output tensor is 'yy'"},
+     "the CPU reference writes 'y' but the workload's outputs are 'yy'"},
     {"\"name\": \"x\"", "\"name\": \"xx\"", "the CPU reference reads 'x'"},
     {"\"params\"", "\"public_symbols\": [\"rowz\"],\n  \"params\"",
      "public_symbols[0]: expected the name of one of the workload's symbols"},
@@ -156,6 +173,32 @@ static const bad_case bad_workloads[] = {
     {"\"full\": [{\"rows\": 64, \"cols\": 64}]",
      "\"full\": [{\"rows\": 64, \"cols\": 64}], \"clam\": []", "unknown field 'clam'"},
 };
+
+/* An output's own tolerance wins over its dtype's; without one, the
+ * dtype's applies. */
+static void test_output_tolerance(void)
+{
+    char *text = variant(VALID_WORKLOAD, "\"role\": \"output\", \"dtype\": \"f32\"",
+                         "\"role\": \"output\", \"tolerance\": {\"atol\": 0.25, \"rtol\": 0.5}, "
+                         "\"dtype\": \"f32\"");
+    kg_test_write_file(wdir, "workload.json", text);
+    free(text);
+    kg_workload *w = NULL;
+    kg_error err = {0};
+    KG_CHECK_MSG(kg_workload_load(wdir, &w, &err) == KG_OK, "%s", err.message);
+    if (w) {
+        KG_CHECK_NEAR(kg_workload_tolerance(w, 1)->atol, 0.25, 0);
+        KG_CHECK_NEAR(kg_workload_tolerance(w, 1)->rtol, 0.5, 0);
+        KG_CHECK(strcmp(kg_tensor_role_name(&w->tensors[1]), "output") == 0);
+        KG_CHECK(strcmp(kg_tensor_role_name(&w->tensors[0]), "input") == 0);
+    }
+    kg_workload_free(w);
+    kg_test_write_file(wdir, "workload.json", VALID_WORKLOAD);
+    KG_CHECK_INT(kg_workload_load(wdir, &w, &err), KG_OK);
+    if (w)
+        KG_CHECK_NEAR(kg_workload_tolerance(w, 1)->rtol, 1e-5, 0);
+    kg_workload_free(w);
+}
 
 static void test_bad_workloads(void)
 {
@@ -378,6 +421,7 @@ int main(void)
     snprintf(wdir, sizeof wdir, "%s/softmax", root);
     mkdir(wdir, 0700);
     test_valid_workload();
+    test_output_tolerance();
     test_bad_workloads();
     test_shape_values();
     kg_workload *w = load_valid_workload();

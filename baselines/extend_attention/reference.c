@@ -397,8 +397,9 @@ static int nudge(const kg_ref_inputs *in, kg_host_tensor *tensors, uint64_t seed
 }
 
 /* One unit per extend token: its Hq x Dv output row. */
-static int layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+static int layout(const kg_ref_inputs *in, size_t output, size_t *unit_count, size_t *unit_len)
 {
+    (void)output; /* the only one */
     int64_t tokens = kg_ref_symbol(in, "sum_extend");
     int64_t hq = kg_ref_symbol(in, "Hq"), dv = kg_ref_symbol(in, "Dv");
     if (tokens < 0 || hq < 1 || dv < 1)
@@ -484,8 +485,9 @@ static int key_of(const query *qr, int64_t n, size_t *kv_row)
     return visible(&qr->opts, 0, qr->row, n, bit);
 }
 
-static int compute(const kg_ref_inputs *in, size_t unit, double *out)
+static int compute(const kg_ref_inputs *in, size_t output, size_t unit, double *out)
 {
+    (void)output; /* the only one */
     query qr;
     if (find_query(in, unit, &qr))
         return -1;

@@ -5,8 +5,9 @@
 #include <stdint.h>
 
 /* One unit per row of the m x n output. */
-static int gemm_layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+static int gemm_layout(const kg_ref_inputs *in, size_t output, size_t *unit_count, size_t *unit_len)
 {
+    (void)output; /* the only one */
     int64_t m = kg_ref_symbol(in, "m"), n = kg_ref_symbol(in, "n");
     if (m < 0 || n < 0)
         return -1;
@@ -18,8 +19,9 @@ static int gemm_layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit
 /* Row `unit` of C: accumulate A[unit][kk] * B[kk][:] over kk, so B is read row by row.
  * A row costs k*n multiply-adds, so f32 inputs (the usual case) are read directly
  * rather than through kg_ref_at; both paths compute the same doubles. */
-static int gemm_compute(const kg_ref_inputs *in, size_t unit, double *out)
+static int gemm_compute(const kg_ref_inputs *in, size_t output, size_t unit, double *out)
 {
+    (void)output; /* the only one */
     const kg_host_tensor *a = kg_ref_tensor(in, "A");
     const kg_host_tensor *b = kg_ref_tensor(in, "B");
     size_t n = (size_t)kg_ref_symbol(in, "n"), k = (size_t)kg_ref_symbol(in, "k");

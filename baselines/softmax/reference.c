@@ -5,8 +5,10 @@
 #include <math.h>
 
 /* One unit per row of the rows x cols output. */
-static int softmax_layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+static int softmax_layout(const kg_ref_inputs *in, size_t output, size_t *unit_count,
+                          size_t *unit_len)
 {
+    (void)output; /* the only one */
     int64_t rows = kg_ref_symbol(in, "rows"), cols = kg_ref_symbol(in, "cols");
     if (rows < 0 || cols < 0)
         return -1;
@@ -16,8 +18,9 @@ static int softmax_layout(const kg_ref_inputs *in, size_t *unit_count, size_t *u
 }
 
 /* Row `unit`: subtract the row maximum, exponentiate, normalise. */
-static int softmax_compute(const kg_ref_inputs *in, size_t unit, double *out)
+static int softmax_compute(const kg_ref_inputs *in, size_t output, size_t unit, double *out)
 {
+    (void)output; /* the only one */
     const kg_host_tensor *x = kg_ref_tensor(in, "x");
     size_t cols = (size_t)kg_ref_symbol(in, "cols");
     if (!x || x->count < (unit + 1) * cols)

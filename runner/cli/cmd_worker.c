@@ -100,7 +100,7 @@ typedef struct worker_state {
     kg_build_cache *cache;
     kg_kernel_entry *entry;
     kg_input_sets inputs;
-    kg_fill_pattern fill;
+    kg_output_fills fills; /* the pool of each output the parent drew */
     kg_run_context run;
     void *output;
     size_t output_bytes;
@@ -109,7 +109,8 @@ typedef struct worker_state {
 static void state_free(worker_state *s)
 {
     kg_prepared_free(s->run.prepared);
-    kg_output_fill_free(s->run.fill);
+    for (size_t k = 0; k < KG_MAX_OUTPUTS; k++)
+        kg_output_fill_free(s->run.fill[k]);
     kg_scrubber_free(s->run.scrubber);
     kg_build_cache_free(s->cache);
     kg_kernel_entry_free(s->entry);
@@ -228,22 +229,34 @@ static int make_inputs(worker_state *s, const cJSON *job, kg_error *e)
             parse_hex(item->valuestring, &seed_values[nseeds]))
             nseeds++;
     }
-    s->fill.dtype = s->w->tensors[s->w->output_index].dtype;
-    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(job, KG_KEY_JOB_FILL_POOL))
-    {
-        if (cJSON_IsNumber(item) && s->fill.pool_count < KG_FILL_POOL_MAX)
-            s->fill.pool[s->fill.pool_count++] = (uint32_t)item->valuedouble;
+    /* One pool per output, [[...], [...]]; an inout's is empty. */
+    const cJSON *pools = cJSON_GetObjectItemCaseSensitive(job, KG_KEY_JOB_FILL_POOL);
+    s->fills.count = s->w->output_count;
+    for (size_t k = 0; k < s->w->output_count; k++) {
+        const kg_tensor_spec *out = &s->w->tensors[s->w->outputs[k]];
+        kg_fill_pattern *fill = &s->fills.fill[k];
+        fill->dtype = out->dtype;
+        cJSON_ArrayForEach(item, cJSON_GetArrayItem(pools, (int)k))
+        {
+            if (cJSON_IsNumber(item) && fill->pool_count < KG_FILL_POOL_MAX)
+                fill->pool[fill->pool_count++] = (uint32_t)item->valuedouble;
+        }
+        if (fill->pool_count == 0 && !out->is_input)
+            kg_fill_pool_from_values(fill, fill->dtype, (const double[]){1.0}, 1);
     }
-    if (s->fill.pool_count == 0)
-        kg_fill_pool_from_values(&s->fill, s->fill.dtype, (const double[]){1.0}, 1);
     int rc = kg_input_sets_create(s->w, s->shape, seed_values, nseeds ? nseeds : 1, &s->inputs, e);
     if (rc)
         return rc;
-    s->output_bytes = kg_dtype_size(s->fill.dtype) * s->inputs.sets[0][s->w->output_index].count;
+    kg_output_layout layout;
+    kg_output_layout_of(s->w, s->inputs.sets[0], &layout);
+    s->output_bytes = layout.bytes;
     s->output = malloc(s->output_bytes ? s->output_bytes : 1);
     if (!s->output)
         return kg_error_set(e, KG_ERR_MEMORY, "out of memory for the output copy");
-    return kg_output_fill_create(s->dev, &s->fill, &s->run.fill, e);
+    for (size_t k = 0; k < s->w->output_count && rc == KG_OK; k++)
+        if (!s->w->tensors[s->w->outputs[k]].is_input)
+            rc = kg_output_fill_create(s->dev, &s->fills.fill[k], &s->run.fill[k], e);
+    return rc;
 }
 
 /* The status a failed kg_prepare gives the set, and its flag. */

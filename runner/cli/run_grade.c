@@ -27,7 +27,7 @@ static cJSON *missing_record(const run_context *ctx, const kg_workload *w, size_
     cJSON_AddStringToObject(rec, KG_KEY_SHAPE_SHAPE, shape->name);
     cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_INDEX, (double)shape_no);
     cJSON_AddStringToObject(rec, KG_KEY_SHAPE_OUTPUT_DTYPE,
-                            kg_dtype_name(w->tensors[w->output_index].dtype));
+                            kg_dtype_name(w->tensors[w->outputs[0]].dtype));
     kg_record_shape_values(rec, w, shape);
     static const char *const roles[] = {KG_KEY_SHAPE_BASELINE, KG_KEY_SHAPE_CANDIDATE};
     const char *names[] = {ctx->baseline, ctx->opts->candidate};

@@ -4,9 +4,12 @@
  * baselines/<workload>/reference.c and generates the registry, so adding a
  * workload is adding a folder.
  *
- * A reference computes the workload's (single) output tensor in double
- * precision, one "unit" at a time: a unit is a run of `unit_len` consecutive
- * output elements (a row, typically) that can be computed independently.
+ * A reference computes each tensor the workload's kernels write (its
+ * outputs and inouts, in workload.json's order) in double precision, one
+ * "unit" at a time: a unit is a run of `unit_len` consecutive elements of
+ * one output (a row, typically) that can be computed independently. An
+ * inout's answer is its value after the kernel: the reference reads the
+ * tensor as drawn (its value before) from `tensors`.
  * The checker computes every unit for small outputs and a seeded random
  * sample of units for large ones, so a reference never has to compute the
  * whole output of a `full` shape.
@@ -59,15 +62,18 @@ double kg_ref_at(const kg_host_tensor *t, size_t i);
 
 typedef struct kg_reference {
     const char *workload;
-    /* Tensor, symbol and parameter names the reference reads and the output
-     * it writes, comma-separated, checked against workload.json at load. */
+    /* Tensor, symbol and parameter names the reference reads, and the
+     * outputs it writes ("y", or "out, residual": every tensor with role
+     * output or inout, in the file's order), comma-separated, checked
+     * against workload.json at load. */
     const char *needs;
     const char *output;
-    /* How the output splits into independent units. */
-    int (*layout)(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len);
-    /* Computes unit `unit` into out[0 .. unit_len). Returns 0, or -1 if the
-     * inputs are invalid for this workload. */
-    int (*compute)(const kg_ref_inputs *in, size_t unit, double *out);
+    /* How output number `output` (0 .. count-1, in the order above) splits
+     * into independent units. */
+    int (*layout)(const kg_ref_inputs *in, size_t output, size_t *unit_count, size_t *unit_len);
+    /* Computes unit `unit` of output `output` into out[0 .. unit_len).
+     * Returns 0, or -1 if the inputs are invalid for this workload. */
+    int (*compute)(const kg_ref_inputs *in, size_t output, size_t unit, double *out);
     /* OPTIONAL, for workloads whose sizes follow a generated structure (a
      * ragged batch): sets every name of workload.json's "derived_symbols"
      * in `symbols` from the shape's own symbols, deterministically (the

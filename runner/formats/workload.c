@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const size_class_names[KG_SIZE_CLASS_COUNT] = {"smoke", "small", "full",
-                                                                  "claim", "dev"};
+static const char *const size_class_names[KG_SIZE_CLASS_COUNT] = {"smoke", "small", "full", "claim",
+                                                                  "dev"};
 
 const char *kg_size_class_name(kg_size_class c)
 {
@@ -374,15 +374,73 @@ static int parse_init_object(const kg_json_where *iw, const cJSON *init, int str
 static int parse_init(const kg_json_where *tw, const cJSON *t, kg_tensor_spec *spec, kg_error *err)
 {
     const cJSON *init = NULL;
-    int rc = kg_json_object(tw, t, "init", spec->is_output ? 0 : 1, &init, err);
+    int rc = kg_json_object(tw, t, "init", spec->is_input, &init, err);
     if (rc)
         return rc;
     if (!init)
         return KG_OK;
     kg_json_where iw = kg_json_at_key(tw, "init");
-    if (spec->is_output)
+    if (!spec->is_input)
         return kg_json_fail(&iw, err, "an output tensor has no init");
     return parse_init_object(&iw, init, 0, &spec->init, err);
+}
+
+/* {"atol": ..., "rtol": ...}, both >= 0. */
+static int parse_tolerance_object(const kg_json_where *at, const cJSON *t, kg_tolerance *tol,
+                                  kg_error *err)
+{
+    static const char *const keys[] = {"atol", "rtol", NULL};
+    int rc;
+    if (!cJSON_IsObject(t))
+        return kg_json_fail(at, err, "expected {\"atol\": ..., \"rtol\": ...}");
+    if ((rc = kg_json_only_keys(at, t, keys, err)) ||
+        (rc = kg_json_number(at, t, "atol", 1, &tol->atol, err)) ||
+        (rc = kg_json_number(at, t, "rtol", 1, &tol->rtol, err)))
+        return rc;
+    if (!(tol->atol >= 0) || !(tol->rtol >= 0))
+        return kg_json_fail(at, err, "atol and rtol must be >= 0");
+    tol->present = 1;
+    return KG_OK;
+}
+
+/* A tensor's "role" and its own "tolerance" (outputs only), and its place
+ * among the outputs. */
+static int parse_role(kg_workload *w, const kg_json_where *tw, const cJSON *t, const char *role,
+                      kg_tensor_spec *spec, kg_error *err)
+{
+    kg_json_where rw = kg_json_at_key(tw, "role");
+    spec->is_input = strcmp(role, "input") == 0 || strcmp(role, "inout") == 0;
+    spec->is_output = strcmp(role, "output") == 0 || strcmp(role, "inout") == 0;
+    if (!spec->is_input && !spec->is_output)
+        return kg_json_fail(&rw, err, "expected \"input\", \"output\" or \"inout\", got \"%s\"",
+                            role);
+    const cJSON *tol = cJSON_GetObjectItemCaseSensitive(t, "tolerance");
+    kg_json_where lw = kg_json_at_key(tw, "tolerance");
+    if (tol && !spec->is_output)
+        return kg_json_fail(&lw, err, "only a tensor the kernel writes has a tolerance");
+    if (tol) {
+        int rc = parse_tolerance_object(&lw, tol, &spec->tolerance, err);
+        if (rc)
+            return rc;
+    }
+    if (!spec->is_output)
+        return KG_OK;
+    if (w->output_count == KG_MAX_OUTPUTS)
+        return kg_json_fail(&rw, err, "at most %d tensors with role \"output\" or \"inout\"",
+                            KG_MAX_OUTPUTS);
+    w->outputs[w->output_count++] = w->tensor_count - 1;
+    return KG_OK;
+}
+
+const kg_tolerance *kg_workload_tolerance(const kg_workload *w, size_t tensor)
+{
+    const kg_tensor_spec *t = &w->tensors[tensor];
+    return t->tolerance.present ? &t->tolerance : &w->tolerance[t->dtype];
+}
+
+const char *kg_tensor_role_name(const kg_tensor_spec *t)
+{
+    return t->is_input ? (t->is_output ? "inout" : "input") : "output";
 }
 
 /* "stress": [{"name", "why", "inputs": {"x": {init object}, ...}}, ...]:
@@ -429,7 +487,7 @@ static int parse_stress(kg_workload *w, const kg_json_where *root, const cJSON *
         {
             kg_json_where tw = kg_json_at_key(&iw, t->string);
             int ti = kg_workload_tensor_index(w, t->string);
-            if (ti < 0 || w->tensors[ti].is_output || w->tensors[ti].init.dist == KG_DIST_WORKLOAD)
+            if (ti < 0 || !w->tensors[ti].is_input || w->tensors[ti].init.dist == KG_DIST_WORKLOAD)
                 return kg_json_fail(
                     &tw, err, "'%s' is not an input tensor drawn from a distribution", t->string);
             if ((rc = parse_init_object(&tw, t, 1, &sc->inits[ti], err)))
@@ -441,7 +499,7 @@ static int parse_stress(kg_workload *w, const kg_json_where *root, const cJSON *
 
 static int parse_tensors(kg_workload *w, const kg_json_where *root, const cJSON *doc, kg_error *err)
 {
-    static const char *const keys[] = {"name", "role", "dtype", "shape", "init", NULL};
+    static const char *const keys[] = {"name", "role", "dtype", "shape", "init", "tolerance", NULL};
     const cJSON *arr;
     int rc = kg_json_array(root, doc, "tensors", 1, &arr, err);
     if (rc)
@@ -453,7 +511,6 @@ static int parse_tensors(kg_workload *w, const kg_json_where *root, const cJSON 
     w->tensors = calloc(n, sizeof *w->tensors);
     if (!w->tensors)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    size_t outputs = 0;
     const cJSON *t;
     cJSON_ArrayForEach(t, arr)
     {
@@ -476,19 +533,13 @@ static int parse_tensors(kg_workload *w, const kg_json_where *root, const cJSON 
             return kg_json_fail(&tw, err, "name '%s' is already used", name);
         spec->name = strdup(name);
         w->tensor_count++;
-        if (strcmp(role, "output") == 0) {
-            spec->is_output = 1;
-            w->output_index = w->tensor_count - 1;
-            outputs++;
-        } else if (strcmp(role, "input") != 0) {
-            kg_json_where rw = kg_json_at_key(&tw, "role");
-            return kg_json_fail(&rw, err, "expected \"input\" or \"output\", got \"%s\"", role);
-        }
+        if ((rc = parse_role(w, &tw, t, role, spec, err)))
+            return rc;
         int dt = kg_dtype_parse(dtype);
         if (dt < 0) {
             kg_json_where dw = kg_json_at_key(&tw, "dtype");
-            return kg_json_fail(&dw, err, "unknown dtype '%s' (expected f32, f16, bf16, i32, i64)",
-                                dtype);
+            return kg_json_fail(&dw, err, "unknown dtype '%s' (expected %s)", dtype,
+                                KG_DTYPE_NAMES);
         }
         spec->dtype = (kg_dtype)dt;
         kg_json_where sw = kg_json_at_key(&tw, "shape");
@@ -506,9 +557,9 @@ static int parse_tensors(kg_workload *w, const kg_json_where *root, const cJSON 
         if ((rc = parse_init(&tw, t, spec, err)))
             return rc;
     }
-    if (outputs != 1)
-        return kg_json_fail(&at, err, "expected exactly one tensor with role \"output\", found %zu",
-                            outputs);
+    if (w->output_count == 0)
+        return kg_json_fail(&at, err,
+                            "expected at least one tensor with role \"output\" or \"inout\"");
     return KG_OK;
 }
 
@@ -622,21 +673,17 @@ static int parse_tolerance(kg_workload *w, const kg_json_where *root, const cJSO
         int dt = kg_dtype_parse(t->string);
         if (dt < 0)
             return kg_json_fail(&tw, err, "unknown dtype '%s'", t->string);
-        if (!cJSON_IsObject(t))
-            return kg_json_fail(&tw, err, "expected {\"atol\": ..., \"rtol\": ...}");
-        static const char *const keys[] = {"atol", "rtol", NULL};
-        kg_tolerance *tol = &w->tolerance[dt];
-        if ((rc = kg_json_only_keys(&tw, t, keys, err)) ||
-            (rc = kg_json_number(&tw, t, "atol", 1, &tol->atol, err)) ||
-            (rc = kg_json_number(&tw, t, "rtol", 1, &tol->rtol, err)))
+        if ((rc = parse_tolerance_object(&tw, t, &w->tolerance[dt], err)))
             return rc;
-        if (!(tol->atol >= 0) || !(tol->rtol >= 0))
-            return kg_json_fail(&tw, err, "atol and rtol must be >= 0");
-        tol->present = 1;
     }
-    kg_dtype out = w->tensors[w->output_index].dtype;
-    if (!w->tolerance[out].present)
-        return kg_json_fail(&at, err, "no tolerance for the output dtype '%s'", kg_dtype_name(out));
+    for (size_t k = 0; k < w->output_count; k++) {
+        const kg_tensor_spec *out = &w->tensors[w->outputs[k]];
+        if (!kg_workload_tolerance(w, w->outputs[k])->present)
+            return kg_json_fail(&at, err,
+                                "no tolerance for output %s: none of its own, none for "
+                                "its dtype '%s'",
+                                out->name, kg_dtype_name(out->dtype));
+    }
     return KG_OK;
 }
 
@@ -661,12 +708,16 @@ static int bind_reference(kg_workload *w, kg_error *err)
                                 "define",
                                 w->file, tok);
     }
-    if (!w->reference->output ||
-        strcmp(w->reference->output, w->tensors[w->output_index].name) != 0)
+    /* The reference's outputs, in order, are the workload's. */
+    char outputs[512] = "";
+    for (size_t k = 0; k < w->output_count; k++)
+        snprintf(outputs + strlen(outputs), sizeof outputs - strlen(outputs), "%s%s", k ? ", " : "",
+                 w->tensors[w->outputs[k]].name);
+    if (!w->reference->output || strcmp(w->reference->output, outputs) != 0)
         return kg_error_set(err, KG_ERR_INVALID,
-                            "%s: the CPU reference writes '%s' but the output tensor is '%s'",
+                            "%s: the CPU reference writes '%s' but the workload's outputs are '%s'",
                             w->file, w->reference->output ? w->reference->output : "(none)",
-                            w->tensors[w->output_index].name);
+                            outputs);
     return KG_OK;
 }
 

@@ -48,13 +48,26 @@ typedef struct kg_init {
     double neg_inf_fraction;             /* elements set to -inf, never a row's first */
 } kg_init;
 
+typedef struct kg_tolerance {
+    int present;
+    double atol, rtol;
+} kg_tolerance;
+
+/* At most this many tensors a kernel writes (outputs and inouts). */
+#define KG_MAX_OUTPUTS 4
+
+/* A tensor's "role": "input" (drawn, read-only), "output" (written) or
+ * "inout" (drawn, then updated in place by the kernel: an input that is
+ * also an output). */
 typedef struct kg_tensor_spec {
     char *name;
-    int is_output;
+    int is_input;  /* drawn from `init`: role input or inout */
+    int is_output; /* written by the kernel and checked: role output or inout */
     kg_dtype dtype;
     int rank;
     kg_expr *dims[KG_MAX_RANK];
     kg_init init;
+    kg_tolerance tolerance; /* its own ("tolerance" in the tensor); else its dtype's */
 } kg_tensor_spec;
 
 /* One stress input of a workload: a recheck on inputs that matter for its
@@ -76,11 +89,6 @@ typedef struct kg_shape {
     kg_param_value *params;
 } kg_shape;
 
-typedef struct kg_tolerance {
-    int present;
-    double atol, rtol;
-} kg_tolerance;
-
 typedef struct kg_workload {
     char *name;
     char *description;
@@ -96,7 +104,10 @@ typedef struct kg_workload {
     size_t param_count;
     kg_tensor_spec *tensors;
     size_t tensor_count;
-    size_t output_index;
+    /* The tensors a kernel writes, in the file's order: indices into
+     * tensors[] (outputs and inouts), output_count >= 1. */
+    size_t outputs[KG_MAX_OUTPUTS];
+    size_t output_count;
     kg_shape *shapes[KG_SIZE_CLASS_COUNT];
     size_t shape_count[KG_SIZE_CLASS_COUNT];
     kg_tolerance tolerance[KG_DTYPE_COUNT];
@@ -115,6 +126,13 @@ int kg_workload_load(const char *dir, kg_workload **out, kg_error *err);
 
 /* Frees a workload; NULL is allowed. */
 void kg_workload_free(kg_workload *w);
+
+/* The tolerance output tensor `tensor` (an index into tensors[]) is
+ * checked with: its own, else its dtype's (the loader makes sure one is
+ * present). */
+const kg_tolerance *kg_workload_tolerance(const kg_workload *w, size_t tensor);
+/* "input", "output" or "inout". */
+const char *kg_tensor_role_name(const kg_tensor_spec *t);
 
 /* Index of a tensor / parameter by name, or -1. */
 int kg_workload_tensor_index(const kg_workload *w, const char *name);

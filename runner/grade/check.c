@@ -60,31 +60,43 @@ static void compare_unit(const kg_tolerance *tol, kg_dtype dtype, const void *go
     }
 }
 
+void kg_output_layout_of(const kg_workload *w, const kg_host_tensor *tensors, kg_output_layout *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t k = 0; k < w->output_count; k++) {
+        const kg_host_tensor *t = &tensors[w->outputs[k]];
+        out->tensor[k] = w->outputs[k];
+        out->dtype[k] = t->dtype;
+        out->elements[k] = t->count;
+        out->offset[k] = out->bytes;
+        out->bytes += t->count * kg_dtype_size(t->dtype);
+    }
+    out->count = w->output_count;
+}
+
 void kg_answer_free(kg_answer *a)
 {
-    free(a->units);
-    free(a->want);
+    for (size_t k = 0; k < KG_MAX_OUTPUTS; k++) {
+        free(a->part[k].units);
+        free(a->part[k].want);
+    }
     memset(a, 0, sizeof *a);
 }
 
-int kg_answer_compute(const kg_workload *w, const kg_shape *shape, const kg_host_tensor *tensors,
-                      uint64_t seed, size_t max_units, kg_answer *out, kg_error *err)
+/* Output k's part of an answer: every unit, or a sample drawn from `rng`. */
+static int answer_part(const kg_workload *w, const kg_shape *shape, const kg_ref_inputs *in,
+                       size_t k, size_t elements, kg_rng *rng, size_t max_units,
+                       kg_answer_part *out, kg_error *err)
 {
-    memset(out, 0, sizeof *out);
-    const kg_host_tensor *o = &tensors[w->output_index];
-    kg_ref_inputs in = {.tensors = tensors,
-                        .tensor_count = w->tensor_count,
-                        .symbols = &shape->symbols,
-                        .params = kg_shape_params(w, shape),
-                        .param_count = w->param_count};
+    const char *name = w->tensors[w->outputs[k]].name;
     size_t units = 0, unit_len = 0;
-    if (w->reference->layout(&in, &units, &unit_len) != 0 || units * unit_len != o->count)
+    if (w->reference->layout(in, k, &units, &unit_len) != 0 || units * unit_len != elements)
         return kg_error_set(err, KG_ERR_INVALID,
-                            "%s: shape %s: the reference's layout (%zu x %zu) does not cover the "
-                            "output (%zu elements)",
-                            w->name, shape->name, units, unit_len, o->count);
+                            "%s: shape %s: the reference's layout (%zu x %zu) does not cover "
+                            "output %s (%zu elements)",
+                            w->name, shape->name, units, unit_len, name, elements);
     out->unit_len = unit_len;
-    out->sampled = o->count > KG_CHECK_FULL_LIMIT && units > KG_CHECK_SAMPLE_UNITS;
+    out->sampled = elements > KG_CHECK_FULL_LIMIT && units > KG_CHECK_SAMPLE_UNITS;
     size_t todo = out->sampled ? KG_CHECK_SAMPLE_UNITS : units;
     if (max_units && todo > max_units) {
         todo = max_units;
@@ -93,57 +105,102 @@ int kg_answer_compute(const kg_workload *w, const kg_shape *shape, const kg_host
     out->units = malloc((todo ? todo : 1) * sizeof *out->units);
     size_t values = todo * unit_len;
     out->want = malloc((values ? values : 1) * sizeof *out->want);
-    if (!out->units || !out->want) {
-        kg_answer_free(out);
+    if (!out->units || !out->want)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory for the reference's answer");
-    }
-    kg_rng rng;
-    kg_rng_seed(&rng, seed);
-    for (size_t k = 0; k < todo; k++) {
+    for (size_t u = 0; u < todo; u++) {
         /* Sampling with replacement keeps this O(samples); a repeated unit
          * costs a little time and changes no verdict. */
-        size_t u = out->sampled ? (size_t)kg_rng_below(&rng, units) : k;
-        if (w->reference->compute(&in, u, out->want + k * unit_len) != 0) {
-            kg_answer_free(out);
+        size_t unit = out->sampled ? (size_t)kg_rng_below(rng, units) : u;
+        if (w->reference->compute(in, k, unit, out->want + u * unit_len) != 0)
             return kg_error_set(err, KG_ERR_INVALID,
-                                "%s: shape %s: the CPU reference rejected these inputs (unit %zu)",
-                                w->name, shape->name, u);
-        }
-        out->units[k] = u;
+                                "%s: shape %s: the CPU reference rejected these inputs (output "
+                                "%s, unit %zu)",
+                                w->name, shape->name, name, unit);
+        out->units[u] = unit;
         out->unit_count++;
     }
     return KG_OK;
 }
 
+int kg_answer_compute(const kg_workload *w, const kg_shape *shape, const kg_host_tensor *tensors,
+                      uint64_t seed, size_t max_units, kg_answer *out, kg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    kg_output_layout_of(w, tensors, &out->layout);
+    kg_ref_inputs in = {.tensors = tensors,
+                        .tensor_count = w->tensor_count,
+                        .symbols = &shape->symbols,
+                        .params = kg_shape_params(w, shape),
+                        .param_count = w->param_count};
+    for (size_t k = 0; k < w->output_count; k++) {
+        /* Each output's sample from the same seed: where outputs share a
+         * layout, the same rows of each are looked at. */
+        kg_rng rng;
+        kg_rng_seed(&rng, seed);
+        int rc = answer_part(w, shape, &in, k, out->layout.elements[k], &rng, max_units,
+                             &out->part[k], err);
+        if (rc) {
+            kg_answer_free(out);
+            return rc;
+        }
+        out->sampled |= out->part[k].sampled;
+    }
+    return KG_OK;
+}
+
+/* The result's message: the first mismatch, in the output it is in. */
+static void describe_failure(const kg_workload *w, const kg_tolerance *first_tol,
+                             kg_check_result *r)
+{
+    char where[96] = "";
+    if (w->output_count > 1)
+        snprintf(where, sizeof where, " of output %s", r->first_bad_output);
+    if (r->unwritten)
+        snprintf(r->message, sizeof r->message,
+                 "%zu of %zu checked elements wrong, %zu of them still holding the value the "
+                 "output was filled with; first wrong at index %zu%s: got %.9g, expected %.9g",
+                 r->mismatches, r->checked, r->unwritten, r->first_bad_index, where,
+                 r->first_bad_got, r->first_bad_want);
+    else
+        snprintf(r->message, sizeof r->message,
+                 "%zu of %zu checked elements outside atol %g + rtol %g; first at index %zu%s: "
+                 "got %.9g, expected %.9g",
+                 r->mismatches, r->checked, first_tol->atol, first_tol->rtol, r->first_bad_index,
+                 where, r->first_bad_got, r->first_bad_want);
+}
+
 void kg_check_answer(const kg_workload *w, const kg_answer *a, const void *got,
-                     const kg_fill_pattern *fill, kg_check_result *result)
+                     const kg_output_fills *fills, kg_check_result *result)
 {
     memset(result, 0, sizeof *result);
-    kg_dtype dtype = w->tensors[w->output_index].dtype;
-    const kg_tolerance *tol = &w->tolerance[dtype];
-    want_stats ws = {0};
     result->sampled = a->sampled;
-    for (size_t k = 0; k < a->unit_count; k++)
-        compare_unit(tol, dtype, got, a->units[k] * a->unit_len, a->want + k * a->unit_len,
-                     a->unit_len, fill, result, &ws);
+    const kg_tolerance *first_tol = NULL;
+    for (size_t k = 0; k < a->layout.count; k++) {
+        const kg_tolerance *tol = kg_workload_tolerance(w, a->layout.tensor[k]);
+        const kg_answer_part *part = &a->part[k];
+        const kg_fill_pattern *fill = fills && fills->fill[k].pool_count ? &fills->fill[k] : NULL;
+        const unsigned char *base = (const unsigned char *)got + a->layout.offset[k];
+        size_t bad_before = result->mismatches, checked_before = result->checked;
+        want_stats ws = {0};
+        for (size_t u = 0; u < part->unit_count; u++)
+            compare_unit(tol, a->layout.dtype[k], base, part->units[u] * part->unit_len,
+                         part->want + u * part->unit_len, part->unit_len, fill, result, &ws);
+        if (!bad_before && result->mismatches) {
+            first_tol = tol;
+            snprintf(result->first_bad_output, sizeof result->first_bad_output, "%s",
+                     w->tensors[a->layout.tensor[k]].name);
+        }
+        /* Any output that a kernel could leave as zeros, or as some
+         * constant (the midpoint of its range is within tolerance of every
+         * value), makes the check degenerate. */
+        size_t checked = result->checked - checked_before;
+        result->zeros_would_pass |= checked && ws.finite == checked && ws.zero_ok == ws.finite;
+        result->constant_would_pass |= checked && ws.finite == checked &&
+                                       (ws.hi - ws.lo) / 2 <= tol->atol + tol->rtol * ws.min_abs;
+    }
     result->passed = result->mismatches == 0;
-    /* A sufficient test for "some constant passes": the midpoint of the
-     * range is within tolerance of every value. */
-    result->zeros_would_pass = ws.finite == result->checked && ws.zero_ok == ws.finite;
-    result->constant_would_pass =
-        ws.finite == result->checked && (ws.hi - ws.lo) / 2 <= tol->atol + tol->rtol * ws.min_abs;
-    if (!result->passed && result->unwritten)
-        snprintf(result->message, sizeof result->message,
-                 "%zu of %zu checked elements wrong, %zu of them still holding the value the "
-                 "output was filled with; first wrong at index %zu: got %.9g, expected %.9g",
-                 result->mismatches, result->checked, result->unwritten, result->first_bad_index,
-                 result->first_bad_got, result->first_bad_want);
-    else if (!result->passed)
-        snprintf(result->message, sizeof result->message,
-                 "%zu of %zu checked elements outside atol %g + rtol %g; first at index %zu: got "
-                 "%.9g, expected %.9g",
-                 result->mismatches, result->checked, tol->atol, tol->rtol, result->first_bad_index,
-                 result->first_bad_got, result->first_bad_want);
+    if (!result->passed)
+        describe_failure(w, first_tol, result);
 }
 
 int kg_check_output(const kg_workload *w, const kg_shape *shape, const kg_host_tensor *tensors,
@@ -164,37 +221,54 @@ int kg_check_output(const kg_workload *w, const kg_shape *shape, const kg_host_t
 static int never_written_at(const void *a, const kg_fill_pattern *fill_a, const void *b,
                             const kg_fill_pattern *fill_b, size_t i)
 {
-    return fill_a && fill_b && kg_fill_bits(fill_a, i) != kg_fill_bits(fill_b, i) &&
-           kg_fill_holds(fill_a, a, i) && kg_fill_holds(fill_b, b, i);
+    return fill_a && fill_b && fill_a->pool_count && fill_b->pool_count &&
+           kg_fill_bits(fill_a, i) != kg_fill_bits(fill_b, i) && kg_fill_holds(fill_a, a, i) &&
+           kg_fill_holds(fill_b, b, i);
 }
 
-size_t kg_check_never_written(kg_dtype dtype, const void *a, const kg_fill_pattern *fill_a,
-                              const void *b, const kg_fill_pattern *fill_b, size_t count,
-                              size_t *first)
+static const kg_fill_pattern *fill_of_output(const kg_output_fills *fills, size_t k)
 {
-    (void)dtype;
+    return fills && k < fills->count ? &fills->fill[k] : NULL;
+}
+
+size_t kg_check_never_written(const kg_output_layout *layout, const void *a,
+                              const kg_output_fills *fill_a, const void *b,
+                              const kg_output_fills *fill_b, kg_output_at *first)
+{
     size_t n = 0;
-    *first = 0;
-    for (size_t i = 0; i < count; i++)
-        if (never_written_at(a, fill_a, b, fill_b, i) && n++ == 0)
-            *first = i;
+    memset(first, 0, sizeof *first);
+    for (size_t k = 0; k < layout->count; k++) {
+        const unsigned char *ak = (const unsigned char *)a + layout->offset[k];
+        const unsigned char *bk = (const unsigned char *)b + layout->offset[k];
+        const kg_fill_pattern *fa = fill_of_output(fill_a, k), *fb = fill_of_output(fill_b, k);
+        for (size_t i = 0; i < layout->elements[k]; i++)
+            if (never_written_at(ak, fa, bk, fb, i) && n++ == 0)
+                *first = (kg_output_at){k, i};
+    }
     return n;
 }
 
-size_t kg_check_agreement(const kg_workload *w, const void *a, const kg_fill_pattern *fill_a,
-                          const void *b, const kg_fill_pattern *fill_b, size_t count, size_t *first)
+size_t kg_check_agreement(const kg_workload *w, const kg_output_layout *layout, const void *a,
+                          const kg_output_fills *fill_a, const void *b,
+                          const kg_output_fills *fill_b, kg_output_at *first)
 {
-    kg_dtype t = w->tensors[w->output_index].dtype;
-    const kg_tolerance *tol = &w->tolerance[t];
     size_t bad = 0;
-    *first = 0;
-    for (size_t i = 0; i < count; i++) {
-        double x = kg_dtype_load(t, a, i), y = kg_dtype_load(t, b, i);
-        int ok = (isnan(x) && isnan(y)) || x == y ||
-                 (isfinite(x) && isfinite(y) && fabs(x - y) <= tol->atol + tol->rtol * fabs(x)) ||
-                 never_written_at(a, fill_a, b, fill_b, i);
-        if (!ok && bad++ == 0)
-            *first = i;
+    memset(first, 0, sizeof *first);
+    for (size_t k = 0; k < layout->count; k++) {
+        const kg_tolerance *tol = kg_workload_tolerance(w, layout->tensor[k]);
+        kg_dtype t = layout->dtype[k];
+        const unsigned char *ak = (const unsigned char *)a + layout->offset[k];
+        const unsigned char *bk = (const unsigned char *)b + layout->offset[k];
+        const kg_fill_pattern *fa = fill_of_output(fill_a, k), *fb = fill_of_output(fill_b, k);
+        for (size_t i = 0; i < layout->elements[k]; i++) {
+            double x = kg_dtype_load(t, ak, i), y = kg_dtype_load(t, bk, i);
+            int ok =
+                (isnan(x) && isnan(y)) || x == y ||
+                (isfinite(x) && isfinite(y) && fabs(x - y) <= tol->atol + tol->rtol * fabs(x)) ||
+                never_written_at(ak, fa, bk, fb, i);
+            if (!ok && bad++ == 0)
+                *first = (kg_output_at){k, i};
+        }
     }
     return bad;
 }
@@ -211,21 +285,24 @@ int kg_check_reference_not_degenerate(const kg_workload *w, uint64_t seed, kg_er
         int rc = kg_tensors_create(w, shape, seed, &tensors, err);
         if (rc)
             return rc;
-        /* The zero-filled output tensor stands in for a kernel's answer. */
-        const kg_host_tensor *out = &tensors[w->output_index];
+        /* Zero-filled outputs stand in for a kernel's answer. */
+        kg_output_layout layout;
+        kg_output_layout_of(w, tensors, &layout);
+        void *zeros = calloc(layout.bytes ? layout.bytes : 1, 1);
         kg_check_result r;
-        rc = kg_check_output(w, shape, tensors, out->data, seed, &r, err);
+        rc = zeros ? kg_check_output(w, shape, tensors, zeros, seed, &r, err)
+                   : kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+        free(zeros);
         kg_tensors_free(tensors, w->tensor_count);
         if (rc)
             return rc;
-        kg_dtype t = w->tensors[w->output_index].dtype;
         if (r.checked && r.zeros_would_pass)
             return kg_error_set(err, KG_ERR_INVALID,
                                 "%s: smoke shape %s: the reference output is degenerate: an "
-                                "all-zeros output would pass the tolerance (atol %g, rtol %g), so "
-                                "a kernel that computes nothing could pass; widen the inputs or "
-                                "tighten the tolerance",
-                                w->name, shape->name, w->tolerance[t].atol, w->tolerance[t].rtol);
+                                "all-zeros output would pass its tolerance, so a kernel that "
+                                "computes nothing could pass; widen the inputs or tighten the "
+                                "tolerance",
+                                w->name, shape->name);
         if (r.constant_would_pass && constant_passes++ == 0)
             snprintf(constant_shape, sizeof constant_shape, "%s", shape->name);
     }

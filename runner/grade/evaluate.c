@@ -86,14 +86,14 @@ struct kg_prepared {
      * unused); one output, shared by every set. */
     guarded_buffer *inputs[KG_MAX_INPUT_SETS];
     size_t set_count, selected;
-    guarded_buffer output;
+    guarded_buffer outputs[KG_MAX_OUTPUTS]; /* the workload's outputs, in its order */
     guarded_buffer *scratch;
     size_t *scratch_bytes;
     size_t scratch_count;
     const kg_kernel_entry *entry;
     resolved_launch *launches;
     size_t launch_count;
-    size_t output_bytes, output_count;
+    kg_output_layout layout;
 };
 
 static double now_seconds(void)
@@ -347,7 +347,8 @@ void kg_prepared_free(kg_prepared *p)
                 guarded_free(&p->inputs[k][i]);
         free(p->inputs[k]);
     }
-    guarded_free(&p->output);
+    for (size_t k = 0; k < KG_MAX_OUTPUTS; k++)
+        guarded_free(&p->outputs[k]);
     if (p->scratch)
         for (size_t i = 0; i < p->scratch_count; i++)
             guarded_free(&p->scratch[i]);
@@ -391,6 +392,15 @@ static int guard_damage(kg_prepared *p, const guarded_buffer *g, unsigned char *
     return KG_OK;
 }
 
+/* Output k of the layout that is tensor `tensor`. */
+static size_t output_position(const kg_prepared *p, size_t tensor)
+{
+    size_t k = 0;
+    while (k + 1 < p->layout.count && p->layout.tensor[k] != tensor)
+        k++;
+    return k;
+}
+
 static int alloc_buffers(kg_prepared *p, const kg_kernel_entry *e, const kg_shape *shape,
                          const kg_input_sets *inputs, uint64_t global_mem, uint64_t max_alloc,
                          kg_build_info *build, kg_error *err)
@@ -403,7 +413,8 @@ static int alloc_buffers(kg_prepared *p, const kg_kernel_entry *e, const kg_shap
     uint64_t tensors_need = 0, scratch_need = 0;
     for (size_t i = 0; i < p->w->tensor_count; i++)
         tensors_need += (kg_tensor_bytes(&set0[i]) + 2 * KG_GUARD_BYTES) *
-                        (p->w->tensors[i].is_output ? 1 : inputs->count);
+                        ((p->w->tensors[i].is_input ? inputs->count : 0) +
+                         (p->w->tensors[i].is_output ? 1 : 0));
     for (size_t i = 0; i < e->scratch_count; i++) {
         int64_t count;
         char what[96];
@@ -444,17 +455,18 @@ static int alloc_buffers(kg_prepared *p, const kg_kernel_entry *e, const kg_shap
                                 p->w->name, shape->name, set0[i].name, (double)bytes / 1048576.0,
                                 (double)max_alloc / 1048576.0);
     }
-    p->output_count = set0[p->w->output_index].count;
-    p->output_bytes = kg_tensor_bytes(&set0[p->w->output_index]);
-    if ((rc = guarded_alloc(p, p->output_bytes, &p->output, err)))
-        return rc;
+    kg_output_layout_of(p->w, set0, &p->layout);
+    for (size_t k = 0; k < p->layout.count; k++)
+        if ((rc = guarded_alloc(p, kg_tensor_bytes(&set0[p->layout.tensor[k]]), &p->outputs[k],
+                                err)))
+            return rc;
     for (size_t k = 0; k < inputs->count; k++) {
         p->inputs[k] = calloc(p->w->tensor_count, sizeof *p->inputs[k]);
         if (!p->inputs[k])
             return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
         p->set_count = k + 1;
         for (size_t i = 0; i < p->w->tensor_count; i++) {
-            if (p->w->tensors[i].is_output)
+            if (!p->w->tensors[i].is_input)
                 continue;
             if ((rc = guarded_alloc(p, kg_tensor_bytes(&set0[i]), &p->inputs[k][i], err)))
                 return rc;
@@ -553,7 +565,7 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
         case KG_ARGSRC_TENSOR:
             arg->kind = KG_ARG_BUFFER;
             arg->value.buffer = p->w->tensors[as->index].is_output
-                                    ? p->output.view
+                                    ? p->outputs[output_position(p, as->index)].view
                                     : p->inputs[p->selected][as->index].view;
             break;
         case KG_ARGSRC_SCRATCH:
@@ -697,7 +709,7 @@ int kg_prepared_upload_set(kg_prepared *p, size_t set, const kg_host_tensor *ten
     if (set >= KG_MAX_INPUT_SETS || !p->inputs[set])
         return kg_error_set(err, KG_ERR_INVALID, "no input set %zu", set);
     for (size_t i = 0; i < p->w->tensor_count; i++) {
-        if (p->w->tensors[i].is_output)
+        if (!p->w->tensors[i].is_input)
             continue;
         size_t bytes = kg_tensor_bytes(&tensors[i]);
         int rc = bytes ? kg_dev_buffer_write(p->dev, p->inputs[set][i].view, 0, tensors[i].data,
@@ -743,17 +755,41 @@ int kg_prepared_scrub_scratch(kg_prepared *p, uint32_t pattern, kg_error *err)
     return KG_OK;
 }
 
-kg_buffer *kg_prepared_output(const kg_prepared *p, size_t *count)
+const kg_output_layout *kg_prepared_layout(const kg_prepared *p)
 {
-    *count = p->output_count;
-    return p->output.view;
+    return &p->layout;
+}
+
+kg_buffer *kg_prepared_output(const kg_prepared *p, size_t k)
+{
+    return k < p->layout.count ? p->outputs[k].view : NULL;
+}
+
+int kg_prepared_output_is_inout(const kg_prepared *p, size_t k)
+{
+    return k < p->layout.count && p->w->tensors[p->layout.tensor[k]].is_input;
+}
+
+int kg_prepared_reset_inout(kg_prepared *p, size_t k, kg_error *err)
+{
+    size_t bytes = p->layout.elements[k] * kg_dtype_size(p->layout.dtype[k]);
+    if (!kg_prepared_output_is_inout(p, k) || !bytes)
+        return KG_OK;
+    return kg_dev_buffer_copy(p->dev, p->outputs[k].view, 0,
+                              p->inputs[p->selected][p->layout.tensor[k]].view, 0, bytes, err);
 }
 
 int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err)
 {
-    if (p->output_bytes == 0)
-        return KG_OK;
-    return kg_dev_buffer_read(p->dev, p->output.view, 0, dst, p->output_bytes, err);
+    for (size_t k = 0; k < p->layout.count; k++) {
+        size_t bytes = p->layout.elements[k] * kg_dtype_size(p->layout.dtype[k]);
+        int rc = bytes ? kg_dev_buffer_read(p->dev, p->outputs[k].view, 0,
+                                            (unsigned char *)dst + p->layout.offset[k], bytes, err)
+                       : KG_OK;
+        if (rc)
+            return rc;
+    }
+    return KG_OK;
 }
 
 /* Compares input set `set` on the device with its host copy. */
@@ -761,7 +797,7 @@ static int inputs_modified(kg_prepared *p, size_t set, const kg_host_tensor *ten
                            kg_integrity *out, kg_error *err)
 {
     for (size_t i = 0; i < p->w->tensor_count; i++) {
-        if (p->w->tensors[i].is_output)
+        if (!p->w->tensors[i].is_input)
             continue;
         size_t bytes = kg_tensor_bytes(&tensors[i]);
         unsigned char *copy = malloc(bytes ? bytes : 1);
@@ -783,19 +819,20 @@ static int inputs_modified(kg_prepared *p, size_t set, const kg_host_tensor *ten
     return KG_OK;
 }
 
-/* Every buffer a kernel sees, for the guard check: the output, each set's
- * inputs, the scratch buffers; with a name for the report. */
+/* Every buffer a kernel sees, for the guard check: the outputs, each set's
+ * inputs (an inout's copies, which only the reset reads), the scratch
+ * buffers; with a name for the report. */
 static const guarded_buffer *buffer_at(const kg_prepared *p, size_t index, char *name, size_t size)
 {
-    if (index == 0) {
-        snprintf(name, size, "tensor %s", p->w->tensors[p->w->output_index].name);
-        return &p->output;
+    if (index < p->layout.count) {
+        snprintf(name, size, "tensor %s", p->w->tensors[p->layout.tensor[index]].name);
+        return &p->outputs[index];
     }
-    index--;
+    index -= p->layout.count;
     size_t per_set = p->w->tensor_count;
     if (index < p->set_count * per_set) {
         size_t k = index / per_set, i = index % per_set;
-        if (p->w->tensors[i].is_output)
+        if (!p->w->tensors[i].is_input)
             return NULL;
         snprintf(name, size, "tensor %s (input set %zu)", p->w->tensors[i].name, k);
         return &p->inputs[k][i];
@@ -817,7 +854,7 @@ int kg_prepared_verify(kg_prepared *p, const kg_input_sets *inputs, size_t set, 
     if (!zone)
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     int rc = KG_OK;
-    size_t buffers = 1 + p->set_count * p->w->tensor_count + p->scratch_count;
+    size_t buffers = p->layout.count + p->set_count * p->w->tensor_count + p->scratch_count;
     for (size_t b = 0; b < buffers && !rc; b++) {
         char name[96];
         const guarded_buffer *g = buffer_at(p, b, name, sizeof name);

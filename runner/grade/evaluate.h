@@ -51,10 +51,10 @@ typedef struct kg_prepared kg_prepared;
 
 /* Builds and sets up `entry` for `shape` on the cache's device (with the
  * define values in `overrides`, which may be NULL: a sweep's configuration):
- * every input set of `inputs` uploaded to buffers of its own, one output
- * and the scratch buffers allocated, launches resolved for input set 0. On
- * a build failure returns KG_ERR_BUILD with *build filled (log included)
- * and *out NULL. On success *out is freed with kg_prepared_free. */
+ * every input set of `inputs` uploaded to buffers of its own, one buffer
+ * per output (and inout) and the scratch buffers allocated, launches
+ * resolved for input set 0. On a build failure returns KG_ERR_BUILD with *build filled (log
+ * included) and *out NULL. On success *out is freed with kg_prepared_free. */
 int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *entry,
                const kg_shape *shape, const kg_symtab *overrides, const kg_input_sets *inputs,
                kg_prepared **out, kg_build_info *build, kg_error *err);
@@ -103,10 +103,23 @@ int kg_prepared_write_elements(kg_prepared *p, size_t set, const kg_host_tensor 
  * every run: nothing a kernel leaves there survives to the next). */
 int kg_prepared_scrub_scratch(kg_prepared *p, uint32_t pattern, kg_error *err);
 
-/* The output buffer and its element count. */
-kg_buffer *kg_prepared_output(const kg_prepared *p, size_t *count);
+/* Where each output sits in a readback (check.h). */
+const kg_output_layout *kg_prepared_layout(const kg_prepared *p);
 
-/* Blocking read of the output tensor into dst (its bytes). */
+/* The buffer of output k (0 .. layout count - 1), which kernels write. */
+kg_buffer *kg_prepared_output(const kg_prepared *p, size_t k);
+
+/* Whether output k is an inout: it starts each run from the selected
+ * input set's values (kg_prepared_reset_inout) instead of a fill. */
+int kg_prepared_output_is_inout(const kg_prepared *p, size_t k);
+
+/* Enqueues the copy of inout k's value in the selected input set (a
+ * buffer no kernel sees) into the buffer kernels update in place; nothing
+ * for a plain output. */
+int kg_prepared_reset_inout(kg_prepared *p, size_t k, kg_error *err);
+
+/* Blocking read of every output into dst, laid out as kg_prepared_layout
+ * says. */
 int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err);
 
 /* The launches as resolved for this shape, for the results file: entry,

@@ -96,10 +96,10 @@ typedef struct grader {
     const kg_shape *shape;
     kg_input_sets inputs; /* this process's copies, kept in step with the workers' */
     uint64_t secret[2];
-    kg_rng rng; /* drawn from the secret */
-    kg_fill_pattern pool;
+    kg_rng rng;            /* drawn from the secret */
+    kg_output_fills pools; /* each output's fill pool; seeds set per run */
     set_eval sets[2];
-    size_t output_count, output_bytes;
+    kg_output_layout layout; /* of the outputs as read back */
     int interrupted;
     char failure[1100]; /* an evaluation error (the reference rejected inputs) */
     cJSON *round_sets;  /* the input set of every timed round, in order */
@@ -349,7 +349,7 @@ static int remote_output(grader *g, set_eval *s, const char *step, void *dst)
     size_t bytes;
     if (ask(g, s, step, &line, "output"))
         return -1;
-    if (sscanf(line, "output %zu", &bytes) != 1 || bytes != g->output_bytes) {
+    if (sscanf(line, "output %zu", &bytes) != 1 || bytes != g->layout.bytes) {
         worker_error(s, line);
         return -1;
     }
@@ -412,12 +412,12 @@ static int remote_verify(grader *g, set_eval *s, const char *step, size_t set, c
     return 0;
 }
 
-/* The fill pattern of a run with fill seed `seed`. */
-static kg_fill_pattern fill_of(const grader *g, uint64_t seed)
+/* The fill patterns of a run with fill seed `seed` (every output's). */
+static void fill_of(const grader *g, uint64_t seed, kg_output_fills *out)
 {
-    kg_fill_pattern f = g->pool;
-    f.seed = seed;
-    return f;
+    *out = g->pools;
+    for (size_t k = 0; k < out->count; k++)
+        out->fill[k].seed = seed;
 }
 
 /* The reference's answer on input set `set` as it stands now; the units
@@ -441,7 +441,8 @@ static int checked_run(grader *g, set_eval *s, const char *step, const kg_run_pl
     if (remote_run(g, s, step, plan, NULL) || remote_output(g, s, step, dst))
         return -1;
     double t0 = kg_worker_now();
-    kg_fill_pattern fill = fill_of(g, plan->fill_seed);
+    kg_output_fills fill;
+    fill_of(g, plan->fill_seed, &fill);
     kg_check_answer(g->w, answer, dst, &fill, result);
     s->check_wall_s += kg_worker_now() - t0;
     return remote_verify(g, s, step, plan->input_set, what);
@@ -472,9 +473,13 @@ static cJSON *worker_job(const grader *g, const set_eval *s)
         snprintf(hex, sizeof hex, "%" PRIx64, g->inputs.seeds[k]);
         cJSON_AddItemToArray(seeds, cJSON_CreateString(hex));
     }
-    cJSON *pool = cJSON_AddArrayToObject(o, KG_KEY_JOB_FILL_POOL);
-    for (size_t i = 0; i < g->pool.pool_count; i++)
-        cJSON_AddItemToArray(pool, cJSON_CreateNumber(g->pool.pool[i]));
+    cJSON *pools = cJSON_AddArrayToObject(o, KG_KEY_JOB_FILL_POOL);
+    for (size_t k = 0; k < g->pools.count; k++) {
+        cJSON *pool = cJSON_CreateArray();
+        for (size_t i = 0; i < g->pools.fill[k].pool_count; i++)
+            cJSON_AddItemToArray(pool, cJSON_CreateNumber(g->pools.fill[k].pool[i]));
+        cJSON_AddItemToArray(pools, pool);
+    }
     if (job->settings)
         cJSON_AddItemToObject(o, KG_KEY_JOB_SETTINGS, cJSON_Duplicate(job->settings, 1));
     return o;
@@ -521,6 +526,62 @@ static int start_workers(grader *g, kg_error *err)
     return KG_OK;
 }
 
+/* " of output NAME" where the workload has several, else "". */
+static const char *output_name_suffix(const grader *g, size_t k, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (g->layout.count > 1)
+        snprintf(buf, size, " of output %s", g->w->tensors[g->layout.tensor[k]].name);
+    return buf;
+}
+
+/* The check's two runs side by side: elements neither wrote (each still
+ * holding its own fill, and the fills differ everywhere), and elements
+ * where they disagree. */
+static void compare_repeat(grader *g, set_eval *s, uint64_t first_seed, uint64_t second_seed)
+{
+    kg_output_fills *first = malloc(sizeof *first), *second = malloc(sizeof *second);
+    if (!first || !second) {
+        free(first);
+        free(second);
+        return;
+    }
+    fill_of(g, first_seed, first);
+    fill_of(g, second_seed, second);
+    kg_output_at unwritten, differs;
+    s->never_written =
+        kg_check_never_written(&g->layout, s->got[0], first, s->got[1], second, &unwritten);
+    s->never_written_first = unwritten.index;
+    s->repeat_disagreeing =
+        kg_check_agreement(g->w, &g->layout, s->got[0], first, s->got[1], second, &differs);
+    s->repeat_first = differs.index;
+    free(first);
+    free(second);
+    size_t total = 0;
+    for (size_t k = 0; k < g->layout.count; k++)
+        total += g->layout.elements[k];
+    char where[96];
+    if (s->never_written)
+        raise_flag(s, FLAG_UNWRITTEN,
+                   "%zu of %zu output elements were never written in either checked run "
+                   "(each still held what the output was filled with); first at index %zu%s",
+                   s->never_written, total, unwritten.index,
+                   output_name_suffix(g, unwritten.output, where, sizeof where));
+    if (!s->repeat.passed)
+        raise_flag(s, FLAG_WRONG, "in the repeat run: %s", s->repeat.message);
+    if (s->repeat_disagreeing) {
+        kg_dtype dtype = g->layout.dtype[differs.output];
+        size_t at = g->layout.offset[differs.output];
+        raise_flag(s, FLAG_NONDETERMINISTIC,
+                   "two runs on the same inputs disagree on %zu of %zu elements; first at "
+                   "index %zu%s: %.9g, then %.9g",
+                   s->repeat_disagreeing, total, differs.index,
+                   output_name_suffix(g, differs.output, where, sizeof where),
+                   kg_dtype_load(dtype, (const unsigned char *)s->got[0] + at, differs.index),
+                   kg_dtype_load(dtype, (const unsigned char *)s->got[1] + at, differs.index));
+    }
+}
+
 /* The first checks: a run on the first input set (a few elements
  * perturbed), then a repeat on the same inputs with another fill and
  * scrub pattern. Two runs of a correct kernel agree; a race, a read of
@@ -562,33 +623,14 @@ static int first_checks(grader *g)
             continue;
         /* The repeat's fill is the first's moved one pool entry on: the two
          * differ in every element, so any element left unwritten shows. */
-        kg_fill_pattern first = fill_of(g, plan.fill_seed);
+        uint64_t first_seed = plan.fill_seed;
         plan = plan_for(g, 0, 0);
-        plan.fill_seed = kg_fill_seed_shifted(first.seed);
+        plan.fill_seed = kg_fill_seed_shifted(first_seed);
         if (checked_run(g, s, "repeat", &plan, &answer, s->got[1], &s->repeat,
                         "after the repeat run"))
             continue;
         s->repeated = 1;
-        kg_fill_pattern second = fill_of(g, plan.fill_seed);
-        kg_dtype dtype = g->w->tensors[g->w->output_index].dtype;
-        s->never_written = kg_check_never_written(dtype, s->got[0], &first, s->got[1], &second,
-                                                  g->output_count, &s->never_written_first);
-        s->repeat_disagreeing = kg_check_agreement(g->w, s->got[0], &first, s->got[1], &second,
-                                                   g->output_count, &s->repeat_first);
-        if (s->never_written)
-            raise_flag(s, FLAG_UNWRITTEN,
-                       "%zu of %zu output elements were never written in either checked run "
-                       "(each still held what the output was filled with); first at index %zu",
-                       s->never_written, g->output_count, s->never_written_first);
-        if (!s->repeat.passed)
-            raise_flag(s, FLAG_WRONG, "in the repeat run: %s", s->repeat.message);
-        if (s->repeat_disagreeing)
-            raise_flag(s, FLAG_NONDETERMINISTIC,
-                       "two runs on the same inputs disagree on %zu of %zu elements; first at "
-                       "index %zu: %.9g, then %.9g",
-                       s->repeat_disagreeing, g->output_count, s->repeat_first,
-                       kg_dtype_load(dtype, s->got[0], s->repeat_first),
-                       kg_dtype_load(dtype, s->got[1], s->repeat_first));
+        compare_repeat(g, s, first_seed, plan.fill_seed);
     }
     kg_answer_free(&answer);
     return 0;
@@ -654,8 +696,11 @@ static int check_round(timing *t)
             failed = 1;
             break;
         }
-        kg_fill_pattern fill = fill_of(g, s->last_fill);
-        kg_check_answer(g->w, &answer, s->got[0], &fill, &r);
+        kg_output_fills *fill = malloc(sizeof *fill);
+        if (fill)
+            fill_of(g, s->last_fill, fill);
+        kg_check_answer(g->w, &answer, s->got[0], fill, &r);
+        free(fill);
         cJSON *entry = cJSON_CreateObject();
         cJSON_AddNumberToObject(entry, KG_KEY_TIMED_ROUND, (double)t->round);
         cJSON_AddNumberToObject(entry, KG_KEY_TIMED_INPUT_SET, (double)t->round_set);
@@ -958,15 +1003,14 @@ static cJSON *record_json(grader *g, const kg_measure_outcome *outcome)
     cJSON_AddStringToObject(rec, KG_KEY_SHAPE_SHAPE, shape->name);
     cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_INDEX, (double)g->job->shape_no);
     cJSON_AddStringToObject(rec, KG_KEY_SHAPE_OUTPUT_DTYPE,
-                            kg_dtype_name(w->tensors[w->output_index].dtype));
+                            kg_dtype_name(w->tensors[w->outputs[0]].dtype));
     const kg_host_tensor *set0 = g->inputs.count ? g->inputs.sets[0] : NULL;
     cJSON *shapes = cJSON_AddArrayToObject(rec, KG_KEY_SHAPE_TENSORS);
     for (size_t i = 0; set0 && i < w->tensor_count; i++) {
         cJSON *t = cJSON_CreateObject();
         cJSON_AddStringToObject(t, KG_KEY_TENSOR_NAME, set0[i].name);
         cJSON_AddStringToObject(t, KG_KEY_TENSOR_DTYPE, kg_dtype_name(set0[i].dtype));
-        cJSON_AddStringToObject(t, KG_KEY_TENSOR_ROLE,
-                                w->tensors[i].is_output ? "output" : "input");
+        cJSON_AddStringToObject(t, KG_KEY_TENSOR_ROLE, kg_tensor_role_name(&w->tensors[i]));
         cJSON *dims = cJSON_AddArrayToObject(t, KG_KEY_TENSOR_SHAPE);
         for (int d = 0; d < set0[i].rank; d++)
             cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)set0[i].dims[d]));
@@ -989,7 +1033,10 @@ static cJSON *record_json(grader *g, const kg_measure_outcome *outcome)
     char secret[40];
     snprintf(secret, sizeof secret, "%016" PRIx64 "%016" PRIx64, g->secret[0], g->secret[1]);
     cJSON_AddStringToObject(rec, KG_KEY_SHAPE_SECRET, secret);
-    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_FILL_POOL_VALUES, (double)g->pool.pool_count);
+    size_t pool_values = 0;
+    for (size_t k = 0; k < g->pools.count; k++)
+        pool_values += g->pools.fill[k].pool_count;
+    cJSON_AddNumberToObject(rec, KG_KEY_SHAPE_FILL_POOL_VALUES, (double)pool_values);
     /* A shape on which zeros would pass the check: reported, since a kernel
      * that computes nothing would be graded correct on it. */
     for (int i = 0; i < 2; i++)
@@ -1015,6 +1062,23 @@ static cJSON *record_json(grader *g, const kg_measure_outcome *outcome)
 
 /* ---- the evaluation ---------------------------------------------------- */
 
+/* A fill pool of at most KG_FILL_POOL_MAX of the answer's values, picked
+ * at random among them. */
+static int pool_from_answer(grader *g, const kg_answer_part *part, kg_dtype dtype,
+                            kg_fill_pattern *pool, kg_error *err)
+{
+    size_t n = part->unit_count * part->unit_len;
+    size_t take = n < KG_FILL_POOL_MAX ? n : KG_FILL_POOL_MAX;
+    double *values = malloc((take ? take : 1) * sizeof *values);
+    if (!values)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+    for (size_t i = 0; i < take; i++)
+        values[i] = part->want[take == n ? i : (size_t)kg_rng_below(&g->rng, n)];
+    kg_fill_pool_from_values(pool, dtype, values, take);
+    free(values);
+    return KG_OK;
+}
+
 /* The inputs: set 0 from the run's seed (reproducible from --seed), the
  * others from the secret, as many as memory allows; and the fill pool,
  * the reference's values on inputs drawn only for it. */
@@ -1037,7 +1101,6 @@ static int draw_inputs(grader *g, kg_error *err)
     }
     kg_input_sets throwaway;
     uint64_t pool_seed = secret_draw(g);
-    kg_dtype dtype = g->w->tensors[g->w->output_index].dtype;
     if ((rc = kg_input_sets_create(g->w, g->shape, &pool_seed, 1, &throwaway, err)))
         return rc;
     kg_answer a;
@@ -1045,21 +1108,13 @@ static int draw_inputs(grader *g, kg_error *err)
     kg_input_sets_free(g->w, &throwaway);
     if (rc)
         return rc;
-    /* At most KG_FILL_POOL_MAX values, picked at random among those. */
-    size_t n = a.unit_count * a.unit_len, take = n < KG_FILL_POOL_MAX ? n : KG_FILL_POOL_MAX;
-    double *values = malloc((take ? take : 1) * sizeof *values);
-    if (!values) {
-        kg_answer_free(&a);
-        return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
-    }
-    for (size_t i = 0; i < take; i++)
-        values[i] = a.want[take == n ? i : (size_t)kg_rng_below(&g->rng, n)];
-    kg_fill_pool_from_values(&g->pool, dtype, values, take);
-    free(values);
+    kg_output_layout_of(g->w, g->inputs.sets[0], &g->layout);
+    g->pools.count = g->layout.count;
+    for (size_t k = 0; k < g->layout.count && !rc; k++)
+        if (!g->w->tensors[g->layout.tensor[k]].is_input) /* an inout starts from its input */
+            rc = pool_from_answer(g, &a.part[k], g->layout.dtype[k], &g->pools.fill[k], err);
     kg_answer_free(&a);
-    g->output_count = g->inputs.sets[0][g->w->output_index].count;
-    g->output_bytes = g->output_count * kg_dtype_size(dtype);
-    return KG_OK;
+    return rc;
 }
 
 static void finish_workers(grader *g)
@@ -1119,7 +1174,7 @@ int kg_grade_shape(const kg_grade_job *job, cJSON **record, kg_error *err)
         goto out;
     for (int i = 0; i < 2 && !rc; i++)
         for (int k = 0; k < 2 && !rc; k++)
-            if (!(g.sets[i].got[k] = malloc(g.output_bytes ? g.output_bytes : 1)))
+            if (!(g.sets[i].got[k] = malloc(g.layout.bytes ? g.layout.bytes : 1)))
                 rc = kg_error_set(err, KG_ERR_MEMORY, "out of memory for the output copies");
     if (rc || (rc = start_workers(&g, err)))
         goto out;

@@ -36,7 +36,7 @@ size_t kg_input_set_bytes(const kg_workload *w, const kg_host_tensor *set)
 {
     size_t total = 0;
     for (size_t i = 0; i < w->tensor_count; i++)
-        if (!w->tensors[i].is_output)
+        if (w->tensors[i].is_input)
             total += kg_tensor_bytes(&set[i]);
     return total;
 }
@@ -71,7 +71,7 @@ void kg_inputs_perturb(const kg_workload *w, kg_host_tensor *set, uint64_t seed,
      * picked uniformly over all of them, so large tensors get most. */
     size_t total = 0;
     for (size_t i = 0; i < w->tensor_count; i++)
-        if (!w->tensors[i].is_output && w->tensors[i].init.dist != KG_DIST_WORKLOAD)
+        if (w->tensors[i].is_input && w->tensors[i].init.dist != KG_DIST_WORKLOAD)
             total += set[i].count;
     if (total == 0)
         return;
@@ -82,7 +82,7 @@ void kg_inputs_perturb(const kg_workload *w, kg_host_tensor *set, uint64_t seed,
         size_t pick = (size_t)kg_rng_below(&rng, total);
         for (size_t i = 0; i < w->tensor_count; i++) {
             const kg_tensor_spec *spec = &w->tensors[i];
-            if (spec->is_output || spec->init.dist == KG_DIST_WORKLOAD)
+            if (!spec->is_input || spec->init.dist == KG_DIST_WORKLOAD)
                 continue;
             if (pick >= set[i].count) {
                 pick -= set[i].count;

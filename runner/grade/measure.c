@@ -104,10 +104,16 @@ int kg_run_once(const kg_run_context *c, const kg_run_plan *plan, kg_run_sample 
         if ((rc = kg_prepared_write_elements(p, set, c->inputs->sets[set], &changed, err)))
             return rc;
     }
-    size_t count;
-    kg_buffer *output = kg_prepared_output(p, &count);
-    if ((rc = kg_output_fill_run(c->fill, output, count, plan->fill_seed, err)) ||
-        (rc = kg_prepared_scrub_scratch(p, pattern_of(plan->fill_seed, 0x5c), err)) ||
+    const kg_output_layout *layout = kg_prepared_layout(p);
+    for (size_t k = 0; k < layout->count; k++) {
+        rc = kg_prepared_output_is_inout(p, k)
+                 ? kg_prepared_reset_inout(p, k, err)
+                 : kg_output_fill_run(c->fill[k], kg_prepared_output(p, k), layout->elements[k],
+                                      plan->fill_seed, err);
+        if (rc)
+            return rc;
+    }
+    if ((rc = kg_prepared_scrub_scratch(p, pattern_of(plan->fill_seed, 0x5c), err)) ||
         (c->scrubber &&
          (rc = kg_scrubber_run(c->scrubber, pattern_of(plan->fill_seed, 0x10ca1), err))))
         return rc;

@@ -76,14 +76,17 @@ typedef struct kg_run_sample {
 typedef struct kg_run_context {
     kg_prepared *prepared;
     kg_input_sets *inputs; /* host copies, kept in step with the device */
-    kg_output_fill *fill;  /* the output fill (output_fill.h) */
+    /* The fill of each output (output_fill.h), in the workload's order;
+     * NULL for an inout, which starts from its input values instead. */
+    kg_output_fill *fill[KG_MAX_OUTPUTS];
     kg_scrubber *scrubber; /* local memory; NULL where none could be built */
     int hot;               /* 1: no cache flush */
 } kg_run_context;
 
 /* The procedure every run follows, checked or timed alike, so a kernel
  * cannot tell them apart: select the input set, apply the perturbation
- * (host copy and device), fill the output with fresh plausible values,
+ * (host copy and device), fill each output with fresh plausible values
+ * (an inout: copy in its input values),
  * fill the scratch buffers and the device's local memory with fresh
  * patterns, flush the cache (unless hot) -- all outside the timed region
  * and before the flush, so the cache state the kernel meets is the same

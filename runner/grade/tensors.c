@@ -72,7 +72,7 @@ void kg_tensors_draw(const kg_workload *w, const kg_shape *shape, kg_host_tensor
 {
     for (size_t i = 0; i < w->tensor_count; i++) {
         const kg_tensor_spec *spec = &w->tensors[i];
-        if (spec->is_output)
+        if (!spec->is_input)
             continue;
         const kg_init *init = &spec->init;
         if (kind == KG_DRAW_STRESS && stress_case < w->stress_count &&
@@ -155,7 +155,7 @@ int kg_tensors_create_set(const kg_workload *w, const kg_shape *shape, uint64_t 
     for (size_t i = 0; i < w->tensor_count; i++) {
         kg_host_tensor *t = &ts[i];
         size_t count = t->count;
-        if (w->tensors[i].is_output && !with_output)
+        if (!w->tensors[i].is_input && !with_output)
             continue; /* data stays NULL: the reference never reads it */
         /* At least one byte so that an empty tensor still has a buffer. */
         t->data = calloc(count ? count : 1, kg_dtype_size(t->dtype));

@@ -44,7 +44,7 @@ static void exercise(const kg_workload *w)
         check_name(w->params[i].name);
     for (size_t i = 0; i < w->tensor_count; i++)
         check_name(w->tensors[i].name);
-    if (w->output_index >= w->tensor_count || w->reference == NULL)
+    if (w->output_count == 0 || w->outputs[0] >= w->tensor_count || w->reference == NULL)
         kg_fuzz_die("loaded workload is inconsistent", w->name);
     for (int c = 0; c < KG_SIZE_CLASS_COUNT; c++) {
         for (size_t s = 0; s < w->shape_count[c]; s++) {
