@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_BATCH 1024
-#define MAX_CTX (1 << 20)
+#define MAX_BATCH    1024
+#define MAX_CTX      (1 << 20)
 #define MAX_HEAD_DIM 1024
 /* Every slot index and prefix sum must fit the int32 index tensors. */
 #define MAX_TOKENS (INT64_C(1) << 30)
@@ -50,8 +50,8 @@ static int check_sizes(const batch *b, kg_error *err)
         return kg_error_set(err, KG_ERR_INVALID, "B = %lld must be in [1, %d]", (long long)b->B,
                             MAX_BATCH);
     if (b->ctx < 1 || b->ctx > MAX_CTX)
-        return kg_error_set(err, KG_ERR_INVALID, "ctx = %lld must be in [1, %d]",
-                            (long long)b->ctx, MAX_CTX);
+        return kg_error_set(err, KG_ERR_INVALID, "ctx = %lld must be in [1, %d]", (long long)b->ctx,
+                            MAX_CTX);
     if (b->Hkv < 1 || b->Hq < b->Hkv || b->Hq % b->Hkv != 0)
         return kg_error_set(err, KG_ERR_INVALID, "Hq = %lld must be a multiple of Hkv = %lld",
                             (long long)b->Hq, (long long)b->Hkv);
@@ -85,9 +85,9 @@ static int read_batch(const kg_symtab *t, batch *b, kg_error *err)
     kg_rng_seed(&rng, (uint64_t)b->seed ^ 0xdec0de11ull);
     int64_t shortest = (b->ctx + 1) / 2; /* ceil(ctx / 2) */
     for (int64_t i = 0; i < b->B; i++)
-        b->len[i] = b->ragged ? shortest + (int64_t)kg_rng_below(
-                                                &rng, (uint64_t)(b->ctx - shortest + 1))
-                              : b->ctx;
+        b->len[i] = b->ragged
+                        ? shortest + (int64_t)kg_rng_below(&rng, (uint64_t)(b->ctx - shortest + 1))
+                        : b->ctx;
     return KG_OK;
 }
 
