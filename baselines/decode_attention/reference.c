@@ -224,8 +224,9 @@ static int nudge(const kg_ref_inputs *in, kg_host_tensor *tensors, uint64_t seed
 }
 
 /* One unit per (request, query head): its Dv output values. */
-static int layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+static int layout(const kg_ref_inputs *in, size_t output, size_t *unit_count, size_t *unit_len)
 {
+    (void)output; /* the only one */
     int64_t B = kg_ref_symbol(in, "B"), hq = kg_ref_symbol(in, "Hq");
     int64_t dv = kg_ref_symbol(in, "Dv");
     if (B < 1 || hq < 1 || dv < 1)
@@ -281,8 +282,9 @@ static double logit_of(const unit_view *u, int64_t slot, double scale, double ca
     return cap > 0 ? cap * tanh(s / cap) : s;
 }
 
-static int compute(const kg_ref_inputs *in, size_t unit, double *out)
+static int compute(const kg_ref_inputs *in, size_t output, size_t unit, double *out)
 {
+    (void)output; /* the only one */
     unit_view u;
     if (find_unit(in, unit, &u))
         return -1;

@@ -5,8 +5,10 @@
 #include <math.h>
 
 /* One unit per token: a row of d outputs. */
-static int gelu_and_mul_layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+static int gelu_and_mul_layout(const kg_ref_inputs *in, size_t output, size_t *unit_count,
+                               size_t *unit_len)
 {
+    (void)output; /* the only one */
     int64_t tokens = kg_ref_symbol(in, "tokens"), d = kg_ref_symbol(in, "d");
     int64_t approximate = kg_ref_symbol(in, "approximate");
     if (tokens < 0 || d < 0 || approximate < 0 || approximate > 1)
@@ -35,8 +37,9 @@ static double gelu_tanh(double a)
 }
 
 /* Row `unit`: its gate half x[unit][0 .. d) and up half x[unit][d .. 2d). */
-static int gelu_and_mul_compute(const kg_ref_inputs *in, size_t unit, double *out)
+static int gelu_and_mul_compute(const kg_ref_inputs *in, size_t output, size_t unit, double *out)
 {
+    (void)output; /* the only one */
     const kg_host_tensor *x = kg_ref_tensor(in, "x");
     size_t d = (size_t)kg_ref_symbol(in, "d");
     int64_t approximate = kg_ref_symbol(in, "approximate");

@@ -11,8 +11,9 @@
 #include <string.h>
 
 /* One unit per row of the M x N output. */
-static int gemv_layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+static int gemv_layout(const kg_ref_inputs *in, size_t output, size_t *unit_count, size_t *unit_len)
 {
+    (void)output; /* the only one */
     int64_t m = kg_ref_symbol(in, "M"), n = kg_ref_symbol(in, "N");
     if (m < 0 || n < 0)
         return -1;
@@ -33,8 +34,9 @@ static double bf16_at(const uint16_t *bits, size_t i)
 /* Row `unit` of y. A row costs N*K multiply-adds, so bf16 weights (the
  * workload's dtype) are decoded directly rather than through kg_ref_at;
  * both paths give the same doubles. */
-static int gemv_compute(const kg_ref_inputs *in, size_t unit, double *out)
+static int gemv_compute(const kg_ref_inputs *in, size_t output, size_t unit, double *out)
 {
+    (void)output; /* the only one */
     const kg_host_tensor *x = kg_ref_tensor(in, "x"), *w = kg_ref_tensor(in, "W");
     int64_t n_sym = kg_ref_symbol(in, "N"), k_sym = kg_ref_symbol(in, "K");
     if (!x || !w || n_sym < 0 || k_sym < 1)

@@ -7,8 +7,10 @@
 #include <math.h>
 
 /* One unit per row of the rows x cols output. */
-static int layernorm_layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+static int layernorm_layout(const kg_ref_inputs *in, size_t output, size_t *unit_count,
+                            size_t *unit_len)
 {
+    (void)output; /* the only one */
     int64_t rows = kg_ref_symbol(in, "rows"), cols = kg_ref_symbol(in, "cols");
     if (rows < 0 || cols < 0)
         return -1;
@@ -18,8 +20,9 @@ static int layernorm_layout(const kg_ref_inputs *in, size_t *unit_count, size_t 
 }
 
 /* Row `unit`: mean, variance about the mean, then normalise, scale by w and shift by b. */
-static int layernorm_compute(const kg_ref_inputs *in, size_t unit, double *out)
+static int layernorm_compute(const kg_ref_inputs *in, size_t output, size_t unit, double *out)
 {
+    (void)output; /* the only one */
     const kg_host_tensor *x = kg_ref_tensor(in, "x");
     const kg_host_tensor *w = kg_ref_tensor(in, "w");
     const kg_host_tensor *b = kg_ref_tensor(in, "b");

@@ -6,8 +6,10 @@
 #include <math.h>
 
 /* One unit per row of the rows x vocab output. */
-static int log_softmax_layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+static int log_softmax_layout(const kg_ref_inputs *in, size_t output, size_t *unit_count,
+                              size_t *unit_len)
 {
+    (void)output; /* the only one */
     int64_t rows = kg_ref_symbol(in, "rows"), vocab = kg_ref_symbol(in, "vocab");
     if (rows < 0 || vocab < 0)
         return -1;
@@ -17,8 +19,9 @@ static int log_softmax_layout(const kg_ref_inputs *in, size_t *unit_count, size_
 }
 
 /* Row `unit`: the maximum, the log of the sum of exp(x - max), then (x - max) - that log. */
-static int log_softmax_compute(const kg_ref_inputs *in, size_t unit, double *out)
+static int log_softmax_compute(const kg_ref_inputs *in, size_t output, size_t unit, double *out)
 {
+    (void)output; /* the only one */
     const kg_host_tensor *x = kg_ref_tensor(in, "x");
     size_t vocab = (size_t)kg_ref_symbol(in, "vocab");
     if (!x || x->count < (unit + 1) * vocab)

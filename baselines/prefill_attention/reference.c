@@ -182,8 +182,9 @@ static int nudge(const kg_ref_inputs *in, kg_host_tensor *tensors, uint64_t seed
 }
 
 /* One unit per (token, query head): its D-wide output row. */
-static int layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+static int layout(const kg_ref_inputs *in, size_t output, size_t *unit_count, size_t *unit_len)
 {
+    (void)output; /* the only one */
     int64_t tokens = kg_ref_symbol(in, "tokens");
     int64_t hq = kg_ref_symbol(in, "Hq"), d = kg_ref_symbol(in, "D");
     if (tokens < 0 || hq < 1 || d < 1)
@@ -234,8 +235,9 @@ static int find_query(const kg_ref_inputs *in, size_t unit, query *qr)
     return -1; /* a token of no request */
 }
 
-static int compute(const kg_ref_inputs *in, size_t unit, double *out)
+static int compute(const kg_ref_inputs *in, size_t output, size_t unit, double *out)
 {
+    (void)output; /* the only one */
     query qr;
     if (find_query(in, unit, &qr))
         return -1;

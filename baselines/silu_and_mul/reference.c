@@ -5,8 +5,10 @@
 #include <math.h>
 
 /* One unit per token: a row of d outputs. */
-static int silu_and_mul_layout(const kg_ref_inputs *in, size_t *unit_count, size_t *unit_len)
+static int silu_and_mul_layout(const kg_ref_inputs *in, size_t output, size_t *unit_count,
+                               size_t *unit_len)
 {
+    (void)output; /* the only one */
     int64_t tokens = kg_ref_symbol(in, "tokens"), d = kg_ref_symbol(in, "d");
     if (tokens < 0 || d < 0)
         return -1;
@@ -23,8 +25,9 @@ static double silu(double a)
 }
 
 /* Row `unit`: its gate half x[unit][0 .. d) and up half x[unit][d .. 2d). */
-static int silu_and_mul_compute(const kg_ref_inputs *in, size_t unit, double *out)
+static int silu_and_mul_compute(const kg_ref_inputs *in, size_t output, size_t unit, double *out)
 {
+    (void)output; /* the only one */
     const kg_host_tensor *x = kg_ref_tensor(in, "x");
     size_t d = (size_t)kg_ref_symbol(in, "d");
     if (!x || x->count < (unit + 1) * 2 * d)

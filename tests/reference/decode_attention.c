@@ -68,11 +68,11 @@ static void check_two_keys(const char *what, double q_value, double sm_scale, do
     kg_ref_inputs in = {
         .tensors = ts, .tensor_count = 6, .symbols = &sym, .params = params, .param_count = 2};
     size_t units = 0, len = 0;
-    KG_CHECK_INT(ref->layout(&in, &units, &len), 0);
+    KG_CHECK_INT(ref->layout(&in, 0, &units, &len), 0);
     KG_CHECK_INT(units, 1);
     KG_CHECK_INT(len, 2);
     double out[2];
-    KG_CHECK_INT(ref->compute(&in, 0, out), 0);
+    KG_CHECK_INT(ref->compute(&in, 0, 0, out), 0);
     for (int d = 0; d < 2; d++)
         KG_CHECK_MSG(fabs(out[d] - want[d]) < 1e-12, "%s: column %d: %.15g, by hand %.15g", what, d,
                      out[d], want[d]);
@@ -128,13 +128,13 @@ static void gqa_heads(int hq)
     kg_ref_inputs in = {
         .tensors = ts, .tensor_count = 6, .symbols = &sym, .params = params, .param_count = 2};
     size_t units = 0, len = 0;
-    KG_CHECK_INT(ref->layout(&in, &units, &len), 0);
+    KG_CHECK_INT(ref->layout(&in, 0, &units, &len), 0);
     KG_CHECK_INT(units, (size_t)(2 * hq)); /* one unit per (request, head) */
     KG_CHECK_INT(len, 1);
     for (int req = 0; req < 2; req++)
         for (int h = 0; h < hq; h++) {
             double out = 0, want = 10 * indices[req] + h / (hq / hkv);
-            KG_CHECK_INT(ref->compute(&in, (size_t)(req * hq + h), &out), 0);
+            KG_CHECK_INT(ref->compute(&in, 0, (size_t)(req * hq + h), &out), 0);
             KG_CHECK_MSG(out == want, "Hq %d: request %d head %d: %g, want %g", hq, req, h, out,
                          want);
         }
@@ -142,10 +142,10 @@ static void gqa_heads(int hq)
      * empty context. */
     indices[1] = 3;
     double out = 0;
-    KG_CHECK_INT(ref->compute(&in, (size_t)hq, &out), -1);
+    KG_CHECK_INT(ref->compute(&in, 0, (size_t)hq, &out), -1);
     indices[1] = 2;
     indptr[1] = 0;
-    KG_CHECK_INT(ref->compute(&in, 0, &out), -1);
+    KG_CHECK_INT(ref->compute(&in, 0, 0, &out), -1);
 }
 
 /* The symbols of a batch of 6 requests, context 9. */

@@ -62,12 +62,12 @@ static void exact_moderate_gates(void)
     case_input c;
     make_input(&c, 2, 3, 0, x);
     size_t units = 0, len = 0;
-    KG_CHECK_INT(ref->layout(&c.in, &units, &len), 0);
+    KG_CHECK_INT(ref->layout(&c.in, 0, &units, &len), 0);
     KG_CHECK_INT(units, 2);
     KG_CHECK_INT(len, 3);
     for (size_t t = 0; t < 2; t++) {
         double out[3];
-        KG_CHECK_INT(ref->compute(&c.in, t, out), 0);
+        KG_CHECK_INT(ref->compute(&c.in, 0, t, out), 0);
         for (int i = 0; i < 3; i++)
             check_close(out[i], want[t][i], "exact gelu");
     }
@@ -105,7 +105,7 @@ static void tails_and_tanh(void)
         case_input c;
         make_input(&c, 1, 1, cases[k].approximate, x);
         double out[1] = {NAN};
-        KG_CHECK_INT(ref->compute(&c.in, 0, out), 0);
+        KG_CHECK_INT(ref->compute(&c.in, 0, 0, out), 0);
         KG_CHECK_MSG(!isnan(out[0]), "gate %g gave NaN", cases[k].gate);
         KG_CHECK_MSG(fabs(out[0] - cases[k].want) <= 1e-12 * fabs(cases[k].want),
                      "approximate %d, gate %g: got %.17g, want %.17g", cases[k].approximate,
@@ -120,10 +120,10 @@ static void refusals(void)
     case_input c;
     make_input(&c, 1, 1, 2, x);
     size_t units = 0, len = 0;
-    KG_CHECK_INT(ref->layout(&c.in, &units, &len), -1);
+    KG_CHECK_INT(ref->layout(&c.in, 0, &units, &len), -1);
     make_input(&c, 1, 1, 0, x);
     double out[1];
-    KG_CHECK_INT(ref->compute(&c.in, 1, out), -1);
+    KG_CHECK_INT(ref->compute(&c.in, 0, 1, out), -1);
 }
 
 int main(void)

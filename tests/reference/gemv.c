@@ -56,12 +56,12 @@ static void by_hand(kg_dtype w_dtype)
     set_symbols(&sym, 2, 3, 5);
     kg_ref_inputs in = {.tensors = ts, .tensor_count = 2, .symbols = &sym};
     size_t units = 0, len = 0;
-    KG_CHECK_INT(ref->layout(&in, &units, &len), 0);
+    KG_CHECK_INT(ref->layout(&in, 0, &units, &len), 0);
     KG_CHECK_INT(units, 2); /* one unit per row of x */
     KG_CHECK_INT(len, 3);
     for (size_t m = 0; m < 2; m++) {
         double out[3];
-        KG_CHECK_INT(ref->compute(&in, m, out), 0);
+        KG_CHECK_INT(ref->compute(&in, 0, m, out), 0);
         for (int n = 0; n < 3; n++)
             KG_CHECK_MSG(out[n] == want[m][n], "W %s, y[%zu][%d] = %.17g, by hand %.17g",
                          kg_dtype_name(w_dtype), m, n, out[n], want[m][n]);
@@ -82,7 +82,7 @@ static void reads_bf16_values(void)
     set_symbols(&sym, 1, 1, 1);
     kg_ref_inputs in = {.tensors = ts, .tensor_count = 2, .symbols = &sym};
     double out[1];
-    KG_CHECK_INT(ref->compute(&in, 0, out), 0);
+    KG_CHECK_INT(ref->compute(&in, 0, 0, out), 0);
     KG_CHECK_NEAR(out[0], 1.001953125, 0);
 }
 
@@ -96,10 +96,10 @@ static void refuses_short_tensors(void)
     set_symbols(&sym, 2, 1, 4); /* x would need 2 rows */
     kg_ref_inputs in = {.tensors = ts, .tensor_count = 2, .symbols = &sym};
     double out[1];
-    KG_CHECK_INT(ref->compute(&in, 0, out), 0);
-    KG_CHECK_INT(ref->compute(&in, 1, out), -1);
+    KG_CHECK_INT(ref->compute(&in, 0, 0, out), 0);
+    KG_CHECK_INT(ref->compute(&in, 0, 1, out), -1);
     set_symbols(&sym, 1, 2, 4); /* W would need 2 rows */
-    KG_CHECK_INT(ref->compute(&in, 0, out), -1);
+    KG_CHECK_INT(ref->compute(&in, 0, 0, out), -1);
 }
 
 int main(void)

@@ -49,11 +49,11 @@ static void check_row(const hand_row *h)
     kg_ref_inputs in = {
         .tensors = ts, .tensor_count = 4, .symbols = &sym, .params = params, .param_count = 1};
     size_t units = 0, len = 0;
-    KG_CHECK_INT(ref->layout(&in, &units, &len), 0);
+    KG_CHECK_INT(ref->layout(&in, 0, &units, &len), 0);
     KG_CHECK_INT(units, 2);
     KG_CHECK_INT(len, h->cols);
     double out[MAX_COLS];
-    KG_CHECK_INT(ref->compute(&in, 1, out), 0);
+    KG_CHECK_INT(ref->compute(&in, 0, 1, out), 0);
     for (int c = 0; c < h->cols; c++)
         KG_CHECK_MSG(fabs(out[c] - h->want[c]) <= 1e-12 * (1.0 + fabs(h->want[c])),
                      "%s: column %d: %.17g, by hand %.17g", h->what, c, out[c], h->want[c]);
@@ -121,6 +121,6 @@ int main(void)
     kg_ref_inputs in = {
         .tensors = ts, .tensor_count = 4, .symbols = &sym, .params = params, .param_count = 1};
     double out[4];
-    KG_CHECK_INT(ref->compute(&in, 0, out), -1);
+    KG_CHECK_INT(ref->compute(&in, 0, 0, out), -1);
     return kg_test_finish("test_reference_layernorm");
 }

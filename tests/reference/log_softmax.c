@@ -41,11 +41,11 @@ static void check_row(const hand_row *h)
     kg_symtab_set(&sym, "vocab", h->vocab);
     kg_ref_inputs in = {.tensors = ts, .tensor_count = 2, .symbols = &sym};
     size_t units = 0, len = 0;
-    KG_CHECK_INT(ref->layout(&in, &units, &len), 0);
+    KG_CHECK_INT(ref->layout(&in, 0, &units, &len), 0);
     KG_CHECK_INT(units, 2);
     KG_CHECK_INT(len, h->vocab);
     double out[MAX_VOCAB];
-    KG_CHECK_INT(ref->compute(&in, 1, out), 0);
+    KG_CHECK_INT(ref->compute(&in, 0, 1, out), 0);
     for (int c = 0; c < h->vocab; c++) {
         if (isinf(h->want[c])) {
             KG_CHECK_MSG(out[c] == h->want[c], "%s: column %d: %.17g, want %g", h->what, c, out[c],

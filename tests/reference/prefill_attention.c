@@ -64,12 +64,12 @@ static void check_hand_batch(const char *what, const hand_batch *hb, const doubl
     kg_symtab_set(&sym, "tokens", hb->tokens);
     kg_ref_inputs in = {.tensors = ts, .tensor_count = 5, .symbols = &sym};
     size_t units = 0, unit_len = 0;
-    KG_CHECK_INT(ref->layout(&in, &units, &unit_len), 0);
+    KG_CHECK_INT(ref->layout(&in, 0, &units, &unit_len), 0);
     KG_CHECK_INT(units, (size_t)(hb->tokens * hb->hq)); /* one unit per (token, head) */
     KG_CHECK_INT(unit_len, (size_t)hb->d);
     double out[8];
     for (size_t u = 0; u < units; u++) {
-        KG_CHECK_INT(ref->compute(&in, u, out), 0);
+        KG_CHECK_INT(ref->compute(&in, 0, u, out), 0);
         for (int c = 0; c < hb->d; c++)
             KG_CHECK_MSG(fabs(out[c] - want[u * (size_t)hb->d + (size_t)c]) < 1e-12,
                          "%s: token %zu head %zu column %d: %.17g, by hand %.17g", what,

@@ -63,12 +63,12 @@ static void moderate_gates(void)
     case_input c;
     make_input(&c, 2, 3, x);
     size_t units = 0, len = 0;
-    KG_CHECK_INT(ref->layout(&c.in, &units, &len), 0);
+    KG_CHECK_INT(ref->layout(&c.in, 0, &units, &len), 0);
     KG_CHECK_INT(units, 2);
     KG_CHECK_INT(len, 3);
     for (size_t t = 0; t < 2; t++) {
         double out[3];
-        KG_CHECK_INT(ref->compute(&c.in, t, out), 0);
+        KG_CHECK_INT(ref->compute(&c.in, 0, t, out), 0);
         for (int i = 0; i < 3; i++)
             check_close(out[i], want[t][i], "moderate gate");
     }
@@ -94,7 +94,7 @@ static void extreme_gates(void)
         case_input c;
         make_input(&c, 1, 1, x);
         double out[1] = {NAN};
-        KG_CHECK_INT(ref->compute(&c.in, 0, out), 0);
+        KG_CHECK_INT(ref->compute(&c.in, 0, 0, out), 0);
         KG_CHECK_MSG(!isnan(out[0]), "gate %g gave NaN", cases[k].gate);
         check_close(out[0], cases[k].want, "extreme gate");
     }
@@ -107,7 +107,7 @@ static void short_input(void)
     case_input c;
     make_input(&c, 1, 1, x);
     double out[1];
-    KG_CHECK_INT(ref->compute(&c.in, 1, out), -1);
+    KG_CHECK_INT(ref->compute(&c.in, 0, 1, out), -1);
 }
 
 int main(void)
