@@ -59,7 +59,9 @@ test: build
 # tests (label python: the Triton helper, drift, compiles) run once, in
 # BUILD_DIR: ASan instruments C, and they would only compile again. The
 # NVRTC and hiprtc compile tests compile one define set per kernel and
-# target there (KG_COMPILE_SAMPLE): the plain build compiles them all.
+# target there (KG_COMPILE_SAMPLE): the plain build compiles them all. The
+# smoke runs of workloads whose runs add no path through the runner (label
+# workload, tests/tests.cmake) run in the plain build only.
 asan: deps python-env
 	@cmake -S . -B build-asan -DKG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
 		-DKG_PYTHON=$(abspath $(BUILD_DIR))/python/bin/python3 \
@@ -68,7 +70,7 @@ asan: deps python-env
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 KG_COMPILE_SAMPLE=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --output-on-failure -j $(JOBS) -LE 'python|simulation|slurm'
+		ctest --output-on-failure -j $(JOBS) -LE 'python|simulation|slurm|workload'
 
 # The parsers of workload.json and kernels.json and the expression evaluator
 # under libFuzzer + ASan + UBSan (docs/fuzzing.md). No backend is needed.
