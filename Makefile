@@ -38,14 +38,18 @@ configure: deps python-env
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Every workload's tuned tier against naive; then extend attention's tuned
-# tier against each port of SGLang's Triton kernel: as on the claim date
-# (reference), with the early exit added later, and with swept block sizes.
-# The report's last table shows how much the baseline moves the speedup,
-# and sets the published claims against the speed-of-light bound.
+# The tuned tier against naive on a cross-section of the workloads (one of
+# each kind: row-wise, in place with two outputs, elementwise, matmul,
+# paged decode attention, the flagship; `kgrade run` alone grades all of
+# them, in about DEMO_WORKLOADS' time times three); then extend attention's
+# tuned tier against each port of SGLang's Triton kernel: as on the claim
+# date (reference), with the early exit added later, and with swept block
+# sizes. The report's last table shows how much the baseline moves the
+# speedup, and sets the published claims against the speed-of-light bound.
+DEMO_WORKLOADS ?= softmax,fused_add_rmsnorm,silu_and_mul,gemm,decode_attention,extend_attention
 demo: build
 	@mkdir -p results
-	@$(BUILD_DIR)/kgrade run --out results/demo.jsonl $(DEMO_ARGS)
+	@$(BUILD_DIR)/kgrade run --workload $(DEMO_WORKLOADS) --out results/demo.jsonl $(DEMO_ARGS)
 	@$(BUILD_DIR)/kgrade run --workload extend_attention \
 		--baseline reference,reference-early-exit,reference-tuned --candidate tuned \
 		--out results/demo.jsonl $(DEMO_ARGS)
