@@ -283,6 +283,20 @@ kg_integration_test(several_baselines 0 "Overall, against each baseline"
   -- run --workload softmax --size-class smoke --max-time 0.3 --quiet
      --baseline naive,tuned --candidate tuned --out ${KG_RESULTS_DIR}/several_baselines.jsonl)
 
+# Three classes of cheat generated for every workload from its naive tier
+# (all zeros, half the work skipped, an input used as scratch), each caught
+# on every workload (tests/adversarial_matrix.py; docs/integrity.md). In the
+# plain build only (label workload): the runner code it reaches is the
+# integrity examples' below.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME integrity_every_workload
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/adversarial_matrix.py
+                   ${KG_BIN} ${CMAKE_SOURCE_DIR} ${KG_RESULTS_DIR}/adversarial-matrix)
+  set_tests_properties(integrity_every_workload PROPERTIES
+                       LABELS "integration;integrity;workload" TIMEOUT 600)
+endif()
+
 # Integrity (docs/integrity.md): every adversarial example must be caught
 # for its own reason, and the correct example must raise no flag.
 add_executable(check_expectations tests/check_expectations.c)
