@@ -133,7 +133,7 @@ int main(void)
     for (size_t t = 0; t < N_TARGETS; t++)
         printf(" %s %.1f s", targets[t], seconds[t]);
     printf("\n");
-    KG_CHECK(compiles >= 20);
+    KG_CHECK(compiles >= (getenv("KG_COMPILE_WORKLOADS") ? 3 : 20));
     for (size_t i = 0; i < nw; i++)
         kg_workload_free(workloads[i]);
     kg_walk_forget();

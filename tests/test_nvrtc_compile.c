@@ -178,8 +178,9 @@ int main(void)
 
     kg_walk_every_kernel(workloads, nw, compile_entry, NULL);
     printf("%zu NVRTC compiles\n", compiles);
-    /* 3 workloads x 2 tiers x 2 arches at least. */
-    KG_CHECK(compiles >= 12);
+    /* 3 workloads x 2 tiers x 2 arches at least (all of them, or those
+     * KG_COMPILE_WORKLOADS names: at least one each). */
+    KG_CHECK(compiles >= (getenv("KG_COMPILE_WORKLOADS") ? 2 : 12));
 
     for (size_t i = 0; i < nw; i++)
         kg_workload_free(workloads[i]);
