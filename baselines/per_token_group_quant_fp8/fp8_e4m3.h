@@ -32,11 +32,11 @@
 #endif
 #endif
 
-#define QUANT_E4M3_MAX 448.0f
-#define QUANT_E4M3_MIN_NORMAL_BITS 0x3c800000u /* 2^-6 as a float */
-#define QUANT_SUBNORMAL_SHIFTER 16384.0f      /* 2^14: its ulp is 2^-9 */
+#define QUANT_E4M3_MAX               448.0f
+#define QUANT_E4M3_MIN_NORMAL_BITS   0x3c800000u /* 2^-6 as a float */
+#define QUANT_SUBNORMAL_SHIFTER      16384.0f    /* 2^14: its ulp is 2^-9 */
 #define QUANT_SUBNORMAL_SHIFTER_BITS 0x46800000u
-#define QUANT_REBIAS ((127u - 7u) << 3)
+#define QUANT_REBIAS                 ((127u - 7u) << 3)
 
 KG_DEVICE_FN unsigned char quant_float_to_e4m3(float v)
 {
