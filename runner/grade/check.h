@@ -61,7 +61,7 @@ typedef struct kg_check_result {
     char first_bad_output[64];
     size_t first_bad_index;
     double first_bad_got, first_bad_want;
-    char message[256]; /* "", or why the check could not run */
+    char message[384]; /* "", or why the check could not run */
 } kg_check_result;
 
 /* The reference's answer on the units to check. Outputs up to
