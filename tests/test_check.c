@@ -262,5 +262,15 @@ int main(void)
 
     kg_workload_free(w);
     two_outputs();
+    /* Integer answers (expert ids) are moved by 1 or 2, not by a few per
+     * cent that truncation would undo: no pool value is the answer it was
+     * made from. */
+    double ids[] = {0, 1, 2, 3, 5, 7};
+    kg_fill_pattern int_pool;
+    kg_fill_pool_from_values(&int_pool, KG_DTYPE_I32, ids, 6);
+    KG_CHECK_INT(int_pool.pool_count, 6);
+    for (size_t i = 0; i < int_pool.pool_count; i++)
+        KG_CHECK_MSG((int32_t)int_pool.pool[i] != (int32_t)ids[i], "pool[%zu] = answer %g", i,
+                     ids[i]);
     return kg_test_finish("test_check");
 }

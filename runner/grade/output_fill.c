@@ -71,6 +71,11 @@ void kg_fill_pool_from_values(kg_fill_pattern *p, kg_dtype dtype, const double *
         double jitter = 0.01 + 0.02 * (double)(kg_fill_hash((uint32_t)i, 0x6a177e5u, 7u) >> 8) /
                                    (double)(1u << 24);
         double v = values[i] * (1.0 + ((i & 1) ? jitter : -jitter));
+        /* Integers (ids, counts): a relative move truncates back to the
+         * same value for small ones, so move by 1 or 2 instead. */
+        if (!kg_dtype_is_float(dtype))
+            v = values[i] +
+                ((i & 1) ? 1.0 : -1.0) * (1.0 + (double)(kg_fill_hash((uint32_t)i, 3u, 5u) & 1u));
         unsigned char bytes[8] = {0};
         kg_dtype_store(dtype, bytes, 0, v);
         uint32_t bits = 0;
