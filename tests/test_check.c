@@ -272,5 +272,9 @@ int main(void)
     for (size_t i = 0; i < int_pool.pool_count; i++)
         KG_CHECK_MSG((int32_t)int_pool.pool[i] != (int32_t)ids[i], "pool[%zu] = answer %g", i,
                      ids[i]);
+    double sevens[] = {7, 7, 7, 7, 7};
+    kg_fill_pool_from_values(&int_pool, KG_DTYPE_I32, sevens, 5);
+    for (size_t i = 0; i < int_pool.pool_count; i++)
+        KG_CHECK_MSG((int32_t)int_pool.pool[i] != 7, "pool[%zu] = the only answer", i);
     return kg_test_finish("test_check");
 }

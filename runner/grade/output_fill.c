@@ -72,10 +72,11 @@ void kg_fill_pool_from_values(kg_fill_pattern *p, kg_dtype dtype, const double *
                                    (double)(1u << 24);
         double v = values[i] * (1.0 + ((i & 1) ? jitter : -jitter));
         /* Integers (ids, counts): a relative move truncates back to the
-         * same value for small ones, so move by 1 or 2 instead. */
+         * same value for small ones, so move by -1, +1, -2, +2, ... in
+         * turn: even where every answer is the same, neighbours differ and
+         * none is the answer. */
         if (!kg_dtype_is_float(dtype))
-            v = values[i] +
-                ((i & 1) ? 1.0 : -1.0) * (1.0 + (double)(kg_fill_hash((uint32_t)i, 3u, 5u) & 1u));
+            v = values[i] + ((i & 1) ? 1.0 : -1.0) * (double)(1 + ((i >> 1) & 1));
         unsigned char bytes[8] = {0};
         kg_dtype_store(dtype, bytes, 0, v);
         uint32_t bits = 0;
@@ -86,11 +87,15 @@ void kg_fill_pool_from_values(kg_fill_pattern *p, kg_dtype dtype, const double *
      * shifted fill, kg_fill_seed_shifted, then differs from the unshifted
      * one in every element): a repeat gets one of its two lowest bits
      * flipped, a change no check can tell. */
+    /* An integer's lowest bits are its value: there, flip bits 2 and 3
+     * (a move of 4 or more, past every answer the moves above came near). */
     size_t n = p->pool_count;
+    uint32_t unit = kg_dtype_is_float(dtype) ? 1u : 4u;
     for (size_t i = 1; i < n; i++)
         if (p->pool[i] == p->pool[i - 1])
-            p->pool[i] ^= 1u;
-    for (uint32_t flip = 1; n > 2 && p->pool[n - 1] == p->pool[0] && flip <= 3; flip++)
+            p->pool[i] ^= unit;
+    for (uint32_t flip = unit; n > 2 && p->pool[n - 1] == p->pool[0] && flip <= 3 * unit;
+         flip += unit)
         if ((p->pool[n - 1] ^ flip) != p->pool[n - 2] && (p->pool[n - 1] ^ flip) != p->pool[0])
             p->pool[n - 1] ^= flip;
     if (p->pool_count == 0) {
