@@ -283,6 +283,11 @@ kg_integration_test(several_baselines 0 "Overall, against each baseline"
   -- run --workload softmax --size-class smoke --max-time 0.3 --quiet
      --baseline naive,tuned --candidate tuned --out ${KG_RESULTS_DIR}/several_baselines.jsonl)
 
+# docs/workloads.md lists every workload folder.
+add_test(NAME workloads_documented
+         COMMAND sh -c "for d in ${CMAKE_SOURCE_DIR}/baselines/*/; do n=$(basename $d); grep -q \"^| \\`$n\\` |\" ${CMAKE_SOURCE_DIR}/docs/workloads.md || { echo \"$n is not in docs/workloads.md\"; exit 1; }; done; echo every workload documented")
+set_tests_properties(workloads_documented PROPERTIES LABELS unit)
+
 # Three classes of cheat generated for every workload from its naive tier
 # (all zeros, half the work skipped, an input used as scratch), each caught
 # on every workload (tests/adversarial_matrix.py; docs/integrity.md). In the
