@@ -433,3 +433,87 @@ int kg_dev_read_clocks(kg_device *dev, uint32_t *sm_clock_mhz, int *throttled, k
                             dev->backend->name);
     return dev->backend->read_clocks(dev, sm_clock_mhz, throttled, err);
 }
+
+/* ---- vendor BLAS libraries ------------------------------------------------ */
+
+const char *kg_blas_dtype_name(kg_blas_dtype dtype)
+{
+    switch (dtype) {
+    case KG_BLAS_F32:
+        return "f32";
+    case KG_BLAS_F16:
+        return "f16";
+    case KG_BLAS_BF16:
+        return "bf16";
+    }
+    return "unknown";
+}
+
+int kg_backend_blas(const kg_backend *b, kg_blas_dtype dtype, kg_blas_library *out, kg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!b)
+        return kg_error_set(err, KG_ERR_INVALID, "blas: NULL backend");
+    if ((unsigned)dtype > KG_BLAS_BF16)
+        return kg_error_set(err, KG_ERR_INVALID, "blas: unknown dtype %d", (int)dtype);
+    if (!b->blas_library || !b->blas_gemm)
+        return kg_error_set(err, KG_ERR_UNSUPPORTED, "the %s backend calls no BLAS library",
+                            b->name);
+    /* Whatever made the library unusable, the caller's answer is the same:
+     * this device cannot grade a library tier. */
+    return b->blas_library(dtype, out, err) == KG_OK ? KG_OK : KG_ERR_UNSUPPORTED;
+}
+
+/* Elements in a packed rows x cols matrix, and whether `buf` holds them. */
+static int holds_matrix(const kg_buffer *buf, uint64_t rows, uint64_t cols, size_t element)
+{
+    if (rows > SIZE_MAX / cols || rows * cols > SIZE_MAX / element)
+        return 0;
+    return buf->bytes >= rows * cols * element;
+}
+
+static int check_blas_gemm(const kg_device *dev, const kg_blas_gemm *g, kg_error *err)
+{
+    if (!dev || !g)
+        return kg_error_set(err, KG_ERR_INVALID, "blas_gemm: NULL device or call");
+    if (g->m == 0 || g->n == 0 || g->k == 0)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "blas_gemm: m, n and k must be at least 1 (m %llu, n %llu, k %llu)",
+                            (unsigned long long)g->m, (unsigned long long)g->n,
+                            (unsigned long long)g->k);
+    const kg_buffer *buffers[3] = {g->a, g->b, g->c};
+    static const char names[3] = {'A', 'B', 'C'};
+    uint64_t rows[3] = {g->m, g->b_transposed ? g->n : g->k, g->m};
+    uint64_t cols[3] = {g->k, g->b_transposed ? g->k : g->n, g->n};
+    size_t element = g->dtype == KG_BLAS_F32 ? 4 : 2;
+    for (int i = 0; i < 3; i++) {
+        if (!buffers[i])
+            return kg_error_set(err, KG_ERR_INVALID, "blas_gemm: %c is a NULL buffer", names[i]);
+        if (buffers[i]->dev != dev)
+            return kg_error_set(err, KG_ERR_INVALID, "blas_gemm: %c is a buffer of another device",
+                                names[i]);
+        if (!holds_matrix(buffers[i], rows[i], cols[i], element))
+            return kg_error_set(err, KG_ERR_INVALID,
+                                "blas_gemm: %c (%zu bytes) is smaller than its %llu x %llu %s "
+                                "matrix",
+                                names[i], buffers[i]->bytes, (unsigned long long)rows[i],
+                                (unsigned long long)cols[i], kg_blas_dtype_name(g->dtype));
+    }
+    return KG_OK;
+}
+
+int kg_dev_blas_gemm(kg_device *dev, const kg_blas_gemm *g, kg_error *err)
+{
+    int rc = check_blas_gemm(dev, g, err);
+    if (rc)
+        return rc;
+    kg_blas_library lib;
+    if ((rc = kg_backend_blas(dev->backend, g->dtype, &lib, err)) != KG_OK)
+        return rc;
+    if ((rc = dev->backend->blas_gemm(dev, g, err)) != KG_OK)
+        return rc;
+    /* A library call is the timed region's work, as a launch is. */
+    if (dev->timing)
+        dev->region_launches++;
+    return KG_OK;
+}

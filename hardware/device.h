@@ -52,6 +52,10 @@ typedef enum kg_language {
      * grade stage compiles it ahead of time with Triton (runner/grade/
      * triton_build.h) and hands the backend the cubin or hsaco. */
     KG_LANG_TRITON = 9,
+    /* No source: a call to the backend's vendor BLAS library (CLBlast,
+     * cuBLAS, rocBLAS) that a baseline tier makes instead of launching a
+     * kernel (kg_dev_blas_gemm). No backend builds it. */
+    KG_LANG_LIBRARY = 10,
     KG_LANG_COUNT
 } kg_language;
 
@@ -284,6 +288,50 @@ int kg_dev_timer_stop(kg_device *dev, double *elapsed_seconds, kg_error *err);
  * allocation), with a pattern that changes every call. Outside a timed
  * region; completes before returning. */
 int kg_dev_flush_cache(kg_device *dev, kg_error *err);
+
+/* ---- Vendor BLAS libraries (the `library` tier) ------------------------------ */
+
+/* Element types of a library GEMM: inputs and output alike. */
+typedef enum kg_blas_dtype {
+    KG_BLAS_F32 = 0,
+    KG_BLAS_F16 = 1,
+    KG_BLAS_BF16 = 2,
+} kg_blas_dtype;
+
+const char *kg_blas_dtype_name(kg_blas_dtype dtype);
+
+/* Row-major C[m][n] = sum_k A[m][k] * B[k][n] (alpha 1, beta 0), or with
+ * b_transposed, B stored [n][k]: C = A * B^T (a linear layer's weight as
+ * torch stores it). Each buffer holds at least its matrix, packed. */
+typedef struct kg_blas_gemm {
+    kg_blas_dtype dtype;
+    int b_transposed;
+    uint64_t m, n, k;
+    kg_buffer *a, *b, *c;
+} kg_blas_gemm;
+
+/* Which library a backend calls, as loaded. */
+typedef struct kg_blas_library {
+    char name[32];    /* "CLBlast", "cuBLAS", "rocBLAS" */
+    char version[32]; /* "1.5.3"; "" when the library does not say */
+    char path[4096];  /* the shared object loaded, symlinks resolved */
+} kg_blas_library;
+
+/* The BLAS library `backend` calls for GEMMs of `dtype`, loaded at run
+ * time on first use (dlopen, never linked) and described in *out.
+ * KG_ERR_UNSUPPORTED, with the reason in words, where the backend has no
+ * library support, the library is not installed (the message names every
+ * file tried) or it has no GEMM of that type (CLBlast has no bf16). Needs
+ * no device, nor the backend's init. */
+int kg_backend_blas(const kg_backend *backend, kg_blas_dtype dtype, kg_blas_library *out,
+                    kg_error *err);
+
+/* Enqueues the library's GEMM on the device's queue (stream), ordered like
+ * a launch; inside a timed region it counts as one, and the region's time
+ * covers every kernel the library enqueues for it (docs/methodology.md).
+ * Buffers are of `dev` and large enough; m, n, k at least 1.
+ * KG_ERR_UNSUPPORTED as kg_backend_blas says. */
+int kg_dev_blas_gemm(kg_device *dev, const kg_blas_gemm *gemm, kg_error *err);
 
 /* The current SM clock and whether the device reports any throttle
  * reason; KG_ERR_UNSUPPORTED where the backend cannot tell (OpenCL). */

@@ -18,10 +18,10 @@ extern const kg_backend kg_hip_backend;
 #endif
 
 static const char *const language_names[KG_LANG_COUNT] = {
-    [KG_LANG_PORTABLE] = "portable", [KG_LANG_OPENCL] = "opencl", [KG_LANG_CUDA] = "cuda",
-    [KG_LANG_HIP] = "hip",           [KG_LANG_PTX] = "ptx",       [KG_LANG_CUBIN] = "cubin",
-    [KG_LANG_FATBIN] = "fatbin",     [KG_LANG_HSACO] = "hsaco",   [KG_LANG_SPIRV] = "spirv",
-    [KG_LANG_TRITON] = "triton",
+    [KG_LANG_PORTABLE] = "portable", [KG_LANG_OPENCL] = "opencl",   [KG_LANG_CUDA] = "cuda",
+    [KG_LANG_HIP] = "hip",           [KG_LANG_PTX] = "ptx",         [KG_LANG_CUBIN] = "cubin",
+    [KG_LANG_FATBIN] = "fatbin",     [KG_LANG_HSACO] = "hsaco",     [KG_LANG_SPIRV] = "spirv",
+    [KG_LANG_TRITON] = "triton",     [KG_LANG_LIBRARY] = "library",
 };
 
 const char *kg_language_name(kg_language lang)

@@ -34,7 +34,7 @@ static void test_registration(void)
     old.name = "old";
     old.api_version = KG_BACKEND_API_VERSION - 1;
     KG_CHECK_INT(kg_backend_register(&old, &err), KG_ERR_INVALID);
-    KG_CHECK_CONTAINS(err.message, "backend old was written for device interface version 2");
+    KG_CHECK_CONTAINS(err.message, "backend old was written for device interface version 3");
     KG_CHECK(kg_backend_find("old") == NULL);
 
     /* A required member missing; optional ones may be. */

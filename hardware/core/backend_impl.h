@@ -20,7 +20,9 @@
  *   arg_count says so, known argument kinds, and non-NULL buffers of this
  *   device;
  * - timer_start is never called with a region open, timer_stop only with
- *   one open, and flush_cache never inside one.
+ *   one open, and flush_cache never inside one;
+ * - blas_gemm gets buffers of this device holding their matrices, m, n and
+ *   k of at least 1, and a dtype blas_library accepted.
  * What is left to a backend are its own limits (CUDA's grid size, OpenCL's
  * parameter count) and the driver's answers.
  *
@@ -36,7 +38,7 @@
 #include "device.h"
 #include "str.h"
 
-#define KG_BACKEND_API_VERSION 3
+#define KG_BACKEND_API_VERSION 4
 
 struct kg_device {
     const kg_backend *backend;
@@ -124,6 +126,15 @@ struct kg_backend {
     /* OPTIONAL: sets view->ctx for view->bytes at view->offset of
      * view->parent (bytes may be 0). */
     int (*buffer_view)(kg_device *dev, kg_buffer *view, kg_error *err);
+
+    /* Version 4. OPTIONAL: loads the backend's BLAS library once (later
+     * calls replay the outcome), describes it and says whether it has a
+     * GEMM of `dtype`; KG_ERR_UNSUPPORTED with the reason otherwise. */
+    int (*blas_library)(kg_blas_dtype dtype, kg_blas_library *out, kg_error *err);
+    /* OPTIONAL, with blas_library: enqueues the GEMM on the device's queue.
+     * Inside a timed region the region's time must cover every command the
+     * library enqueues for it. */
+    int (*blas_gemm)(kg_device *dev, const kg_blas_gemm *gemm, kg_error *err);
 };
 
 /* For messages: "kernel 'softmax' (softmax.kc), grid [..], block [..],

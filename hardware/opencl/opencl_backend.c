@@ -18,6 +18,9 @@
 #include "backend_impl.h"
 #include "build_text.h"
 #include "cl_errors.h"
+#ifdef KG_HAVE_CLBLAST
+#include "clblast_loader.h"
+#endif
 
 #include <stdint.h>
 #include <stdio.h>
@@ -363,6 +366,10 @@ static void kg_cl_close(cl_dev *d)
 {
     if (d->queue)
         clFinish(d->queue);
+#ifdef KG_HAVE_CLBLAST
+    /* CLBlast's cached programs hold the context: drop them first. */
+    kg_clblast_clear_cache();
+#endif
     kg_cl_release_events(d);
     free(d->events);
     if (d->flush_buffer)
@@ -685,13 +692,15 @@ static int kg_cl_launch_fail(kg_error *err, int status, cl_int code, const kg_ke
     return kg_error_set(err, status, "%s for %s", what, where);
 }
 
-/* Makes room for one more event before the launch is enqueued, so that a
+/* Makes room for `more` events before a command is enqueued, so that a
  * failed allocation can never strand an event the driver already made. */
-static int kg_cl_reserve_event(cl_dev *d)
+static int kg_cl_reserve_events(cl_dev *d, size_t more)
 {
-    if (d->event_count < d->event_cap)
+    if (d->event_count + more <= d->event_cap)
         return KG_OK;
     size_t cap = d->event_cap ? 2 * d->event_cap : 16;
+    while (cap < d->event_count + more)
+        cap *= 2;
     cl_event *grown = realloc(d->events, cap * sizeof *grown);
     if (!grown)
         return KG_ERR_MEMORY;
@@ -771,7 +780,7 @@ static int kg_cl_launch(kg_device *dev, kg_kernel *kernel, const kg_launch *laun
         return status;
     cl_event *event = NULL;
     if (dev->timing) {
-        if (kg_cl_reserve_event(d) != KG_OK)
+        if (kg_cl_reserve_events(d, 1) != KG_OK)
             return kg_cl_launch_fail(err, KG_ERR_MEMORY, 0, kernel, launch,
                                      "out of memory recording the launch event");
         event = &d->events[d->event_count];
@@ -904,6 +913,64 @@ static int kg_cl_flush_cache(kg_device *dev, kg_error *err)
     return KG_OK;
 }
 
+/* ---- the BLAS library (CLBlast) ------------------------------------------ */
+
+#ifdef KG_HAVE_CLBLAST
+static int kg_cl_blas_library(kg_blas_dtype dtype, kg_blas_library *out, kg_error *err)
+{
+    return kg_clblast_library(dtype, out, err);
+}
+
+/* DESIGN: a timed region's time is the span of its commands' profiling
+ * events, but CLBlast may enqueue several kernels for one GEMM (padding,
+ * transposes, the main kernel) and returns the event of the last one only.
+ * So the call is bracketed by two markers, and the first marker waits on
+ * a user event that is completed only once CLBlast has enqueued
+ * everything: the queue is held while CLBlast does its host-side work
+ * (argument checks, kernel lookup, compiling on first use), so that work
+ * stays out of the region as a launch's enqueue latency does, and the
+ * span runs from the first marker to the last. The user event is
+ * completed on every path, so the queue never stays held. */
+static int kg_cl_timed_blas_gemm(cl_dev *d, const kg_blas_gemm *g, kg_error *err)
+{
+    if (kg_cl_reserve_events(d, 3) != KG_OK)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory recording the CLBlast events");
+    cl_int rc;
+    cl_event gate = clCreateUserEvent(d->context, &rc);
+    if (rc != CL_SUCCESS)
+        return kg_cl_fail_call(err, rc, "clCreateUserEvent (holding the queue for CLBlast) failed");
+    int status = KG_OK;
+    rc = clEnqueueMarkerWithWaitList(d->queue, 1, &gate, &d->events[d->event_count]);
+    if (rc != CL_SUCCESS)
+        status = kg_cl_fail_call(err, rc, "clEnqueueMarkerWithWaitList before CLBlast failed");
+    else
+        d->event_count++;
+    cl_event last = NULL;
+    if (status == KG_OK)
+        status = kg_clblast_gemm(d->queue, g, mem_of(g->a), mem_of(g->b), mem_of(g->c), &last, err);
+    if (last)
+        d->events[d->event_count++] = last;
+    if (status == KG_OK) {
+        rc = clEnqueueMarkerWithWaitList(d->queue, 0, NULL, &d->events[d->event_count]);
+        if (rc != CL_SUCCESS)
+            status = kg_cl_fail_call(err, rc, "clEnqueueMarkerWithWaitList after CLBlast failed");
+        else
+            d->event_count++;
+    }
+    clSetUserEventStatus(gate, CL_COMPLETE);
+    clReleaseEvent(gate);
+    return status;
+}
+
+static int kg_cl_blas_gemm(kg_device *dev, const kg_blas_gemm *g, kg_error *err)
+{
+    cl_dev *d = dev_of(dev);
+    if (dev->timing)
+        return kg_cl_timed_blas_gemm(d, g, err);
+    return kg_clblast_gemm(d->queue, g, mem_of(g->a), mem_of(g->b), mem_of(g->c), NULL, err);
+}
+#endif
+
 const kg_backend kg_opencl_backend = {
     .api_version = KG_BACKEND_API_VERSION,
     .name = "opencl",
@@ -930,4 +997,8 @@ const kg_backend kg_opencl_backend = {
     .timer_stop = kg_cl_timer_stop,
     .flush_cache = kg_cl_flush_cache,
     .read_clocks = NULL, /* OpenCL 1.2 has no clock or throttle query */
+#ifdef KG_HAVE_CLBLAST
+    .blas_library = kg_cl_blas_library,
+    .blas_gemm = kg_cl_blas_gemm,
+#endif
 };
