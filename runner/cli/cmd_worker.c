@@ -123,6 +123,20 @@ static void state_free(worker_state *s)
     kg_workload_free(s->w);
 }
 
+/* What a library tier called: the library, and the call's sizes for the
+ * shape once prepared. */
+static cJSON *library_json(const worker_state *s, const cJSON *library)
+{
+    cJSON *o = cJSON_Duplicate(library, 1);
+    const kg_blas_gemm *g = s->run.prepared ? kg_prepared_library_call(s->run.prepared) : NULL;
+    if (g) {
+        cJSON_AddNumberToObject(o, KG_KEY_LIBRARY_M, (double)g->m);
+        cJSON_AddNumberToObject(o, KG_KEY_LIBRARY_N, (double)g->n);
+        cJSON_AddNumberToObject(o, KG_KEY_LIBRARY_K, (double)g->k);
+    }
+    return o;
+}
+
 /* The set's description as the parent records it, with its status after
  * preparing ("ok", or why not, with any flag; KG_FLAG_UNKNOWN: none). */
 static cJSON *set_info(worker_state *s, kg_set_status status, kg_flag flag,
@@ -144,7 +158,13 @@ static cJSON *set_info(worker_state *s, kg_set_status status, kg_flag flag,
     if (s->entry) {
         cJSON_AddStringToObject(o, KG_KEY_SET_MANIFEST, s->entry->manifest);
         cJSON_AddStringToObject(o, KG_KEY_SET_MANIFEST_SHA256, s->entry->manifest_sha256);
-        cJSON_AddStringToObject(o, KG_KEY_SET_SOURCE, s->entry->source_path);
+        /* A library tier's source is the library it calls (below). */
+        const cJSON *lib = build ? build->library : NULL;
+        const char *source =
+            s->entry->source_path ? s->entry->source_path
+            : lib ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(lib, KG_KEY_LIBRARY_PATH))
+                  : "";
+        cJSON_AddStringToObject(o, KG_KEY_SET_SOURCE, source);
         cJSON_AddStringToObject(o, KG_KEY_SET_LANGUAGE, kg_language_name(s->entry->language));
         cJSON_AddStringToObject(o, KG_KEY_SET_DESCRIPTION, s->entry->description);
         cJSON_AddStringToObject(o, KG_KEY_SET_OPTIONS, s->entry->options);
@@ -160,6 +180,8 @@ static cJSON *set_info(worker_state *s, kg_set_status status, kg_flag flag,
         cJSON_AddStringToObject(o, KG_KEY_SET_BUILD_LOG, build->log ? build->log : "");
         if (build->triton)
             cJSON_AddItemToObject(o, KG_KEY_SET_TRITON, cJSON_Duplicate(build->triton, 1));
+        if (build->library)
+            cJSON_AddItemToObject(o, KG_KEY_SET_LIBRARY, library_json(s, build->library));
     }
     if (s->run.prepared)
         cJSON_AddItemToObject(o, KG_KEY_SET_LAUNCHES, kg_prepared_launches_json(s->run.prepared));

@@ -166,10 +166,11 @@ run_missing_rule kg_run_missing_rule(const run_options *o, int is_candidate, con
 int kg_run_check_sets(const run_options *o, const kg_device_info *info,
                       kg_workload *const *workloads, size_t n, kg_error *err);
 
-/* KG_ERR_UNAVAILABLE ("triton unavailable (why)") when `e` is
- * a Triton set that this device or set-up cannot build; else KG_OK, also
- * with no device (info NULL). */
-int kg_run_triton_refusal(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err);
+/* KG_ERR_UNAVAILABLE ("triton unavailable (why)") when `e` is a Triton
+ * set that this device or set-up cannot build, or ("library unavailable
+ * (why)") a library tier whose library this device's backend cannot call;
+ * else KG_OK, also with no device (info NULL). */
+int kg_run_set_unavailable(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err);
 
 /* How many evaluations the run has: every shape of the class of every
  * workload, against each of `baselines` baseline sets. Their ids run from

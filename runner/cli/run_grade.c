@@ -187,7 +187,7 @@ int kg_run_grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
         kg_kernel_entry *entry = NULL;
         int rc = kg_kernel_entry_load(w, sets[i], &entry, err);
         if (rc == KG_OK)
-            rc = kg_run_triton_refusal(entry, &ctx->device->info, err);
+            rc = kg_run_set_unavailable(entry, &ctx->device->info, err);
         kg_kernel_entry_free(entry);
         run_missing_rule rule = kg_run_missing_rule(ctx->opts, i, sets[i]);
         if (rc == KG_ERR_NOT_FOUND && rule == KG_MISSING_FAILS) {

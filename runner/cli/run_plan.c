@@ -5,6 +5,7 @@
 #include "dir_list.h"
 #include "fingerprint.h"
 #include "kernelset.h"
+#include "library_tier.h"
 #include "record_keys.h"
 #include "run.h"
 #include "sha256.h"
@@ -156,8 +157,10 @@ run_missing_rule kg_run_missing_rule(const run_options *o, int is_candidate, con
     return KG_MISSING_IS_ERROR;
 }
 
-int kg_run_triton_refusal(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err)
+int kg_run_set_unavailable(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err)
 {
+    if (e->language == KG_LANG_LIBRARY && info)
+        return kg_library_unavailable(e, kg_backend_find(info->backend), err);
     if (e->language != KG_LANG_TRITON || !info) /* no device: `kgrade slurm` */
         return KG_OK;
     char why[1024];
@@ -183,10 +186,11 @@ int kg_run_check_sets(const run_options *o, const kg_device_info *info,
             rc = kg_kernel_entry_load(workloads[wi], sets[i], &e, err);
             /* A tier named on the command line that this device cannot
              * build is a usage error; a submission's Triton kernels are
-             * skipped, said so, and the rest is graded. */
+             * skipped, said so, and the rest is graded; so is a library
+             * tier, whose library is never required. */
             kg_error why = {0};
-            if (rc == KG_OK && kg_run_triton_refusal(e, info, &why) &&
-                !kg_set_is_submission(sets[i]))
+            if (rc == KG_OK && kg_run_set_unavailable(e, info, &why) &&
+                !kg_set_is_submission(sets[i]) && e->language != KG_LANG_LIBRARY)
                 rc = kg_error_set(err, KG_ERR_INVALID, "--%s %s: %s", i ? "candidate" : "baseline",
                                   sets[i], why.message);
             kg_kernel_entry_free(e);

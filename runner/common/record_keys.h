@@ -224,6 +224,7 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_SET_BUILD_LOG         "build_log"       /* the compiler's log */
 #define KG_KEY_SET_SWEEP             "sweep"           /* autotuning: KG_KEY_SWEEP_* */
 #define KG_KEY_SET_TRITON            "triton"          /* language triton: KG_KEY_TRITON_* */
+#define KG_KEY_SET_LIBRARY           "library"         /* language library: KG_KEY_LIBRARY_* */
 #define KG_KEY_SET_CHECK             "check"           /* first check: KG_KEY_CHECK_* */
 #define KG_KEY_SET_REPEAT_CHECK      "repeat_check"    /* the repeat run: KG_KEY_CHECK_* */
 #define KG_KEY_SET_TIMED_CHECKS      "timed_checks"    /* timed rounds read back: KG_KEY_TIMED_* */
@@ -252,6 +253,20 @@ int kg_record_is(const cJSON *record, kg_record_type type);
 #define KG_KEY_UPSTREAM_VERSION "version"        /* "0.5.12" */
 #define KG_KEY_UPSTREAM_PATH    "path"           /* the file's path in the wheel */
 #define KG_KEY_UPSTREAM_SHA256  "sha256"         /* of the file as compiled */
+
+/* What a library tier called ("library"): the library as loaded and the
+ * call as resolved for the shape. */
+#define KG_KEY_LIBRARY_NAME     "name"     /* "CLBlast", "cuBLAS" */
+#define KG_KEY_LIBRARY_VERSION  "version"  /* "1.5.3"; "" when unknown */
+#define KG_KEY_LIBRARY_PATH     "path"     /* the shared object, real path */
+#define KG_KEY_LIBRARY_SHA256   "sha256"   /* of that file */
+#define KG_KEY_LIBRARY_BYTES    "bytes"    /* its size */
+#define KG_KEY_LIBRARY_OP       "op"       /* "gemm" */
+#define KG_KEY_LIBRARY_DTYPE    "dtype"    /* "f32", "f16", "bf16" */
+#define KG_KEY_LIBRARY_B_LAYOUT "b_layout" /* "kn" or "nk" */
+#define KG_KEY_LIBRARY_M        "m"        /* the GEMM's sizes for the shape */
+#define KG_KEY_LIBRARY_N        "n"
+#define KG_KEY_LIBRARY_K        "k"
 
 /* One launch as resolved for the shape ("launches"): enough to replay it. */
 #define KG_KEY_LAUNCH_ENTRY         "entry"               /* kernel function */

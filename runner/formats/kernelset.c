@@ -60,6 +60,7 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
     free(e->upstream_version);
     free(e->upstream_path);
     free(e->options);
+    kg_library_call_free(e->call);
     free(e);
 }
 
@@ -733,7 +734,7 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
     *out = NULL;
     static const char *const keys[] = {"description", "source",   "upstream", "language",
                                        "defines",     "launches", "scratch",  "sweep",
-                                       "options",     "refuses",  NULL};
+                                       "options",     "refuses",  "call",     NULL};
     if (!cJSON_IsObject(obj))
         return kg_json_fail(where, err, "expected a kernel entry object");
     kg_kernel_entry *e = calloc(1, sizeof *e);
@@ -743,7 +744,6 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
     const cJSON *upstream = cJSON_GetObjectItemCaseSensitive(obj, "upstream");
     int rc;
     if ((rc = kg_json_only_keys(where, obj, keys, err)) ||
-        (rc = kg_json_string(where, obj, "source", !upstream, &source, err)) ||
         (rc = kg_json_string(where, obj, "language", 1, &language, err)) ||
         (rc = kg_json_string(where, obj, "description", 0, &description, err)))
         goto fail;
@@ -755,11 +755,27 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
         kg_json_where lw = kg_json_at_key(where, "language");
         rc = kg_json_fail(&lw, err,
                           "unknown language '%s' (expected portable, opencl, cuda, hip, ptx, "
-                          "cubin, fatbin, hsaco, spirv or triton)",
+                          "cubin, fatbin, hsaco, spirv, triton or library)",
                           language);
         goto fail;
     }
     e->language = (kg_language)lang;
+    /* A library tier calls a vendor library: no source to resolve. */
+    if (e->language == KG_LANG_LIBRARY) {
+        if ((rc = kg_library_call_parse(w, e, where, obj, err)) ||
+            (rc = parse_refusals(w, e, where, obj, err)))
+            goto fail;
+        e->options = strdup("");
+        *out = e;
+        return KG_OK;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(obj, "call")) {
+        kg_json_where cw = kg_json_at_key(where, "call");
+        rc = kg_json_fail(&cw, err, "\"call\" is for language library");
+        goto fail;
+    }
+    if ((rc = kg_json_string(where, obj, "source", !upstream, &source, err)))
+        goto fail;
     kg_json_where sw = kg_json_at_key(where, "source");
     if (upstream) {
         /* Only a baseline tier may name a package file: a submission's

@@ -69,6 +69,21 @@ typedef struct kg_launch_spec {
     kg_triton_launch *triton; /* language "triton" only, else NULL */
 } kg_launch_spec;
 
+/* A library tier's call (language "library", baseline tiers only;
+ * library_call.c): what it asks the backend's BLAS library to compute over
+ * the workload's tensors, instead of a source and launches. */
+typedef enum kg_library_op {
+    KG_LIBRARY_GEMM = 0, /* row-major C[m][n] = sum_k A[m][k] * B[k][n] (or B[n][k]) */
+} kg_library_op;
+
+typedef struct kg_library_call {
+    kg_library_op op;
+    size_t a, b, c; /* tensors: A and B inputs, C the output */
+    kg_expr *m, *n, *k;
+    int b_transposed;    /* "b_layout": "nk", B stored [n][k]: C = A * B^T */
+    kg_blas_dtype dtype; /* of the three tensors */
+} kg_library_call;
+
 typedef struct kg_scratch_spec {
     char *name;
     kg_dtype dtype;
@@ -116,6 +131,9 @@ typedef struct kg_kernel_entry {
     size_t refusal_count;
     kg_expr *refuse_when[KG_MAX_REFUSALS];
     char *refuse_why[KG_MAX_REFUSALS];
+    /* Language "library": the call, and no source, launches, defines or
+     * scratch (source_path and source_file are NULL). NULL otherwise. */
+    kg_library_call *call;
 } kg_kernel_entry;
 
 /* The source of entry `e` as its compiler reads it (kg_source_text_load
@@ -185,6 +203,17 @@ void kg_triton_launch_free(kg_triton_launch *t);
  * be missing, which kg_triton_unavailable reports). */
 int kg_upstream_parse(kg_kernel_entry *e, const kg_json_where *where, const cJSON *obj,
                       kg_error *err);
+
+/* Language "library" (library_call.c): parses the entry's "call" into
+ * e->call, each tensor checked against the workload (A and B inputs, C an
+ * output, one floating-point type that a BLAS GEMM takes), m, n, k over
+ * its public symbols. A submission may not call a library. */
+int kg_library_call_parse(const kg_workload *w, kg_kernel_entry *e, const kg_json_where *where,
+                          const cJSON *obj, kg_error *err);
+void kg_library_call_free(kg_library_call *call);
+
+/* What the call computes, for messages and records: "gemm f32, B [k][n]". */
+void kg_library_call_describe(const kg_library_call *call, char *out, size_t size);
 
 /* Frees an entry; NULL is allowed. */
 void kg_kernel_entry_free(kg_kernel_entry *e);

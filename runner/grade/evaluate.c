@@ -1,6 +1,7 @@
 /* Building, allocating and launching one kernel set for one shape. */
 #include "evaluate.h"
 #include "json_file.h"
+#include "library_tier.h"
 #include "record_keys.h"
 #include "source_text.h"
 #include "tensors.h"
@@ -26,6 +27,7 @@ typedef struct cache_item {
     int status;
     kg_error error;
     kg_triton_binary triton; /* a Triton launch's metadata (image freed once loaded) */
+    cJSON *library;          /* a library tier's library (library_tier.h) */
 } cache_item;
 
 struct kg_build_cache {
@@ -59,6 +61,7 @@ void kg_build_cache_free(kg_build_cache *c)
         free(c->items[i].key);
         free(c->items[i].log);
         cJSON_Delete(c->items[i].files);
+        cJSON_Delete(c->items[i].library);
         kg_triton_binary_free(&c->items[i].triton);
     }
     free(c->items);
@@ -94,6 +97,9 @@ struct kg_prepared {
     resolved_launch *launches;
     size_t launch_count;
     kg_output_layout layout;
+    /* A library tier: the call, enqueued instead of launches. */
+    int library;
+    kg_blas_gemm gemm;
 };
 
 static double now_seconds(void)
@@ -114,6 +120,8 @@ static void describe_build(const cache_item *it, int cached, kg_build_info *buil
     build->source_refused = it->refused;
     if (it->triton.record)
         build->triton = it->triton.record;
+    if (it->library)
+        build->library = it->library;
 }
 
 /* The item built under `key` (a hit: *build described, its status
@@ -188,6 +196,41 @@ static int build_cached(kg_build_cache *c, const kg_kernel_entry *e, const kg_sh
     }
     *program = it->program;
     return KG_OK;
+}
+
+/* A library tier builds nothing: its "build" is finding the library and
+ * hashing it, recorded as its source (the one file a set's code came
+ * from), so that reports, replicate and compare tell versions apart. */
+static int build_library(kg_build_cache *c, const kg_kernel_entry *e, kg_build_info *build,
+                         kg_error *err)
+{
+    char key[128];
+    snprintf(key, sizeof key, "library|%s", kg_blas_dtype_name(e->call->dtype));
+    cache_item *it, *hit;
+    int rc = find_or_add(c, key, build, &hit, &it, err);
+    if (hit || rc)
+        return rc;
+    double t0 = now_seconds();
+    it->status =
+        kg_library_describe(e, kg_dev_backend(c->dev), &it->library, it->sha256, &it->error);
+    it->seconds = now_seconds() - t0;
+    if (it->status == KG_OK) {
+        cJSON *file = cJSON_CreateObject();
+        cJSON_AddStringToObject(file, KG_KEY_FILE_PATH,
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                                    it->library, KG_KEY_LIBRARY_PATH)));
+        cJSON_AddStringToObject(file, KG_KEY_FILE_SHA256, it->sha256);
+        cJSON_AddItemToObject(
+            file, KG_KEY_FILE_BYTES,
+            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(it->library, KG_KEY_LIBRARY_BYTES),
+                            1));
+        it->files = cJSON_CreateArray();
+        cJSON_AddItemToArray(it->files, file);
+    }
+    describe_build(it, 0, build);
+    if (it->status != KG_OK && err)
+        *err = it->error;
+    return it->status;
 }
 
 /* The values of one Triton launch for a shape: constexprs, warps,
@@ -615,6 +658,19 @@ static int resolve_launch(kg_prepared *p, const kg_kernel_entry *e, size_t li,
     return tb ? finish_triton_launch(r, tb, spec, err) : KG_OK;
 }
 
+/* A library tier's call for the shape, on the selected input set. */
+static int resolve_library_call(kg_prepared *p, const kg_kernel_entry *e, const kg_shape *shape,
+                                const kg_input_sets *inputs, kg_error *err)
+{
+    int rc = kg_library_resolve(p->w, e, shape, inputs->sets[0], &p->gemm, err);
+    if (rc)
+        return rc;
+    p->gemm.a = p->inputs[p->selected][e->call->a].view;
+    p->gemm.b = p->inputs[p->selected][e->call->b].view;
+    p->gemm.c = p->outputs[output_position(p, e->call->c)].view;
+    return KG_OK;
+}
+
 int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entry *entry,
                const kg_shape *workload_shape, const kg_symtab *overrides,
                const kg_input_sets *inputs, kg_prepared **out, kg_build_info *build, kg_error *err)
@@ -642,7 +698,10 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
     for (size_t li = 0; triton && li < entry->launch_count; li++)
         if ((rc = build_triton(cache, w, entry, li, shape, build, &built[li], err)))
             return rc;
-    if (!triton && (rc = build_cached(cache, entry, &defs, build, &program, err)))
+    int library = entry->language == KG_LANG_LIBRARY;
+    if (library && (rc = build_library(cache, entry, build, err)))
+        return rc;
+    if (!triton && !library && (rc = build_cached(cache, entry, &defs, build, &program, err)))
         return rc;
     kg_prepared *p = calloc(1, sizeof *p);
     if (!p)
@@ -654,13 +713,18 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
     p->scratch_bytes = calloc(entry->scratch_count + 1, sizeof *p->scratch_bytes);
     p->entry = entry;
     p->launch_count = entry->launch_count;
-    p->launches = calloc(entry->launch_count, sizeof *p->launches);
+    p->launches = calloc(entry->launch_count + 1, sizeof *p->launches);
+    p->library = library;
     if (!p->scratch || !p->scratch_bytes || !p->launches) {
         kg_prepared_free(p);
         return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
     }
     if ((rc = alloc_buffers(p, entry, shape, inputs, cache->global_mem_bytes,
                             cache->max_alloc_bytes, build, err))) {
+        kg_prepared_free(p);
+        return rc;
+    }
+    if (library && (rc = resolve_library_call(p, entry, shape, inputs, err))) {
         kg_prepared_free(p);
         return rc;
     }
@@ -677,6 +741,8 @@ int kg_prepare(kg_build_cache *cache, const kg_workload *w, const kg_kernel_entr
 
 int kg_prepared_enqueue(kg_prepared *p, kg_error *err)
 {
+    if (p->library)
+        return kg_dev_blas_gemm(p->dev, &p->gemm, err);
     for (size_t i = 0; i < p->launch_count; i++) {
         int rc = kg_dev_launch(p->dev, p->launches[i].kernel, &p->launches[i].launch, err);
         if (rc)
@@ -690,6 +756,10 @@ void kg_prepared_select(kg_prepared *p, size_t set)
     if (set >= p->set_count || set == p->selected)
         return;
     p->selected = set;
+    if (p->library) {
+        p->gemm.a = p->inputs[set][p->entry->call->a].view;
+        p->gemm.b = p->inputs[set][p->entry->call->b].view;
+    }
     for (size_t li = 0; li < p->launch_count; li++) {
         const kg_launch_spec *spec = &p->entry->launches[li];
         for (size_t a = 0; a < spec->arg_count; a++)
@@ -871,6 +941,11 @@ int kg_prepared_verify(kg_prepared *p, const kg_input_sets *inputs, size_t set, 
         if (set == KG_ALL_INPUT_SETS || set == k)
             rc = inputs_modified(p, k, inputs->sets[k], out, err);
     return rc;
+}
+
+const kg_blas_gemm *kg_prepared_library_call(const kg_prepared *p)
+{
+    return p->library ? &p->gemm : NULL;
 }
 
 const kg_workload *kg_prepared_workload(const kg_prepared *p)

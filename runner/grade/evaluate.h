@@ -41,6 +41,9 @@ typedef struct kg_build_info {
      * target, cache key, upstream file), owned by the cache; the last
      * launch's when an entry has several. NULL otherwise. */
     const cJSON *triton;
+    /* Language library: the library called (library_tier.h), owned by the
+     * cache; its file is also the source (source_sha256, source_files). */
+    const cJSON *library;
     /* kg_prepare refused (KG_ERR_MEMORY) because of what the set itself
      * asks for (its scratch), where the shape's tensors alone would fit: a
      * failure of the set, not of the shape. */
@@ -88,7 +91,8 @@ int kg_prepared_verify(kg_prepared *p, const kg_input_sets *inputs, size_t set, 
 void kg_prepared_select(kg_prepared *p, size_t set);
 size_t kg_prepared_set_count(const kg_prepared *p);
 
-/* Enqueues every launch of the set once, in order (asynchronous). */
+/* Enqueues every launch of the set once, in order (asynchronous); a
+ * library tier's call instead of launches. */
 int kg_prepared_enqueue(kg_prepared *p, kg_error *err);
 
 /* Uploads the inputs of `tensors` (a host set) as input set `set`. */
@@ -128,6 +132,9 @@ int kg_prepared_read_output(kg_prepared *p, void *dst, kg_error *err);
  * {"i32": v} or {"i64": v}. Enough to replay the set outside kgrade
  * (tools/crosscheck_timing.py does). A new cJSON array the caller owns. */
 cJSON *kg_prepared_launches_json(const kg_prepared *p);
+
+/* A library tier's call as resolved for the shape; NULL for other sets. */
+const kg_blas_gemm *kg_prepared_library_call(const kg_prepared *p);
 
 /* The workload and device the set was prepared for. */
 const kg_workload *kg_prepared_workload(const kg_prepared *p);

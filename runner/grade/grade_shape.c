@@ -948,12 +948,14 @@ static cJSON *set_json(set_eval *s)
             cJSON_AddItemToArray(flags, cJSON_CreateString(kg_flag_name(flag_info[f].flag)));
     /* What the worker said of its set: manifest, sources and their hashes,
      * options, defines, build, launches, sweep. */
-    static const char *const copied[] = {
-        KG_KEY_SET_MANIFEST,      KG_KEY_SET_MANIFEST_SHA256, KG_KEY_SET_SOURCE,
-        KG_KEY_SET_LANGUAGE,      KG_KEY_SET_DESCRIPTION,     KG_KEY_SET_SOURCE_SHA256,
-        KG_KEY_SET_SOURCE_FILES,  KG_KEY_SET_DEFINES,         KG_KEY_SET_OPTIONS,
-        KG_KEY_SET_BUILD_SECONDS, KG_KEY_SET_BUILD_CACHED,    KG_KEY_SET_LAUNCHES,
-        KG_KEY_SET_BUILD_LOG,     KG_KEY_SET_SWEEP,           NULL};
+    static const char *const copied[] = {KG_KEY_SET_MANIFEST,     KG_KEY_SET_MANIFEST_SHA256,
+                                         KG_KEY_SET_SOURCE,       KG_KEY_SET_LANGUAGE,
+                                         KG_KEY_SET_DESCRIPTION,  KG_KEY_SET_SOURCE_SHA256,
+                                         KG_KEY_SET_SOURCE_FILES, KG_KEY_SET_DEFINES,
+                                         KG_KEY_SET_OPTIONS,      KG_KEY_SET_BUILD_SECONDS,
+                                         KG_KEY_SET_BUILD_CACHED, KG_KEY_SET_LAUNCHES,
+                                         KG_KEY_SET_BUILD_LOG,    KG_KEY_SET_SWEEP,
+                                         KG_KEY_SET_LIBRARY,      NULL};
     for (int k = 0; copied[k]; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(s->info, copied[k]);
         if (v)
