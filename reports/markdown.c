@@ -321,6 +321,20 @@ static void kernel_sets(FILE *out, const cJSON *records, const char *workload, c
         if (!set)
             continue;
         char h1[20], h2[20], with[48] = "";
+        const cJSON *lib = cJSON_GetObjectItemCaseSensitive(set, KG_KEY_SET_LIBRARY);
+        if (lib) {
+            /* A library tier: which library, as loaded, instead of a source. */
+            fprintf(out,
+                    "- %s `%s`: %s (sha256 %s...); library %s %s, %s, sha256 %s...; %s %s, B %s\n",
+                    roles[i], str(set, KG_KEY_SET_NAME, "?"), str(set, KG_KEY_SET_MANIFEST, "?"),
+                    short_hash(str(set, KG_KEY_SET_MANIFEST_SHA256, NULL), h1, sizeof h1),
+                    str(lib, KG_KEY_LIBRARY_NAME, "?"), str(lib, KG_KEY_LIBRARY_VERSION, ""),
+                    str(lib, KG_KEY_LIBRARY_PATH, "?"),
+                    short_hash(str(lib, KG_KEY_LIBRARY_SHA256, NULL), h2, sizeof h2),
+                    str(lib, KG_KEY_LIBRARY_OP, "?"), str(lib, KG_KEY_LIBRARY_DTYPE, "?"),
+                    strcmp(str(lib, KG_KEY_LIBRARY_B_LAYOUT, "kn"), "nk") ? "[k][n]" : "[n][k]");
+            continue;
+        }
         int included =
             cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(set, KG_KEY_SET_SOURCE_FILES)) - 1;
         if (included > 0)
@@ -339,6 +353,48 @@ static void kernel_sets(FILE *out, const cJSON *records, const char *workload, c
                 options[0] ? options : "none");
     }
     fputc('\n', out);
+}
+
+/* Where one side of the section is a library tier: how the other set
+ * stands against what a vendor library achieves on these shapes. A set
+ * whose whole interval is below half the library's speed is named weak:
+ * speedups claimed over it say more about it than about the kernel. */
+static void library_comparison(FILE *out, const cJSON *records, const char *workload,
+                               const char *baseline, const cJSON *g)
+{
+    const cJSON *rec, *lib = NULL, *other = NULL;
+    int library_is_baseline = 1;
+    cJSON_ArrayForEach(rec, records)
+    {
+        if (!in_section(rec, workload, baseline))
+            continue;
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_BASELINE);
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, KG_KEY_SHAPE_CANDIDATE);
+        library_is_baseline = cJSON_HasObjectItem(b, KG_KEY_SET_LIBRARY);
+        lib = cJSON_GetObjectItemCaseSensitive(library_is_baseline ? b : c, KG_KEY_SET_LIBRARY);
+        other = library_is_baseline ? c : b;
+        if (lib)
+            break;
+    }
+    double v = num(g, KG_KEY_GROUP_GEOMEAN), lo = num(g, KG_KEY_GROUP_LO),
+           hi = num(g, KG_KEY_GROUP_HI);
+    if (!lib || !(v > 0) || !(lo > 0) || !(hi > 0))
+        return;
+    /* The other set's speed as a share of the library's. */
+    double share = library_is_baseline ? v : 1 / v, share_hi = library_is_baseline ? hi : 1 / lo;
+    const char *name = str(other, KG_KEY_SET_NAME, "?");
+    char library[96];
+    snprintf(library, sizeof library, "%s %s", str(lib, KG_KEY_LIBRARY_NAME, "?"),
+             str(lib, KG_KEY_LIBRARY_VERSION, ""));
+    if (share_hi < 0.5)
+        fprintf(out,
+                "**`%s` is weak next to the library**: %.2gx the speed of %s on these shapes "
+                "(at most %.2gx within the interval); a speedup over `%s` says more about "
+                "`%s` than about the kernel compared with it.\n\n",
+                name, share, library, share_hi, name, name);
+    else
+        fprintf(out, "`%s` runs at %.2gx the speed of %s on these shapes.\n\n", name, share,
+                library);
 }
 
 /* The first lines a reader sees, failures first: how many shapes the
@@ -522,6 +578,7 @@ void kg_report_markdown(FILE *out, const cJSON *records, const char *claims_dir)
         }
         geomean_line(out, g);
         kernel_sets(out, records, name, against);
+        library_comparison(out, records, name, against, g);
         speed_of_light(out, records, name, against, candidate, peaks);
         claims(out, records, name, against, peaks, claims_dir);
     }

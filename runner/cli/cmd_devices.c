@@ -29,12 +29,34 @@ static void print_bytes(char *buf, size_t size, unsigned long long b)
         snprintf(buf, size, "%.0f KiB", (double)b / 1024);
 }
 
+/* The BLAS library a device's `library` tiers call (f32 GEMM), or why
+ * there is none: into *lib, or the reason into `why`. KG_OK when found. */
+static int device_library(const kg_device_info *d, kg_blas_library *lib, char *why, size_t size)
+{
+    kg_error err = {0};
+    int rc = kg_backend_blas(kg_backend_find(d->backend), KG_BLAS_F32, lib, &err);
+    snprintf(why, size, "%s", rc == KG_OK ? "" : err.message);
+    return rc;
+}
+
 static void print_json(const kg_device_list *list)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *devices = cJSON_AddArrayToObject(root, "devices");
-    for (size_t i = 0; i < list->count; i++)
-        cJSON_AddItemToArray(devices, kg_fingerprint_device(&list->items[i].info));
+    for (size_t i = 0; i < list->count; i++) {
+        cJSON *d = kg_fingerprint_device(&list->items[i].info);
+        kg_blas_library lib;
+        char why[1100];
+        cJSON *o = cJSON_AddObjectToObject(d, "library");
+        if (device_library(&list->items[i].info, &lib, why, sizeof why) == KG_OK) {
+            cJSON_AddStringToObject(o, "name", lib.name);
+            cJSON_AddStringToObject(o, "version", lib.version);
+            cJSON_AddStringToObject(o, "path", lib.path);
+        } else {
+            cJSON_AddStringToObject(o, "reason", why);
+        }
+        cJSON_AddItemToArray(devices, d);
+    }
     cJSON *missing = cJSON_AddArrayToObject(root, "unavailable_backends");
     for (size_t i = 0; i < list->failure_count; i++) {
         cJSON *f = cJSON_CreateObject();
@@ -97,6 +119,12 @@ static void print_table(const kg_device_list *list)
         if (d->peak_dram_gbs > 0)
             printf("    memory bus %u bits at %u MHz: %.0f GB/s theoretical\n", d->memory_bus_bits,
                    d->memory_clock_mhz, d->peak_dram_gbs);
+        kg_blas_library lib;
+        char no_library[1100];
+        if (device_library(d, &lib, no_library, sizeof no_library) == KG_OK)
+            printf("    library tiers: %s %s (%s)\n", lib.name, lib.version, lib.path);
+        else
+            printf("    library tiers: not graded (%s)\n", no_library);
     }
 }
 
