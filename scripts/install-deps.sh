@@ -8,9 +8,12 @@ set -euo pipefail
 # python3 and python3-venv for the venv of scripts/python-env.sh (Triton),
 # whose pip comes with the venv; chromium and a font for the test that loads
 # `kgrade export --format html` in a real headless browser; slurm-wlm and
-# munge for the test that runs `kgrade slurm` on a Slurm it starts itself.
+# munge for the test that runs `kgrade slurm` on a Slurm it starts itself;
+# libclblast-dev for the OpenCL `library` tiers (CLBlast's header at build
+# time; the library is loaded at run time, and a tier without it is not
+# graded).
 packages=(cmake make gcc libc6-dev pkg-config git libcjson-dev
-          ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
+          ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
           clang libclang-rt-14-dev libamdhip64-dev python3 python3-venv
           chromium fonts-dejavu-core slurm-wlm munge)
 
