@@ -463,3 +463,9 @@ target_link_libraries(test_library_tier PRIVATE kg_host_backend)
 add_test(NAME library_tier_gemm COMMAND ${CMAKE_SOURCE_DIR}/tests/library_tier.sh ${KG_RESULTS_DIR})
 set_tests_properties(library_tier_gemm PROPERTIES LABELS integration SKIP_RETURN_CODE 77
                      TIMEOUT 300 ENVIRONMENT "KGRADE=${KG_BIN}")
+# cuBLAS for the CUDA library tiers: found and every symbol the CUDA path
+# calls resolved, without a GPU; skips (77) without libcublas.
+if("cuda" IN_LIST KG_BACKENDS_BUILT)
+  kg_unit_test(test_cublas_symbols)
+  target_link_libraries(test_cublas_symbols PRIVATE kg_hardware_vendor)
+endif()

@@ -56,6 +56,21 @@ static int select_device(kg_gpu_device *g, kg_error *err)
     return rc ? kg_gpu_fail(g->v, err, KG_ERR_DEVICE, rc, "selecting the device failed") : KG_OK;
 }
 
+int kg_gpu_select(const kg_device *dev, kg_error *err)
+{
+    return select_device(gpu_of(dev), err);
+}
+
+void *kg_gpu_stream(const kg_device *dev)
+{
+    return gpu_of(dev)->stream;
+}
+
+kg_gpu_ptr kg_gpu_address(const kg_buffer *buf)
+{
+    return ptr_of(buf);
+}
+
 /* ---- devices -------------------------------------------------------------- */
 
 static void close_gpu(kg_gpu_device *g)

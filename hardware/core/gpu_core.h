@@ -138,6 +138,13 @@ int kg_gpu_flush_cache(kg_device *dev, kg_error *err);
 /* The vendor's per-device state (kg_gpu_device.extra) of an opened device. */
 void *kg_gpu_extra(const kg_device *dev);
 
+/* For a vendor library that works on the device's stream (cuBLAS,
+ * rocBLAS): the device's context made current, its stream, and the
+ * device address of a buffer (a view's included). */
+int kg_gpu_select(const kg_device *dev, kg_error *err);
+void *kg_gpu_stream(const kg_device *dev);
+kg_gpu_ptr kg_gpu_address(const kg_buffer *buf);
+
 /* Every kg_backend member after device_open that the core implements. */
 #define KG_GPU_CORE_MEMBERS                                                                        \
     .device_close = kg_gpu_device_close, .program_build = kg_gpu_program_build,                    \

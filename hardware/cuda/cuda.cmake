@@ -1,11 +1,12 @@
 # The CUDA backend (included by hardware/hardware.cmake): built against the
-# toolkit's headers only. libcuda, NVRTC and NVML are dlopen'ed at run time,
-# so the binary runs on machines without them.
+# toolkit's headers only. libcuda, NVRTC, NVML and cuBLAS (library tiers)
+# are dlopen'ed at run time, so the binary runs on machines without them.
 if(NOT KG_CUDA STREQUAL "OFF")
   find_package(CUDAToolkit QUIET)
   if(CUDAToolkit_FOUND)
     list(APPEND KG_BACKEND_SOURCES ${CMAKE_CURRENT_LIST_DIR}/cuda_backend.c
-         ${CMAKE_CURRENT_LIST_DIR}/cuda_dynlink.c ${CMAKE_CURRENT_LIST_DIR}/nvrtc_compile.c)
+         ${CMAKE_CURRENT_LIST_DIR}/cuda_dynlink.c ${CMAKE_CURRENT_LIST_DIR}/nvrtc_compile.c
+         ${CMAKE_CURRENT_LIST_DIR}/cublas_loader.c)
     list(APPEND KG_BACKEND_INCLUDES ${CUDAToolkit_INCLUDE_DIRS})
     list(APPEND KG_BACKEND_LIBS ${CMAKE_DL_LIBS})
     list(APPEND KG_BACKEND_DEFS KG_HAVE_CUDA KG_CUDA_TOOLKIT_LIBDIR="${CUDAToolkit_LIBRARY_DIR}")

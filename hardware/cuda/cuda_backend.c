@@ -11,6 +11,7 @@
  * stream could start a kernel before a pageable upload's DMA had landed).
  */
 #include "gpu_core.h"
+#include "cublas_loader.h"
 #include "cuda_dynlink.h"
 #include "nvrtc_compile.h"
 
@@ -25,11 +26,14 @@ static struct {
     int nvml_ready;
 } cu;
 
-/* NVML's view of one opened device (kg_gpu_device.extra). */
-typedef struct cu_nvml_device {
+/* What CUDA keeps per opened device (kg_gpu_device.extra): NVML's view of
+ * it, when NVML found it, and its cuBLAS handle, made on first use. */
+typedef struct cu_device_extra {
+    int nvml;
     kg_nvml_device handle;
     unsigned int default_sm_clock_mhz;
-} cu_nvml_device;
+    void *cublas;
+} cu_device_extra;
 
 /* ---- errors --------------------------------------------------------------- */
 
@@ -332,21 +336,26 @@ static int cu_launch(void *function, const unsigned grid[3], const unsigned bloc
 static void *cu_attach(int index, void *context)
 {
     (void)context;
+    cu_device_extra *x = calloc(1, sizeof *x);
     CUdevice device;
     char bus_id[32];
-    kg_nvml_device handle;
-    if (!cu.nvml_ready || cu.drv.cuDeviceGet(&device, index) != CUDA_SUCCESS ||
+    if (!x || !cu.nvml_ready || cu.drv.cuDeviceGet(&device, index) != CUDA_SUCCESS ||
         cu.drv.cuDeviceGetPCIBusId(bus_id, (int)sizeof bus_id, device) != CUDA_SUCCESS ||
-        cu.nvml.nvmlDeviceGetHandleByPciBusId(bus_id, &handle) != KG_NVML_SUCCESS)
-        return NULL;
-    cu_nvml_device *nv = calloc(1, sizeof *nv);
-    if (!nv)
-        return NULL;
-    nv->handle = handle;
-    if (cu.nvml.nvmlDeviceGetDefaultApplicationsClock(handle, KG_NVML_CLOCK_SM,
-                                                      &nv->default_sm_clock_mhz) != KG_NVML_SUCCESS)
-        nv->default_sm_clock_mhz = 0;
-    return nv;
+        cu.nvml.nvmlDeviceGetHandleByPciBusId(bus_id, &x->handle) != KG_NVML_SUCCESS)
+        return x;
+    x->nvml = 1;
+    if (cu.nvml.nvmlDeviceGetDefaultApplicationsClock(x->handle, KG_NVML_CLOCK_SM,
+                                                      &x->default_sm_clock_mhz) != KG_NVML_SUCCESS)
+        x->default_sm_clock_mhz = 0;
+    return x;
+}
+
+/* With the device's context current (gpu_core's close). */
+static void cu_detach(void *extra)
+{
+    cu_device_extra *x = extra;
+    kg_cublas_handle_destroy(x->cublas);
+    free(x);
 }
 
 /* A kernel that waits `ns` nanoseconds of the GPU's global timer (the
@@ -400,7 +409,7 @@ static const kg_gpu_vendor cuda_vendor = {
     .launch = cu_launch,
     .compile = kg_nvrtc_compile,
     .attach = cu_attach,
-    .detach = free,
+    .detach = cu_detach,
 };
 
 static int cu_device_open(kg_device *dev, int index, kg_error *err)
@@ -415,8 +424,8 @@ static int cu_read_clocks(kg_device *dev, uint32_t *sm_clock_mhz, int *throttled
 {
     *sm_clock_mhz = 0;
     *throttled = 0;
-    const cu_nvml_device *nv = kg_gpu_extra(dev);
-    if (!nv)
+    const cu_device_extra *nv = kg_gpu_extra(dev);
+    if (!nv || !nv->nvml)
         return kg_error_set(err, KG_ERR_UNSUPPORTED, "clocks need NVML (libnvidia-ml.so.1)");
     unsigned int mhz = 0;
     unsigned long long reasons = 0;
@@ -431,6 +440,31 @@ static int cu_read_clocks(kg_device *dev, uint32_t *sm_clock_mhz, int *throttled
     return KG_OK;
 }
 
+/* ---- the BLAS library (cuBLAS) ------------------------------------------- */
+
+static int cu_blas_library(kg_blas_dtype dtype, kg_blas_library *out, kg_error *err)
+{
+    return kg_cublas_library(dtype, out, err);
+}
+
+/* On the device's stream, between the core's timing events: a timed
+ * region covers every kernel cuBLAS enqueues for the call, and the hold
+ * kernel before its start event keeps cuBLAS's host-side work out, as it
+ * does a launch's (docs/cuda.md). */
+static int cu_blas_gemm(kg_device *dev, const kg_blas_gemm *g, kg_error *err)
+{
+    cu_device_extra *x = kg_gpu_extra(dev);
+    int rc = kg_gpu_select(dev, err);
+    if (rc)
+        return rc;
+    if (!x)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory opening the CUDA device");
+    if (!x->cublas && (rc = kg_cublas_handle_create(&x->cublas, err)))
+        return rc;
+    return kg_cublas_gemm(x->cublas, kg_gpu_stream(dev), g, kg_gpu_address(g->a),
+                          kg_gpu_address(g->b), kg_gpu_address(g->c), err);
+}
+
 const kg_backend kg_cuda_backend = {
     .api_version = KG_BACKEND_API_VERSION,
     .name = "cuda",
@@ -441,4 +475,6 @@ const kg_backend kg_cuda_backend = {
     .device_open = cu_device_open,
     KG_GPU_CORE_MEMBERS,
     .read_clocks = cu_read_clocks,
+    .blas_library = cu_blas_library,
+    .blas_gemm = cu_blas_gemm,
 };
