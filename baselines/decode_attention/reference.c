@@ -18,6 +18,11 @@
  * keeps it for padded tokens) and the contexts are scattered over slots
  * 1 .. sum_len in a random order, as a pool fragmented by many requests
  * hands them out.
+ *
+ * num_kv_splits holds the per-request split counts SGLang's scheduler
+ * hands its Triton decode kernels (read by the triton-reference tier only;
+ * the reference does not need it, and any value in [1, max_kv_splits]
+ * gives the same attention).
  */
 #include "reference.h"
 #include "rng.h"
@@ -32,6 +37,13 @@
 #define MAX_HEAD_DIM 1024
 /* Every slot index and prefix sum must fit the int32 index tensors. */
 #define MAX_TOKENS (INT64_C(1) << 30)
+/* SGLang 0.5.12's split-K setting on CUDA: server_args.py's default
+ * triton_attention_num_kv_splits (16 on HIP; a CUDA default is the one the
+ * claims' GPUs get), and the SM count get_num_kv_splits_triton scales by,
+ * fixed to the H100 SXM's and H200's 132 so that the inputs do not depend
+ * on the device grading them. */
+#define SGLANG_MAX_KV_SPLITS 8
+#define SGLANG_CORE_COUNT    132
 
 /* The symbols this file reads, and the lengths they give. */
 typedef struct batch {
@@ -103,7 +115,8 @@ static int derive(kg_symtab *t, kg_error *err)
         longest = b.len[i] > longest ? b.len[i] : longest;
     }
     if (kg_symtab_set(t, "sum_len", sum) || kg_symtab_set(t, "max_len", longest) ||
-        kg_symtab_set(t, "kv_slots", sum + 1))
+        kg_symtab_set(t, "kv_slots", sum + 1) ||
+        kg_symtab_set(t, "max_kv_splits", SGLANG_MAX_KV_SPLITS))
         return kg_error_set(err, KG_ERR_INVALID, "too many symbols");
     return KG_OK;
 }
@@ -171,6 +184,48 @@ static int fill_kv_indices(const batch *b, kg_rng *rng, kg_host_tensor *out)
     return 0;
 }
 
+static int64_t cdiv64(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* num_kv_splits as SGLang 0.5.12's Triton backend computes it for a decode
+ * batch (triton_backend.py, get_num_kv_splits_triton, with num_group 1):
+ * enough splits to even out the batch's lengths, or to give the device's
+ * cores work, whichever is more, at most max_kv_splits. The float steps
+ * are fp32, as in the Triton kernel. */
+static int fill_num_kv_splits(const batch *b, kg_host_tensor *out)
+{
+    if (out->count != (size_t)b->B)
+        return -1;
+    int64_t longest = 0, shortest = INT64_MAX;
+    for (int64_t i = 0; i < b->B; i++) {
+        longest = b->len[i] > longest ? b->len[i] : longest;
+        shortest = b->len[i] < shortest ? b->len[i] : shortest;
+    }
+    if (longest * 8 < shortest * 10) /* lengths within 25%: no evening out */
+        shortest = longest;
+    int64_t splits1 = cdiv64(longest, shortest);
+    splits1 = splits1 < SGLANG_MAX_KV_SPLITS ? splits1 : SGLANG_MAX_KV_SPLITS;
+    int64_t chunk1 = cdiv64(longest, splits1);
+    float ext_seq_len = (float)longest / 64.0f;
+    float scale = fmaxf(log2f(ext_seq_len), 1.0f);
+    float cores = (float)SGLANG_CORE_COUNT * scale;
+    int64_t ext_cores = (int64_t)(int32_t)cores;
+    int64_t group = b->Hq / b->Hkv;
+    int64_t block_h = group < 16 ? group : 16;
+    int64_t token_grid = group == 1 ? b->B * b->Hq : b->B * cdiv64(b->Hq, block_h);
+    int64_t splits2 = cdiv64(ext_cores, token_grid);
+    splits2 = splits2 < SGLANG_MAX_KV_SPLITS ? splits2 : SGLANG_MAX_KV_SPLITS;
+    int64_t chunk2 = cdiv64(longest, splits2);
+    int32_t *v = out->data;
+    for (int64_t i = 0; i < b->B; i++) {
+        int64_t a = cdiv64(b->len[i], chunk1), c = cdiv64(b->len[i], chunk2);
+        v[i] = (int32_t)(a > c ? a : c);
+    }
+    return 0;
+}
+
 static int fill(const kg_symtab *t, uint64_t layout_seed, kg_host_tensor *out)
 {
     batch b;
@@ -188,6 +243,8 @@ static int fill(const kg_symtab *t, uint64_t layout_seed, kg_host_tensor *out)
     }
     if (strcmp(out->name, "kv_indices") == 0)
         return fill_kv_indices(&b, &rng, out);
+    if (strcmp(out->name, "num_kv_splits") == 0)
+        return fill_num_kv_splits(&b, out);
     return -1;
 }
 

@@ -2,7 +2,8 @@
  * The decode-attention CPU reference against cases computed by hand, and
  * its batch structure: lengths within [ceil(ctx/2), ctx] (or exactly ctx),
  * kv_indptr their prefix sums, kv_indices a permutation of cache slots
- * 1 .. sum_len, rechecked layouts and nudges that keep every public size.
+ * 1 .. sum_len, rechecked layouts and nudges that keep every public size,
+ * and the split counts of SGLang's scheduler in num_kv_splits.
  */
 #include "kg_test.h"
 #include "reference.h"
@@ -289,6 +290,77 @@ static void recheck_layouts(void)
     free(idx[1]);
 }
 
+/* num_kv_splits for B requests of exactly ctx tokens, Hq/Hkv heads. */
+static int32_t uniform_splits(int64_t B, int64_t ctx, int64_t hq, int64_t hkv)
+{
+    kg_symtab sym;
+    kg_symtab_init(&sym);
+    kg_symtab_set(&sym, "B", B);
+    kg_symtab_set(&sym, "ctx", ctx);
+    kg_symtab_set(&sym, "Hq", hq);
+    kg_symtab_set(&sym, "Hkv", hkv);
+    kg_symtab_set(&sym, "D", 128);
+    kg_symtab_set(&sym, "Dv", 128);
+    kg_symtab_set(&sym, "ragged", 0);
+    kg_symtab_set(&sym, "length_seed", 1);
+    kg_error why = {0};
+    KG_CHECK_MSG(ref->derive(&sym, &why) == 0, "%s", why.message);
+    int64_t cap = 0;
+    KG_CHECK(kg_symtab_get(&sym, "max_kv_splits", &cap));
+    KG_CHECK_INT(cap, 8);
+    int32_t *v = calloc((size_t)B, sizeof *v);
+    kg_host_tensor t = tensor("num_kv_splits", KG_DTYPE_I32, (size_t)B, v);
+    KG_CHECK_INT(ref->fill(&sym, 0, &t), 0);
+    for (int64_t i = 1; i < B; i++)
+        KG_CHECK_INT(v[i], v[0]);
+    int32_t first = v[0];
+    free(v);
+    return first;
+}
+
+/* SGLang 0.5.12's get_num_kv_splits_triton by hand, 132 cores, at most 8:
+ * equal lengths need no evening out (1 split), so the cores' rule decides:
+ * cdiv(132 * max(log2(len / 64), 1), programs per split) splits, each
+ * request cut into chunks of cdiv(len, that). */
+static void split_counts(void)
+{
+    /* 1 x 8192, 32/8: 924 core-units, 8 programs -> 116, capped at 8. */
+    KG_CHECK_INT(uniform_splits(1, 8192, 32, 8), 8);
+    /* 64 x 4096, 32/8: 792 over 64 * 8 programs -> 2. */
+    KG_CHECK_INT(uniform_splits(64, 4096, 32, 8), 2);
+    /* 256 x 1024, 32/8: 528 over 2048 -> 1. */
+    KG_CHECK_INT(uniform_splits(256, 1024, 32, 8), 1);
+    /* 2 x 33, 8/2 (a smoke shape): log2 < 1 counts as 1: 132 over 2 * 2 -> 8,
+     * chunks of cdiv(33, 8) = 5 keys, 7 of them. */
+    KG_CHECK_INT(uniform_splits(2, 33, 8, 2), 7);
+    /* MHA: programs are B x Hq. 4 x 640, 8/8: 132 * log2(10) = 438 over 32
+     * -> 14, capped at 8. */
+    KG_CHECK_INT(uniform_splits(4, 640, 8, 8), 8);
+
+    /* Ragged: shortest 5, longest 9 (within 25%? no: 72 >= 50), so splits
+     * even out the lengths too; every request's count depends on its
+     * length alone, so a redrawn layout permutes them with the requests. */
+    kg_symtab sym;
+    batch_symbols(&sym, 1, 9);
+    kg_error why = {0};
+    KG_CHECK_MSG(ref->derive(&sym, &why) == 0, "%s", why.message);
+    int32_t ptr[2][7], split[2][6];
+    for (int k = 0; k < 2; k++) {
+        kg_host_tensor tp = tensor("kv_indptr", KG_DTYPE_I32, 7, ptr[k]);
+        kg_host_tensor ts = tensor("num_kv_splits", KG_DTYPE_I32, 6, split[k]);
+        KG_CHECK_INT(ref->fill(&sym, k ? 9 : 0, &tp), 0);
+        KG_CHECK_INT(ref->fill(&sym, k ? 9 : 0, &ts), 0);
+    }
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) {
+            KG_CHECK(split[0][i] >= 1 && split[0][i] <= 8);
+            if (ptr[0][i + 1] - ptr[0][i] == ptr[1][j + 1] - ptr[1][j])
+                KG_CHECK_INT(split[0][i], split[1][j]);
+        }
+    kg_host_tensor wrong = tensor("num_kv_splits", KG_DTYPE_I32, 5, split[0]);
+    KG_CHECK_INT(ref->fill(&sym, 0, &wrong), -1);
+}
+
 /* sm_scale 0 is upstream's default, 1/sqrt(D); negative parameters and
  * impossible shapes are refused. */
 static void options(void)
@@ -337,6 +409,7 @@ int main(void)
     structure(1, 1); /* a context of one token */
     structure(0, 33);
     recheck_layouts();
+    split_counts();
     options();
     return kg_test_finish("test_reference_decode_attention");
 }
