@@ -430,7 +430,9 @@ set_tests_properties(gpu_check_dry_run PROPERTIES LABELS integration SKIP_RETURN
 # set-up, scripts/python-requirements.txt) and the SGLang files extracted
 # from the pinned wheels into <build>/upstream; skipped (77) when either is
 # missing. No GPU needed.
-#  - triton_upstream_drift: the Triton tiers launch SGLang's _fwd_kernel as
+#  - triton_upstream_drift (extend attention), triton_upstream_drift_decode
+#    (decode attention, by running upstream's launcher): the Triton tiers
+#    launch SGLang's kernels as
 #    each release does (parameters, block-size table by capability, stages,
 #    grid), and the portable ports take 0.5.12's block sizes on every
 #    capability, HIP and OpenCL; triton_upstream_drift_catches shows it
@@ -450,6 +452,15 @@ kg_triton_py_test(triton_upstream_drift 60 upstream_drift.py ${KG_TRITON_TIERS} 
                reference,reference-early-exit,reference-tuned:triton-reference)
 kg_triton_py_test(triton_upstream_drift_catches 120 upstream_drift_catches.py ${KG_TRITON_TIERS}
                ${KG_EA_WORKLOAD} reference,reference-early-exit,reference-tuned:triton-reference)
+# Decode attention's triton-reference against SGLang's own launcher
+# (decode_attention_fwd run with stand-in tensors and kernels: grids,
+# arguments, constexprs, warps, stages, AMD options), and the edits that
+# check must catch.
+set(KG_DA_DIR ${CMAKE_SOURCE_DIR}/baselines/decode_attention)
+kg_triton_py_test(triton_upstream_drift_decode 60 upstream_drift_launch.py
+                  ${KG_DA_DIR}/kernels.json ${KG_DA_DIR}/workload.json)
+kg_triton_py_test(triton_upstream_drift_decode_catches 120 upstream_drift_catches.py
+                  ${KG_DA_DIR}/kernels.json ${KG_DA_DIR}/workload.json --launch)
 kg_triton_py_test(triton_compile_examples 600 compile_examples.py)
 kg_triton_py_test(triton_interpret_examples 300 interpret_examples.py)
 

@@ -61,6 +61,8 @@ def plan(root, upstream_dir, arches):
         src_hash = hashlib.sha256(text).hexdigest()
         for li, launch in enumerate(entry["launches"]):
             for cls, shape in kgexpr.workload_shapes(workload):
+                if refused(workload, entry, shape):
+                    continue  # kgrade never builds a set for a shape it refuses
                 for arch in arches:
                     device = kgexpr.device_symbols(arch)
                     where = f"{rel}: {name} launches[{li}] {cls} {shape.get('name', '')}"
@@ -79,6 +81,11 @@ def plan(root, upstream_dir, arches):
                         "num_stages": r["num_stages"], "uses": []})
                     job["uses"].append(f"{rel}: {name} {cls}/{shape.get('name', '?')}")
     return list(jobs.values()), missing
+
+
+def refused(workload, entry, shape):
+    syms = kgexpr.derive_symbols(workload, shape)
+    return any(kgexpr.evaluate(r["when"], syms) for r in entry.get("refuses", []))
 
 
 _modules = {}

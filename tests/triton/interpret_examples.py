@@ -15,11 +15,15 @@ expects. It is not a GPU run: the interpreter's arithmetic is numpy's, and
 timing means nothing. Exit 0: all match; 1: a mismatch or an error; 77:
 triton or numpy is missing, or upstream files are (the rest still runs).
 
-Two things of Triton 3.9's interpreter are worked around here: it
+Three things of Triton 3.9's interpreter are worked around here: it
 multiplies bf16 dot operands as their raw 16-bit patterns (they are
-converted to fp32 first), and its native argument specialisation caches by
-the identity of a tensor's dtype object (one dtype object per type is kept
-alive, as torch's are). Every buffer has guard zones that must be intact
+converted to fp32 first); it rounds fp32 to bf16 toward zero in casts and
+stores, where the GPU rounds to nearest even (a bias of up to 2^-8 that
+SGLang's decode kernel, which rounds its probabilities to bf16 before the
+PV product, would fail the tolerance by: it is made to round to nearest
+even); and its native argument specialisation caches by the identity of a
+tensor's dtype object (one dtype object per type is kept alive, as torch's
+are). Every buffer has guard zones that must be intact
 after each launch.
 """
 
@@ -48,6 +52,12 @@ EXTRA_SHAPES = {
          "sliding_window": 40, "length_seed": 11},
         {"name": "d192-dv128-random-mask", "B": 2, "N_CTX": 160, "Hq": 2, "Hkv": 1, "D": 192,
          "Dv": 128, "mask_kind": 2, "skip_prefix_custom_mask": 0, "length_seed": 12},
+    ],
+    # Several 32-key splits per request, uneven lengths (so uneven split
+    # counts), 8 query heads per KV head and the logit cap.
+    "decode_attention": [
+        {"name": "gqa8-d128-ctx300-cap", "B": 3, "ctx": 300, "Hq": 16, "Hkv": 2, "D": 128,
+         "Dv": 128, "logit_cap": 30.0},
     ],
 }
 
@@ -87,6 +97,7 @@ class HostTensor:
 
 
 def patch_interpreter():
+    import numpy as np
     import triton.language as tl
     from triton.runtime import interpreter as interp
     # Buffers are host memory already: no copies to and from a device.
@@ -101,6 +112,14 @@ def patch_interpreter():
             b = self.cast_impl(b, tl.float32)
         return dot(self, a, b, d, *rest)
     interp.InterpreterBuilder.create_dot = create_dot
+    cast = interp.InterpreterBuilder.cast_impl
+
+    def cast_impl(self, src, dst_type):
+        if src.dtype.scalar == tl.float32 and dst_type.scalar == tl.bfloat16:
+            return interp.TensorHandle(to_bf16(src.data).reshape(np.shape(src.data)),
+                                       tl.bfloat16)
+        return cast(self, src, dst_type)
+    interp.InterpreterBuilder.cast_impl = cast_impl
 
 
 # ---- inputs and references ----------------------------------------------
@@ -196,6 +215,63 @@ def attention_layout(shape, rng):
     return syms, index
 
 
+def sglang_num_kv_splits(lengths, hq, hkv, max_splits, cores=132):
+    """SGLang 0.5.12's get_num_kv_splits_triton (triton_backend.py) for one
+    decode batch, in numpy with its fp32 steps: what the workload's fill
+    computes in C (baselines/decode_attention/reference.c)."""
+    import numpy as np
+    longest, shortest = int(lengths.max()), int(lengths.min())
+    if longest * 8 < shortest * 10:
+        shortest = longest
+    splits1 = min(-(-longest // shortest), max_splits)
+    chunk1 = -(-longest // splits1)
+    scale = max(np.log2(np.float32(longest) / np.float32(64.0)), np.float32(1.0))
+    ext_cores = int(np.float32(cores) * np.float32(scale))
+    group = hq // hkv
+    grid = len(lengths) * (hq if group == 1 else -(-hq // min(16, group)))
+    splits2 = min(-(-ext_cores // grid), max_splits)
+    chunk2 = -(-longest // splits2)
+    return np.maximum(-(-lengths // chunk1), -(-lengths // chunk2)).astype(np.int32)
+
+
+def decode_layout(shape, rng):
+    """Lengths in [ceil(ctx/2), ctx] (exactly ctx unless ragged), contexts
+    scattered over cache slots 1 .. sum_len (slot 0 unused), and the split
+    counts of SGLang's scheduler, as the workload draws them."""
+    import numpy as np
+    B, ctx = shape["B"], shape["ctx"]
+    lengths = (rng.integers((ctx + 1) // 2, ctx + 1, B) if shape["ragged"]
+               else np.full(B, ctx)).astype(np.int64)
+    total = int(lengths.sum())
+    max_splits = kgexpr.reference_define("decode_attention", "SGLANG_MAX_KV_SPLITS")
+    syms = dict(shape, sum_len=total, max_len=int(lengths.max()), kv_slots=total + 1,
+                max_kv_splits=max_splits)
+    index = {"kv_indptr": np.concatenate([[0], np.cumsum(lengths)]),
+             "kv_indices": rng.permutation(total) + 1,
+             "num_kv_splits": sglang_num_kv_splits(lengths, shape["Hq"], shape["Hkv"],
+                                                   max_splits)}
+    return syms, index
+
+
+def ref_decode_attention(v, syms, params):
+    import numpy as np
+    Hq, Hkv = syms["Hq"], syms["Hkv"]
+    scale, cap = params["sm_scale"], params["logit_cap"]
+    ptr, idx = (v[n].astype(np.int64) for n in ("kv_indptr", "kv_indices"))
+    heads = np.arange(Hq) // (Hq // Hkv)
+    out = np.zeros(v["o"].shape)
+    for i in range(syms["B"]):
+        slots = idx[ptr[i]:ptr[i + 1]]
+        k, vv = v["k_buffer"][slots][:, heads], v["v_buffer"][slots][:, heads]
+        s = np.einsum("hd,nhd->hn", v["q"][i], k) * scale
+        if cap > 0:
+            s = cap * np.tanh(s / cap)
+        w = np.exp(s - s.max(axis=1, keepdims=True))
+        w /= w.sum(axis=1, keepdims=True)
+        out[i] = np.einsum("hn,nhd->hd", w, vv)
+    return out
+
+
 def ref_softmax(v, syms, params):
     import numpy as np
     x = v["x"]
@@ -254,8 +330,19 @@ def shape_params(workload, syms):
     return params
 
 
+# Failures that are upstream's own arithmetic, not a tier's launch: each
+# (manifest, entry, shape, stress case) with why and the most elements and
+# the worst ratio to the bound it may reach; anything beyond fails.
+KNOWN = {
+    ("baselines/decode_attention/kernels.json", "triton-reference",
+     "b3-len4to7-gqa4-d18-dv10", "negative-logits"):
+    ("SGLang 0.5.12 rounds the probabilities to bf16 before the PV product "
+     "(decode_attention.py line 395), 2^-9 of sum(p|v|): over atol on a 4-7 token context", 1, 1.3),
+}
+
 REFERENCES = {"softmax": ref_softmax, "rmsnorm": ref_rmsnorm,
-              "extend_attention": ref_extend_attention}
+              "extend_attention": ref_extend_attention,
+              "decode_attention": ref_decode_attention}
 
 
 def make_inputs(workload, shape, stress, rng):
@@ -265,6 +352,8 @@ def make_inputs(workload, shape, stress, rng):
     index = {}
     if workload["name"] == "extend_attention":
         syms, index = attention_layout(syms, rng)
+    elif workload["name"] == "decode_attention":
+        syms, index = decode_layout(syms, rng)
     arrays, values = {}, {}
     for t in workload["tensors"]:
         dims = tuple(kgexpr.evaluate(d, syms) for d in t["shape"])
@@ -290,6 +379,10 @@ def run_entry(module, workload, entry, syms, params, arrays, cc):
     device = kgexpr.device_symbols(cc)
     esyms = kgexpr.entry_symbols(entry, syms, device)
     buffers = {n: HostTensor(a, dtypes[n]) for n, a in arrays.items()}
+    for s in entry.get("scratch", []):  # undefined at launch: NaN, so a read of it shows
+        count = kgexpr.evaluate(s["count"], esyms)
+        buffers[s["name"]] = HostTensor(np.full(count, np.nan, np.float32), s["dtype"])
+        dtypes[s["name"]] = s["dtype"]
     for launch in entry["launches"]:
         fn = getattr(module, launch["entry"])
         kwargs = {k: v for k, v in kgexpr.eval_constexprs(launch, esyms, params).items()}
@@ -321,7 +414,8 @@ def compare(got, want, tol):
     bound = tol["atol"] + tol["rtol"] * np.abs(want[finite])
     bad = int((err > bound).sum())
     worst = float((err / bound).max()) if err.size else 0.0
-    return bad == 0, f"{bad} of {err.size} outside tolerance, worst {worst:.2f}x the bound"
+    return bad == 0, f"{bad} of {err.size} outside tolerance, worst {worst:.2f}x the bound", \
+        bad, worst
 
 
 def main(argv):
@@ -377,9 +471,12 @@ def main(argv):
                     shown = shape.get("name") or " ".join(f"{k}={v}" for k, v in shape.items())
                     label = (f"{rel}: {name} {shown}"
                              f"{' stress ' + case if case else ''} sm_{cc}")
+                    known = KNOWN.get((rel, name, shape.get("name"), case))
                     try:
                         got = run_entry(module, workload, entry, syms, params, arrays, cc)
-                        ok, how = compare(got, want, tol)
+                        ok, how, bad, worst = compare(got, want, tol)
+                        if not ok and known and bad <= known[1] and worst <= known[2]:
+                            ok, how = True, f"{how}: known, {known[0]}"
                     except Exception as e:  # a kernel that does not run is the finding
                         ok, how = False, f"{type(e).__name__}: {str(e).splitlines()[-1:]}"
                     runs += 1

@@ -269,13 +269,32 @@ def shape_params(workload, shape):
     return params
 
 
+def reference_define(workload, name):
+    """An integer #define of a workload's reference.c (one source for a
+    constant its fill and a manifest share)."""
+    path = os.path.join(repo_root(), "baselines", workload, "reference.c")
+    with open(path, encoding="utf-8") as f:
+        m = re.search(rf"^#define {name}\s+(\d+)\s*$", f.read(), re.M)
+    if not m:
+        raise ExprError(f"{path}: no '#define {name} <integer>'")
+    return int(m.group(1))
+
+
 def derive_symbols(workload, shape):
     """The derived symbols of a shape, for workloads that have them.
     extend_attention's are drawn by its reference.c (kg_rng); here only
     what the Triton launches read is needed: max_extend (a grid size, not a
     compile input) gets its upper bound N_CTX/2 - 1, and the sums a stand-in
-    that keeps every expression defined."""
+    that keeps every expression defined. decode_attention's max_kv_splits
+    is a compile input (a constexpr): the constant its reference.c sets;
+    its lengths are at most ctx."""
     syms = shape_symbols(shape)
+    if workload.get("name") == "decode_attention":
+        syms.setdefault("max_len", syms["ctx"])
+        syms.setdefault("sum_len", syms["ctx"] * syms["B"])
+        syms.setdefault("kv_slots", syms["sum_len"] + 1)
+        syms.setdefault("max_kv_splits", reference_define("decode_attention",
+                                                          "SGLANG_MAX_KV_SPLITS"))
     for name in workload.get("derived_symbols", []):
         if name not in syms:
             syms[name] = max(1, syms.get("N_CTX", 2) // 2 - 1) * syms.get("B", 1)

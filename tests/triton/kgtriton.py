@@ -140,7 +140,8 @@ def resolve_launch(workload, entry, launch, shape, device):
     constexprs, runtime argument values by parameter, num_warps, num_stages
     and the grid."""
     syms = kgexpr.entry_symbols(entry, kgexpr.derive_symbols(workload, shape), device)
-    tensors = {t["name"] for t in workload["tensors"]}
+    tensors = {t["name"] for t in workload["tensors"]} | {
+        s["name"] for s in entry.get("scratch", [])}
     params = set((workload.get("params") or {}).keys())
     sig = launch["signature"]
     args = launch["args"]

@@ -5,7 +5,10 @@ block-size table entry, the num_warps rule, a kernel parameter, the grid),
 and runs the drift check on the copy, which must fail and name what
 changed; on the unedited copy it must pass.
 
-usage: upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON
+usage: upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON [PORTS]
+       upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON --launch
+With --launch, the same for tests/triton/upstream_drift_launch.py and the
+edits of LAUNCH_CASES (decode attention's launchers).
 Exit 0: every edit caught; 1: one was not; 77: an upstream file is missing.
 """
 
@@ -55,14 +58,39 @@ CASES = [
      ["sglang 0.5.23", "no longer launches"]),
 ]
 
+DECODE_STAGE1, DECODE_STAGE2 = "_decode_grouped_att_m_fwd", "_decode_softmax_reducev_fwd"
+LAUNCH_CASES = [
+    ("BLOCK_N", "0.5.12", DECODE_STAGE1, "    BLOCK = 32\n", "    BLOCK = 64\n",
+     ["sglang 0.5.12", "sm_90", "constexpr BLOCK_N is 64 upstream, 32 in the tier"]),
+    ("BLOCK_H", "0.5.12", DECODE_STAGE1, "    BLOCK_H = 16\n", "    BLOCK_H = 8\n",
+     ["sglang 0.5.12", "HIP", "constexpr BLOCK_H is 8 upstream, 16 in the tier"]),
+    ("grid", "0.5.12", DECODE_STAGE1, "        MAX_KV_SPLITS,\n    )",
+     "        MAX_KV_SPLITS * 2,\n    )",
+     ["sglang 0.5.12", "_fwd_grouped_kernel_stage1 grid is (3, 1, 16) upstream, (3, 1, 8)"]),
+    ("stage-1 num_stages", "0.5.12", DECODE_STAGE1, "    num_stages = 2\n",
+     "    num_stages = 3\n", ["sm_80", "num_stages is 3 upstream, 2 in the tier"]),
+    ("AMD launch options", "0.5.12", DECODE_STAGE2, '"waves_per_eu": 4', '"waves_per_eu": 2',
+     ["HIP", "_fwd_kernel_stage2 launch options are"]),
+    ("stride order", "0.5.12", DECODE_STAGE2, "        o.stride(0),\n        o.stride(1),\n",
+     "        o.stride(1),\n        o.stride(0),\n",
+     ["_fwd_kernel_stage2 argument stride_obs is"]),
+    ("new kernel parameter", "0.5.12", "_fwd_kernel_stage2", "    v_scale,\n    kv_indptr,",
+     "    v_scale,\n    q_scale,\n    kv_indptr,",
+     ["'q_scale'", "neither in the tier's signature nor its constexprs"]),
+]
 
-def run(upstream, tiers, workload, ports):
-    p = subprocess.run([sys.executable, os.path.join(HERE, "upstream_drift.py"), upstream, tiers,
+
+def run(script, upstream, tiers, workload, ports):
+    p = subprocess.run([sys.executable, os.path.join(HERE, script), upstream, tiers,
                         workload] + ports, capture_output=True, text=True)
     return p.returncode, p.stdout + p.stderr
 
 
 def main(argv):
+    script, cases = "upstream_drift.py", CASES
+    if "--launch" in argv:
+        script, cases = "upstream_drift_launch.py", LAUNCH_CASES
+        argv = [a for a in argv if a != "--launch"]
     if len(argv) not in (4, 5):
         print("usage: upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON [PORTS]",
               file=sys.stderr)
@@ -79,11 +107,11 @@ def main(argv):
             return 77
     failed = 0
     with tempfile.TemporaryDirectory(prefix="kg-drift-") as tmp:
-        rc, out = run(upstream, tiers, workload, ports)
+        rc, out = run(script, upstream, tiers, workload, ports)
         if rc != 0:
             print(f"FAIL: the unedited upstream files do not pass (exit {rc}):\n{out}")
             return 1
-        for name, release, after, old, new, words in CASES:
+        for name, release, after, old, new, words in cases:
             copy = os.path.join(tmp, name.replace(" ", "-"))
             shutil.copytree(upstream, copy)
             spec = specs[release]
@@ -99,7 +127,7 @@ def main(argv):
                 continue
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text[:at] + new + text[at + len(old):])
-            rc, out = run(copy, tiers, workload, ports)
+            rc, out = run(script, copy, tiers, workload, ports)
             hit = [line for line in out.splitlines() if line.startswith("FAIL")
                    and all(w in line for w in words)]
             if rc == 1 and hit:
@@ -108,7 +136,7 @@ def main(argv):
                 print(f"FAIL {name} (sglang {release}) not caught as expected (exit {rc}; "
                       f"wanted a FAIL line with {words}):\n{out}")
                 failed += 1
-    print(f"{len(CASES) - failed} of {len(CASES)} edits caught")
+    print(f"{len(cases) - failed} of {len(cases)} edits caught")
     return 1 if failed else 0
 
 

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Checks that a Triton tier launches SGLang's kernels as the release's own
+Python launcher does, by running that launcher: for every tier of
+TIERS_JSON that reads an upstream file, and every shape of WORKLOAD_JSON
+(plus the head sizes of EXTRA_D) the tier does not refuse, on CUDA (sm_80,
+sm_90) and on HIP,
+
+ (a) the parameters of each launched @triton.jit function are exactly the
+     tier's signature and constexprs keys, in the function's order
+     (upstream_drift.check_parameters);
+ (b) the upstream launcher (LAUNCHERS: decode_attention_fwd for
+     decode_attention), executed from the pinned file's own source with
+     stand-ins for torch tensors and for the kernels (each records its
+     grid, arguments and launch options instead of running), makes the
+     tier's launches: the same kernels in the same order, the same grid,
+     every runtime argument the same (a tensor or scratch buffer by name,
+     an integer or float by value), every constexpr, num_warps and
+     num_stages the same, and on HIP the AMD options the tier's
+     hip_options give.
+
+So a change upstream to a block size, a warp count, a grid, an argument's
+order or a stride fails here, naming the release, shape, target and both
+values. Only the launcher's functions are executed, never the module (it
+imports torch); a global they read that this test does not provide fails
+loudly. Standard library only.
+
+usage: upstream_drift_launch.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON
+Exit 0: no drift; 1: drift; 77: an upstream file is missing.
+"""
+
+import ast
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kgexpr  # noqa: E402
+import upstream_drift  # noqa: E402
+
+TARGETS = [("sm_80", 80, 0), ("sm_90", 90, 0), ("HIP", 0, 1)]
+
+
+class Tensor:
+    """What a launcher reads of a torch tensor: its shape, strides and
+    dtype; passed to a kernel, it stands for the workload tensor `name`."""
+
+    def __init__(self, name, shape, dtype="bf16"):
+        self.name, self.shape, self.dtype = name, tuple(shape), dtype
+        self._strides = [1] * len(shape)
+        for i in range(len(shape) - 2, -1, -1):
+            self._strides[i] = self._strides[i + 1] * shape[i + 1]
+
+    def stride(self, dim=None):
+        return tuple(self._strides) if dim is None else self._strides[dim]
+
+    def dim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<tensor {self.name}>"
+
+
+class Kernel:
+    """A @triton.jit function as a launcher sees it: kernel[grid](...)
+    records the launch."""
+
+    def __init__(self, name, log):
+        self.name, self.log = name, log
+
+    def __getitem__(self, grid):
+        def launch(*args, **kwargs):
+            self.log.append((self.name, tuple(grid), args, kwargs))
+        return launch
+
+
+class Triton:
+    next_power_of_2 = staticmethod(upstream_drift.next_power_of_2)
+
+    @staticmethod
+    def cdiv(a, b):
+        return -(-a // b)
+
+
+def decode_call(syms, params):
+    """decode_attention_fwd's arguments as SGLang's Triton backend passes
+    them (triton_backend.py forward_decode): k_scale = v_scale = 1, no
+    sinks, xai_temperature_len -1, not MLA, PDL off (kgrade launches
+    without it)."""
+    B, Hq, Hkv, D, Dv = (syms[n] for n in ("B", "Hq", "Hkv", "D", "Dv"))
+    splits = syms["max_kv_splits"]
+    args = (Tensor("q", (B, Hq, D)), Tensor("k_buffer", (syms["kv_slots"], Hkv, D)),
+            Tensor("v_buffer", (syms["kv_slots"], Hkv, Dv)), Tensor("o", (B, Hq, Dv)),
+            Tensor("kv_indptr", (B + 1,), "i32"), Tensor("kv_indices", (syms["sum_len"],), "i32"),
+            Tensor("attn_logits", (B, Hq, splits, Dv), "f32"),
+            Tensor("attn_lse", (B, Hq, splits), "f32"), Tensor("num_kv_splits", (B,), "i32"),
+            splits, params["sm_scale"], 1.0, 1.0)
+    kwargs = {"logit_cap": params["logit_cap"], "sinks": None, "xai_temperature_len": -1,
+              "has_mla": False, "use_pdl": False}
+    return args, kwargs
+
+
+# workload: (launcher function, its arguments from the shape, head sizes
+# to try beyond the workload's, the module globals the launcher reads)
+LAUNCHERS = {
+    "decode_attention": ("decode_attention_fwd", decode_call, [64, 256, 288, 576],
+                         lambda hip, tree: {"_is_hip": bool(hip), "triton": Triton,
+                                            "logger": None,
+                                            "_MIN_BLOCK_KV": constant(tree, "_MIN_BLOCK_KV")}),
+}
+
+
+def constant(tree, name):
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
+                                                for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise SystemExit(f"FAIL: the upstream file no longer defines {name}")
+
+
+def launcher_functions(text, tree, entry, env, release):
+    """The launcher and every top-level function it calls, executed from
+    the file's source with `env` and recording kernels as globals."""
+    defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    jit = {n for n, d in defs.items() if any(upstream_drift_is_jit(x) for x in d.decorator_list)}
+    ns, log = dict(env), []
+    for name in jit:
+        ns[name] = Kernel(name, log)
+    todo, done = [entry], set()
+    while todo:
+        name = todo.pop()
+        if name in done or name in jit:
+            continue
+        if name not in defs:
+            raise SystemExit(f"FAIL sglang {release}: no top-level function {name}")
+        done.add(name)
+        fn = defs[name]
+        for free in upstream_drift._free_names(fn):
+            if free in defs:
+                todo.append(free)
+            elif free not in ns:
+                raise SystemExit(f"FAIL sglang {release}: {name} reads {free}, which this test "
+                                 f"does not know how to set: update "
+                                 f"tests/triton/upstream_drift_launch.py")
+    for name in done:
+        exec(compile(ast.get_source_segment(text, defs[name]), f"<{release}:{name}>", "exec"), ns)
+    return ns[entry], log
+
+
+def upstream_drift_is_jit(decorator):
+    text = ast.unparse(decorator)
+    return text in ("triton.jit", "jit") or text.startswith(("triton.jit(", "jit("))
+
+
+def jit_params(tree, name):
+    fn = upstream_drift.top_function(tree, name)
+    args = fn.args.args
+    defaults = [None] * (len(args) - len(fn.args.defaults)) + list(fn.args.defaults)
+    return [(a.arg, None if d is None else ast.literal_eval(d)) for a, d in zip(args, defaults)]
+
+
+def same(a, b):
+    """Upstream's value `a` against the tier's `b` (bools as 0/1, floats as
+    fp32 would hold them, tensors by name)."""
+    if isinstance(a, Tensor):
+        return b == ("tensor", a.name)
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, float) or isinstance(b, float):
+        return abs(float(a) - float(b)) <= 1e-7 * max(1.0, abs(float(a)))
+    return int(a) == int(b)
+
+
+def compare_launch(where, tree, got, launch, syms, params, tensors, hip):
+    fails = []
+    name, grid, args, kwargs = got
+    if name != launch["entry"]:
+        return [f"{where}: upstream launches {name}, the tier {launch['entry']}"]
+    tier_grid = tuple(kgexpr.evaluate(g, syms) for g in launch["grid"])
+    if tuple(grid) + (1,) * (3 - len(grid)) != tier_grid + (1,) * (3 - len(tier_grid)):
+        fails.append(f"{where}: {name} grid is {tuple(grid)} upstream, {tier_grid} in the tier")
+    values = {}
+    params_list = jit_params(tree, name)
+    for (p, _), a in zip(params_list, args):
+        values[p] = a
+    values.update({k: v for k, v in kwargs.items() if k in dict(params_list)})
+    for p, default in params_list:
+        values.setdefault(p, default)
+    for (p, _), arg in zip(launch["signature"].items(), launch["args"]):
+        kind, v = kgexpr.eval_arg(arg, syms, tensors, set(params))
+        mine = ("tensor", v) if kind == "tensor" else params[v] if kind == "param" else v
+        if not same(values.get(p), mine):
+            fails.append(f"{where}: {name} argument {p} is {values.get(p)!r} upstream, "
+                         f"{mine!r} in the tier ({arg})")
+    for p, v in kgexpr.eval_constexprs(launch, syms, params).items():
+        if not same(values.get(p), v):
+            fails.append(f"{where}: {name} constexpr {p} is {values.get(p)!r} upstream, "
+                         f"{v!r} in the tier")
+    for opt in ("num_warps", "num_stages"):
+        mine = kgexpr.evaluate(launch[opt], syms)
+        if kwargs.get(opt) != mine:
+            fails.append(f"{where}: {name} {opt} is {kwargs.get(opt)} upstream, {mine} in the tier")
+    extra = {k: v for k, v in kwargs.items() if k not in dict(params_list)
+             and k not in ("num_warps", "num_stages")}
+    want = dict(launch.get("hip_options") or {}) if hip else {}
+    if extra != want:
+        fails.append(f"{where}: {name} launch options are {extra} upstream, {want} in the tier")
+    return fails
+
+
+def check_tier(name, entry, text, tree, workload):
+    release = entry["upstream"]["version"]
+    fn_name, call, extra_d, env_of = LAUNCHERS[workload["name"]]
+    tensors = {t["name"] for t in workload["tensors"]} | {
+        s["name"] for s in entry.get("scratch", [])}
+    fails, checked = [], 0
+    for launch in entry["launches"]:
+        fn = upstream_drift.top_function(tree, launch["entry"])
+        if fn is None:
+            fails.append(f"sglang {release}: no top-level function {launch['entry']}")
+            continue
+        fails += upstream_drift.check_parameters(release, fn, launch)
+    shapes = [(c, s) for c, s in kgexpr.workload_shapes(workload)]
+    base = dict(shapes[-1][1])
+    shapes += [("extra", dict(base, name=f"D={d}", D=d, Dv=d if d not in (288, 576) else d - 64))
+               for d in extra_d]
+    for cls, shape in shapes:
+        syms0 = kgexpr.derive_symbols(workload, shape)
+        params = kgexpr.shape_params(workload, shape)
+        if not params.get("sm_scale"):
+            params["sm_scale"] = 1.0 / syms0["D"] ** 0.5
+        for target, cc, hip in TARGETS:
+            syms = kgexpr.entry_symbols(entry, syms0, kgexpr.device_symbols(
+                cc, warp_size=64 if hip else 32, is_hip=hip))
+            if any(kgexpr.evaluate(r["when"], syms) for r in entry.get("refuses", [])):
+                continue
+            where = f"sglang {release}, {cls} {shape.get('name')}, {target}"
+            launcher, log = launcher_functions(text, tree, fn_name, env_of(hip, tree), release)
+            args, kwargs = call(syms, params)
+            launcher(*args, **kwargs)
+            if len(log) != len(entry["launches"]):
+                fails.append(f"{where}: upstream makes {len(log)} launches "
+                             f"({', '.join(g[0] for g in log)}), the tier "
+                             f"{len(entry['launches'])}")
+                continue
+            for got, launch in zip(log, entry["launches"]):
+                fails += compare_launch(where, tree, got, launch, syms, params, tensors, hip)
+            checked += 1
+    return [f"{name}: {f}" for f in fails], checked
+
+
+def main(argv):
+    if len(argv) != 4:
+        print("usage: upstream_drift_launch.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON",
+              file=sys.stderr)
+        return 2
+    upstream_dir, tiers_path, workload_path = argv[1:4]
+    doc = kgexpr.load_json(tiers_path)
+    workload = kgexpr.load_json(workload_path)
+    fails, missing, tiers = [], [], 0
+    for name, entry in (doc.get("tiers") or {}).items():
+        spec = entry.get("upstream")
+        if not spec:
+            continue
+        path = os.path.join(upstream_dir, f"{spec['package']}-{spec['version']}", spec["path"])
+        if not os.path.isfile(path):
+            missing.append(f"{name}: {path}")
+            continue
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        tier_fails, checked = check_tier(name, entry, text, ast.parse(text, path), workload)
+        print(f"{name} (sglang {spec['version']}): {checked} (shape, target) launches compared, "
+              f"{'ok' if not tier_fails else '%d difference(s)' % len(tier_fails)}")
+        fails += tier_fails
+        tiers += 1
+    for f in fails:
+        print("FAIL", f)
+    if fails:
+        return 1
+    if missing:
+        print("SKIP: upstream files missing:", "; ".join(missing))
+        return 77
+    if not tiers:
+        print(f"FAIL: {tiers_path} has no tier with an upstream file")
+        return 1
+    print(f"no drift: {tiers} tier(s) launch as their upstream files do")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
