@@ -7,8 +7,8 @@
 #                        BUILD_DIR/python/.kgrade-requirements.sha256 holds
 #                        its sha256)
 #   BUILD_DIR/python/wheels/, BUILD_DIR/upstream/
-#                        the SGLang wheels and the one upstream file taken
-#                        from each, listed in upstream.json (scripts/upstream.py)
+#                        the SGLang wheels and the upstream files taken
+#                        from them, listed in upstream.json (scripts/upstream.py)
 # kgrade finds both from its build (KG_PYTHON, KG_UPSTREAM_DIR) or from
 # KGRADE_PYTHON and KGRADE_UPSTREAM_DIR; nothing is downloaded at run time.
 # Quick when all is in place. Without PyPI (or python3-venv) it says so and
