@@ -452,15 +452,17 @@ kg_triton_py_test(triton_upstream_drift 60 upstream_drift.py ${KG_TRITON_TIERS} 
                reference,reference-early-exit,reference-tuned:triton-reference)
 kg_triton_py_test(triton_upstream_drift_catches 120 upstream_drift_catches.py ${KG_TRITON_TIERS}
                ${KG_EA_WORKLOAD} reference,reference-early-exit,reference-tuned:triton-reference)
-# Decode attention's triton-reference against SGLang's own launcher
-# (decode_attention_fwd run with stand-in tensors and kernels: grids,
-# arguments, constexprs, warps, stages, AMD options), and the edits that
-# check must catch.
-set(KG_DA_DIR ${CMAKE_SOURCE_DIR}/baselines/decode_attention)
-kg_triton_py_test(triton_upstream_drift_decode 60 upstream_drift_launch.py
-                  ${KG_DA_DIR}/kernels.json ${KG_DA_DIR}/workload.json)
-kg_triton_py_test(triton_upstream_drift_decode_catches 120 upstream_drift_catches.py
-                  ${KG_DA_DIR}/kernels.json ${KG_DA_DIR}/workload.json --launch)
+# Decode and prefill attention's Triton tiers against SGLang's own
+# launchers (decode_attention_fwd, context_attention_fwd run with stand-in
+# tensors and kernels: grids, arguments, constexprs, warps, stages, AMD
+# options), and the edits that check must catch.
+foreach(kg_wl decode prefill)
+  set(kg_dir ${CMAKE_SOURCE_DIR}/baselines/${kg_wl}_attention)
+  kg_triton_py_test(triton_upstream_drift_${kg_wl} 60 upstream_drift_launch.py
+                    ${kg_dir}/kernels.json ${kg_dir}/workload.json)
+  kg_triton_py_test(triton_upstream_drift_${kg_wl}_catches 120 upstream_drift_catches.py
+                    ${kg_dir}/kernels.json ${kg_dir}/workload.json --launch)
+endforeach()
 kg_triton_py_test(triton_compile_examples 600 compile_examples.py)
 kg_triton_py_test(triton_interpret_examples 300 interpret_examples.py)
 

@@ -287,7 +287,8 @@ def derive_symbols(workload, shape):
     compile input) gets its upper bound N_CTX/2 - 1, and the sums a stand-in
     that keeps every expression defined. decode_attention's max_kv_splits
     is a compile input (a constexpr): the constant its reference.c sets;
-    its lengths are at most ctx."""
+    its lengths are at most ctx. prefill_attention's requests are at most
+    N_CTX long."""
     syms = shape_symbols(shape)
     if workload.get("name") == "decode_attention":
         syms.setdefault("max_len", syms["ctx"])
@@ -295,6 +296,9 @@ def derive_symbols(workload, shape):
         syms.setdefault("kv_slots", syms["sum_len"] + 1)
         syms.setdefault("max_kv_splits", reference_define("decode_attention",
                                                           "SGLANG_MAX_KV_SPLITS"))
+    if workload.get("name") == "prefill_attention":
+        syms.setdefault("max_len", syms["N_CTX"])
+        syms.setdefault("tokens", syms["N_CTX"] * syms["B"])
     for name in workload.get("derived_symbols", []):
         if name not in syms:
             syms[name] = max(1, syms.get("N_CTX", 2) // 2 - 1) * syms.get("B", 1)

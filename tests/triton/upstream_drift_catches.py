@@ -8,7 +8,7 @@ changed; on the unedited copy it must pass.
 usage: upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON [PORTS]
        upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON --launch
 With --launch, the same for tests/triton/upstream_drift_launch.py and the
-edits of LAUNCH_CASES (decode attention's launchers).
+edits of LAUNCH_CASES for the workload (its upstream launchers).
 Exit 0: every edit caught; 1: one was not; 77: an upstream file is missing.
 """
 
@@ -59,7 +59,7 @@ CASES = [
 ]
 
 DECODE_STAGE1, DECODE_STAGE2 = "_decode_grouped_att_m_fwd", "_decode_softmax_reducev_fwd"
-LAUNCH_CASES = [
+DECODE_CASES = [
     ("BLOCK_N", "0.5.12", DECODE_STAGE1, "    BLOCK = 32\n", "    BLOCK = 64\n",
      ["sglang 0.5.12", "sm_90", "constexpr BLOCK_N is 64 upstream, 32 in the tier"]),
     ("BLOCK_H", "0.5.12", DECODE_STAGE1, "    BLOCK_H = 16\n", "    BLOCK_H = 8\n",
@@ -78,6 +78,16 @@ LAUNCH_CASES = [
      "    v_scale,\n    q_scale,\n    kv_indptr,",
      ["'q_scale'", "neither in the tier's signature nor its constexprs"]),
 ]
+PREFILL_CASES = [
+    ("BLOCK on sm_80", "0.5.12", "context_attention_fwd", "CUDA_CAPABILITY[0] > 8",
+     "CUDA_CAPABILITY[0] >= 8", ["sglang 0.5.12", "sm_80", "constexpr BLOCK_M is 128 upstream, 64"]),
+    ("num_warps rule", "0.5.23", "context_attention_fwd", "num_warps = 4 if Lk <= 64 else 8",
+     "num_warps = 4 if Lk <= 128 else 8",
+     ["sglang 0.5.23", "llama3-8b-b8-ctx4096", "num_warps is 4 upstream, 8 in the tier"]),
+    ("causal flag", "0.5.12", "context_attention_fwd", "IS_CAUSAL=is_causal,",
+     "IS_CAUSAL=True,", ["sglang 0.5.12", "d128-gqa8-not-causal", "constexpr IS_CAUSAL is True"]),
+]
+LAUNCH_CASES = {"decode_attention": DECODE_CASES, "prefill_attention": PREFILL_CASES}
 
 
 def run(script, upstream, tiers, workload, ports):
@@ -89,8 +99,9 @@ def run(script, upstream, tiers, workload, ports):
 def main(argv):
     script, cases = "upstream_drift.py", CASES
     if "--launch" in argv:
-        script, cases = "upstream_drift_launch.py", LAUNCH_CASES
         argv = [a for a in argv if a != "--launch"]
+        with open(argv[3], encoding="utf-8") as f:
+            script, cases = "upstream_drift_launch.py", LAUNCH_CASES[json.load(f)["name"]]
     if len(argv) not in (4, 5):
         print("usage: upstream_drift_catches.py UPSTREAM_DIR TIERS_JSON WORKLOAD_JSON [PORTS]",
               file=sys.stderr)

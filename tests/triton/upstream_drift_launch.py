@@ -9,7 +9,7 @@ sm_90) and on HIP,
      tier's signature and constexprs keys, in the function's order
      (upstream_drift.check_parameters);
  (b) the upstream launcher (LAUNCHERS: decode_attention_fwd for
-     decode_attention), executed from the pinned file's own source with
+     decode_attention, context_attention_fwd for prefill_attention), executed from the pinned file's own source with
      stand-ins for torch tensors and for the kernels (each records its
      grid, arguments and launch options instead of running), makes the
      tier's launches: the same kernels in the same order, the same grid,
@@ -98,13 +98,31 @@ def decode_call(syms, params):
     return args, kwargs
 
 
+def prefill_call(syms, params):
+    """context_attention_fwd's arguments: sm_scale left to its default,
+    1/sqrt(D)."""
+    T, Hq, Hkv, D, B = (syms[n] for n in ("tokens", "Hq", "Hkv", "D", "B"))
+    args = (Tensor("q", (T, Hq, D)), Tensor("k", (T, Hkv, D)), Tensor("v", (T, Hkv, D)),
+            Tensor("o", (T, Hq, D)), Tensor("b_start_loc", (B,), "i32"),
+            Tensor("b_seq_len", (B,), "i32"), syms["max_len"])
+    return args, {"is_causal": bool(syms["is_causal"])}
+
+
+def prefill_env(cc, hip, tree):
+    """On HIP, torch's get_device_capability() is the gfx major and minor:
+    (9, 4) on gfx942 (MI300), the target the other HIP tests use."""
+    return {"_is_cuda": not hip, "_is_hip": bool(hip), "triton": Triton,
+            "CUDA_CAPABILITY": (9, 4) if hip else (cc // 10, cc % 10)}
+
+
 # workload: (launcher function, its arguments from the shape, head sizes
 # to try beyond the workload's, the module globals the launcher reads)
 LAUNCHERS = {
     "decode_attention": ("decode_attention_fwd", decode_call, [64, 256, 288, 576],
-                         lambda hip, tree: {"_is_hip": bool(hip), "triton": Triton,
-                                            "logger": None,
-                                            "_MIN_BLOCK_KV": constant(tree, "_MIN_BLOCK_KV")}),
+                         lambda cc, hip, tree: {"_is_hip": bool(hip), "triton": Triton,
+                                                "logger": None,
+                                                "_MIN_BLOCK_KV": constant(tree, "_MIN_BLOCK_KV")}),
+    "prefill_attention": ("context_attention_fwd", prefill_call, [64, 256], prefill_env),
 }
 
 
@@ -233,7 +251,8 @@ def check_tier(name, entry, text, tree, workload):
             if any(kgexpr.evaluate(r["when"], syms) for r in entry.get("refuses", [])):
                 continue
             where = f"sglang {release}, {cls} {shape.get('name')}, {target}"
-            launcher, log = launcher_functions(text, tree, fn_name, env_of(hip, tree), release)
+            launcher, log = launcher_functions(text, tree, fn_name, env_of(cc, hip, tree),
+                                               release)
             args, kwargs = call(syms, params)
             launcher(*args, **kwargs)
             if len(log) != len(entry["launches"]):
