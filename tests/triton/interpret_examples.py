@@ -493,7 +493,8 @@ def main(argv):
         same = json.dumps([wname, text] + [entry.get(k) for k in
                                            ("defines", "launches", "scratch", "refuses")])
         if same in seen:
-            print(f"  -- {rel}: {name}: the same source and launches as {seen[same]}: not run again")
+            print(f"  -- {rel}: {name}: the same source and launches as {seen[same]}: "
+                  f"not run again")
             continue
         seen[same] = name
         module = kgtriton.load_module(text, work, src)

@@ -80,7 +80,8 @@ DECODE_CASES = [
 ]
 PREFILL_CASES = [
     ("BLOCK on sm_80", "0.5.12", "context_attention_fwd", "CUDA_CAPABILITY[0] > 8",
-     "CUDA_CAPABILITY[0] >= 8", ["sglang 0.5.12", "sm_80", "constexpr BLOCK_M is 128 upstream, 64"]),
+     "CUDA_CAPABILITY[0] >= 8",
+     ["sglang 0.5.12", "sm_80", "constexpr BLOCK_M is 128 upstream, 64"]),
     ("num_warps rule", "0.5.23", "context_attention_fwd", "num_warps = 4 if Lk <= 64 else 8",
      "num_warps = 4 if Lk <= 128 else 8",
      ["sglang 0.5.23", "llama3-8b-b8-ctx4096", "num_warps is 4 upstream, 8 in the tier"]),
