@@ -11,8 +11,9 @@ sm_90) and on HIP,
  (b) the upstream launcher (LAUNCHERS: decode_attention_fwd for
      decode_attention, context_attention_fwd for prefill_attention),
      executed from the pinned file's own source with stand-ins for torch
-     tensors and for the kernels (each records its grid, arguments and launch options instead of running), makes the
-     tier's launches: the same kernels in the same order, the same grid,
+     tensors and for the kernels (each records its grid, arguments and
+     launch options instead of running), makes the tier's launches: the
+     same kernels in the same order, the same grid,
      every runtime argument the same (a tensor or scratch buffer by name,
      an integer or float by value), every constexpr, num_warps and
      num_stages the same, and on HIP the AMD options the tier's
