@@ -137,17 +137,6 @@ static int derive_params(const kg_symtab *t, kg_param_value *params, size_t coun
     return KG_OK;
 }
 
-/* A permutation of the n values at `slot`, drawn from `rng` (Fisher-Yates). */
-static void shuffle_slots(int32_t *slot, int64_t n, kg_rng *rng)
-{
-    for (int64_t s = n - 1; s > 0; s--) {
-        int64_t r = (int64_t)kg_rng_below(rng, (uint64_t)s + 1);
-        int32_t tmp = slot[s];
-        slot[s] = slot[r];
-        slot[r] = tmp;
-    }
-}
-
 /* The batch of a layout: the shape's own for seed 0; for any other seed
  * the requests permuted (each keeps its length, so the sum and the longest
  * are unchanged). `rng` then draws that layout's cache slots. */
@@ -161,7 +150,7 @@ static int layout_batch(const kg_symtab *t, uint64_t layout_seed, batch *b, kg_r
     int32_t order[MAX_BATCH];
     for (int64_t i = 0; i < b->B; i++)
         order[i] = (int32_t)i;
-    shuffle_slots(order, b->B, rng);
+    kg_ref_shuffle_i32(order, b->B, rng);
     int64_t len[MAX_BATCH];
     for (int64_t i = 0; i < b->B; i++)
         len[i] = b->len[order[i]];
@@ -180,7 +169,7 @@ static int fill_kv_indices(const batch *b, kg_rng *rng, kg_host_tensor *out)
     int32_t *slot = out->data;
     for (int64_t s = 0; s < tokens; s++)
         slot[s] = (int32_t)(s + 1);
-    shuffle_slots(slot, tokens, rng);
+    kg_ref_shuffle_i32(slot, tokens, rng);
     return 0;
 }
 

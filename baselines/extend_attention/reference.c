@@ -238,17 +238,6 @@ static int derive_params(const kg_symtab *t, kg_param_value *params, size_t coun
     return KG_OK;
 }
 
-/* A permutation of 0 .. n-1 drawn from `rng` (Fisher-Yates). */
-static void shuffle_slots(int32_t *slot, int64_t n, kg_rng *rng)
-{
-    for (int64_t s = n - 1; s > 0; s--) {
-        int64_t r = (int64_t)kg_rng_below(rng, (uint64_t)s + 1);
-        int32_t tmp = slot[s];
-        slot[s] = slot[r];
-        slot[r] = tmp;
-    }
-}
-
 /* The batch of a layout: the shape's own for seed 0; for any other seed
  * the requests permuted (each keeps its pair of lengths, so every sum and
  * the longest extend are unchanged). */
@@ -262,7 +251,7 @@ static int layout_batch(const kg_symtab *t, uint64_t layout_seed, batch *b, kg_r
     int32_t order[MAX_BATCH];
     for (int64_t i = 0; i < b->B; i++)
         order[i] = (int32_t)i;
-    shuffle_slots(order, b->B, rng);
+    kg_ref_shuffle_i32(order, b->B, rng);
     batch permuted = *b;
     for (int64_t i = 0; i < b->B; i++) {
         permuted.prefix[i] = b->prefix[order[i]];
@@ -288,11 +277,11 @@ static int fill_kv_indices(const batch *b, uint64_t layout_seed, kg_rng *rng, kg
     for (int64_t s = 0; s < tokens; s++)
         slot[s] = (int32_t)s;
     if (layout_seed) {
-        shuffle_slots(slot, tokens, rng);
+        kg_ref_shuffle_i32(slot, tokens, rng);
     } else if (b->shuffle) {
         kg_rng shape_rng;
         kg_rng_seed(&shape_rng, (uint64_t)b->seed ^ 0x5eed5eed5eedull);
-        shuffle_slots(slot, tokens, &shape_rng);
+        kg_ref_shuffle_i32(slot, tokens, &shape_rng);
     }
     size_t n = 0;
     int64_t start = 0;

@@ -31,3 +31,28 @@ double kg_ref_at(const kg_host_tensor *t, size_t i)
 {
     return kg_dtype_load(t->dtype, t->data, i);
 }
+
+void kg_ref_shuffle_i32(int32_t *v, int64_t n, kg_rng *rng)
+{
+    for (int64_t s = n - 1; s > 0; s--) {
+        int64_t r = (int64_t)kg_rng_below(rng, (uint64_t)s + 1);
+        int32_t tmp = v[s];
+        v[s] = v[r];
+        v[r] = tmp;
+    }
+}
+
+int kg_ref_attention_params(const kg_symtab *t, const char *head_dim, kg_param_value *params,
+                            size_t count, kg_error *err)
+{
+    int64_t d = 0;
+    kg_symtab_get(t, head_dim, &d);
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(params[i].name, "sm_scale") == 0 && params[i].value == 0 && d > 0)
+            params[i].value = 1.0 / sqrt((double)d);
+        if (params[i].value < 0)
+            return kg_error_set(err, KG_ERR_INVALID, "%s = %g must be >= 0", params[i].name,
+                                params[i].value);
+    }
+    return KG_OK;
+}

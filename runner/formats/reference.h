@@ -18,7 +18,9 @@
 #define KG_REFERENCE_H
 
 #include "dtype.h"
+#include "error.h"
 #include "expr.h"
+#include "rng.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +61,16 @@ double kg_ref_param(const kg_ref_inputs *in, const char *name);
 int64_t kg_ref_symbol(const kg_ref_inputs *in, const char *name);
 /* Element i of a tensor as a double. */
 double kg_ref_at(const kg_host_tensor *t, size_t i);
+
+/* Shuffles the n values at v into a permutation drawn from rng
+ * (Fisher-Yates): cache slots scattered, requests reordered. */
+void kg_ref_shuffle_i32(int32_t *v, int64_t n, kg_rng *rng);
+
+/* A derive_params for attention workloads: a parameter "sm_scale" of 0
+ * becomes 1/sqrt(the symbol `head_dim`), as SGLang's callers pass
+ * `1.0 / Lq**0.5`; every parameter must be >= 0 (KG_ERR_INVALID). */
+int kg_ref_attention_params(const kg_symtab *t, const char *head_dim, kg_param_value *params,
+                            size_t count, kg_error *err);
 
 typedef struct kg_reference {
     const char *workload;
