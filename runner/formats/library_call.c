@@ -18,7 +18,12 @@ void kg_library_call_free(kg_library_call *call)
 
 void kg_library_call_describe(const kg_library_call *call, char *out, size_t size)
 {
-    snprintf(out, size, "gemm %s, B %s", kg_blas_dtype_name(call->dtype),
+    /* The dtype as workload.json spells it (not device.c's name for it:
+     * the parsers are also built without the hardware stage, for fuzzing). */
+    kg_dtype dtype = call->dtype == KG_BLAS_F16    ? KG_DTYPE_F16
+                     : call->dtype == KG_BLAS_BF16 ? KG_DTYPE_BF16
+                                                   : KG_DTYPE_F32;
+    snprintf(out, size, "gemm %s, B %s", kg_dtype_name(dtype),
              call->b_transposed ? "[n][k]" : "[k][n]");
 }
 
