@@ -18,6 +18,27 @@
 
 typedef void (*kg_kernel_visit)(const kg_workload *w, const kg_kernel_entry *e, void *user);
 
+/* Targets compiled with one define set per source (a test defines the
+ * list before including this file): one of a family, when a sibling target
+ * of the same ISA compiles every set. */
+#ifndef KG_WALK_SAMPLED_TARGETS
+#define KG_WALK_SAMPLED_TARGETS ""
+#endif
+
+/* Whether `target` gets one define set per source: it is listed above,
+ * or KG_COMPILE_SAMPLE is set (the sanitizer build). */
+static int kg_walk_sampled(const char *target)
+{
+    if (getenv("KG_COMPILE_SAMPLE"))
+        return 1;
+    size_t len = strlen(target);
+    for (const char *p = KG_WALK_SAMPLED_TARGETS; p && *p;
+         p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, target, len) == 0 && (p[len] == ',' || !p[len]))
+            return 1;
+    return 0;
+}
+
 /* Loads every workload under baselines/ into workloads[] (at most max). */
 static size_t kg_walk_load_workloads(kg_workload **workloads, size_t max)
 {
@@ -220,7 +241,7 @@ static void kg_walk_define_sets(const kg_workload *w, const kg_kernel_entry *e, 
                  * kgrade's driver, not the vendor compiler's work. */
                 char key[1024];
                 snprintf(key, sizeof key, "%s|%s|%s|%s", e->source_path, targets[t],
-                         getenv("KG_COMPILE_SAMPLE") ? "" : defs.joined, e->options);
+                         kg_walk_sampled(targets[t]) ? "" : defs.joined, e->options);
                 if (kg_walk_seen(key))
                     continue;
                 kg_build_request req = {.language = e->language,
