@@ -125,16 +125,7 @@ static int derive(kg_symtab *t, kg_error *err)
  * (sglang's triton_backend: layer.scaling, the model's head_dim**-0.5). */
 static int derive_params(const kg_symtab *t, kg_param_value *params, size_t count, kg_error *err)
 {
-    int64_t D = 0;
-    kg_symtab_get(t, "D", &D);
-    for (size_t i = 0; i < count; i++) {
-        if (strcmp(params[i].name, "sm_scale") == 0 && params[i].value == 0)
-            params[i].value = 1.0 / sqrt((double)D);
-        if (params[i].value < 0)
-            return kg_error_set(err, KG_ERR_INVALID, "%s = %g must be >= 0", params[i].name,
-                                params[i].value);
-    }
-    return KG_OK;
+    return kg_ref_attention_params(t, "D", params, count, err);
 }
 
 /* The batch of a layout: the shape's own for seed 0; for any other seed
