@@ -29,7 +29,7 @@ add_library(kg_fuzz_core STATIC
   runner/common/id_list.c
   runner/formats/dtype.c runner/formats/expr.c runner/formats/workload.c
   runner/formats/kernelset.c runner/formats/triton_manifest.c runner/formats/library_call.c
-  runner/formats/reference.c
+  runner/formats/reference.c runner/formats/moe_routing.c
   runner/formats/source_text.c runner/formats/profiles.c runner/common/record_keys.c
   runner/results/results.c runner/results/shards.c runner/stats/stats.c runner/stats/summary.c
   reports/markdown.c reports/claims.c reports/compare.c reports/export.c
