@@ -12,7 +12,10 @@ attacked the day it lands:
               (nothing computed): caught as wrong_output.
   half-work   the naive tier with every odd work-item (global id 0) leaving
               at once: work skipped where a sampled check might not look.
-              Caught as unwritten_output or wrong_output on some shape;
+              Caught as unwritten_output or wrong_output on some shape, or
+              as a crash where a later launch indexes with values the
+              skipped work-items never wrote (moe_align_block_size's
+              offsets, left as the scratch's poison);
               a shape where it changes nothing (one work-item does it all)
               may pass, since the answer is then complete.
   scribble    the naive tier, then one more launch flipping a bit of the
@@ -120,8 +123,11 @@ def half_work_entry(source_dir, workload, tier, out_dir):
 
 
 def scribble_entry(source_dir, workload, workload_json, tier, out_dir):
-    drawn = [t["name"] for t in workload_json["tensors"]
-             if t["role"] == "input" and t.get("init", {}).get("dist") != "workload"]
+    # A drawn input first; a workload whose only inputs are index tensors
+    # (moe_align_block_size) has its first index tensor flipped instead.
+    inputs = [t for t in workload_json["tensors"] if t["role"] == "input"]
+    drawn = [t["name"] for t in inputs if t.get("init", {}).get("dist") != "workload"]
+    drawn = drawn or [t["name"] for t in inputs]
     if not drawn:
         return None
     entry = with_naive_source(source_dir, workload, tier, out_dir, lambda text: text)
@@ -186,8 +192,9 @@ def judge(kind, records, workloads):
         for shape, status, flags in shapes:
             print("  %-10s %-22s %-24s %-18s %s" % (kind, w, shape[:24], status, ",".join(flags)))
         caught = {"all-zeros": lambda s, f: s == "check_failed" and "wrong_output" in f,
-                  "half-work": lambda s, f: s == "check_failed" and
-                  ("unwritten_output" in f or "wrong_output" in f),
+                  "half-work": lambda s, f: (s == "check_failed" and
+                                             ("unwritten_output" in f or "wrong_output" in f))
+                  or s == "crashed",
                   "scribble": lambda s, f: s == "integrity_failed" and "input_modified" in f}[kind]
         hits = [caught(s, f) for _, s, f in shapes]
         if kind == "half-work":
