@@ -317,6 +317,11 @@ static const bad_case bad_kernels[] = {
      "refuses[0].when: unknown symbol 'is_gpu'"},
     {"\"launches\"", "\"refuses\": [{\"when\": \"rows\"}], \"launches\"",
      "refuses[0].why: missing required field"},
+    {"\"launches\"",
+     "\"unsupported_devices\": [{\"when\": \"gt(rows, 4)\", \"why\": \"x\"}], \"launches\"",
+     "unsupported_devices[0].when: reads the shape symbol 'rows'"},
+    {"\"launches\"", "\"unsupported_devices\": [{\"when\": \"is_gpu\"}], \"launches\"",
+     "unsupported_devices[0].why: missing required field"},
     /* Found by fuzzing (docs/fuzzing.md): a 130-character name passed the
      * identifier check, whose length test measured from the terminator. */
     {"\"BLOCK\": \"min",
@@ -360,6 +365,36 @@ static void test_refusals(kg_workload *w)
     KG_CHECK(kg_kernel_entry_refusal(e, &w->shapes[KG_SIZE_SMOKE][0], buf, sizeof buf) == NULL);
     const char *why = kg_kernel_entry_refusal(e, &w->shapes[KG_SIZE_SMALL][0], buf, sizeof buf);
     KG_CHECK(why && strcmp(why, "at most 8 columns") == 0);
+    kg_kernel_entry_free(e);
+}
+
+/* "unsupported_devices": a device where a condition holds is named with
+ * the set's reason; the others are not. */
+static void test_device_refusals(kg_workload *w)
+{
+    char *text = variant(VALID_KERNELS, "\"launches\"",
+                         "\"unsupported_devices\": [{\"when\": \"is_hip\", \"why\": \"not on "
+                         "AMD\"}, {\"when\": \"lt(cuda_cc, 89)\", \"why\": \"needs sm_89\"}], "
+                         "\"launches\"");
+    kg_test_write_file(wdir, "kernels.json", text);
+    free(text);
+    kg_kernel_entry *e = NULL;
+    kg_error err = {0};
+    KG_CHECK_MSG(kg_kernel_entry_load(w, "naive", &e, &err) == KG_OK, "%s", err.message);
+    if (!e)
+        return;
+    char buf[128];
+    kg_device_info info = {.type = KG_DEVICE_GPU, .subgroup_width = 32};
+    snprintf(info.backend, sizeof info.backend, "cuda");
+    snprintf(info.arch, sizeof info.arch, "sm_90");
+    KG_CHECK(kg_kernel_entry_device_refusal(e, &info, buf, sizeof buf) == NULL);
+    snprintf(info.arch, sizeof info.arch, "sm_80");
+    const char *why = kg_kernel_entry_device_refusal(e, &info, buf, sizeof buf);
+    KG_CHECK(why && strcmp(why, "needs sm_89") == 0);
+    snprintf(info.backend, sizeof info.backend, "hip");
+    snprintf(info.arch, sizeof info.arch, "gfx942");
+    why = kg_kernel_entry_device_refusal(e, &info, buf, sizeof buf);
+    KG_CHECK(why && strcmp(why, "not on AMD") == 0);
     kg_kernel_entry_free(e);
 }
 
@@ -431,6 +466,7 @@ int main(void)
         test_bad_kernels(w);
         test_tier_names_reserved(w);
         test_refusals(w);
+        test_device_refusals(w);
     }
     kg_workload_free(w);
     test_private_symbols();

@@ -157,11 +157,14 @@ run_missing_rule kg_run_missing_rule(const run_options *o, int is_candidate, con
     return KG_MISSING_IS_ERROR;
 }
 
-int kg_run_set_unavailable(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err)
+/* Why the language's toolchain or library cannot serve the set here:
+ * Triton missing, an upstream file missing, a library absent. */
+static int toolchain_unavailable(const kg_kernel_entry *e, const kg_device_info *info,
+                                 kg_error *err)
 {
-    if (e->language == KG_LANG_LIBRARY && info)
+    if (e->language == KG_LANG_LIBRARY)
         return kg_library_unavailable(e, kg_backend_find(info->backend), err);
-    if (e->language != KG_LANG_TRITON || !info) /* no device: `kgrade slurm` */
+    if (e->language != KG_LANG_TRITON)
         return KG_OK;
     char why[1024];
     kg_triton_unavailable(info, why, sizeof why);
@@ -171,6 +174,18 @@ int kg_run_set_unavailable(const kg_kernel_entry *e, const kg_device_info *info,
     if (!why[0])
         return KG_OK;
     return kg_error_set(err, KG_ERR_UNAVAILABLE, "triton unavailable (%s)", why);
+}
+
+int kg_run_set_unavailable(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err)
+{
+    if (!info) /* no device: `kgrade slurm` */
+        return KG_OK;
+    int rc = toolchain_unavailable(e, info, err);
+    char buf[256];
+    const char *device_why = rc ? NULL : kg_kernel_entry_device_refusal(e, info, buf, sizeof buf);
+    if (device_why)
+        return kg_error_set(err, KG_ERR_UNAVAILABLE, "unsupported device (%s)", device_why);
+    return rc;
 }
 
 int kg_run_check_sets(const run_options *o, const kg_device_info *info,

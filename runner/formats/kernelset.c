@@ -32,6 +32,10 @@ void kg_kernel_entry_free(kg_kernel_entry *e)
         kg_expr_free(e->refuse_when[i]);
         free(e->refuse_why[i]);
     }
+    for (size_t i = 0; i < e->device_refusal_count; i++) {
+        kg_expr_free(e->device_refuse_when[i]);
+        free(e->device_refuse_why[i]);
+    }
     for (size_t i = 0; i < e->launch_count; i++) {
         kg_launch_spec *l = &e->launches[i];
         free(l->entry);
@@ -282,25 +286,44 @@ static int parse_defines(const kg_workload *w, kg_kernel_entry *e, const kg_json
     return KG_OK;
 }
 
+static int is_device_symbol(const char *name, size_t position, void *user)
+{
+    (void)position;
+    static const char *const device_names[] = KG_DEVICE_SYMBOL_NAMES;
+    for (size_t i = 0; i < KG_DEVICE_SYMBOL_COUNT; i++)
+        if (strcmp(name, device_names[i]) == 0)
+            return 0;
+    *(const char **)user = name;
+    return 1;
+}
+
 /* "refuses": [{"when": "use_custom_mask", "why": "..."}, ...]: each
  * condition an expression of the workload's public symbols (not the
- * device's: a set either computes a shape or says it does not). */
+ * device's: a set either computes a shape or says it does not).
+ * "unsupported_devices" (device != 0): the same form, each condition an
+ * expression of the device symbols only (not the shape's: a device either
+ * has what the set needs or it has not). */
 static int parse_refusals(const kg_workload *w, kg_kernel_entry *e, const kg_json_where *ew,
-                          const cJSON *obj, kg_error *err)
+                          const cJSON *obj, int device, kg_error *err)
 {
+    const char *key = device ? "unsupported_devices" : "refuses";
+    size_t *count = device ? &e->device_refusal_count : &e->refusal_count;
+    kg_expr **whens = device ? e->device_refuse_when : e->refuse_when;
+    char **whys = device ? e->device_refuse_why : e->refuse_why;
     const cJSON *arr = NULL;
-    int rc = kg_json_array(ew, obj, "refuses", 0, &arr, err);
+    int rc = kg_json_array(ew, obj, key, 0, &arr, err);
     if (rc || !arr)
         return rc;
-    kg_json_where at = kg_json_at_key(ew, "refuses");
+    kg_json_where at = kg_json_at_key(ew, key);
     static const char *const keys[] = {"when", "why", NULL};
+    static const char *const device_names[] = KG_DEVICE_SYMBOL_NAMES;
     const cJSON *r;
     cJSON_ArrayForEach(r, arr)
     {
-        kg_json_where rw = kg_json_at_index(&at, e->refusal_count);
+        kg_json_where rw = kg_json_at_index(&at, *count);
         const char *why;
-        if (e->refusal_count == KG_MAX_REFUSALS)
-            return kg_json_fail(&at, err, "at most %d refusals", KG_MAX_REFUSALS);
+        if (*count == KG_MAX_REFUSALS)
+            return kg_json_fail(&at, err, "at most %d entries", KG_MAX_REFUSALS);
         if (!cJSON_IsObject(r))
             return kg_json_fail(&rw, err, "expected {\"when\": expression, \"why\": text}");
         if ((rc = kg_json_only_keys(&rw, r, keys, err)) ||
@@ -310,10 +333,22 @@ static int parse_refusals(const kg_workload *w, kg_kernel_entry *e, const kg_jso
         const cJSON *when = cJSON_GetObjectItemCaseSensitive(r, "when");
         if (!when)
             return kg_json_fail(&cw, err, "missing required field");
-        if ((rc = kg_workload_parse_expr_with(w, NULL, 0, &cw, when,
-                                              &e->refuse_when[e->refusal_count], err)))
+        if ((rc = kg_workload_parse_expr_with(w, device ? device_names : NULL,
+                                              device ? KG_DEVICE_SYMBOL_COUNT : 0, &cw, when,
+                                              &whens[*count], err)))
             return rc;
-        e->refuse_why[e->refusal_count++] = strdup(why);
+        const char *shape_symbol = NULL;
+        if (device && kg_expr_visit_symbols(whens[*count], is_device_symbol, &shape_symbol)) {
+            rc = kg_json_fail(&cw, err,
+                              "reads the shape symbol '%s': a condition on the device may "
+                              "read only cuda_cc, is_hip, is_gpu and warp_size (a shape the "
+                              "set does not compute goes in \"refuses\")",
+                              shape_symbol);
+            kg_expr_free(whens[*count]); /* after the message: it owns the name */
+            whens[*count] = NULL;
+            return rc;
+        }
+        whys[(*count)++] = strdup(why);
     }
     return KG_OK;
 }
@@ -327,6 +362,29 @@ int kg_kernel_entry_source(const kg_kernel_entry *e, kg_source_text *out, kg_err
         *slash = '\0';
     return kg_source_text_load(e->source_path, slash && !e->upstream_package ? set_dir : ".",
                                e->language, out, err);
+}
+
+const char *kg_kernel_entry_device_refusal(const kg_kernel_entry *e, const kg_device_info *info,
+                                           char *buf, size_t size)
+{
+    kg_symtab device;
+    kg_symtab_init(&device);
+    if (e->device_refusal_count && kg_device_symbols(info, &device) != 0) {
+        snprintf(buf, size, "too many device symbols");
+        return buf;
+    }
+    for (size_t i = 0; i < e->device_refusal_count; i++) {
+        int64_t v = 0;
+        kg_error xe = {0};
+        if (kg_expr_eval(e->device_refuse_when[i], &device, &v, &xe) != KG_OK) {
+            snprintf(buf, size, "unsupported_devices \"%s\" (%s)",
+                     kg_expr_text(e->device_refuse_when[i]), xe.message);
+            return buf;
+        }
+        if (v)
+            return e->device_refuse_why[i];
+    }
+    return NULL;
 }
 
 const char *kg_kernel_entry_refusal(const kg_kernel_entry *e, const kg_shape *shape, char *buf,
@@ -734,7 +792,8 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
     *out = NULL;
     static const char *const keys[] = {"description", "source",   "upstream", "language",
                                        "defines",     "launches", "scratch",  "sweep",
-                                       "options",     "refuses",  "call",     NULL};
+                                       "options",     "refuses",  "call",     "unsupported_devices",
+                                       NULL};
     if (!cJSON_IsObject(obj))
         return kg_json_fail(where, err, "expected a kernel entry object");
     kg_kernel_entry *e = calloc(1, sizeof *e);
@@ -763,7 +822,8 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
     /* A library tier calls a vendor library: no source to resolve. */
     if (e->language == KG_LANG_LIBRARY) {
         if ((rc = kg_library_call_parse(w, e, where, obj, err)) ||
-            (rc = parse_refusals(w, e, where, obj, err)))
+            (rc = parse_refusals(w, e, where, obj, 0, err)) ||
+            (rc = parse_refusals(w, e, where, obj, 1, err)))
             goto fail;
         e->options = strdup("");
         *out = e;
@@ -800,7 +860,9 @@ int kg_kernel_entry_parse(const kg_workload *w, const kg_json_where *where, cons
     if (rc || (rc = parse_defines(w, e, where, obj, err)) ||
         (rc = parse_scratch(w, e, where, obj, err)) ||
         (rc = parse_launches(w, e, where, obj, err)) || (rc = parse_sweep(e, where, obj, err)) ||
-        (rc = parse_options(e, where, obj, err)) || (rc = parse_refusals(w, e, where, obj, err)))
+        (rc = parse_options(e, where, obj, err)) ||
+        (rc = parse_refusals(w, e, where, obj, 0, err)) ||
+        (rc = parse_refusals(w, e, where, obj, 1, err)))
         goto fail;
     *out = e;
     return KG_OK;

@@ -131,6 +131,13 @@ typedef struct kg_kernel_entry {
     size_t refusal_count;
     kg_expr *refuse_when[KG_MAX_REFUSALS];
     char *refuse_why[KG_MAX_REFUSALS];
+    /* "unsupported_devices": devices the set cannot be graded on (a target
+     * without a number format the set stores), each a condition on the
+     * device symbols only and the reason. On such a device the set is not
+     * graded, with the reason, as where its library or Triton is missing. */
+    size_t device_refusal_count;
+    kg_expr *device_refuse_when[KG_MAX_REFUSALS];
+    char *device_refuse_why[KG_MAX_REFUSALS];
     /* Language "library": the call, and no source, launches, defines or
      * scratch (source_path and source_file are NULL). NULL otherwise. */
     kg_library_call *call;
@@ -247,5 +254,10 @@ int kg_entry_eval_defines(const kg_workload *w, const kg_kernel_entry *e, kg_sha
 #define KG_DEVICE_SYMBOL_COUNT 4
 /* Adds the device symbols of `info` to `t`. Returns -1 when `t` is full. */
 int kg_device_symbols(const kg_device_info *info, kg_symtab *t);
+
+/* The reason entry `e` cannot be graded on the device `info` describes
+ * (its first "unsupported_devices" condition that holds there), or NULL. */
+const char *kg_kernel_entry_device_refusal(const kg_kernel_entry *e, const kg_device_info *info,
+                                           char *buf, size_t size);
 
 #endif
