@@ -22,6 +22,7 @@ with. See specialise().
 """
 
 import ast
+import builtins
 import hashlib
 import json
 import os
@@ -198,8 +199,11 @@ def filter_source(source, source_name):
     out = ["\n"] * len(lines)
     aliases = triton_aliases(tree)
     jit_functions, dropped = [], {}
+    bound = kept_names(tree, aliases)
     for node in tree.body:
         why = keep_reason(node, aliases)
+        if why is None and isinstance(node, ast.FunctionDef):
+            why = signature_reads_dropped(node, bound)
         if why is None:
             keep_lines(out, lines, node)
             if isinstance(node, ast.FunctionDef):
@@ -209,6 +213,34 @@ def filter_source(source, source_name):
             for name in bound_names(node):
                 dropped.setdefault(name, (node.lineno, why))
     return Kept("".join(out), jit_functions, dropped)
+
+
+def kept_names(tree, aliases):
+    """Top-level names the filtered module binds (before annotation checks)."""
+    names = set(aliases)
+    for node in tree.body:
+        if keep_reason(node, aliases) is None:
+            names.update(bound_names(node))
+    return names
+
+
+def signature_reads_dropped(func, bound):
+    """Why a @jit function must go too: its annotations or defaults read a
+    name the filter drops (`x: torch.Tensor` in a file that imports torch),
+    which would fail when the module is executed. None when they do not.
+    Such a function cannot be a kernel's entry anyway: Triton types its
+    parameters from the launch, not from torch annotations."""
+    a = func.args
+    exprs = [x.annotation for x in a.posonlyargs + a.args + a.kwonlyargs if x.annotation]
+    exprs += [d for d in a.defaults + a.kw_defaults if d is not None]
+    if func.returns is not None:
+        exprs.append(func.returns)
+    for e in exprs:
+        for n in ast.walk(e):
+            if isinstance(n, ast.Name) and n.id not in bound and not hasattr(builtins, n.id):
+                return (f"a @triton.jit function whose signature reads {n.id}, which is "
+                        f"not kept")
+    return None
 
 
 def triton_aliases(tree):
@@ -563,6 +595,10 @@ def compile_kernel(req, kept, key, version):
 
 def missing_entry(req, kept):
     found = ", ".join(kept.jit_functions) or "none"
+    if req["entry"] in kept.dropped:
+        line, why = kept.dropped[req["entry"]]
+        return compile_error(f"entry \"{req['entry']}\" ({req['source_name']}:{line}) was "
+                             f"dropped: {why}; @triton.jit functions kept: {found}")
     return compile_error(f"entry \"{req['entry']}\" is not a top-level @triton.jit function of "
                          f"{req['source_name']}; @triton.jit functions found: {found}")
 

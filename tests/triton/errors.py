@@ -37,6 +37,13 @@ def compile_errors(cache):
         ("dropped name", req(source=src.replace("SCALE = tl.constexpr(2)",
                                                 "SCALE = tl.constexpr(int('2'))")),
          ["SCALE", "line 7 of small.py", "dropped"], True),
+        # A @jit function annotated with torch types (SGLang's fp8_kernel.py
+        # has one) is dropped with its file's torch import; the others stay.
+        ("entry annotated with a dropped name",
+         req(source="import torch\n" + src + "\n\n@triton.jit\n"
+             "def annotated(x: torch.Tensor, BLOCK: tl.constexpr):\n    pass\n",
+             entry="annotated"),
+         ["annotated", "dropped", "reads torch", "kept: _scaled, copy_kernel"], False),
         ("num_warps not a power of two", req(num_warps=3),
          ["num_warps must be a power of 2"], True),
         ("type error in the kernel", req(source=src.replace("tl.arange(0, BLOCK)",

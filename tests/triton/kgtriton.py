@@ -81,6 +81,16 @@ def _is_constexpr_call(node):
                                                                        "triton.language.constexpr"))
 
 
+def _reads_untriton_names(func):
+    import builtins
+    a = func.args
+    exprs = [x.annotation for x in a.posonlyargs + a.args + a.kwonlyargs if x.annotation]
+    exprs += [d for d in a.defaults + a.kw_defaults if d is not None]
+    exprs += [func.returns] if func.returns is not None else []
+    return any(isinstance(n, ast.Name) and n.id not in ("tl", "triton", "tle") and
+               not hasattr(builtins, n.id) for e in exprs for n in ast.walk(e))
+
+
 def extract(text, filename="<source>"):
     """The part of a Python source that Triton compiles, as source text."""
     tree = ast.parse(text, filename)
@@ -94,7 +104,10 @@ def extract(text, filename="<source>"):
             if node.module in ("triton", "triton.language") and node.level == 0:
                 keep.append(node)
         elif isinstance(node, ast.FunctionDef):
-            if any(_is_jit(d) for d in node.decorator_list):
+            # As kgrade's helper: a @jit function whose annotations read a
+            # dropped name (torch.Tensor) goes too.
+            if any(_is_jit(d) for d in node.decorator_list) and \
+                    not _reads_untriton_names(node):
                 keep.append(node)
         elif isinstance(node, ast.Assign):
             if _is_literal(node.value) or _is_constexpr_call(node.value):
