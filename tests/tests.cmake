@@ -464,11 +464,14 @@ kg_triton_py_test(triton_upstream_drift_catches 120 upstream_drift_catches.py ${
 # launchers (decode_attention_fwd, context_attention_fwd run with stand-in
 # tensors and kernels: grids, arguments, constexprs, warps, stages, AMD
 # options), and the edits that check must catch.
-foreach(kg_wl decode prefill)
-  set(kg_dir ${CMAKE_SOURCE_DIR}/baselines/${kg_wl}_attention)
-  kg_triton_py_test(triton_upstream_drift_${kg_wl} 60 upstream_drift_launch.py
+# Per-token-group FP8 quantisation's Triton tier against SGLang's
+# _per_token_group_quant_8bit_raw, the same way.
+foreach(kg_wl decode_attention prefill_attention per_token_group_quant_fp8)
+  set(kg_dir ${CMAKE_SOURCE_DIR}/baselines/${kg_wl})
+  string(REPLACE "_attention" "" kg_short ${kg_wl})
+  kg_triton_py_test(triton_upstream_drift_${kg_short} 60 upstream_drift_launch.py
                     ${kg_dir}/kernels.json ${kg_dir}/workload.json)
-  kg_triton_py_test(triton_upstream_drift_${kg_wl}_catches 120 upstream_drift_catches.py
+  kg_triton_py_test(triton_upstream_drift_${kg_short}_catches 120 upstream_drift_catches.py
                     ${kg_dir}/kernels.json ${kg_dir}/workload.json --launch)
 endforeach()
 kg_triton_py_test(triton_compile_examples 600 compile_examples.py)

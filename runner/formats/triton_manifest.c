@@ -52,6 +52,12 @@ static const char *triton_element(kg_dtype dtype)
         return "fp16";
     if (strcmp(name, "f64") == 0)
         return "fp64";
+    /* OCP fp8: Triton's fp8e4nv is e4m3 with NaN only at 0x7f/0xff (torch's
+     * float8_e4m3fn), fp8e5 is e5m2. */
+    if (strcmp(name, "f8e4m3") == 0)
+        return "fp8e4nv";
+    if (strcmp(name, "f8e5m2") == 0)
+        return "fp8e5";
     return name;
 }
 

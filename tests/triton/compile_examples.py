@@ -65,6 +65,9 @@ def plan(root, upstream_dir, arches):
                     continue  # kgrade never builds a set for a shape it refuses
                 for arch in arches:
                     device = kgexpr.device_symbols(arch)
+                    if any(kgexpr.evaluate(r["when"], device)
+                           for r in entry.get("unsupported_devices", [])):
+                        continue  # not graded there (fp8 before sm_89)
                     where = f"{rel}: {name} launches[{li}] {cls} {shape.get('name', '')}"
                     try:
                         r = kgtriton.resolve_launch(workload, entry, launch, shape, device)

@@ -88,7 +88,19 @@ PREFILL_CASES = [
     ("causal flag", "0.5.12", "context_attention_fwd", "IS_CAUSAL=is_causal,",
      "IS_CAUSAL=True,", ["sglang 0.5.12", "d128-gqa8-not-causal", "constexpr IS_CAUSAL is True"]),
 ]
-LAUNCH_CASES = {"decode_attention": DECODE_CASES, "prefill_attention": PREFILL_CASES}
+QUANT_RAW = "_per_token_group_quant_8bit_raw"
+QUANT_CASES = [
+    ("num_warps rule", "0.5.12", QUANT_RAW, "num_warps = min(max(BLOCK // 256, 1), 8)",
+     "num_warps = min(max(BLOCK // 64, 1), 8)",
+     ["sglang 0.5.12", "sm_90", "num_warps is 2 upstream, 1 in the tier"]),
+    ("fp8 range", "0.5.12", QUANT_RAW, "bit8_max = info.max", "bit8_max = info.max / 2",
+     ["sglang 0.5.12", "argument bit8_max is 224.0 upstream, 448.0 in the tier"]),
+    ("new kernel parameter", "0.5.12", "_per_token_group_quant_8bit",
+     "    eps,\n    # Information for float8", "    eps,\n    scale_ub,\n    # Information for float8",
+     ["'scale_ub'", "neither in the tier's signature nor its constexprs"]),
+]
+LAUNCH_CASES = {"decode_attention": DECODE_CASES, "prefill_attention": PREFILL_CASES,
+                "per_token_group_quant_fp8": QUANT_CASES}
 
 
 def run(script, upstream, tiers, workload, ports):

@@ -56,6 +56,17 @@ class Tensor:
     def dim(self):
         return len(self.shape)
 
+    def numel(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def is_contiguous(self):
+        return True
+
+    device = None
+
     def __repr__(self):
         return f"<tensor {self.name}>"
 
@@ -116,6 +127,43 @@ def prefill_env(cc, hip, tree):
             "CUDA_CAPABILITY": (9, 4) if hip else (cc // 10, cc % 10)}
 
 
+class _Finfo:
+    def __init__(self, lo, hi):
+        self.min, self.max = lo, hi
+
+
+class Torch:
+    """What per_token_group_quant_8bit reads of torch: dtypes, finfo, and
+    the two allocations, which stand for the workload's outputs (empty_like
+    makes q, empty makes scales)."""
+    Tensor, dtype, device = Tensor, object, object
+    int8, int, float32 = "int8", "int32", "f32"
+    float8_e4m3fn = "float8_e4m3fn"
+
+    @staticmethod
+    def finfo(dtype):
+        return {"float8_e4m3fn": _Finfo(-448.0, 448.0)}[dtype]
+
+    @staticmethod
+    def iinfo(dtype):
+        return _Finfo(-128, 127)
+
+    @staticmethod
+    def empty_like(x, device=None, dtype=None):
+        return Tensor("q", x.shape, dtype)
+
+    @staticmethod
+    def empty(shape, device=None, dtype=None):
+        return Tensor("scales", shape, dtype)
+
+
+def quant_call(syms, params):
+    """_per_token_group_quant_8bit_raw, as per_token_group_quant_8bit calls
+    it without SiLU fusion: e4m3 (float8_e4m3fn), row-major scales."""
+    x = Tensor("x", (syms["tokens"], syms["hidden"]))
+    return (x, syms["group_size"]), {"eps": params["eps"], "dtype": Torch.float8_e4m3fn}
+
+
 # workload: (launcher function, its arguments from the shape, head sizes
 # to try beyond the workload's, the module globals the launcher reads)
 LAUNCHERS = {
@@ -124,6 +172,13 @@ LAUNCHERS = {
                                                 "logger": None,
                                                 "_MIN_BLOCK_KV": constant(tree, "_MIN_BLOCK_KV")}),
     "prefill_attention": ("context_attention_fwd", prefill_call, [64, 256], prefill_env),
+    "per_token_group_quant_fp8": (
+        "_per_token_group_quant_8bit_raw", quant_call, [],
+        lambda cc, hip, tree: {"_is_hip": bool(hip), "triton": Triton, "torch": Torch,
+                               "Tuple": tuple, "Optional": list, "fp8_dtype": "float8_e4m3fn",
+                               # read only on the scale_ue8m0 path, never taken here
+                               "transform_sf_into_required_layout": None,
+                               "ceil_align": None}),
 }
 
 
@@ -244,11 +299,14 @@ def check_tier(name, entry, text, tree, workload):
     for cls, shape in shapes:
         syms0 = kgexpr.derive_symbols(workload, shape)
         params = kgexpr.shape_params(workload, shape)
-        if not params.get("sm_scale"):
+        if "sm_scale" in params and not params["sm_scale"]:
             params["sm_scale"] = 1.0 / syms0["D"] ** 0.5
         for target, cc, hip in TARGETS:
-            syms = kgexpr.entry_symbols(entry, syms0, kgexpr.device_symbols(
-                cc, warp_size=64 if hip else 32, is_hip=hip))
+            device = kgexpr.device_symbols(cc, warp_size=64 if hip else 32, is_hip=hip)
+            if any(kgexpr.evaluate(r["when"], device)
+                   for r in entry.get("unsupported_devices", [])):
+                continue  # not graded there: nothing to compare
+            syms = kgexpr.entry_symbols(entry, syms0, device)
             if any(kgexpr.evaluate(r["when"], syms) for r in entry.get("refuses", [])):
                 continue
             where = f"sglang {release}, {cls} {shape.get('name')}, {target}"
