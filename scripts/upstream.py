@@ -44,6 +44,8 @@ FILES = [
      "00b3cd5b265ac76c64185fbb6b95424f324ddd9f428d0306b77bc9db9d859937"),
     ("sglang", "0.5.12", "sglang/srt/layers/quantization/fp8_kernel.py",
      "4ed786a38655851fd055ef57380c34d29b87753b53f63457309f51e5bf48c2e6"),
+    ("sglang", "0.5.12", "sglang/srt/layers/elementwise.py",
+     "4ed786a38655851fd055ef57380c34d29b87753b53f63457309f51e5bf48c2e6"),
 ]
 PLATFORM = "manylinux_2_34_x86_64"
 PY_TAG = "cp311"

@@ -413,6 +413,23 @@ KNOWN = {
      "(decode_attention.py line 395), 2^-9 of sum(p|v|): over atol on a 4-7 token context", 1, 1.3),
 }
 
+def ref_silu_and_mul(v, syms, params):
+    import numpy as np
+    d = syms["d"]
+    gate, up = v["x"][:, :d], v["x"][:, d:]
+    return gate / (1.0 + np.exp(-gate)) * up
+
+
+def ref_gelu_and_mul(v, syms, params):
+    """The erf GELU (the tanh shapes are refused by SGLang's Triton tier)."""
+    import math
+    import numpy as np
+    d = syms["d"]
+    gate, up = v["x"][:, :d], v["x"][:, d:]
+    erf = np.vectorize(math.erf)
+    return 0.5 * gate * (1.0 + erf(gate / math.sqrt(2.0))) * up
+
+
 def ref_per_token_group_quant_fp8(v, syms, params):
     """q as kgrade's reference answers it: the midpoint of the two e4m3
     values around 448 x / absmax (the value itself where it is one), which
@@ -434,7 +451,8 @@ REFERENCES = {"softmax": ref_softmax, "rmsnorm": ref_rmsnorm,
               "extend_attention": ref_extend_attention,
               "decode_attention": ref_decode_attention,
               "prefill_attention": ref_prefill_attention,
-              "per_token_group_quant_fp8": ref_per_token_group_quant_fp8}
+              "per_token_group_quant_fp8": ref_per_token_group_quant_fp8,
+              "silu_and_mul": ref_silu_and_mul, "gelu_and_mul": ref_gelu_and_mul}
 
 
 def make_inputs(workload, shape, stress, rng):

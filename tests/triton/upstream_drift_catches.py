@@ -99,8 +99,28 @@ QUANT_CASES = [
      "    eps,\n    # Information for float8", "    eps,\n    scale_ub,\n    # Information for float8",
      ["'scale_ub'", "neither in the tier's signature nor its constexprs"]),
 ]
+SILU_CASES = [
+    ("num_warps cap", "0.5.12", "silu_and_mul_triton", "max_warps = 16 if _is_hip else 32",
+     "max_warps = 16 if _is_hip else 8",
+     ["sglang 0.5.12", "d2050-pairs", "num_warps is 8 upstream, 16 in the tier"]),
+    ("new kernel parameter", "0.5.12", "silu_and_mul_kernel",
+     "    hidden_states_ptr,  # (bs, hidden_dim * 2)\n",
+     "    hidden_states_ptr,  # (bs, hidden_dim * 2)\n    scale_ptr,\n",
+     ["'scale_ptr'", "neither in the tier's signature nor its constexprs"]),
+]
+GELU_CASES = [
+    ("BLOCK_SIZE", "0.5.12", "gelu_and_mul_triton",
+     "BLOCK_SIZE=triton.next_power_of_2(hidden_dim),",
+     "BLOCK_SIZE=triton.next_power_of_2(hidden_dim) * 2,",
+     ["sglang 0.5.12", "gelu_and_mul_kernel constexpr BLOCK_SIZE is"]),
+]
+RMSNORM_CASES = [
+    ("num_warps floor", "0.5.12", "fused_rmsnorm", "max_warps), 4\n", "max_warps), 8\n",
+     ["sglang 0.5.12", "fused_rmsnorm_kernel num_warps is 8 upstream, 4 in the tier"]),
+]
 LAUNCH_CASES = {"decode_attention": DECODE_CASES, "prefill_attention": PREFILL_CASES,
-                "per_token_group_quant_fp8": QUANT_CASES}
+                "per_token_group_quant_fp8": QUANT_CASES, "silu_and_mul": SILU_CASES,
+                "gelu_and_mul": GELU_CASES, "rmsnorm": RMSNORM_CASES}
 
 
 def run(script, upstream, tiers, workload, ports):

@@ -133,9 +133,10 @@ class _Finfo:
 
 
 class Torch:
-    """What per_token_group_quant_8bit reads of torch: dtypes, finfo, and
-    the two allocations, which stand for the workload's outputs (empty_like
-    makes q, empty makes scales)."""
+    """What the launchers read of torch: dtypes, finfo, and allocations,
+    which stand for the workload's outputs: EMPTY_LIKE and EMPTY name the
+    tensors torch.empty_like and torch.empty make (subclasses set them)."""
+    EMPTY_LIKE, EMPTY = "q", "scales"  # per_token_group_quant_8bit's
     Tensor, dtype, device = Tensor, object, object
     int8, int, float32 = "int8", "int32", "f32"
     float8_e4m3fn = "float8_e4m3fn"
@@ -148,13 +149,37 @@ class Torch:
     def iinfo(dtype):
         return _Finfo(-128, 127)
 
-    @staticmethod
-    def empty_like(x, device=None, dtype=None):
-        return Tensor("q", x.shape, dtype)
+    @classmethod
+    def empty_like(cls, x, device=None, dtype=None):
+        return Tensor(cls.EMPTY_LIKE, x.shape, dtype)
 
-    @staticmethod
-    def empty(shape, device=None, dtype=None):
-        return Tensor("scales", shape, dtype)
+    @classmethod
+    def empty(cls, shape, device=None, dtype=None):
+        return Tensor(cls.EMPTY, shape, dtype)
+
+
+class TorchActivation(Torch):
+    EMPTY = "out"  # silu_and_mul_triton's and gelu_and_mul_triton's output
+
+
+class TorchNorm(Torch):
+    EMPTY_LIKE = "y"  # fused_rmsnorm's output
+
+
+def activation_call(syms, params):
+    """silu_and_mul_triton / gelu_and_mul_triton(hidden_states), no
+    quantisation."""
+    return (Tensor("x", (syms["tokens"], 2 * syms["d"])),), {}
+
+
+def rmsnorm_call(syms, params):
+    """fused_rmsnorm(x, weight, eps), not in place."""
+    x = Tensor("x", (syms["rows"], syms["cols"]), "f32")
+    return (x, Tensor("w", (syms["cols"],), "f32"), params["eps"]), {}
+
+
+def elementwise_env(torch):
+    return lambda cc, hip, tree: {"_is_hip": bool(hip), "triton": Triton, "torch": torch}
 
 
 def quant_call(syms, params):
@@ -179,6 +204,9 @@ LAUNCHERS = {
                                # read only on the scale_ue8m0 path, never taken here
                                "transform_sf_into_required_layout": None,
                                "ceil_align": None}),
+    "silu_and_mul": ("silu_and_mul_triton", activation_call, [], elementwise_env(TorchActivation)),
+    "gelu_and_mul": ("gelu_and_mul_triton", activation_call, [], elementwise_env(TorchActivation)),
+    "rmsnorm": ("fused_rmsnorm", rmsnorm_call, [], elementwise_env(TorchNorm)),
 }
 
 
@@ -268,10 +296,14 @@ def compare_launch(where, tree, got, launch, syms, params, tensors, hip):
         if not same(values.get(p), v):
             fails.append(f"{where}: {name} constexpr {p} is {values.get(p)!r} upstream, "
                          f"{v!r} in the tier")
+    # What a launch that does not pass them gets: Triton 3.9's defaults
+    # (CUDAOptions and HIPOptions).
+    defaults = {"num_warps": 4, "num_stages": 2 if hip else 3}
     for opt in ("num_warps", "num_stages"):
         mine = kgexpr.evaluate(launch[opt], syms)
-        if kwargs.get(opt) != mine:
-            fails.append(f"{where}: {name} {opt} is {kwargs.get(opt)} upstream, {mine} in the tier")
+        theirs = kwargs.get(opt, defaults[opt])
+        if theirs != mine:
+            fails.append(f"{where}: {name} {opt} is {theirs} upstream, {mine} in the tier")
     extra = {k: v for k, v in kwargs.items() if k not in dict(params_list)
              and k not in ("num_warps", "num_stages")}
     want = dict(launch.get("hip_options") or {}) if hip else {}
