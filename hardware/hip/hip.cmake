@@ -1,11 +1,13 @@
 # The HIP backend (included by hardware/hardware.cmake): built against the
 # HIP headers (Debian: libamdhip64-dev, or a ROCm install's include folder);
-# libamdhip64, hiprtc and comgr are dlopen'ed at run time.
+# libamdhip64, hiprtc, comgr and rocBLAS (library tiers; declared in
+# rocblas_loader.h, so its headers are not needed) are dlopen'ed at run time.
 if(NOT KG_HIP STREQUAL "OFF")
   find_path(KG_HIP_INCLUDE_DIR hip/hip_runtime_api.h PATHS /opt/rocm/include)
   if(KG_HIP_INCLUDE_DIR AND EXISTS ${KG_HIP_INCLUDE_DIR}/hip/hiprtc.h)
     list(APPEND KG_BACKEND_SOURCES ${CMAKE_CURRENT_LIST_DIR}/hip_backend.c
-         ${CMAKE_CURRENT_LIST_DIR}/hip_dynlink.c ${CMAKE_CURRENT_LIST_DIR}/hiprtc_compile.c)
+         ${CMAKE_CURRENT_LIST_DIR}/hip_dynlink.c ${CMAKE_CURRENT_LIST_DIR}/hiprtc_compile.c
+         ${CMAKE_CURRENT_LIST_DIR}/rocblas_loader.c)
     list(APPEND KG_BACKEND_INCLUDES ${KG_HIP_INCLUDE_DIR})
     list(APPEND KG_BACKEND_LIBS ${CMAKE_DL_LIBS})
     list(APPEND KG_BACKEND_DEFS KG_HAVE_HIP __HIP_PLATFORM_AMD__)
