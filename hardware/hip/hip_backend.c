@@ -6,13 +6,16 @@
  * and the runtime calls behind the core's vendor table. HIP has no
  * explicit context: selecting a device is hipSetDevice.
  *
+ * Library tiers call rocBLAS (rocblas_loader.c) on the device's stream.
+ *
  * Exercised on real AMD hardware: not yet (docs/validation.md). What runs
- * in CI without a GPU: hiprtc compiles for gfx908, gfx90a and gfx1030, and
- * the no-device path.
+ * in CI without a GPU: hiprtc compiles for gfx908, gfx90a and gfx1030, the
+ * no-device path, and rocBLAS's loading and argument mapping.
  */
 #include "gpu_core.h"
 #include "hip_dynlink.h"
 #include "hiprtc_compile.h"
+#include "rocblas_loader.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,12 @@ static struct {
     kg_hip_runtime rt;
     int device_count;
 } hip;
+
+/* What HIP keeps per opened device (kg_gpu_device.extra): its rocBLAS
+ * handle, made on first use. */
+typedef struct hip_device_extra {
+    void *rocblas;
+} hip_device_extra;
 
 /* ---- errors --------------------------------------------------------------- */
 
@@ -337,6 +346,21 @@ static int hip_launch(void *function, const unsigned grid[3], const unsigned blo
                                              NULL);
 }
 
+static void *hip_attach(int index, void *context)
+{
+    (void)index;
+    (void)context;
+    return calloc(1, sizeof(hip_device_extra));
+}
+
+/* With the device current (gpu_core's close). */
+static void hip_detach(void *extra)
+{
+    hip_device_extra *x = extra;
+    kg_rocblas_handle_destroy(x->rocblas);
+    free(x);
+}
+
 static const kg_language hip_images[] = {KG_LANG_HSACO, KG_LANG_COUNT};
 
 static const kg_gpu_vendor hip_vendor = {
@@ -374,11 +398,38 @@ static const kg_gpu_vendor hip_vendor = {
     .module_function = hip_module_function,
     .launch = hip_launch,
     .compile = kg_hiprtc_compile,
+    .attach = hip_attach,
+    .detach = hip_detach,
 };
 
 static int hip_device_open(kg_device *dev, int index, kg_error *err)
 {
     return kg_gpu_open(&hip_vendor, dev, index, err);
+}
+
+/* ---- the BLAS library (rocBLAS) ------------------------------------------ */
+
+static int hip_blas_library(kg_blas_dtype dtype, kg_blas_library *out, kg_error *err)
+{
+    return kg_rocblas_library(dtype, out, err);
+}
+
+/* On the device's stream, between the core's timing events: a timed
+ * region covers every kernel rocBLAS enqueues for the call. Without a hold
+ * kernel on HIP (docs/hip.md) it also covers rocBLAS's host-side work
+ * before its first kernel, as it does a launch's latency. */
+static int hip_blas_gemm(kg_device *dev, const kg_blas_gemm *g, kg_error *err)
+{
+    hip_device_extra *x = kg_gpu_extra(dev);
+    int rc = kg_gpu_select(dev, err);
+    if (rc)
+        return rc;
+    if (!x)
+        return kg_error_set(err, KG_ERR_MEMORY, "out of memory opening the HIP device");
+    if (!x->rocblas && (rc = kg_rocblas_handle_create(&x->rocblas, err)))
+        return rc;
+    return kg_rocblas_gemm(x->rocblas, kg_gpu_stream(dev), g, kg_gpu_address(g->a),
+                           kg_gpu_address(g->b), kg_gpu_address(g->c), err);
 }
 
 const kg_backend kg_hip_backend = {
@@ -390,4 +441,6 @@ const kg_backend kg_hip_backend = {
     .device_info = hip_device_info,
     .device_open = hip_device_open,
     KG_GPU_CORE_MEMBERS,
+    .blas_library = hip_blas_library,
+    .blas_gemm = hip_blas_gemm,
 };
