@@ -495,3 +495,10 @@ if("cuda" IN_LIST KG_BACKENDS_BUILT)
   kg_unit_test(test_cublas_symbols)
   target_link_libraries(test_cublas_symbols PRIVATE kg_hardware_vendor)
 endif()
+# rocBLAS for the HIP library tiers: the row-major GEMM's mapping onto
+# rocBLAS's column-major call, and loading refused with the files tried or
+# the missing symbol; needs no GPU and no rocBLAS (described where found).
+if("hip" IN_LIST KG_BACKENDS_BUILT)
+  kg_unit_test(test_rocblas_loader)
+  target_link_libraries(test_rocblas_loader PRIVATE kg_hardware_vendor)
+endif()
