@@ -229,8 +229,9 @@ function(kg_gpu_workload_tests backend)
     string(REPLACE ":" ";" parts ${pair})
     list(GET parts 0 workload)
     list(GET parts 1 tier)
-    # HIP calls no BLAS library yet (docs/hip.md): its library tiers are
-    # not graded there, by design.
+    # rocBLAS, HIP's library, is not part of every ROCm machine: HIP's
+    # library tiers are graded by library_tier_gemm_hip (tests/
+    # library_tier.sh), which skips (77) without it, not here.
     if(backend STREQUAL "hip" AND "${pair}" IN_LIST KG_LIBRARY_TIERS)
       continue()
     endif()
@@ -489,6 +490,14 @@ target_link_libraries(test_library_tier PRIVATE kg_host_backend)
 add_test(NAME library_tier_gemm COMMAND ${CMAKE_SOURCE_DIR}/tests/library_tier.sh ${KG_RESULTS_DIR})
 set_tests_properties(library_tier_gemm PROPERTIES LABELS integration SKIP_RETURN_CODE 77
                      TIMEOUT 300 ENVIRONMENT "KGRADE=${KG_BIN}")
+# The same on the first HIP device with rocBLAS; skipped (77) without an
+# AMD GPU or rocBLAS.
+if("hip" IN_LIST KG_BACKENDS_BUILT)
+  add_test(NAME library_tier_gemm_hip
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/library_tier.sh ${KG_RESULTS_DIR} hip)
+  set_tests_properties(library_tier_gemm_hip PROPERTIES LABELS "integration;gpu"
+                       SKIP_RETURN_CODE 77 TIMEOUT 300 ENVIRONMENT "KGRADE=${KG_BIN}")
+endif()
 # cuBLAS for the CUDA library tiers: found and every symbol the CUDA path
 # calls resolved, without a GPU; skips (77) without libcublas.
 if("cuda" IN_LIST KG_BACKENDS_BUILT)
