@@ -8,11 +8,22 @@
 # With NEEDS_BACKEND=cuda (or hip, ...) in the environment, the test is
 # skipped (exit 77, CTest's SKIP_RETURN_CODE) when `kgrade devices` lists
 # no device of that backend: GPU tests pass through machines without one.
+# With NEEDS_LIBRARY=rocBLAS (a BLAS library's name) as well, it is also
+# skipped when the backend's first device has no such library for its
+# library tiers (the "library tiers:" line of `kgrade devices`).
 set -u
-if [ -n "${NEEDS_BACKEND:-}" ] &&
-    ! "$KGRADE" devices 2>/dev/null | grep -q "^\[[0-9]*\] $NEEDS_BACKEND:"; then
-    echo "SKIP: no $NEEDS_BACKEND device on this machine"
-    exit 77
+if [ -n "${NEEDS_BACKEND:-}" ]; then
+    devices=$("$KGRADE" devices 2>/dev/null)
+    if ! printf '%s\n' "$devices" | grep -q "^\[[0-9]*\] $NEEDS_BACKEND:"; then
+        echo "SKIP: no $NEEDS_BACKEND device on this machine"
+        exit 77
+    fi
+    if [ -n "${NEEDS_LIBRARY:-}" ] &&
+        ! printf '%s\n' "$devices" | sed -n "/^\[[0-9]*\] $NEEDS_BACKEND:0 /,/library tiers:/p" |
+        grep -q "library tiers: $NEEDS_LIBRARY "; then
+        echo "SKIP: the $NEEDS_BACKEND device has no $NEEDS_LIBRARY"
+        exit 77
+    fi
 fi
 want_rc=$1 pattern=$2
 shift 2
