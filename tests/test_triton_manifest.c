@@ -44,7 +44,8 @@ static int load(const kg_workload *w, kg_kernel_entry **e, kg_error *err)
 static void test_good(const kg_workload *w)
 {
     write_set(GOOD_ARGS,
-              GOOD_SIG ", \"constexprs\": {\"BLOCK\": \"pow2ceil(cols)\", \"mask\": null}" COUNTS
+              GOOD_SIG ", \"constexprs\": {\"BLOCK\": \"pow2ceil(cols)\", \"mask\": null, "
+                       "\"compute_type\": \"dtype:bf16\"}" COUNTS
                        ", \"hip_options\": {\"waves_per_eu\": 1, \"kpack\": 2}",
               "");
     kg_kernel_entry *e = NULL;
@@ -59,10 +60,13 @@ static void test_good(const kg_workload *w)
     KG_CHECK_INT(l->triton->param_count, 4);
     KG_CHECK(strcmp(l->triton->params[0].name, "x_ptr") == 0);
     KG_CHECK(strcmp(l->triton->params[3].type, "fp32") == 0);
-    KG_CHECK_INT(l->triton->constexpr_count, 2);
+    KG_CHECK_INT(l->triton->constexpr_count, 3);
     KG_CHECK(strcmp(l->triton->constexprs[0].name, "BLOCK") == 0);
     KG_CHECK(l->triton->constexprs[0].value != NULL);
     KG_CHECK(l->triton->constexprs[1].value == NULL); /* null: None */
+    KG_CHECK(l->triton->constexprs[1].dtype == NULL);
+    KG_CHECK(l->triton->constexprs[2].value == NULL); /* "dtype:bf16": tl.bfloat16 */
+    KG_CHECK(l->triton->constexprs[2].dtype && strcmp(l->triton->constexprs[2].dtype, "bf16") == 0);
     KG_CHECK_INT(l->args[3].source, KG_ARGSRC_F32);
     KG_CHECK_INT(l->args[3].rsqrt, 1);
     KG_CHECK_INT(l->triton->hip_option_count, 2);
@@ -117,6 +121,8 @@ static void test_refusals(const kg_workload *w)
         {GOOD_ARGS, GOOD_SIG ", \"constexprs\": {\"n_cols\": 4}" COUNTS, "",
          "n_cols is in the signature too"},
         {GOOD_ARGS, GOOD_SIG ", \"constexprs\": {\"BLOCK\": \"nope * 2\"}" COUNTS, "", "nope"},
+        {GOOD_ARGS, GOOD_SIG ", \"constexprs\": {\"BLOCK\": \"dtype:bfloat16\"}" COUNTS, "",
+         "unknown Triton dtype 'bfloat16'"},
         {GOOD_ARGS, GOOD_SIG COUNTS,
          " \"upstream\": {\"package\": \"sglang\", \"version\": \"0.5.12\", \"path\": \"x.py\"},",
          "give \"source\" or \"upstream\", not both"},

@@ -156,8 +156,23 @@ def check_types(signature):
 
 def check_constexprs(constexprs):
     for name, value in constexprs.items():
-        if value is not None and not isinstance(value, (int, float, bool)):
-            raise bad_request(f"constexpr \"{name}\" must be a number, true/false or null")
+        if isinstance(value, dict):
+            if set(value) != {"dtype"} or value["dtype"] not in ELEMENT_TYPES:
+                raise bad_request(f"constexpr \"{name}\": a dtype is {{\"dtype\": T}}, T one of "
+                                  f"{', '.join(sorted(ELEMENT_TYPES))}")
+        elif value is not None and not isinstance(value, (int, float, bool)):
+            raise bad_request(f"constexpr \"{name}\" must be a number, true/false, null or "
+                              f"{{\"dtype\": T}}")
+
+
+def constexpr_value(value):
+    """A request's constexpr as the Python caller passes it: {"dtype":
+    "bf16"} is tl.bfloat16 (SGLang's fused MoE kernel takes its compute
+    type so), anything else as it is."""
+    if isinstance(value, dict):
+        import triton.language as tl
+        return tl.str_to_ty(value["dtype"], None)
+    return value
 
 
 def check_values(values, signature):
@@ -545,7 +560,7 @@ def specialise(fn, backend, req):
     from triton.runtime.jit import JITFunction, create_function_from_signature
     args = {p.name: stand_in(p.name, req["signature"][p.name], req)
             for p in fn.params if p.name in req["signature"]}
-    args.update(req["constexprs"])
+    args.update({k: constexpr_value(v) for k, v in req["constexprs"].items()})
     # The options JITFunction.run() adds before binding.
     kwargs = dict(args, **req["options"], num_warps=req["num_warps"], num_stages=req["num_stages"],
                   debug=fn.debug or knobs.runtime.debug,

@@ -40,8 +40,9 @@ typedef struct kg_triton_param {
 
 typedef struct kg_triton_constexpr {
     char *name;
-    kg_expr *value; /* NULL: passed as None, or a parameter (below) */
+    kg_expr *value; /* NULL: passed as None, a parameter or a dtype (below) */
     int param;      /* >= 0: the workload parameter of that index, passed as a float */
+    char *dtype;    /* non-NULL: a Triton dtype ("bf16": tl.bfloat16), from "dtype:bf16" */
 } kg_triton_constexpr;
 
 typedef struct kg_triton_launch {

@@ -18,6 +18,7 @@ void kg_triton_launch_free(kg_triton_launch *t)
     free(t->params);
     for (size_t i = 0; i < t->constexpr_count; i++) {
         free(t->constexprs[i].name);
+        free(t->constexprs[i].dtype);
         kg_expr_free(t->constexprs[i].value);
     }
     free(t->constexprs);
@@ -175,6 +176,19 @@ static int parse_constexprs(const kg_workload *w, const kg_kernel_entry *e, cons
                 return kg_json_fail(&iw, err, "%s is in the signature too", c->string);
         kg_triton_constexpr *k = &t->constexprs[t->constexpr_count++];
         k->name = strdup(c->string);
+        /* "dtype:bf16": a Triton dtype (SGLang's fused MoE kernel takes its
+         * compute type as tl.bfloat16), which no number can stand for. */
+        if (cJSON_IsString(c) && strncmp(c->valuestring, "dtype:", 6) == 0) {
+            k->param = -1;
+            if (!known_scalar(c->valuestring + 6))
+                return kg_json_fail(&iw, err,
+                                    "unknown Triton dtype '%s' (expected dtype:T, T one of i32, "
+                                    "fp32, bf16, fp16, fp8e4nv, ...)",
+                                    c->valuestring + 6);
+            if (!(k->dtype = strdup(c->valuestring + 6)))
+                return kg_error_set(err, KG_ERR_MEMORY, "out of memory");
+            continue;
+        }
         /* A workload parameter's name: its value for the shape, a float
          * (logit_cap), which an integer expression cannot give. */
         k->param = cJSON_IsString(c) ? kg_workload_param_index(w, c->valuestring) : -1;

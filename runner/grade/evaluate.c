@@ -286,6 +286,9 @@ static int eval_triton(const kg_workload *w, const kg_kernel_entry *e, size_t li
         if (t->constexprs[i].param >= 0)
             len += (size_t)snprintf(v->joined + len, sizeof v->joined - len, " %s=%.17g",
                                     t->constexprs[i].name, v->constexpr_floats[i]);
+        else if (t->constexprs[i].dtype)
+            len += (size_t)snprintf(v->joined + len, sizeof v->joined - len, " %s=dtype:%s",
+                                    t->constexprs[i].name, t->constexprs[i].dtype);
         else
             len += (size_t)snprintf(v->joined + len, sizeof v->joined - len, " %s=%lld",
                                     t->constexprs[i].name,

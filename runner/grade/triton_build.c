@@ -211,6 +211,9 @@ static char *request_text(const kg_triton_request *req)
     for (size_t i = 0; i < t->constexpr_count; i++) {
         if (t->constexprs[i].param >= 0)
             add_float(ce, t->constexprs[i].name, req->constexpr_floats[i]);
+        else if (t->constexprs[i].dtype)
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(ce, t->constexprs[i].name), "dtype",
+                                    t->constexprs[i].dtype);
         else if (t->constexprs[i].value)
             cJSON_AddNumberToObject(ce, t->constexprs[i].name, (double)req->constexpr_values[i]);
         else

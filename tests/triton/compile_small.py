@@ -65,6 +65,11 @@ def check_specialisation(fail, replies):
         div = kgtest.divisibility(r)
         fail.check(div == {"x": True, "y": True, "n": False},
                    f"copy_dns (do_not_specialize n) divisibility {div}")
+    fp16, bf16 = (replies.get("small cast_kernel sm_90 fp16"),
+                  replies.get("small cast_kernel sm_90 bf16"))
+    fail.check(fp16 and bf16 and fp16["cache_key"] != bf16["cache_key"] and
+               fp16["binary_sha256"] != bf16["binary_sha256"],
+               "a dtype constexpr (fp16, bf16) does not give two kernels")
     plain, tuned = (replies.get("small copy_kernel gfx942"),
                     replies.get("small copy_kernel gfx942 sglang options"))
     if plain and tuned:

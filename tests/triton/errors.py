@@ -74,6 +74,8 @@ def malformed(cache):
         ("missing value", with_(values={"one": 1}), ["values lacks", "n"]),
         ("value too large", with_(values={"n": 2**31, "one": 1}), ["does not fit i32"]),
         ("num_warps not an integer", with_(num_warps="4"), ["num_warps"]),
+        ("unknown dtype constexpr", with_(constexprs={"BLOCK": {"dtype": "bfloat16"}}),
+         ["BLOCK", "a dtype is", "bf16"]),
         ("AMD option on cuda", with_(options={"kpack": 2}), ["kpack", "cuda"]),
         ("unknown hip option",
          json.dumps(dict(base, target=kgtest.HIP["gfx942"], options={"waves": 1})),

@@ -226,11 +226,23 @@ def entry_symbols(entry, shape_syms, device):
     return syms
 
 
+class TritonDType(str):
+    """A constexpr written "dtype:bf16": the Triton dtype of that name
+    (kgtriton.triton_value makes it tl.bfloat16)."""
+
+
 def eval_constexprs(launch, syms, params=None):
-    """A constexpr naming a workload parameter is that parameter, a float."""
+    """A constexpr naming a workload parameter is that parameter, a float;
+    "dtype:T" is TritonDType(T)."""
     params = params or {}
-    return {k: (None if v is None else float(params[v]) if v in params else evaluate(v, syms))
-            for k, v in (launch.get("constexprs") or {}).items()}
+
+    def value(v):
+        if v is None:
+            return None
+        if isinstance(v, str) and v.startswith("dtype:"):
+            return TritonDType(v[6:])
+        return float(params[v]) if v in params else evaluate(v, syms)
+    return {k: value(v) for k, v in (launch.get("constexprs") or {}).items()}
 
 
 def eval_arg(arg, syms, tensors, params):

@@ -54,6 +54,12 @@ def copy_kernel(x, y, n, one, s, BLOCK: tl.constexpr):
 def copy_dns(x, y, n, BLOCK: tl.constexpr):
     o = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     tl.store(y + o, tl.load(x + o, mask=o < n), mask=o < n)
+
+
+@triton.jit
+def cast_kernel(x, y, n, OUT: tl.constexpr, BLOCK: tl.constexpr):
+    o = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(y + o, tl.load(x + o, mask=o < n).to(OUT).to(tl.float32), mask=o < n)
 '''
 
 UPSTREAM_FILES = {
@@ -151,6 +157,13 @@ def small_requests(cache):
     for arch, target in HIP.items():
         out.append((f"small copy_kernel {arch}", small_request(cache, target)))
     out.append(("small copy_dns sm_90", small_request(cache, CUDA[90], "copy_dns")))
+    # A dtype constexpr ({"dtype": T}: tl's dtype, as SGLang's fused MoE
+    # kernel takes its compute type), two dtypes: two kernels.
+    for dtype in ("fp16", "bf16"):
+        cast = small_request(cache, CUDA[90], "cast_kernel")
+        cast["signature"] = {"x": "*fp32", "y": "*fp32", "n": "i32"}
+        cast["constexprs"] = {"OUT": {"dtype": dtype}, "BLOCK": 1024}
+        out.append((f"small cast_kernel sm_90 {dtype}", cast))
     out.append(("small copy_kernel sm_90 n=4095", small_request(cache, CUDA[90], n=4095)))
     # SGLang's AMD launch options, which a HIP target takes.
     amd = small_request(cache, HIP["gfx942"])

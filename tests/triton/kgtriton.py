@@ -185,6 +185,14 @@ def specialisation_key(signature, values):
                  for name, ty in signature.items())
 
 
+def triton_value(value):
+    """A constexpr as Triton takes it: a TritonDType becomes tl's dtype."""
+    if isinstance(value, kgexpr.TritonDType):
+        import triton.language as tl
+        return tl.str_to_ty(str(value), None)
+    return value
+
+
 def ast_source_args(fn, signature, constexprs, values):
     """(signature, constants, attrs) for triton.compiler.ASTSource, with
     Triton's own specialisation of the runtime values as its launcher would
@@ -200,7 +208,7 @@ def ast_source_args(fn, signature, constexprs, values):
     for i, name in enumerate(names):
         if name in constexprs:
             sig[name] = "constexpr"
-            consts[name] = constexprs[name]
+            consts[name] = triton_value(constexprs[name])
             continue
         ty = signature[name]
         kind, value = values.get(name, (None, None))
