@@ -46,6 +46,10 @@ FILES = [
      "4ed786a38655851fd055ef57380c34d29b87753b53f63457309f51e5bf48c2e6"),
     ("sglang", "0.5.12", "sglang/srt/layers/elementwise.py",
      "4ed786a38655851fd055ef57380c34d29b87753b53f63457309f51e5bf48c2e6"),
+    ("sglang", "0.5.12", "sglang/srt/layers/moe/moe_runner/triton_utils/fused_moe_triton_kernels.py",
+     "4ed786a38655851fd055ef57380c34d29b87753b53f63457309f51e5bf48c2e6"),
+    ("sglang", "0.5.12", "sglang/srt/layers/moe/moe_runner/triton_utils/fused_moe_triton_config.py",
+     "4ed786a38655851fd055ef57380c34d29b87753b53f63457309f51e5bf48c2e6"),
 ]
 PLATFORM = "manylinux_2_34_x86_64"
 PY_TAG = "cp311"

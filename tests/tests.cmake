@@ -465,11 +465,13 @@ kg_triton_py_test(triton_upstream_drift_catches 120 upstream_drift_catches.py ${
 # launchers (decode_attention_fwd, context_attention_fwd run with stand-in
 # tensors and kernels: grids, arguments, constexprs, warps, stages, AMD
 # options), and the edits that check must catch.
-# Per-token-group FP8 quantisation's, the gated activations' and RMS
-# norm's Triton tiers against SGLang's _per_token_group_quant_8bit_raw,
-# silu_and_mul_triton, gelu_and_mul_triton and fused_rmsnorm, the same way.
+# Per-token-group FP8 quantisation's, the gated activations', RMS norm's
+# and fused MoE's Triton tiers against SGLang's
+# _per_token_group_quant_8bit_raw, silu_and_mul_triton, gelu_and_mul_triton,
+# fused_rmsnorm and invoke_fused_moe_kernel (with get_default_config's
+# block sizes), the same way.
 foreach(kg_wl decode_attention prefill_attention per_token_group_quant_fp8 silu_and_mul
-        gelu_and_mul rmsnorm)
+        gelu_and_mul rmsnorm fused_moe)
   set(kg_dir ${CMAKE_SOURCE_DIR}/baselines/${kg_wl})
   string(REPLACE "_attention" "" kg_short ${kg_wl})
   kg_triton_py_test(triton_upstream_drift_${kg_short} 60 upstream_drift_launch.py

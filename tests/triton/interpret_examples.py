@@ -59,6 +59,14 @@ EXTRA_SHAPES = {
     ],
     # Several 32-key splits per request, uneven lengths (so uneven split
     # counts), 8 query heads per KV head and the logit cap.
+    # Block sizes SGLang's default config picks (so not refused): 16 with
+    # K not a multiple of BLOCK_SIZE_K 64, and 64 with K a multiple of 32.
+    "fused_moe": [
+        {"name": "stage1-t8-e16-top2-bm16-n48-k80", "tokens": 8, "topk": 2, "experts": 16,
+         "n": 48, "k": 80, "block_m": 16, "a_per_pair": 0, "mul_routed_weight": 0},
+        {"name": "stage2-t20-e4-top2-bm64-n70-k64", "tokens": 20, "topk": 2, "experts": 4,
+         "n": 70, "k": 64, "block_m": 64, "a_per_pair": 1, "mul_routed_weight": 1},
+    ],
     "decode_attention": [
         {"name": "gqa8-d128-ctx300-cap", "B": 3, "ctx": 300, "Hq": 16, "Hkv": 2, "D": 128,
          "Dv": 128, "logit_cap": 30.0},
@@ -310,6 +318,47 @@ def prefill_layout(shape, rng):
     return syms, index
 
 
+def moe_layout(shape, rng):
+    """Each token's topk distinct experts (uniform here; the workload's own
+    draw is skewed), aligned as kgrade's moe_align_block_size does: each
+    expert's flat pair indices ascending, padded with numel to block_m;
+    expert_ids -1 past the last used block; SGLang's buffer sizes."""
+    import numpy as np
+    T, K, E, bm = shape["tokens"], shape["topk"], shape["experts"], shape["block_m"]
+    ids = np.stack([rng.choice(E, K, replace=False) for _ in range(T)]).astype(np.int32)
+    numel = T * K
+    padded = numel * bm if numel < E + 1 else numel + (E + 1) * (bm - 1)
+    blocks = -(-padded // bm)
+    sorted_ids = np.full(padded, numel, np.int32)
+    expert_ids = np.full(blocks, -1, np.int32)
+    flat, start = ids.reshape(-1), 0
+    for e in range(E):
+        mine = np.nonzero(flat == e)[0]
+        sorted_ids[start:start + len(mine)] = mine
+        size = -(-len(mine) // bm) * bm
+        expert_ids[start // bm:(start + size) // bm] = e
+        start += size
+    syms = dict(shape, max_padded=padded, max_blocks=blocks)
+    return syms, {"topk_ids": ids, "sorted_token_ids": sorted_ids, "expert_ids": expert_ids,
+                  "num_tokens_post_padded": np.array([start], np.int32)}
+
+
+def ref_fused_moe(v, syms, params):
+    """c[t][j] = (weight) a[row] . w[expert]^T, row t (stage 1) or t*topk+j
+    (stage 2), through topk_ids."""
+    import numpy as np
+    T, K = syms["tokens"], syms["topk"]
+    ids = v["topk_ids"].astype(np.int64).reshape(T, K)
+    out = np.zeros((T, K, syms["n"]))
+    for t in range(T):
+        for j in range(K):
+            row = t * K + j if syms["a_per_pair"] else t
+            out[t, j] = v["w"][ids[t, j]] @ v["a"][row]
+            if syms["mul_routed_weight"]:
+                out[t, j] *= v["topk_weights"][t, j]
+    return out
+
+
 def ref_prefill_attention(v, syms, params):
     import numpy as np
     Hq, Hkv, D = syms["Hq"], syms["Hkv"], syms["D"]
@@ -452,7 +501,8 @@ REFERENCES = {"softmax": ref_softmax, "rmsnorm": ref_rmsnorm,
               "decode_attention": ref_decode_attention,
               "prefill_attention": ref_prefill_attention,
               "per_token_group_quant_fp8": ref_per_token_group_quant_fp8,
-              "silu_and_mul": ref_silu_and_mul, "gelu_and_mul": ref_gelu_and_mul}
+              "silu_and_mul": ref_silu_and_mul, "gelu_and_mul": ref_gelu_and_mul,
+              "fused_moe": ref_fused_moe}
 
 
 def make_inputs(workload, shape, stress, rng):
@@ -466,6 +516,8 @@ def make_inputs(workload, shape, stress, rng):
         syms, index = decode_layout(syms, rng)
     elif workload["name"] == "prefill_attention":
         syms, index = prefill_layout(syms, rng)
+    elif workload["name"] == "fused_moe":
+        syms, index = moe_layout(syms, rng)
     arrays, values = {}, {}
     for t in workload["tensors"]:
         dims = tuple(kgexpr.evaluate(d, syms) for d in t["shape"])
@@ -497,7 +549,8 @@ def run_entry(module, workload, entry, syms, params, arrays, cc):
         dtypes[s["name"]] = s["dtype"]
     for launch in entry["launches"]:
         fn = getattr(module, launch["entry"])
-        kwargs = {k: v for k, v in kgexpr.eval_constexprs(launch, esyms, params).items()}
+        kwargs = {k: kgtriton.triton_value(v)
+                  for k, v in kgexpr.eval_constexprs(launch, esyms, params).items()}
         for (name, ty), arg in zip(launch["signature"].items(), launch["args"]):
             kind, v = kgexpr.eval_arg(arg, esyms, set(buffers), set(params))
             if kind == "tensor":

@@ -118,9 +118,21 @@ RMSNORM_CASES = [
     ("num_warps floor", "0.5.12", "fused_rmsnorm", "max_warps), 4\n", "max_warps), 8\n",
      ["sglang 0.5.12", "fused_rmsnorm_kernel num_warps is 8 upstream, 4 in the tier"]),
 ]
+MOE_CASES = [
+    ("even_Ks rule", "0.5.12", "invoke_fused_moe_kernel", 'if K % config["BLOCK_SIZE_K"] == 0:',
+     'if K % (2 * config["BLOCK_SIZE_K"]) == 0:',
+     ["sglang 0.5.12", "fused_moe_kernel constexpr even_Ks is False upstream, 1 in the tier"]),
+    ("C strides", "0.5.12", "invoke_fused_moe_kernel",
+     "            C.stride(-2),\n            C.stride(-1),\n            A_scale",
+     "            C.stride(-1),\n            C.stride(-2),\n            A_scale",
+     ["fused_moe_kernel argument stride_cm is 1 upstream"]),
+    ("new kernel parameter", "0.5.12", "fused_moe_kernel", "    add_mask_ptr,\n    # Matrix",
+     "    add_mask_ptr,\n    scale_ub,\n    # Matrix",
+     ["'scale_ub'", "neither in the tier's signature nor its constexprs"]),
+]
 LAUNCH_CASES = {"decode_attention": DECODE_CASES, "prefill_attention": PREFILL_CASES,
                 "per_token_group_quant_fp8": QUANT_CASES, "silu_and_mul": SILU_CASES,
-                "gelu_and_mul": GELU_CASES, "rmsnorm": RMSNORM_CASES}
+                "gelu_and_mul": GELU_CASES, "rmsnorm": RMSNORM_CASES, "fused_moe": MOE_CASES}
 
 
 def run(script, upstream, tiers, workload, ports):

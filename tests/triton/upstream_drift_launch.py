@@ -80,7 +80,10 @@ class Kernel:
 
     def __getitem__(self, grid):
         def launch(*args, **kwargs):
-            self.log.append((self.name, tuple(grid), args, kwargs))
+            # A grid function gets the launch's keywords, as Triton's
+            # launcher passes it the constexprs (`lambda META: ...`).
+            g = grid(kwargs) if callable(grid) else grid
+            self.log.append((self.name, tuple(g), args, kwargs))
         return launch
 
 
@@ -178,6 +181,61 @@ def rmsnorm_call(syms, params):
     return (x, Tensor("w", (syms["cols"],), "f32"), params["eps"]), {}
 
 
+class ServerArgs:
+    enable_deterministic_inference = False
+
+
+def moe_default_config(syms, release):
+    """get_default_config of the same release's fused_moe_triton_config.py,
+    run from its source (bf16 weights: dtype None, not Marlin), as
+    try_get_optimal_moe_config falls back to it where no tuned config file
+    matches the GPU."""
+    path = os.path.join(UPSTREAM[0], f"sglang-{release}", "sglang/srt/layers/moe/moe_runner/"
+                        "triton_utils/fused_moe_triton_config.py")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    env = {"get_global_server_args": ServerArgs, "_is_hip": False, "Optional": list,
+           "List": list, "Dict": dict}
+    fn, _ = launcher_functions(text, ast.parse(text, path), "get_default_config", env, release)
+    return fn(syms["tokens"], syms["experts"], syms["n"], syms["k"], syms["topk"], None, False)
+
+
+def moe_call(syms, params):
+    """invoke_fused_moe_kernel as _fused_moe_kernel_sequence calls it for
+    bf16 weights without expert parallelism (filter_expert False), TMA or
+    fused reductions: stage 1 (a_per_pair 0) with top_k = topk, stage 2
+    with top_k 1 and router_topk = topk."""
+    T, K, n, k = syms["tokens"], syms["topk"], syms["n"], syms["k"]
+    stage2 = bool(syms["a_per_pair"])
+    a = Tensor("a", (T * K if stage2 else T, k))
+    w = Tensor("w", (syms["experts"], n, k))
+    c = Tensor("c", (T, K, n))
+    args = (a, w, None, c, None, None, None, Tensor("topk_weights", (T, K), "f32"),
+            Tensor("topk_ids", (T, K), "i32"), Tensor("sorted_token_ids", (syms["max_padded"],), "i32"),
+            Tensor("expert_ids", (syms["max_blocks"],), "i32"),
+            Tensor("num_tokens_post_padded", (1,), "i32"), bool(syms["mul_routed_weight"]),
+            1 if stage2 else K, moe_default_config(syms, "0.5.12"))
+    kwargs = {"compute_type": "bf16", "use_fp8_w8a8": False, "use_int8_w8a8": False,
+              "use_int8_w8a16": False, "use_int4_w4a16": False, "per_channel_quant": False,
+              "block_shape": None, "c_sorted": False, "filter_expert": False}
+    if stage2:
+        kwargs["router_topk"] = K
+    return args, kwargs
+
+
+UPSTREAM = [None]  # the upstream folder, for files beyond the tier's own
+
+# Names invoke_fused_moe_kernel and the helpers it calls read only on paths
+# a bf16 launch without quantisation or TMA never takes (and a few the
+# free-name scan takes for globals: nested functions' parameters).
+MOE_UNTAKEN = [
+    "TensorDescriptor", "per_token_group_quant_fp8", "per_token_group_quant_int8",
+    "per_token_quant_int8", "scaled_fp8_quant", "sglang_per_token_group_quant_fp8",
+    "sglang_per_token_group_quant_int8", "functools", "is_batch_invariant_mode_enabled",
+    "is_sm90_supported", "alloc_fn", "size", "_B_DESC_CACHE", "_B_DESC_CACHE_MAX"
+]
+
+
 def elementwise_env(torch):
     return lambda cc, hip, tree: {"_is_hip": bool(hip), "triton": Triton, "torch": torch}
 
@@ -207,7 +265,19 @@ LAUNCHERS = {
     "silu_and_mul": ("silu_and_mul_triton", activation_call, [], elementwise_env(TorchActivation)),
     "gelu_and_mul": ("gelu_and_mul_triton", activation_call, [], elementwise_env(TorchActivation)),
     "rmsnorm": ("fused_rmsnorm", rmsnorm_call, [], elementwise_env(TorchNorm)),
+    "fused_moe": ("invoke_fused_moe_kernel", moe_call, [],
+                  lambda cc, hip, tree: {"_is_cuda": not hip, "_is_hip": bool(hip),
+                                         "triton": Triton, "torch": Torch, "Optional": list,
+                                         "List": list, "Dict": dict, "Any": object,
+                                         "tl": TritonLanguage, "padding_size": 0,
+                                         # a lambda's parameter (grid = lambda META: ...)
+                                         "META": None,
+                                         **dict.fromkeys(MOE_UNTAKEN)}),
 }
+
+
+class TritonLanguage:
+    dtype = object
 
 
 def constant(tree, name):
@@ -264,6 +334,8 @@ def same(a, b):
     fp32 would hold them, tensors by name)."""
     if isinstance(a, Tensor):
         return b == ("tensor", a.name)
+    if isinstance(b, kgexpr.TritonDType) or isinstance(a, kgexpr.TritonDType):
+        return str(a) == str(b)
     if a is None or b is None:
         return a is None and b is None
     if isinstance(a, float) or isinstance(b, float):
@@ -363,6 +435,7 @@ def main(argv):
               file=sys.stderr)
         return 2
     upstream_dir, tiers_path, workload_path = argv[1:4]
+    UPSTREAM[0] = upstream_dir
     doc = kgexpr.load_json(tiers_path)
     workload = kgexpr.load_json(workload_path)
     fails, missing, tiers = [], [], 0
