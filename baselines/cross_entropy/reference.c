@@ -54,21 +54,16 @@ static int fill(const kg_symtab *symbols, uint64_t layout_seed, kg_host_tensor *
 static int nudge(const kg_ref_inputs *in, kg_host_tensor *tensors, uint64_t seed)
 {
     sizes s;
-    if (read_sizes(in->symbols, &s))
+    kg_host_tensor *labels;
+    if (read_sizes(in->symbols, &s) ||
+        !(labels = kg_ref_index_tensor(in, tensors, "labels", (size_t)s.tokens)))
         return -1;
-    for (size_t i = 0; i < in->tensor_count; i++) {
-        if (strcmp(tensors[i].name, "labels") != 0)
-            continue;
-        if (tensors[i].count != (size_t)s.tokens)
-            return -1;
-        kg_rng rng;
-        kg_rng_seed(&rng, seed ^ 0x9e3779b9ull);
-        int32_t *labels = tensors[i].data;
-        for (int k = 0; k < 3; k++)
-            labels[kg_rng_below(&rng, (uint64_t)s.tokens)] = draw_label(&rng, s.vocab);
-        return 0;
-    }
-    return -1;
+    kg_rng rng;
+    kg_rng_seed(&rng, seed ^ 0x9e3779b9ull);
+    for (int k = 0; k < 3; k++)
+        ((int32_t *)labels->data)[kg_rng_below(&rng, (uint64_t)s.tokens)] =
+            draw_label(&rng, s.vocab);
+    return 0;
 }
 
 static int layout(const kg_ref_inputs *in, size_t output, size_t *unit_count, size_t *unit_len)

@@ -70,22 +70,16 @@ static int fill(const kg_symtab *symbols, uint64_t layout_seed, kg_host_tensor *
 static int nudge(const kg_ref_inputs *in, kg_host_tensor *tensors, uint64_t seed)
 {
     sizes s;
-    if (read_sizes(in->symbols, &s))
+    kg_host_tensor *ids;
+    if (read_sizes(in->symbols, &s) ||
+        !(ids = kg_ref_index_tensor(in, tensors, "ids", (size_t)s.tokens)))
         return -1;
-    for (size_t i = 0; i < in->tensor_count; i++) {
-        if (strcmp(tensors[i].name, "ids") != 0)
-            continue;
-        if (tensors[i].count != (size_t)s.tokens)
-            return -1;
-        kg_rng rng;
-        kg_rng_seed(&rng, seed ^ 0x9e3779b9ull);
-        int32_t *ids = tensors[i].data;
-        for (int k = 0; k < 3; k++)
-            ids[kg_rng_below(&rng, (uint64_t)s.tokens)] =
-                (int32_t)kg_rng_below(&rng, (uint64_t)s.vocab);
-        return 0;
-    }
-    return -1;
+    kg_rng rng;
+    kg_rng_seed(&rng, seed ^ 0x9e3779b9ull);
+    for (int k = 0; k < 3; k++)
+        ((int32_t *)ids->data)[kg_rng_below(&rng, (uint64_t)s.tokens)] =
+            (int32_t)kg_rng_below(&rng, (uint64_t)s.vocab);
+    return 0;
 }
 
 /* One unit per token: its row of `hidden` values. */

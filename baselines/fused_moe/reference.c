@@ -188,42 +188,6 @@ static int fill(const kg_symtab *symbols, uint64_t layout_seed, kg_host_tensor *
     return rc;
 }
 
-static kg_host_tensor *find_tensor(const kg_ref_inputs *in, kg_host_tensor *tensors,
-                                   const char *name, size_t count)
-{
-    for (size_t i = 0; i < in->tensor_count; i++)
-        if (strcmp(tensors[i].name, name) == 0)
-            return tensors[i].dtype == KG_DTYPE_I32 && tensors[i].count == count ? &tensors[i]
-                                                                                 : NULL;
-    return NULL;
-}
-
-/* Moves one slot of token t to another expert: one the token does not use
- * yet (its experts stay distinct), or, when it uses them all, the expert
- * of another of its slots, swapped. */
-static void reroute_one(int32_t *row, int64_t topk, int64_t experts, kg_rng *rng)
-{
-    int64_t j = (int64_t)kg_rng_below(rng, (uint64_t)topk);
-    if (topk < experts) {
-        for (;;) {
-            int32_t e = (int32_t)kg_rng_below(rng, (uint64_t)experts);
-            int64_t i = 0;
-            while (i < topk && row[i] != e)
-                i++;
-            if (i == topk) {
-                row[j] = e;
-                return;
-            }
-        }
-    }
-    if (topk >= 2) {
-        int64_t other = (j + 1 + (int64_t)kg_rng_below(rng, (uint64_t)topk - 1)) % topk;
-        int32_t tmp = row[j];
-        row[j] = row[other];
-        row[other] = tmp;
-    }
-}
-
 /* Three routed pairs moved to other experts, and the aligned layout
  * recomputed from the result, so the index tensors stay one consistent
  * routing; every size (max_padded, max_blocks) is unchanged. */
@@ -232,10 +196,11 @@ static int nudge(const kg_ref_inputs *in, kg_host_tensor *tensors, uint64_t seed
     moe_shape s;
     if (read_shape(in->symbols, &s, NULL))
         return -1;
-    kg_host_tensor *ids = find_tensor(in, tensors, "topk_ids", (size_t)s.numel);
-    kg_host_tensor *sorted = find_tensor(in, tensors, "sorted_token_ids", (size_t)s.max_padded);
-    kg_host_tensor *blocks = find_tensor(in, tensors, "expert_ids", (size_t)s.max_blocks);
-    kg_host_tensor *post = find_tensor(in, tensors, "num_tokens_post_padded", 1);
+    kg_host_tensor *ids = kg_ref_index_tensor(in, tensors, "topk_ids", (size_t)s.numel);
+    kg_host_tensor *sorted =
+        kg_ref_index_tensor(in, tensors, "sorted_token_ids", (size_t)s.max_padded);
+    kg_host_tensor *blocks = kg_ref_index_tensor(in, tensors, "expert_ids", (size_t)s.max_blocks);
+    kg_host_tensor *post = kg_ref_index_tensor(in, tensors, "num_tokens_post_padded", 1);
     if (!ids || !sorted || !blocks || !post)
         return -1;
     kg_rng rng;
@@ -243,7 +208,7 @@ static int nudge(const kg_ref_inputs *in, kg_host_tensor *tensors, uint64_t seed
     int32_t *routing = ids->data;
     for (int c = 0; c < 3; c++) {
         int64_t t = (int64_t)kg_rng_below(&rng, (uint64_t)s.tokens);
-        reroute_one(routing + t * s.topk, s.topk, s.experts, &rng);
+        kg_moe_reroute(routing + t * s.topk, s.topk, s.experts, &rng);
     }
     return kg_moe_align(routing, s.numel, s.experts, s.block_m, sorted->data, s.max_padded,
                         blocks->data, s.max_blocks, post->data);

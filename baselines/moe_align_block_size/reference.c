@@ -74,40 +74,22 @@ static int fill(const kg_symtab *symbols, uint64_t layout_seed, kg_host_tensor *
     return kg_moe_draw_routing(t->data, s.tokens, s.topk, s.experts, &rng);
 }
 
-/* Three tokens re-routed: one of each token's experts replaced by an
- * expert the token does not have yet. The counts change, so every output
- * after the first changed expert moves. */
+/* Three tokens re-routed (kg_moe_reroute): the counts change, so every
+ * output after the first changed expert moves. */
 static int nudge(const kg_ref_inputs *in, kg_host_tensor *tensors, uint64_t seed)
 {
     sizes s;
-    if (read_sizes(in->symbols, &s))
+    kg_host_tensor *ids;
+    if (read_sizes(in->symbols, &s) ||
+        !(ids = kg_ref_index_tensor(in, tensors, "topk_ids", (size_t)s.numel)))
         return -1;
-    for (size_t i = 0; i < in->tensor_count; i++) {
-        if (strcmp(tensors[i].name, "topk_ids") != 0)
-            continue;
-        if (tensors[i].count != (size_t)s.numel)
-            return -1;
-        if (s.topk == s.experts)
-            return 0; /* every token has every expert: no other routing exists */
-        kg_rng rng;
-        kg_rng_seed(&rng, seed ^ 0x9e3779b9ull);
-        int32_t *ids = tensors[i].data;
-        for (int n = 0; n < 3; n++) {
-            int32_t *row = ids + (int64_t)kg_rng_below(&rng, (uint64_t)s.tokens) * s.topk;
-            for (;;) {
-                int32_t e = (int32_t)kg_rng_below(&rng, (uint64_t)s.experts);
-                int64_t k = 0;
-                while (k < s.topk && row[k] != e)
-                    k++;
-                if (k == s.topk) {
-                    row[kg_rng_below(&rng, (uint64_t)s.topk)] = e;
-                    break;
-                }
-            }
-        }
-        return 0;
+    kg_rng rng;
+    kg_rng_seed(&rng, seed ^ 0x9e3779b9ull);
+    for (int n = 0; n < 3; n++) {
+        int64_t t = (int64_t)kg_rng_below(&rng, (uint64_t)s.tokens);
+        kg_moe_reroute((int32_t *)ids->data + t * s.topk, s.topk, s.experts, &rng);
     }
-    return -1;
+    return 0;
 }
 
 static int layout(const kg_ref_inputs *in, size_t output, size_t *unit_count, size_t *unit_len)

@@ -53,6 +53,29 @@ int kg_moe_draw_routing(int32_t *ids, int64_t tokens, int64_t topk, int64_t expe
     return 0;
 }
 
+void kg_moe_reroute(int32_t *row, int64_t topk, int64_t experts, kg_rng *rng)
+{
+    int64_t j = (int64_t)kg_rng_below(rng, (uint64_t)topk);
+    if (topk < experts) {
+        for (;;) {
+            int32_t e = (int32_t)kg_rng_below(rng, (uint64_t)experts);
+            int64_t i = 0;
+            while (i < topk && row[i] != e)
+                i++;
+            if (i == topk) {
+                row[j] = e;
+                return;
+            }
+        }
+    }
+    if (topk >= 2) {
+        int64_t other = (j + 1 + (int64_t)kg_rng_below(rng, (uint64_t)topk - 1)) % topk;
+        int32_t tmp = row[j];
+        row[j] = row[other];
+        row[other] = tmp;
+    }
+}
+
 int64_t kg_moe_max_padded(int64_t numel, int64_t experts, int64_t block)
 {
     if (numel < 1 || experts < 1 || block < 1 || numel > INT32_MAX || experts > INT32_MAX ||

@@ -25,6 +25,11 @@
  * token. 0, or -1 when topk > experts or a size is < 1. */
 int kg_moe_draw_routing(int32_t *ids, int64_t tokens, int64_t topk, int64_t experts, kg_rng *rng);
 
+/* Moves one of a token's topk experts (row[0 .. topk)) to an expert the
+ * token does not have yet, so they stay distinct; where it has them all,
+ * swaps two of its slots instead. For the nudges of recheck inputs. */
+void kg_moe_reroute(int32_t *row, int64_t topk, int64_t experts, kg_rng *rng);
+
 /* SGLang's sizes for the aligned buffers (moe_align_block_size.py):
  * max_num_tokens_padded for `numel` = tokens * topk routed pairs, and the
  * number of blocks of `block` in it. -1 on sizes < 1 or overflow of i32. */

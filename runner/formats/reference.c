@@ -32,6 +32,16 @@ double kg_ref_at(const kg_host_tensor *t, size_t i)
     return kg_dtype_load(t->dtype, t->data, i);
 }
 
+kg_host_tensor *kg_ref_index_tensor(const kg_ref_inputs *in, kg_host_tensor *tensors,
+                                    const char *name, size_t count)
+{
+    for (size_t i = 0; i < in->tensor_count; i++)
+        if (strcmp(tensors[i].name, name) == 0)
+            return tensors[i].dtype == KG_DTYPE_I32 && tensors[i].count == count ? &tensors[i]
+                                                                                 : NULL;
+    return NULL;
+}
+
 void kg_ref_shuffle_i32(int32_t *v, int64_t n, kg_rng *rng)
 {
     for (int64_t s = n - 1; s > 0; s--) {

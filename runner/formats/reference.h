@@ -62,6 +62,12 @@ int64_t kg_ref_symbol(const kg_ref_inputs *in, const char *name);
 /* Element i of a tensor as a double. */
 double kg_ref_at(const kg_host_tensor *t, size_t i);
 
+/* For a nudge: the i32 tensor `name` among `tensors` (the workload's, in
+ * the order of `in`), or NULL when it is missing, of another dtype, or
+ * not `count` elements long. */
+kg_host_tensor *kg_ref_index_tensor(const kg_ref_inputs *in, kg_host_tensor *tensors,
+                                    const char *name, size_t count);
+
 /* Shuffles the n values at v into a permutation drawn from rng
  * (Fisher-Yates): cache slots scattered, requests reordered. */
 void kg_ref_shuffle_i32(int32_t *v, int64_t n, kg_rng *rng);
