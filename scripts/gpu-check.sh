@@ -29,7 +29,9 @@
 #      variation of each geomean and the sampling time each shape needed
 #      (tools/repeatability.py)
 #   8  the flagship: extend_attention at the claim-date shapes (`claim`),
-#      `tuned` against every baseline tier the device runs, results kept
+#      `tuned` against every baseline tier the device runs, results kept;
+#      then `tuned` against SGLang's Triton kernel on the other workloads
+#      that have one, at `small`
 #   9  tools/triton_dobench.py: SGLang's own kernel through its launcher,
 #      timed by do_bench, beside kgrade's triton-reference medians of step 8
 #   10 compute-sanitizer --tool memcheck over a smoke run of every tier
@@ -506,6 +508,20 @@ if [ -s "$OUT/flagship.jsonl" ]; then
     figure 8.2 "$(grep -A12 -m1 'Overall, against each baseline' "$OUT/flagship-report.md" |
         grep -E '^\| `' | tr '\n' ' ')"
     results_table "$OUT/flagship.jsonl" >"$OUT/flagship-table.md"
+fi
+
+# The other workloads with SGLang's Triton kernel as a tier: kgrade's
+# portable tuned tier against it at small size (a tier the device cannot
+# grade, the FP8 one before sm_89, is reported not graded, the rest run).
+triton_workloads=decode_attention,prefill_attention,per_token_group_quant_fp8,silu_and_mul
+triton_workloads=$triton_workloads,gelu_and_mul,rmsnorm,fused_moe
+if [ "$has_triton" = 1 ]; then
+    gpu_run 8.3 90 triton-tiers.log -- "$KGRADE" run "${DEVICE[@]}" --workload "$triton_workloads" \
+        --size-class small --baseline triton-reference --candidate tuned --max-time 0.5 \
+        --timeout 60 --out "$OUT/triton-tiers.jsonl"
+    figure 8.3 "$(grab triton-tiers.log 'geomean speedup' 1)"
+else
+    skip 8.3 "no Triton on the device" -- "$KGRADE" run --baseline triton-reference
 fi
 
 # ---- 9. do_bench on SGLang's own kernel ------------------------------------------------

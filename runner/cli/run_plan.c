@@ -202,10 +202,13 @@ int kg_run_check_sets(const run_options *o, const kg_device_info *info,
             /* A tier named on the command line that this device cannot
              * build is a usage error; a submission's Triton kernels are
              * skipped, said so, and the rest is graded; so is a library
-             * tier, whose library is never required. */
+             * tier, whose library is never required, and a tier whose
+             * manifest says it is not graded on this device. */
             kg_error why = {0};
+            char buf[256];
             if (rc == KG_OK && kg_run_set_unavailable(e, info, &why) &&
-                !kg_set_is_submission(sets[i]) && e->language != KG_LANG_LIBRARY)
+                !kg_set_is_submission(sets[i]) && e->language != KG_LANG_LIBRARY &&
+                !kg_kernel_entry_device_refusal(e, info, buf, sizeof buf))
                 rc = kg_error_set(err, KG_ERR_INVALID, "--%s %s: %s", i ? "candidate" : "baseline",
                                   sets[i], why.message);
             kg_kernel_entry_free(e);
