@@ -232,15 +232,17 @@ kg_integration_test(bad_submission_build_fails 1 "broken.kc:3:[0-9]+: .*undeclar
      --candidate ${KG_BAD}/bad-build --out ${KG_RESULTS_DIR}/bad_build.jsonl)
 kg_integration_test(bad_submission_covers_nothing 2 "no selected workload has both kernel sets"
   -- run --workload gemm --size-class smoke --candidate ${KG_BAD}/bad-tensor)
-# A set that refuses shapes fails them (exit 1); the GPU smoke tests of
+# A tier that refuses shapes fails them (exit 1); the GPU smoke tests of
 # tiers that refuse some shapes (ALLOW_REFUSED, tests/expect_run.sh) count
-# that as a pass only where every other shape passed.
+# that as a pass only where every other shape passed. A tier whose manifest
+# says it is not graded on this device is skipped with the reason, and the
+# run goes on, even when named on the command line (tests/data/README.md).
+set(KG_FIXTURES --baselines ${KG_BAD}/fixture-baselines --workload softmax --size-class smoke
+    --max-time 0.2 --quiet)
 kg_integration_test(refused_shapes_fail 1 "failed 2 of 4 shapes\\*\\* \\(refused 2\\)"
-  -- run --workload softmax --size-class smoke --max-time 0.2 --quiet
-     --candidate ${KG_BAD}/refusing-softmax --out ${KG_RESULTS_DIR}/refused_shapes_fail.jsonl)
+  -- run ${KG_FIXTURES} --candidate refusing --out ${KG_RESULTS_DIR}/refused_shapes_fail.jsonl)
 kg_integration_test(refused_shapes_allowed 0 "excluding failures: [0-9][0-9.e+-]*x"
-  -- run --workload softmax --size-class smoke --max-time 0.2 --quiet
-     --candidate ${KG_BAD}/refusing-softmax --out ${KG_RESULTS_DIR}/refused_shapes_allowed.jsonl)
+  -- run ${KG_FIXTURES} --candidate refusing --out ${KG_RESULTS_DIR}/refused_shapes_allowed.jsonl)
 set_tests_properties(refused_shapes_allowed PROPERTIES
   ENVIRONMENT "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};ALLOW_REFUSED=1")
 kg_integration_test(refused_shapes_do_not_hide_failures 1 "check_failed"
@@ -249,6 +251,11 @@ kg_integration_test(refused_shapes_do_not_hide_failures 1 "check_failed"
      --out ${KG_RESULTS_DIR}/refused_shapes_do_not_hide.jsonl)
 set_tests_properties(refused_shapes_do_not_hide_failures PROPERTIES
   ENVIRONMENT "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};ALLOW_REFUSED=1")
+kg_integration_test(unsupported_device_not_graded 0
+  "Not graded.*softmax.*unsupported device \\(this fixture grades on GPUs only\\)"
+  -- run ${KG_FIXTURES} --candidate gpu-only --out ${KG_RESULTS_DIR}/unsupported_device.jsonl)
+set_tests_properties(unsupported_device_not_graded PROPERTIES
+  ENVIRONMENT "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};EXPECT_SKIPPED=1")
 
 # On a GPU backend's first device: every workload x tier at smoke size, and
 # the wrong example rejected. Skipped (77) where the backend has no device.
