@@ -41,9 +41,9 @@ static int fill(const kg_symtab *symbols, uint64_t layout_seed, kg_host_tensor *
         t->count != (size_t)s.tokens)
         return -1;
     kg_rng rng;
-    /* The shape's own labels from its sizes; another seed, other labels. */
-    kg_rng_seed(&rng, layout_seed ? layout_seed ^ 0xce11ab5ull
-                                  : ((uint64_t)s.tokens * 1099511628211ull) ^ (uint64_t)s.vocab);
+    const int64_t parts[] = {s.tokens, s.vocab};
+    kg_rng_seed(&rng,
+                kg_ref_layout_seed(layout_seed, 0xce11ab5ull, 0xcbf29ce484222325ull, parts, 2));
     int32_t *labels = t->data;
     for (int64_t i = 0; i < s.tokens; i++)
         labels[i] = draw_label(&rng, s.vocab);

@@ -39,12 +39,8 @@ static int read_sizes(const kg_symtab *t, sizes *s)
  * the same batch; any other layout seed draws another batch. */
 static uint64_t ids_seed(const sizes *s, uint64_t layout_seed)
 {
-    if (layout_seed)
-        return layout_seed ^ 0x1d5e1ec7ull;
-    uint64_t h = 0xe3b0c442ull;
-    h = (h ^ (uint64_t)s->tokens) * 1099511628211ull;
-    h = (h ^ (uint64_t)s->vocab) * 1099511628211ull;
-    return (h ^ (uint64_t)s->hidden) * 1099511628211ull;
+    const int64_t parts[] = {s->tokens, s->vocab, s->hidden};
+    return kg_ref_layout_seed(layout_seed, 0x1d5e1ec7ull, 0xe3b0c442ull, parts, 3);
 }
 
 static int fill(const kg_symtab *symbols, uint64_t layout_seed, kg_host_tensor *t)

@@ -86,13 +86,8 @@ static int read_shape(const kg_symtab *t, moe_shape *s, kg_error *err)
  * stage-2 shapes of one batch route alike), another for each layout seed. */
 static uint64_t routing_seed(const moe_shape *s, uint64_t layout_seed)
 {
-    if (layout_seed)
-        return layout_seed ^ 0x6d6f6572ull;
-    uint64_t h = 0xcbf29ce484222325ull;
     const int64_t parts[] = {s->tokens, s->topk, s->experts, s->routing_seed};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        h = (h ^ (uint64_t)parts[i]) * 1099511628211ull;
-    return h;
+    return kg_ref_layout_seed(layout_seed, 0x6d6f6572ull, 0xcbf29ce484222325ull, parts, 4);
 }
 
 /* topk_ids of a layout into ids[numel]. 0 or -1. */

@@ -54,13 +54,8 @@ static int derive(kg_symtab *t, kg_error *err)
  * draws another routing of the same sizes. */
 static uint64_t routing_seed(const sizes *s, uint64_t layout_seed)
 {
-    if (layout_seed)
-        return layout_seed ^ 0x6d6f65616c69676eull;
-    uint64_t h = 0x811c9dc5ull;
-    const int64_t v[4] = {s->tokens, s->topk, s->experts, s->block};
-    for (int i = 0; i < 4; i++)
-        h = (h ^ (uint64_t)v[i]) * 1099511628211ull;
-    return h;
+    const int64_t parts[] = {s->tokens, s->topk, s->experts, s->block};
+    return kg_ref_layout_seed(layout_seed, 0x6d6f65616c69676eull, 0x811c9dc5ull, parts, 4);
 }
 
 static int fill(const kg_symtab *symbols, uint64_t layout_seed, kg_host_tensor *t)

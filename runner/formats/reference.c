@@ -32,6 +32,17 @@ double kg_ref_at(const kg_host_tensor *t, size_t i)
     return kg_dtype_load(t->dtype, t->data, i);
 }
 
+uint64_t kg_ref_layout_seed(uint64_t layout_seed, uint64_t recheck_salt, uint64_t shape_basis,
+                            const int64_t *parts, size_t count)
+{
+    if (layout_seed)
+        return layout_seed ^ recheck_salt;
+    uint64_t h = shape_basis;
+    for (size_t i = 0; i < count; i++)
+        h = (h ^ (uint64_t)parts[i]) * 1099511628211ull; /* the FNV-1a prime */
+    return h;
+}
+
 kg_host_tensor *kg_ref_index_tensor(const kg_ref_inputs *in, kg_host_tensor *tensors,
                                     const char *name, size_t count)
 {

@@ -62,6 +62,14 @@ int64_t kg_ref_symbol(const kg_ref_inputs *in, const char *name);
 /* Element i of a tensor as a double. */
 double kg_ref_at(const kg_host_tensor *t, size_t i);
 
+/* The seed a `fill` draws a workload's index tensors from. Layout seed 0
+ * (the timed layout): a hash of the shape's sizes `parts[0 .. count)`
+ * started from `shape_basis`, so a shape always has the same layout; any
+ * other layout seed (a recheck): that seed mixed with `recheck_salt`, so
+ * it draws another layout of the same sizes. */
+uint64_t kg_ref_layout_seed(uint64_t layout_seed, uint64_t recheck_salt, uint64_t shape_basis,
+                            const int64_t *parts, size_t count);
+
 /* For a nudge: the i32 tensor `name` among `tensors` (the workload's, in
  * the order of `in`), or NULL when it is missing, of another dtype, or
  * not `count` elements long. */
