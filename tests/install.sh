@@ -35,7 +35,7 @@ run() {
 env -u DESTDIR "$cmake" --install "$build" --prefix "$prefix" >"$log" 2>&1 ||
     fail "cmake --install $build"
 for f in bin/kgrade share/kgrade/baselines/softmax/kernels.json \
-    share/kgrade/baselines/extend_attention/reference.kc share/kgrade/hardware/profiles/h100-sxm.json share/kgrade/hardware/triton/kgrade_triton.py \
+    share/kgrade/baselines/extend_attention/reference.kc share/kgrade/hardware/profiles/h100-sxm.json share/kgrade/hardware/triton/kgrade_triton.py share/kgrade/hardware/triton/kgrade_sandbox.py \
     share/kgrade/reports/claims/qwen3.7-max.json share/doc/kgrade/README.md \
     share/doc/kgrade/architecture.md share/doc/kgrade/examples/opencl-softmax/kernels.json; do
     [ -e "$prefix/$f" ] || fail "cmake --install did not install $f"

@@ -423,6 +423,8 @@ kg_triton_test(triton_compile_upstream compile_upstream.py --cache ${KG_TRITON_C
 kg_triton_test(triton_cache_warm cache_warm.py --cache ${KG_TRITON_CACHE}
                --upstream ${KG_UPSTREAM_DIR})
 kg_triton_test(triton_errors errors.py --cache ${KG_TRITON_CACHE}/errors)
+# Hostile sources run none of their own Python; Landlock confines the compile.
+kg_triton_test(triton_sandbox sandbox.py --cache ${KG_TRITON_CACHE}/sandbox)
 # The warm test reads the caches the cold ones filled.
 set_tests_properties(triton_compile_small PROPERTIES FIXTURES_SETUP triton_small_cache)
 set_tests_properties(triton_compile_upstream PROPERTIES FIXTURES_SETUP triton_upstream_cache)

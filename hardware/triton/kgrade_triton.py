@@ -30,6 +30,8 @@ import re
 import sys
 import time
 
+import kgrade_sandbox
+
 EXIT_COMPILE_ERROR = 1
 EXIT_BAD_REQUEST = 2
 
@@ -242,20 +244,34 @@ def kept_names(tree, aliases):
 def signature_reads_dropped(func, bound):
     """Why a @jit function must go too: its annotations or defaults read a
     name the filter drops (`x: torch.Tensor` in a file that imports torch),
-    which would fail when the module is executed. None when they do not.
-    Such a function cannot be a kernel's entry anyway: Triton types its
-    parameters from the launch, not from torch annotations."""
+    which would fail when the module is executed, or do more than name
+    something or state a literal (a call there would run when the module is
+    loaded: kgrade_sandbox.py). None when they do not. Such a function
+    cannot be a kernel's entry anyway: Triton types its parameters from the
+    launch, not from torch annotations."""
     a = func.args
     exprs = [x.annotation for x in a.posonlyargs + a.args + a.kwonlyargs if x.annotation]
+    exprs += [x.annotation for x in (a.vararg, a.kwarg) if x is not None and x.annotation]
     exprs += [d for d in a.defaults + a.kw_defaults if d is not None]
     if func.returns is not None:
         exprs.append(func.returns)
     for e in exprs:
+        if not (is_literal(e) or is_reference(e)):
+            return (f"a @triton.jit function whose signature computes {ast.unparse(e)!r} "
+                    "(annotations and defaults may only name something or be literals)")
         for n in ast.walk(e):
             if isinstance(n, ast.Name) and n.id not in bound and not hasattr(builtins, n.id):
                 return (f"a @triton.jit function whose signature reads {n.id}, which is "
                         f"not kept")
     return None
+
+
+def is_reference(node):
+    """A name or a chain of attributes of one (tl.constexpr): evaluating it
+    calls nothing."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def triton_aliases(tree):
@@ -294,9 +310,14 @@ def dotted(node, aliases):
     return ".".join([aliases[node.id]] + parts[::-1])
 
 
+# What a kept decorator or constant may name: Triton's jit and constexpr,
+# not anything whose dotted path merely ends in those words.
+JIT_PATHS = {"triton.jit", "triton.runtime.jit", "triton.runtime.jit.jit"}
+CONSTEXPR_PATHS = {"triton.language.constexpr", "triton.language.core.constexpr"}
+
+
 def is_jit_decorator(dec, aliases):
-    path = dotted(dec.func if isinstance(dec, ast.Call) else dec, aliases)
-    return path is not None and path.split(".")[-1] == "jit"
+    return dotted(dec.func if isinstance(dec, ast.Call) else dec, aliases) in JIT_PATHS
 
 
 def keep_reason(node, aliases):
@@ -309,7 +330,10 @@ def keep_reason(node, aliases):
         return "a function not decorated with @triton.jit"
     if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        if all(isinstance(t, ast.Name) for t in targets) and is_constant(node.value, aliases):
+        # An annotation is evaluated when the module is loaded: a name only.
+        plain = isinstance(node, ast.Assign) or is_reference(node.annotation) or is_literal(
+            node.annotation)
+        if plain and all(isinstance(t, ast.Name) for t in targets) and is_constant(node.value, aliases):
             return None
         return "an assignment of something other than a literal or tl.constexpr(literal)"
     return "not an import, a @triton.jit function or a constant"
@@ -317,8 +341,7 @@ def keep_reason(node, aliases):
 
 def is_constant(value, aliases):
     if isinstance(value, ast.Call) and not value.keywords and len(value.args) == 1:
-        path = dotted(value.func, aliases)
-        if path is None or path.split(".")[-1] != "constexpr":
+        if dotted(value.func, aliases) not in CONSTEXPR_PATHS:
             return False
         value = value.args[0]
     try:
@@ -342,13 +365,16 @@ def blank_lines(out, node):
 def trim_decorators(out, lines, func, aliases):
     """Keeps only the jit decorator (autotune/heuristics would choose
     configurations the request already fixes), and of its arguments only
-    literal ones (do_not_specialize, ...): the others name dropped code."""
+    literal keywords (do_not_specialize, ...): the others name dropped code
+    or would run when the module is loaded."""
     for dec in func.decorator_list:
         if not is_jit_decorator(dec, aliases):
             blank_lines(out, dec)
-        elif isinstance(dec, ast.Call) and not all(is_literal(k.value) for k in dec.keywords):
+        elif isinstance(dec, ast.Call) and (dec.args or not all(
+                k.arg is not None and is_literal(k.value) for k in dec.keywords)):
             kept = ast.Call(func=dec.func, args=[],
-                            keywords=[k for k in dec.keywords if is_literal(k.value)])
+                            keywords=[k for k in dec.keywords
+                                      if k.arg is not None and is_literal(k.value)])
             blank_lines(out, dec)
             out[dec.lineno - 1] = " " * (dec.col_offset - 1) + "@" + ast.unparse(kept) + "\n"
 
@@ -394,8 +420,11 @@ def triton_version():
 
 
 def cache_key(req, kept, version):
-    with open(__file__, "rb") as f:
-        helper = hashlib.sha256(f.read()).hexdigest()
+    helper = hashlib.sha256()
+    for path in (__file__, kgrade_sandbox.__file__):
+        with open(path, "rb") as f:
+            helper.update(f.read())
+    helper = helper.hexdigest()
     material = {
         "format": CACHE_FORMAT, "helper_sha256": helper, "triton": version,
         "request": {k: v for k, v in req.items() if k != "cache_dir"},
@@ -428,23 +457,36 @@ def cached_reply(req, key):
     return reply
 
 
-def store(req, key, reply, files):
-    """Writes reply.json and the files into kernels/<key>/ atomically:
-    a folder filled under another name, then renamed (a concurrent
-    compile of the same key loses the rename, harmlessly)."""
-    final = kernel_dir(req, key)
-    tmp = f"{final}.tmp-{os.getpid()}"
-    os.makedirs(tmp, exist_ok=True)
-    for name, data in files.items():
-        with open(os.path.join(tmp, name), "wb") as f:
-            f.write(data)
-    stored = dict(reply, binary=os.path.basename(reply["binary"]))
-    with open(os.path.join(tmp, "reply.json"), "w") as f:
-        json.dump(stored, f, indent=1)
+def store(req, key, staging, reply):
+    """Moves a confined compile's entry folder into kernels/<key>/ with the
+    reply beside it. The binary's hash is computed here, outside the
+    sandbox, and the entry renamed whole (a concurrent compile of the same
+    key loses the rename, harmlessly)."""
+    entry = os.path.join(staging, "entry")
+    name = reply.get("binary")
+    if not isinstance(name, str) or os.path.basename(name) != name or not name:
+        raise compile_error(f"the confined compile named no binary ({name!r})")
     try:
-        os.rename(tmp, final)
+        with open(os.path.join(entry, name), "rb") as f:
+            binary_sha256 = hashlib.sha256(f.read()).hexdigest()
+    except OSError as e:
+        raise compile_error(f"the confined compile left no binary: {e}") from None
+    stored = dict(reply, binary_sha256=binary_sha256)
+    with open(os.path.join(entry, "reply.json"), "w") as f:
+        json.dump(stored, f, indent=1)
+    final = kernel_dir(req, key)
+    try:
+        os.rename(entry, final)
     except OSError:
-        remove_tree(tmp)
+        # Another compile of the key won, or an entry whose binary no longer
+        # matches its hash is in the way: that one is replaced.
+        if cached_reply(req, key) is None:
+            remove_tree(final)
+            try:
+                os.rename(entry, final)
+            except OSError:
+                pass
+    return dict(stored, binary=os.path.join(final, name))
 
 
 def remove_tree(path):
@@ -454,15 +496,20 @@ def remove_tree(path):
 
 # ---- compiling ------------------------------------------------------------------
 
-def set_environment(cache_dir):
+def set_environment(work):
     for name in list(os.environ):
         if name.startswith(ENV_PREFIXES_CLEARED) or name in ENV_NAMES_CLEARED:
             del os.environ[name]
     os.environ.update(TRITON_ENV)
-    # Triton's own caches (and anything it keeps under TRITON_HOME) inside
-    # ours, never in $HOME.
-    os.environ["TRITON_CACHE_DIR"] = os.path.join(cache_dir, "triton")
-    os.environ["TRITON_HOME"] = os.path.join(cache_dir, "triton-home")
+    # Triton's own cache, TRITON_HOME and ptxas's temporary files inside the
+    # compile's own work folder, the only place the confined compile may
+    # write: never in $HOME, never shared with another kernel's compile.
+    for var, sub in (("TRITON_CACHE_DIR", "triton"), ("TRITON_HOME", "triton-home"),
+                     ("TMPDIR", "tmp")):
+        os.environ[var] = os.path.join(work, sub)
+        os.makedirs(os.environ[var], exist_ok=True)
+    import tempfile
+    tempfile.tempdir = None
 
 
 def write_module(req, kept):
@@ -578,13 +625,76 @@ def specialise(fn, backend, req):
     return signature, constexprs, attrs, options
 
 
-def compile_kernel(req, kept, key, version):
-    set_environment(req["cache_dir"])
+def compile_confined(req, kept, key, version):
+    """Compiles in a child process confined to a staging folder
+    (kgrade_sandbox.py): the submitted module is loaded and Triton run only
+    there; this process, which runs no submitted code, files the result."""
     path, sha = write_module(req, kept)
+    staging = f"{kernel_dir(req, key)}.tmp-{os.getpid()}"
+    for sub in ("entry", "work"):
+        os.makedirs(os.path.join(staging, sub), exist_ok=True)
+    result_path = os.path.join(staging, "result.json")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(confined_child(req, kept, key, version, staging, path, sha, result_path))
+    try:
+        _, status = os.waitpid(pid, 0)
+        result = read_result(result_path, status)
+        if not result.get("ok"):
+            extra = {k: v for k, v in result.items() if k in ("traceback",)}
+            raise HelperError(result.get("code", EXIT_COMPILE_ERROR),
+                              str(result.get("error", "the confined compile failed")), **extra)
+        return store(req, key, staging, result["reply"])
+    finally:
+        remove_tree(staging)
+
+
+def confined_child(req, kept, key, version, staging, path, sha, result_path):
+    """The child's whole life: confine, compile, write result.json. Returns
+    its exit status (the parent reads the file, not the status)."""
+    try:
+        sys.dont_write_bytecode = True
+        set_environment(os.path.join(staging, "work"))
+        sandbox = kgrade_sandbox.confine_writes(staging)
+        reply = compile_kernel(req, kept, key, version, path, sha, os.path.join(staging, "entry"))
+        result = {"ok": True, "reply": dict(reply, sandbox=sandbox)}
+    except HelperError as e:
+        result = dict({"ok": False, "code": e.code, "error": str(e)}, **e.extra)
+    except BaseException as e:  # noqa: B036 - the child must always answer
+        import traceback
+        result = {"ok": False, "code": EXIT_COMPILE_ERROR,
+                  "error": f"kgrade_triton.py failed: {type(e).__name__}: {e}",
+                  "traceback": "".join(traceback.format_tb(e.__traceback__)[-3:])}
+    try:
+        sys.stdout.flush()
+        with open(result_path, "w") as f:
+            json.dump(result, f)
+        return 0
+    except BaseException:  # noqa: B036
+        return EXIT_COMPILE_ERROR
+
+
+def read_result(result_path, status):
+    try:
+        with open(result_path) as f:
+            result = json.load(f)
+        if isinstance(result, dict):
+            return result
+    except (OSError, ValueError):
+        pass
+    how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+           else f"exited with {os.WEXITSTATUS(status)}")
+    raise compile_error(f"the confined compile {how} without a result")
+
+
+def compile_kernel(req, kept, key, version, path, sha, entry):
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource, make_backend
     from triton.runtime.jit import JITFunction
+    kgrade_sandbox.police_front_end(triton)
     module = load_module(path, sha, kept, req["source_name"])
     fn = getattr(module, req["entry"], None)
     if not isinstance(fn, JITFunction):
@@ -605,7 +715,7 @@ def compile_kernel(req, kept, key, version):
                                   target=target, options=options.__dict__)
     except Exception as e:
         raise explain(e, kept, req["source_name"], f"Triton could not compile {req['entry']}") from None
-    return make_reply(req, key, version, compiled, signature)
+    return make_reply(req, key, version, compiled, signature, entry)
 
 
 def missing_entry(req, kept):
@@ -685,7 +795,8 @@ def check_launchable(meta):
         raise compile_error(f"the compiled kernel needs a launch kgrade does not do: {', '.join(problems)}")
 
 
-def make_reply(req, key, version, compiled, signature):
+def make_reply(req, key, version, compiled, signature, entry):
+    """The reply, its binary and text forms written into the entry folder."""
     meta = compiled.metadata
     check_launchable(meta)
     t = req["target"]
@@ -699,8 +810,7 @@ def make_reply(req, key, version, compiled, signature):
     files.update({f"kernel.{k}": compiled.asm[k].encode() for k in text})
     reply = {
         "ok": True,
-        "binary": os.path.join(kernel_dir(req, key), f"{meta.name}.{ext}"),
-        "binary_sha256": hashlib.sha256(binary).hexdigest(),
+        "binary": f"{meta.name}.{ext}",
         "name": meta.name,
         "shared": meta.shared,
         "num_warps": meta.num_warps, "num_stages": meta.num_stages, "warp_size": t["warp_size"],
@@ -717,7 +827,9 @@ def make_reply(req, key, version, compiled, signature):
         "cache_key": key,
         "cached": False,
     }
-    store(req, key, reply, files)
+    for name, data in files.items():
+        with open(os.path.join(entry, name), "wb") as f:
+            f.write(data)
     return reply
 
 
@@ -737,7 +849,7 @@ def run(stdin_text):
     if reply is not None:
         reply["cached"] = True
     else:
-        reply = compile_kernel(req, kept, key, version)
+        reply = compile_confined(req, kept, key, version)
     reply["compile_seconds"] = round(time.perf_counter() - t0, 4)
     return reply
 
