@@ -3,6 +3,7 @@
 #include "data_dirs.h"
 #include "json_file.h"
 #include "python_env.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -287,6 +288,17 @@ static int read_reply(const kg_triton_request *req, const cJSON *reply, kg_trito
         return kg_error_set(err, KG_ERR_INVALID, "the Triton helper's reply has no binary/name");
     if (kg_read_file(binary->valuestring, (char **)&b->image, &b->image_size, err) != KG_OK)
         return KG_ERR_INVALID;
+    /* The helper hashed the binary outside its sandbox when it stored it:
+     * a file changed since (by anything) is not what was compiled. */
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(reply, "binary_sha256");
+    char got[65];
+    kg_sha256_hex(b->image, b->image_size, got);
+    if (!cJSON_IsString(want) || strcmp(want->valuestring, got) != 0)
+        return kg_error_set(err, KG_ERR_INVALID,
+                            "the Triton binary %s has sha256 %s, not the %s recorded when it "
+                            "was compiled",
+                            binary->valuestring, got,
+                            cJSON_IsString(want) ? want->valuestring : "(none)");
     b->image_language = strcmp(req->info->backend, "hip") == 0 ? KG_LANG_HSACO : KG_LANG_CUBIN;
     snprintf(b->name, sizeof b->name, "%s", name->valuestring);
     b->shared = json_size(reply, "shared");
@@ -306,7 +318,8 @@ static int read_reply(const kg_triton_request *req, const cJSON *reply, kg_trito
                                            "shared",
                                            "name",
                                            "binary_sha256",
-                                           "env"};
+                                           "env",
+                                           "sandbox"};
     for (size_t i = 0; i < sizeof recorded / sizeof recorded[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(reply, recorded[i]);
         if (v)
