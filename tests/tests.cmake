@@ -256,6 +256,21 @@ kg_integration_test(unsupported_device_not_graded 0
   -- run ${KG_FIXTURES} --candidate gpu-only --out ${KG_RESULTS_DIR}/unsupported_device.jsonl)
 set_tests_properties(unsupported_device_not_graded PROPERTIES
   ENVIRONMENT "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};EXPECT_SKIPPED=1")
+# A submission's own unsupported_devices does not opt it out of a workload
+# that --workload names: its shapes fail as missing; unnamed, it is listed
+# as not graded, as a left-out workload is.
+set(KG_GPU_ONLY_SUBMISSION ${KG_BAD}/fixture-gpu-only-submission)
+kg_integration_test(unsupported_device_submission_fails 1
+  "failed 4 of 4 shapes\\*\\* \\(missing 4\\)"
+  -- run ${KG_FIXTURES} --candidate ${KG_GPU_ONLY_SUBMISSION}
+     --out ${KG_RESULTS_DIR}/unsupported_device_submission.jsonl)
+kg_integration_test(unsupported_device_submission_unnamed 0
+  "Not graded.*softmax.*unsupported device \\(this submission grades on GPUs only\\)"
+  -- run --baselines ${KG_BAD}/fixture-baselines --size-class smoke --max-time 0.2 --quiet
+     --candidate ${KG_GPU_ONLY_SUBMISSION}
+     --out ${KG_RESULTS_DIR}/unsupported_device_submission_unnamed.jsonl)
+set_tests_properties(unsupported_device_submission_unnamed PROPERTIES
+  ENVIRONMENT "KGRADE=${KG_BIN};RESULTS_DIR=${KG_RESULTS_DIR};EXPECT_SKIPPED=1")
 
 # On a GPU backend's first device: every workload x tier at smoke size, and
 # the wrong example rejected. Skipped (77) where the backend has no device.

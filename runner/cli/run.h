@@ -172,6 +172,12 @@ int kg_run_check_sets(const run_options *o, const kg_device_info *info,
  * else KG_OK, also with no device (info NULL). */
 int kg_run_set_unavailable(const kg_kernel_entry *e, const kg_device_info *info, kg_error *err);
 
+/* Whether the set could be built here but its own manifest says it is not
+ * graded on this device (`unsupported_devices`; its toolchain is present:
+ * Triton missing is not this). A submission saying so of a workload that
+ * --workload names fails its shapes, as one without a kernel does. */
+int kg_run_set_refuses_device(const kg_kernel_entry *e, const kg_device_info *info);
+
 /* How many evaluations the run has: every shape of the class of every
  * workload, against each of `baselines` baseline sets. Their ids run from
  * 1 in that order (baseline-major), skipped workloads included, so that

@@ -188,14 +188,20 @@ int kg_run_grade_workload(run_context *ctx, const kg_workload *w, kg_error *err)
         int rc = kg_kernel_entry_load(w, sets[i], &entry, err);
         if (rc == KG_OK)
             rc = kg_run_set_unavailable(entry, &ctx->device->info, err);
+        /* A manifest's own "not on this device" is, for a submission, no
+         * kernel here: a workload the user named cannot be opted out of. */
+        int refuses_device =
+            rc == KG_ERR_UNAVAILABLE && kg_run_set_refuses_device(entry, &ctx->device->info);
         kg_kernel_entry_free(entry);
         run_missing_rule rule = kg_run_missing_rule(ctx->opts, i, sets[i]);
-        if (rc == KG_ERR_NOT_FOUND && rule == KG_MISSING_FAILS) {
+        if ((rc == KG_ERR_NOT_FOUND || refuses_device) && rule == KG_MISSING_FAILS) {
             if (ctx->progress || !ctx->opts->quiet)
                 fprintf(stderr,
-                        "%s%s: the candidate %s has no kernel for this workload, which "
-                        "--workload names: its %zu shapes count as failed\n",
+                        "%s%s: the candidate %s %s, and --workload names this workload: its "
+                        "%zu shapes count as failed\n",
                         ctx->progress ? "\r\033[K" : "", w->name, sets[i],
+                        refuses_device ? "says it is not graded on this device"
+                                       : "has no kernel for this workload",
                         w->shape_count[ctx->cls]);
             rc = KG_OK;
             for (size_t s = 0; s < w->shape_count[ctx->cls] && !rc; s++) {

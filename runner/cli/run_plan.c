@@ -176,10 +176,7 @@ static int toolchain_unavailable(const kg_kernel_entry *e, const kg_device_info 
     return kg_error_set(err, KG_ERR_UNAVAILABLE, "triton unavailable (%s)", why);
 }
 
-/* Whether the set could be built here but its manifest says it is not
- * graded on this device (its toolchain is present: Triton missing is not
- * this). */
-static int refused_by_manifest(const kg_kernel_entry *e, const kg_device_info *info)
+int kg_run_set_refuses_device(const kg_kernel_entry *e, const kg_device_info *info)
 {
     kg_error ignored = {0};
     char buf[256];
@@ -218,7 +215,7 @@ int kg_run_check_sets(const run_options *o, const kg_device_info *info,
             kg_error why = {0};
             if (rc == KG_OK && kg_run_set_unavailable(e, info, &why) &&
                 !kg_set_is_submission(sets[i]) && e->language != KG_LANG_LIBRARY &&
-                !refused_by_manifest(e, info))
+                !kg_run_set_refuses_device(e, info))
                 rc = kg_error_set(err, KG_ERR_INVALID, "--%s %s: %s", i ? "candidate" : "baseline",
                                   sets[i], why.message);
             kg_kernel_entry_free(e);
