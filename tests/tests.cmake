@@ -20,9 +20,9 @@ target_link_libraries(kgrade_host PRIVATE kg_host_backend)
 kg_unit_test(test_device_api)
 target_link_libraries(test_device_api PRIVATE kg_host_backend)
 # The runner's logic end to end on the host backend (tests/host_runs.sh):
-# exact speedups and samples, stopping rules, sweeps, worker failures and
-# time-outs, resume. No device needed.
-foreach(case pipeline stopping sweep failures resume)
+# exact speedups and samples, stopping rules, uncapped timed read-backs,
+# sweeps, worker failures and time-outs, resume. No device needed.
+foreach(case pipeline stopping readbacks sweep failures resume)
   add_test(NAME host_${case} COMMAND ${CMAKE_SOURCE_DIR}/tests/host_runs.sh ${case})
   set_tests_properties(host_${case} PROPERTIES LABELS "unit;host" TIMEOUT 300
                        ENVIRONMENT "KGRADE_HOST=$<TARGET_FILE:kgrade_host>;SOURCE_DIR=${CMAKE_SOURCE_DIR}")
