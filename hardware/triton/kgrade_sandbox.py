@@ -130,10 +130,28 @@ def confine_writes(folder):
             raise OSError(ctypes.get_errno(), "landlock_restrict_self")
     finally:
         os.close(ruleset)
+    return describe(abi)
+
+
+def describe(abi):
+    """What confine_writes() denies under Landlock ABI `abi` (> 0)."""
+    _, _, net, scope = _rights(abi)
     denied = ["file changes outside its folder"]
     denied += ["TCP"] if net else []
     denied += ["signals and abstract sockets outside it"] if scope else []
     return f"landlock ABI {abi}: " + ", ".join(denied) + " denied"
+
+
+def recorded_confinement(child_said):
+    """The "sandbox" line to record, decided outside the sandbox: what this
+    kernel's Landlock gives, unless the child found it could not confine
+    itself (a child claiming more than the kernel has is not believed)."""
+    abi, why = landlock_abi()
+    if abi <= 0:
+        return f"none: Landlock unavailable ({why})"
+    if isinstance(child_said, str) and child_said.startswith("none: "):
+        return child_said
+    return describe(abi)
 
 
 # ---- Triton's front end ----------------------------------------------------------

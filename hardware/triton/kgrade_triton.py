@@ -457,7 +457,7 @@ def cached_reply(req, key):
     return reply
 
 
-def store(req, key, staging, reply):
+def store(req, key, version, staging, reply):
     """Moves a confined compile's entry folder into kernels/<key>/ with the
     reply beside it. The binary's hash is computed here, outside the
     sandbox, and the entry renamed whole (a concurrent compile of the same
@@ -471,7 +471,13 @@ def store(req, key, staging, reply):
             binary_sha256 = hashlib.sha256(f.read()).hexdigest()
     except OSError as e:
         raise compile_error(f"the confined compile left no binary: {e}") from None
-    stored = dict(reply, binary_sha256=binary_sha256)
+    # What this process knows is written by it, not taken from the child,
+    # which ran the submission's module.
+    t = req["target"]
+    stored = dict(reply, binary_sha256=binary_sha256, cache_key=key, env=TRITON_ENV,
+                  triton_version=version, target=f"{t['backend']}:{t['arch']}",
+                  warp_size=t["warp_size"], cached=False,
+                  sandbox=kgrade_sandbox.recorded_confinement(reply.get("sandbox")))
     with open(os.path.join(entry, "reply.json"), "w") as f:
         json.dump(stored, f, indent=1)
     final = kernel_dir(req, key)
@@ -646,7 +652,9 @@ def compile_confined(req, kept, key, version):
             extra = {k: v for k, v in result.items() if k in ("traceback",)}
             raise HelperError(result.get("code", EXIT_COMPILE_ERROR),
                               str(result.get("error", "the confined compile failed")), **extra)
-        return store(req, key, staging, result["reply"])
+        if not isinstance(result.get("reply"), dict):
+            raise compile_error("the confined compile's result has no reply")
+        return store(req, key, version, staging, result["reply"])
     finally:
         remove_tree(staging)
 
