@@ -142,7 +142,10 @@ static void test_compile(const kg_workload *w)
     kg_kernel_entry_free(e);
 }
 
-static void test_missing_entry(const kg_workload *w)
+/* A compile of `source`'s `entry` that must fail: KG_ERR_BUILD with
+ * `words` in the message, and source_refused as `refused` says. */
+static void expect_failure(const kg_workload *w, const char *source, const char *entry,
+                           const char *words, int refused)
 {
     kg_kernel_entry *e = NULL;
     kg_error err = {0};
@@ -151,9 +154,9 @@ static void test_missing_entry(const kg_workload *w)
     kg_device_info info = h100();
     int64_t constexprs[1] = {256}, ints[4] = {0, 0, 1000, 0};
     int known[4] = {0, 0, 1, 0};
-    kg_triton_request req = {.source = kernel_py,
+    kg_triton_request req = {.source = source,
                              .source_name = "scale.py",
-                             .entry = "no_such_kernel",
+                             .entry = entry,
                              .spec = e->launches[0].triton,
                              .constexpr_values = constexprs,
                              .int_values = ints,
@@ -163,9 +166,19 @@ static void test_missing_entry(const kg_workload *w)
                              .info = &info};
     kg_triton_binary b;
     KG_CHECK_INT(kg_triton_compile(&req, &b, NULL, &err), KG_ERR_BUILD);
-    KG_CHECK_CONTAINS(err.message, "no_such_kernel");
-    KG_CHECK_CONTAINS(err.message, "scale_rows");
+    KG_CHECK_CONTAINS(err.message, words);
+    KG_CHECK_INT(b.source_refused, refused);
     kg_kernel_entry_free(e);
+}
+
+/* A missing entry is an error naming what there is; a body reaching
+ * Python outside Triton's language is refused, and said to be. */
+static void test_failures(const kg_workload *w)
+{
+    expect_failure(w, kernel_py, "no_such_kernel", "scale_rows", 0);
+    char escape[sizeof kernel_py + 128];
+    snprintf(escape, sizeof escape, "%s    tl.core.builtins.exec('x = 1')\n", kernel_py);
+    expect_failure(w, escape, "scale_rows", "attribute .builtins is module builtins", 1);
 }
 
 int main(void)
@@ -197,7 +210,7 @@ int main(void)
                  err.message);
     if (w) {
         test_compile(w);
-        test_missing_entry(w);
+        test_failures(w);
     }
     kg_workload_free(w);
     char cmd[300];

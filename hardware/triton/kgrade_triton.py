@@ -241,6 +241,9 @@ def kept_names(tree, aliases):
     return names
 
 
+SIGNATURE_COMPUTES = "a @triton.jit function whose signature computes"
+
+
 def signature_reads_dropped(func, bound):
     """Why a @jit function must go too: its annotations or defaults read a
     name the filter drops (`x: torch.Tensor` in a file that imports torch),
@@ -257,7 +260,7 @@ def signature_reads_dropped(func, bound):
         exprs.append(func.returns)
     for e in exprs:
         if not (is_literal(e) or is_reference(e)):
-            return (f"a @triton.jit function whose signature computes {ast.unparse(e)!r} "
+            return (f"{SIGNATURE_COMPUTES} {ast.unparse(e)!r} "
                     "(annotations and defaults may only name something or be literals)")
         for n in ast.walk(e):
             if isinstance(n, ast.Name) and n.id not in bound and not hasattr(builtins, n.id):
@@ -649,7 +652,7 @@ def compile_confined(req, kept, key, version):
         _, status = os.waitpid(pid, 0)
         result = read_result(result_path, status)
         if not result.get("ok"):
-            extra = {k: v for k, v in result.items() if k in ("traceback",)}
+            extra = {k: v for k, v in result.items() if k in ("traceback", "refused")}
             raise HelperError(result.get("code", EXIT_COMPILE_ERROR),
                               str(result.get("error", "the confined compile failed")), **extra)
         if not isinstance(result.get("reply"), dict):
@@ -731,7 +734,8 @@ def missing_entry(req, kept):
     if req["entry"] in kept.dropped:
         line, why = kept.dropped[req["entry"]]
         return compile_error(f"entry \"{req['entry']}\" ({req['source_name']}:{line}) was "
-                             f"dropped: {why}; @triton.jit functions kept: {found}")
+                             f"dropped: {why}; @triton.jit functions kept: {found}",
+                             refused=why.startswith(SIGNATURE_COMPUTES))
     return compile_error(f"entry \"{req['entry']}\" is not a top-level @triton.jit function of "
                          f"{req['source_name']}; @triton.jit functions found: {found}")
 
@@ -751,7 +755,20 @@ def explain(exc, kept, source_name, what):
                         f"helper dropped ({why}): it keeps only triton imports, top-level "
                         f"@triton.jit functions and literal or tl.constexpr(literal) constants")
     frames = traceback.format_tb(exc.__traceback__)[-3:]
-    return compile_error(f"{what}: {message}", traceback="".join(frames))
+    return compile_error(f"{what}: {message}", traceback="".join(frames),
+                         refused=is_refusal(exc))
+
+
+def is_refusal(exc):
+    """Whether the front-end policy (kgrade_sandbox.Refused) stopped the
+    compile: Triton wraps the exception into its own, keeping its repr."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, kgrade_sandbox.Refused) or "Refused(" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def error_location(exc, kept, source_name):

@@ -341,6 +341,7 @@ static int build_triton(kg_build_cache *c, const kg_workload *w, const kg_kernel
                                  .num_stages = v.num_stages,
                                  .info = &info};
         it->status = kg_triton_compile(&req, &it->triton, &it->log, &it->error);
+        it->refused = it->triton.source_refused;
         if (it->status == KG_OK && e->upstream_package) {
             cJSON *up = cJSON_AddObjectToObject(it->triton.record, KG_KEY_TRITON_UPSTREAM);
             cJSON_AddStringToObject(up, KG_KEY_UPSTREAM_PACKAGE, e->upstream_package);

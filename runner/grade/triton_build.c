@@ -347,6 +347,7 @@ int kg_triton_compile(const kg_triton_request *req, kg_triton_binary *out, char 
     int status = run_captured(argv, request, &reply_text, &messages, err);
     free(request);
     cJSON *reply = reply_text ? cJSON_Parse(reply_text) : NULL;
+    int refused = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "refused"));
     if (status < 0)
         rc = KG_ERR_UNAVAILABLE;
     else if (!reply)
@@ -367,6 +368,7 @@ int kg_triton_compile(const kg_triton_request *req, kg_triton_binary *out, char 
     free(reply_text);
     if (rc)
         kg_triton_binary_free(out);
+    out->source_refused = rc != KG_OK && refused;
     if (log && rc == KG_ERR_BUILD && err) {
         *log = malloc(strlen(err->message) + (messages ? strlen(messages) : 0) + 2);
         if (*log)

@@ -60,6 +60,9 @@ typedef struct kg_triton_binary {
     /* What the results record of the build: Triton's version, the target,
      * the cache key, whether it came from the cache, seconds. */
     cJSON *record;
+    /* Set (the rest empty) when the compile failed because the source
+     * tried to run Python of its own (hardware/triton/kgrade_sandbox.py). */
+    int source_refused;
 } kg_triton_binary;
 
 /* Why Triton sets cannot be built with this device and set-up, in `why`

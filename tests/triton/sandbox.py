@@ -93,6 +93,11 @@ def check_sources(fail, helper, cache, marker):
                                       f"{error[:400]} {stderr[-400:]}")
         for w in words:
             fail.check(w in error, f"{label}: {w!r} not in the error")
+        # A refusal by kgrade's rules (not Triton's own errors) is marked so
+        # that kgrade flags it source_refused.
+        refusal = "refused" in words or "signature computes" in words
+        fail.check((reply or {}).get("refused", False) is refusal,
+                   f"{label}: reply's refused is {(reply or {}).get('refused')}, want {refusal}")
         if code == 0:
             fail.check("landlock" in reply.get("sandbox", "") or
                        reply.get("sandbox", "").startswith("none: "),
