@@ -347,18 +347,25 @@ static void test_bad_kernels(kg_workload *w)
     }
 }
 
-/* "refuses": a shape the set says it does not support is named, with the
- * set's reason; the others are taken. */
-static void test_refusals(kg_workload *w)
+/* VALID_KERNELS with `launches_prefix` inserted before "launches", written
+ * and loaded as the tier naive; NULL (the check failed) when it does not load. */
+static kg_kernel_entry *load_with(kg_workload *w, const char *launches_prefix)
 {
-    char *text = variant(VALID_KERNELS, "\"launches\"",
-                         "\"refuses\": [{\"when\": \"gt(cols, 8)\", \"why\": \"at most 8 "
-                         "columns\"}], \"launches\"");
+    char *text = variant(VALID_KERNELS, "\"launches\"", launches_prefix);
     kg_test_write_file(wdir, "kernels.json", text);
     free(text);
     kg_kernel_entry *e = NULL;
     kg_error err = {0};
     KG_CHECK_MSG(kg_kernel_entry_load(w, "naive", &e, &err) == KG_OK, "%s", err.message);
+    return e;
+}
+
+/* "refuses": a shape the set says it does not support is named, with the
+ * set's reason; the others are taken. */
+static void test_refusals(kg_workload *w)
+{
+    kg_kernel_entry *e = load_with(w, "\"refuses\": [{\"when\": \"gt(cols, 8)\", \"why\": "
+                                      "\"at most 8 columns\"}], \"launches\"");
     if (!e)
         return;
     char buf[128];
@@ -372,15 +379,9 @@ static void test_refusals(kg_workload *w)
  * the set's reason; the others are not. */
 static void test_device_refusals(kg_workload *w)
 {
-    char *text = variant(VALID_KERNELS, "\"launches\"",
-                         "\"unsupported_devices\": [{\"when\": \"is_hip\", \"why\": \"not on "
-                         "AMD\"}, {\"when\": \"lt(cuda_cc, 89)\", \"why\": \"needs sm_89\"}], "
-                         "\"launches\"");
-    kg_test_write_file(wdir, "kernels.json", text);
-    free(text);
-    kg_kernel_entry *e = NULL;
-    kg_error err = {0};
-    KG_CHECK_MSG(kg_kernel_entry_load(w, "naive", &e, &err) == KG_OK, "%s", err.message);
+    kg_kernel_entry *e = load_with(w, "\"unsupported_devices\": [{\"when\": \"is_hip\", "
+                                      "\"why\": \"not on AMD\"}, {\"when\": \"lt(cuda_cc, 89)\", "
+                                      "\"why\": \"needs sm_89\"}], \"launches\"");
     if (!e)
         return;
     char buf[128];
